@@ -1,0 +1,63 @@
+// The NFS file handle of ovlnfsd (at most 64 bytes, see docs/handle-format.md):
+//
+//   0  magic 'O' 'V'          2  version (1)        3  flags (kFlag*)
+//   4  layer (0..N-1 lower, 0xFF upper)              5  real fh type (name_to_handle_at)
+//   6  real fh length         7  reserved, 0
+//   8  export UUID (16 bytes)
+//   24 boot generation (4 bytes, only with kFlagVolatile: the per-start negative control)
+//   .. real filesystem handle of the origin inode
+//   .. SipHash-2-4 tag (8 bytes) over everything before it, keyed by the per-export secret
+//
+// The origin is the inode the object came from: a lower inode for anything that existed in a
+// lower layer, the upper inode for objects created through the union.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/siphash.h"
+#include "base/status.h"
+#include "fs/fs_env.h"
+
+namespace ovl {
+
+inline constexpr uint8_t kUpperLayer = 0xFF;
+
+struct ObjectId {
+  uint8_t layer = kUpperLayer;
+  RealFh fh;
+  bool operator==(const ObjectId&) const = default;
+};
+
+struct HandleFields {
+  ObjectId id;
+  bool is_dir = false;
+  std::optional<uint32_t> generation;  // set only for volatile (negative-control) handles
+};
+
+class HandleCodec {
+ public:
+  static constexpr uint8_t kVersion = 1;
+  static constexpr uint8_t kFlagDir = 1 << 0;
+  static constexpr uint8_t kFlagVolatile = 1 << 1;
+  static constexpr size_t kHeaderSize = 24;
+  static constexpr size_t kTagSize = 8;
+  static constexpr size_t kMaxSize = 64;
+
+  HandleCodec(const std::array<uint8_t, 16>& export_uuid, const SipKey& key)
+      : uuid_(export_uuid), key_(key) {}
+
+  // Encodes; EOVERFLOW when the real handle is too long to fit in 64 bytes.
+  Result<std::string> Encode(const HandleFields& fields) const;
+  // kErrBadHandle when the bytes are not a handle of this format (length, magic, version, flags,
+  // fh length, tag); ESTALE when well formed but of another export (UUID).
+  Result<HandleFields> Decode(const std::string& bytes) const;
+
+ private:
+  std::array<uint8_t, 16> uuid_;
+  SipKey key_;
+};
+
+}  // namespace ovl

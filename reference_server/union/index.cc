@@ -1,0 +1,147 @@
+#include "union/index.h"
+
+#include <fcntl.h>
+#include <sys/sysmacros.h>
+
+#include <cstdlib>
+
+namespace ovl {
+namespace {
+
+bool IsWhiteout(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0); }
+
+}  // namespace
+
+std::string FormatNlinkXattr(int nlink, int lower_nlink) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "L%+d", nlink - lower_nlink);
+  return buf;
+}
+
+std::optional<int> ParseNlinkXattr(const std::string& v, int lower_nlink, int upper_nlink) {
+  if (v.size() < 3 || (v[0] != 'L' && v[0] != 'U') || (v[1] != '+' && v[1] != '-')) {
+    return std::nullopt;
+  }
+  char* end = nullptr;
+  long add = std::strtol(v.c_str() + 1, &end, 10);
+  if (*end != '\0') return std::nullopt;
+  return static_cast<int>((v[0] == 'L' ? lower_nlink : upper_nlink) + add);
+}
+
+Result<IndexEntry> IndexStore::Lookup(const std::string& name) const {
+  IndexEntry e;
+  auto st = env_->Stat(layers_->index.get(), name);
+  if (!st.ok()) {
+    if (st.status().code() == ENOENT) return e;
+    return st.status();
+  }
+  e.st = *st;
+  if (IsWhiteout(e.st)) {
+    e.kind = IndexKind::kTombstone;
+  } else if (S_ISDIR(e.st.st_mode)) {
+    e.kind = IndexKind::kDir;
+    OVL_ASSIGN_OR_RETURN(auto upper, env_->GetXattr(layers_->index.get(), name, kXattrUpper));
+    if (upper) {
+      auto fb = DecodeOvlFb(*upper);
+      if (fb.ok()) e.upper_dir = *fb;
+    }
+  } else {
+    e.kind = IndexKind::kFile;
+  }
+  return e;
+}
+
+Status IndexStore::Install(const std::string& temp, const std::string& name) {
+  OVL_RETURN_IF_ERROR(
+      env_->Rename(layers_->temp.get(), temp, layers_->index.get(), name, RENAME_NOREPLACE));
+  return env_->Fsync(layers_->index.get());
+}
+
+Status IndexStore::MakeTombstone(const std::string& name) {
+  const std::string temp = TempName();
+  OVL_RETURN_IF_ERROR(env_->MkNod(layers_->temp.get(), temp, S_IFCHR | 0, makedev(0, 0)));
+  OVL_ASSIGN_OR_RETURN(IndexEntry cur, Lookup(name));
+  if (cur.kind == IndexKind::kTombstone) return env_->Unlink(layers_->temp.get(), temp, 0);
+  if (cur.kind == IndexKind::kDir) {
+    // A whiteout cannot be renamed over a directory: swap them, then drop the old entry.
+    OVL_RETURN_IF_ERROR(env_->Rename(layers_->temp.get(), temp, layers_->index.get(), name,
+                                     RENAME_EXCHANGE));
+    OVL_RETURN_IF_ERROR(env_->Fsync(layers_->index.get()));
+    return RemoveTree(env_, layers_->temp.get(), temp);
+  }
+  OVL_RETURN_IF_ERROR(env_->Rename(layers_->temp.get(), temp, layers_->index.get(), name, 0));
+  return env_->Fsync(layers_->index.get());
+}
+
+Status IndexStore::CreateDirEntry(const std::string& name, const OvlFb& upper_dir) {
+  const std::string temp = TempName();
+  OVL_RETURN_IF_ERROR(env_->MkDir(layers_->temp.get(), temp, 0));
+  OVL_RETURN_IF_ERROR(env_->SetXattr(layers_->temp.get(), temp, kXattrUpper, EncodeOvlFb(upper_dir)));
+  Status st = Install(temp, name);
+  if (st.code() == EEXIST || st.code() == ENOTEMPTY) {
+    OVL_RETURN_IF_ERROR(env_->Rename(layers_->temp.get(), temp, layers_->index.get(), name,
+                                     RENAME_EXCHANGE));
+    OVL_RETURN_IF_ERROR(env_->Fsync(layers_->index.get()));
+    return RemoveTree(env_, layers_->temp.get(), temp);
+  }
+  return st;
+}
+
+int IndexStore::UnionNlink(const IndexEntry& entry, const std::string& name,
+                           int lower_nlink) const {
+  auto v = env_->GetXattr(layers_->index.get(), name, kXattrNlink);
+  if (v.ok() && *v) {
+    auto n = ParseNlinkXattr(**v, lower_nlink, static_cast<int>(entry.st.st_nlink));
+    if (n) return *n;
+  }
+  // No count recorded: every lower name is still there.
+  return lower_nlink;
+}
+
+Status IndexStore::SetUnionNlink(const std::string& name, int nlink, int lower_nlink) {
+  return env_->SetXattr(layers_->index.get(), name, kXattrNlink,
+                        FormatNlinkXattr(nlink, lower_nlink));
+}
+
+Result<int> IndexStore::OriginNlink(const std::string& name) const {
+  OVL_ASSIGN_OR_RETURN(auto raw, env_->GetXattr(layers_->index.get(), name, kXattrOrigin));
+  if (!raw) return Status::Error(ENODATA, "index entry without origin");
+  OVL_ASSIGN_OR_RETURN(OvlFb fb, DecodeOvlFb(*raw));
+  for (const auto& lower : layers_->lowers) {
+    if (lower.fs_uuid != fb.uuid) continue;
+    auto fd = env_->OpenByHandle(lower.root.get(), fb.fh, O_PATH);
+    if (!fd.ok()) continue;
+    OVL_ASSIGN_OR_RETURN(struct stat st, env_->Stat(fd->get(), ""));
+    return static_cast<int>(st.st_nlink);
+  }
+  return Status::Error(ESTALE, "origin of index entry not found in any lower layer");
+}
+
+Status IndexStore::RecoverEntry(const std::string& name) {
+  OVL_ASSIGN_OR_RETURN(IndexEntry e, Lookup(name));
+  switch (e.kind) {
+    case IndexKind::kNone:
+    case IndexKind::kTombstone:
+      return Status::Ok();
+    case IndexKind::kDir: {
+      bool alive = false;
+      if (e.upper_dir) {
+        auto fd = env_->OpenByHandle(layers_->upper.root.get(), e.upper_dir->fh, O_PATH);
+        alive = fd.ok();
+      }
+      return alive ? Status::Ok() : RemoveTree(env_, layers_->index.get(), name);
+    }
+    case IndexKind::kFile: {
+      // With an upper alias the object is certainly alive; only alias-less entries may be orphans
+      // (a crash between removing the last name and writing the tombstone).
+      if (e.st.st_nlink > 1) return Status::Ok();
+      auto lower_nlink = OriginNlink(name);
+      if (!lower_nlink.ok()) return Status::Ok();  // not ours to judge; leave it untouched
+      if (UnionNlink(e, name, *lower_nlink) <= 0) return MakeTombstone(name);
+      return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace ovl

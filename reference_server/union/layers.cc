@@ -1,0 +1,167 @@
+#include "union/layers.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/sysmacros.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "union/index.h"
+
+namespace ovl {
+namespace {
+
+constexpr const char* kIdentityDir = "ovlnfsd";
+constexpr const char* kIdentityFile = "identity";
+
+Result<Layer> OpenLayer(FsEnv* env, const std::string& path) {
+  int raw = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (raw < 0) return Status::FromErrno("open layer " + path);
+  Layer layer;
+  layer.root = Fd(raw);
+  OVL_ASSIGN_OR_RETURN(layer.path, env->FdPath(raw));
+  OVL_ASSIGN_OR_RETURN(struct stat st, env->Stat(raw, ""));
+  layer.dev = st.st_dev;
+  layer.fs_uuid = FilesystemUuid(raw);
+  // The layer must support file handles: the whole design rests on them.
+  auto fh = env->NameToHandle(raw, "");
+  if (!fh.ok()) {
+    return Status::Error(fh.status().code(), path + ": no file handle support (" +
+                                                 fh.status().message() + ")");
+  }
+  return layer;
+}
+
+Result<Fd> EnsureDir(FsEnv* env, int parent, const std::string& name) {
+  Status st = env->MkDir(parent, name, 0700);
+  if (!st.ok() && st.code() != EEXIST) return st;
+  return env->OpenBeneath(parent, name, O_RDONLY | O_DIRECTORY);
+}
+
+OvlFb FbOf(const Layer& layer, RealFh fh, bool upper) {
+  OvlFb fb;
+  fb.fh = std::move(fh);
+  fb.uuid = layer.fs_uuid;
+  fb.upper = upper;
+  return fb;
+}
+
+// Sets `attr` on dirfd to `want` the first time; afterwards insists it still matches.
+Status VerifyOrSet(FsEnv* env, int dirfd, const char* attr, const std::string& want,
+                   const std::string& what, bool read_only) {
+  OVL_ASSIGN_OR_RETURN(auto have, env->GetXattr(dirfd, "", attr));
+  if (!have) {
+    if (read_only) return Status::Ok();
+    return env->SetXattr(dirfd, "", attr, want);
+  }
+  if (*have != want) {
+    return Status::Error(ESTALE, what + " belongs to another overlay (" + attr + " mismatch)");
+  }
+  return Status::Ok();
+}
+
+Status LoadIdentity(FsEnv* env, LayerSet& ls, bool read_only) {
+  OVL_ASSIGN_OR_RETURN(Fd dir, EnsureDir(env, ls.work.get(), kIdentityDir));
+  char buf[32];
+  auto existing = env->OpenBeneath(dir.get(), kIdentityFile, O_RDONLY);
+  if (existing.ok()) {
+    OVL_ASSIGN_OR_RETURN(size_t n, env->PRead(existing->get(), buf, sizeof buf, 0));
+    if (n != sizeof buf) return Status::Error(EINVAL, "work dir identity file is truncated");
+  } else {
+    if (existing.status().code() != ENOENT || read_only) return existing.status();
+    if (getrandom(buf, sizeof buf, 0) != sizeof buf) return Status::FromErrno("getrandom");
+    // Written under a scratch name and renamed, so a crash never leaves a half identity.
+    const std::string tmp = TempName();
+    OVL_ASSIGN_OR_RETURN(Fd f,
+                         env->OpenBeneath(dir.get(), tmp, O_WRONLY | O_CREAT | O_EXCL, 0600));
+    OVL_ASSIGN_OR_RETURN(size_t n, env->PWrite(f.get(), buf, sizeof buf, 0));
+    if (n != sizeof buf) return Status::Error(EIO, "short write of identity");
+    OVL_RETURN_IF_ERROR(env->Fsync(f.get()));
+    OVL_RETURN_IF_ERROR(env->Rename(dir.get(), tmp, dir.get(), kIdentityFile, RENAME_NOREPLACE));
+    OVL_RETURN_IF_ERROR(env->Fsync(dir.get()));
+  }
+  std::memcpy(ls.export_uuid.data(), buf, 16);
+  std::memcpy(ls.mac_key.data(), buf + 16, 16);
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string TempName() {
+  static std::atomic<uint64_t> counter{0};
+  static const uint64_t salt = [] {
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof v, 0) != sizeof v) v = static_cast<uint64_t>(getpid());
+    return v;
+  }();
+  char name[48];
+  snprintf(name, sizeof name, "#ovl.%016llx.%llu", static_cast<unsigned long long>(salt),
+           static_cast<unsigned long long>(counter.fetch_add(1)));
+  return name;
+}
+
+Status RemoveTree(FsEnv* env, int dirfd, const std::string& name) {
+  OVL_ASSIGN_OR_RETURN(struct stat st, env->Stat(dirfd, name));
+  if (S_ISDIR(st.st_mode)) {
+    OVL_ASSIGN_OR_RETURN(Fd sub, env->OpenBeneath(dirfd, name, O_RDONLY | O_DIRECTORY));
+    OVL_ASSIGN_OR_RETURN(auto entries, env->ReadDir(sub.get()));
+    for (const auto& e : entries) OVL_RETURN_IF_ERROR(RemoveTree(env, sub.get(), e.name));
+    return env->Unlink(dirfd, name, AT_REMOVEDIR);
+  }
+  return env->Unlink(dirfd, name, 0);
+}
+
+Result<LayerSet> OpenLayers(FsEnv* env, const std::vector<std::string>& lower_dirs,
+                            const std::string& upper_dir, const std::string& work_dir,
+                            bool read_only) {
+  if (lower_dirs.empty()) return Status::Error(EINVAL, "at least one lower dir is required");
+  if (lower_dirs.size() >= kUpperLayer) return Status::Error(EINVAL, "too many lower dirs");
+  LayerSet ls;
+  for (const auto& dir : lower_dirs) {
+    OVL_ASSIGN_OR_RETURN(Layer l, OpenLayer(env, dir));
+    ls.lowers.push_back(std::move(l));
+  }
+  OVL_ASSIGN_OR_RETURN(ls.upper, OpenLayer(env, upper_dir));
+  int raw = ::open(work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (raw < 0) return Status::FromErrno("open work dir " + work_dir);
+  ls.work = Fd(raw);
+  OVL_ASSIGN_OR_RETURN(struct stat wst, env->Stat(raw, ""));
+  if (wst.st_dev != ls.upper.dev) {
+    return Status::Error(EXDEV, "work dir and upper dir must be on the same filesystem");
+  }
+  OVL_ASSIGN_OR_RETURN(std::string work_path, env->FdPath(raw));
+  for (const std::string* p : {&ls.upper.path, &work_path}) {
+    const std::string& other = (p == &work_path) ? ls.upper.path : work_path;
+    if (other.rfind(*p + "/", 0) == 0 || other == *p) {
+      return Status::Error(EINVAL, "upper and work dirs must not contain each other");
+    }
+  }
+  for (const auto& l : ls.lowers) ls.single_device &= (l.dev == ls.upper.dev);
+
+  OVL_ASSIGN_OR_RETURN(ls.temp, EnsureDir(env, raw, "work"));
+  OVL_ASSIGN_OR_RETURN(ls.index, EnsureDir(env, raw, "index"));
+  OVL_RETURN_IF_ERROR(LoadIdentity(env, ls, read_only));
+
+  OVL_ASSIGN_OR_RETURN(RealFh lower_root, env->NameToHandle(ls.lowers[0].root.get(), ""));
+  OVL_ASSIGN_OR_RETURN(RealFh upper_root, env->NameToHandle(ls.upper.root.get(), ""));
+  OVL_RETURN_IF_ERROR(VerifyOrSet(env, ls.upper.root.get(), kXattrOrigin,
+                                  EncodeOvlFb(FbOf(ls.lowers[0], lower_root, false)),
+                                  "upper dir " + upper_dir, read_only));
+  OVL_RETURN_IF_ERROR(VerifyOrSet(env, ls.index.get(), kXattrUpper,
+                                  EncodeOvlFb(FbOf(ls.upper, upper_root, true)),
+                                  "work dir " + work_dir, read_only));
+  return ls;
+}
+
+Status RecoverLayers(FsEnv* env, LayerSet& ls) {
+  OVL_ASSIGN_OR_RETURN(auto scratch, env->ReadDir(ls.temp.get()));
+  for (const auto& e : scratch) OVL_RETURN_IF_ERROR(RemoveTree(env, ls.temp.get(), e.name));
+  OVL_ASSIGN_OR_RETURN(auto entries, env->ReadDir(ls.index.get()));
+  IndexStore index(env, &ls);
+  for (const auto& e : entries) OVL_RETURN_IF_ERROR(index.RecoverEntry(e.name));
+  OVL_RETURN_IF_ERROR(env->Fsync(ls.temp.get()));
+  return env->Fsync(ls.index.get());
+}
+
+}  // namespace ovl

@@ -1,0 +1,64 @@
+// The real directories behind a union and the work-dir state that makes handles persistent.
+//
+// Work dir layout (the first two are kernel overlayfs's own, so layers stay interchangeable):
+//   W/work/              scratch space: copy-ups and new objects are built here, then renamed in
+//   W/index/             index entries named by the hex of an origin's ovl_fb (docs/handle-format.md)
+//   W/ovlnfsd/identity   export UUID (16 bytes) + handle MAC key (16 bytes), made once
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "base/fd.h"
+#include "base/siphash.h"
+#include "base/status.h"
+#include "fs/fs_env.h"
+#include "union/handle_codec.h"
+#include "union/ovl_fh.h"
+
+namespace ovl {
+
+struct Layer {
+  std::string path;  // canonical absolute path, as /proc/self/fd reports it
+  Fd root;           // O_RDONLY | O_DIRECTORY
+  dev_t dev = 0;
+  FsUuid fs_uuid{};
+};
+
+struct LayerSet {
+  std::vector<Layer> lowers;  // top-most first; index = layer number in handles
+  Layer upper;
+  Fd work;   // W
+  Fd temp;   // W/work
+  Fd index;  // W/index
+  std::array<uint8_t, 16> export_uuid{};
+  SipKey mac_key{};
+  bool single_device = true;  // every layer on one filesystem: inode numbers are unique as-is
+
+  const Layer& layer(uint8_t n) const { return n == kUpperLayer ? upper : lowers.at(n); }
+  bool valid_layer(uint8_t n) const { return n == kUpperLayer || n < lowers.size(); }
+};
+
+// Opens and validates the layers, creates the work-dir structure and the export identity on
+// first use, and ties the upper dir to its lower stack the way kernel overlayfs does
+// (trusted.overlay.origin on the upper root, trusted.overlay.upper on the index dir), refusing a
+// work/upper dir that belongs to another stack.
+Result<LayerSet> OpenLayers(FsEnv* env, const std::vector<std::string>& lower_dirs,
+                            const std::string& upper_dir, const std::string& work_dir,
+                            bool read_only);
+
+// Crash recovery, run before serving: empties W/work (half-made copy-ups and new objects), turns
+// orphan index entries (no name left in the union) into tombstones and drops directory index
+// entries whose upper dir is gone.
+Status RecoverLayers(FsEnv* env, LayerSet& layers);
+
+// Removes dirfd/name and, for a directory, everything below it.
+Status RemoveTree(FsEnv* env, int dirfd, const std::string& name);
+
+// A fresh unique name for a scratch object in W/work.
+std::string TempName();
+
+}  // namespace ovl

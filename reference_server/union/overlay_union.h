@@ -1,0 +1,217 @@
+// OverlayUnion: the UnionFs implementation. Internal to the union module; the files are split by
+// concern: resolve.cc (handles, lookup, directory stacks), copy_up.cc, namespace_ops.cc,
+// data_ops.cc, readdir.cc.
+//
+// Locking: `rename_mu_` is held shared by every path-dependent operation and exclusively by a
+// directory rename (paths below it change), like the VFS's per-superblock rename mutex. Changes
+// to a directory's entries take that directory's stripe lock; copy-up takes the object's stripe.
+// No lock is held across I/O by reads, writes and getattr beyond the stripe of an object being
+// copied up. `cache_mu_` guards only the in-memory caches and is never held across I/O.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/sysmacros.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "union/handle_codec.h"
+#include "union/index.h"
+#include "union/layers.h"
+#include "union/union_fs.h"
+
+namespace ovl {
+
+// The real directories a union directory merges.
+struct DirStack {
+  bool has_upper = false;
+  bool opaque = false;  // the upper dir hides everything below it
+  struct Lower {
+    uint8_t layer;
+    std::string relpath;  // "" = layer root
+  };
+  std::vector<Lower> lowers;  // top-most first
+};
+
+// A union object resolved now.
+struct Obj {
+  ObjectId id;  // the origin: what the handle encodes
+  FileType type = FileType::kReg;
+  // The inode that holds the object's current state: in the upper filesystem (an upper entry or
+  // an index entry) when real_layer == kUpperLayer, else the untouched lower inode.
+  uint8_t real_layer = kUpperLayer;
+  RealFh real_fh;
+  uint64_t origin_ino = 0;  // st_ino of the origin inode (stable fileid across copy-up)
+  int origin_nlink = 1;     // st_nlink of a lower origin (base of the union link count)
+  std::string index_name;   // lower-origin objects: their index entry name
+  std::string path;         // directories: the union path ("" = root, "a/b")
+  bool is_dir() const { return type == FileType::kDir; }
+  bool copied_up() const { return real_layer == kUpperLayer; }
+};
+
+// What a name in a directory resolves to (the result of a union lookup of one component).
+struct Dentry {
+  Obj obj;
+  bool in_upper = false;  // the name itself is an upper entry (else a lower-only alias)
+  DirStack stack;         // directories: what the directory merges
+};
+
+class OverlayUnion final : public UnionFs {
+ public:
+  OverlayUnion(const UnionOptions& opts, FsEnv* env, LayerSet layers);
+
+  Result<Node> Root() override;
+  Result<Node> Decode(const Handle& handle) override;
+  Result<Attr> GetAttr(const Node& node) override;
+  Status SetAttr(const Node& node, const SetAttrRequest& req) override;
+  Result<Node> Lookup(const Node& dir, const std::string& name) override;
+  Result<std::string> ReadLink(const Node& node) override;
+  Result<ReadResult> Read(const Node& node, uint64_t offset, uint32_t count) override;
+  Result<WriteResult> Write(const Node& node, uint64_t offset, const std::string& data,
+                            StableHow stable) override;
+  Status Commit(const Node& node) override;
+  Result<Node> Create(const Node& dir, const std::string& name, CreateMode mode, uint32_t perm,
+                      const std::array<uint8_t, 8>& verifier, const Cred& cred) override;
+  Result<Node> MkDir(const Node& dir, const std::string& name, uint32_t perm,
+                     const Cred& cred) override;
+  Result<Node> Symlink(const Node& dir, const std::string& name, const std::string& target,
+                       const Cred& cred) override;
+  Result<Node> MkNod(const Node& dir, const std::string& name, FileType type, uint32_t perm,
+                     uint32_t major, uint32_t minor, const Cred& cred) override;
+  Status Remove(const Node& dir, const std::string& name) override;
+  Status RmDir(const Node& dir, const std::string& name) override;
+  Status Rename(const Node& from_dir, const std::string& from_name, const Node& to_dir,
+                const std::string& to_name) override;
+  Status Link(const Node& file, const Node& dir, const std::string& name) override;
+  Result<DirPage> ReadDir(const Node& dir, uint64_t cookie, size_t max_entries,
+                          bool plus) override;
+  Result<struct statvfs> StatFs() override;
+  void DropCaches() override;
+  UnionCounters Counters() const override;
+  std::array<uint8_t, 16> ExportUuid() const override { return layers_.export_uuid; }
+
+  // Sets up the root object; called once by UnionFs::Open.
+  Status InitRoot();
+
+ private:
+  // ---- resolve.cc
+  Result<Obj> Resolve(const Handle& handle);
+  Result<Obj> ResolveUncached(const HandleFields& f);
+  Result<Obj> ResolveDir(const Handle& handle);  // ENOTDIR unless a directory
+  Result<Handle> HandleOf(const Obj& obj) const;
+  // The node for `obj`, met at `union_path` (remembered by the no-index negative control).
+  Result<Node> NodeOf(const Obj& obj, const std::string& union_path);
+  Result<DirStack> StackOf(const std::string& path);
+  // Lower directories at `relpath` in the static merge of the lower layers (no upper).
+  Result<std::vector<DirStack::Lower>> StaticLowerWalk(const std::string& relpath);
+  uint8_t CanonicalLayer(uint8_t layer) const;
+  // Union lookup of `name` in the directory at `dir_path` with stack `stack`.
+  Result<Dentry> LookupIn(const std::string& dir_path, const DirStack& stack,
+                          const std::string& name);
+  Result<Dentry> LookupPath(const std::string& path);
+  // Builds an Obj for a lower non-directory at layer/relpath.
+  Result<Obj> LowerObj(uint8_t layer, int dirfd, const std::string& name, const struct stat& st);
+  // Builds an Obj for an upper entry dirfd/name.
+  Result<Obj> UpperObj(int dirfd, const std::string& name, const struct stat& st,
+                       const std::string& union_path);
+  // Finds the layer whose filesystem decodes `fb` to an inode beneath its root.
+  Result<uint8_t> LayerOfOrigin(const OvlFb& fb, Fd* opened);
+  Result<std::string> UnionPathOfLowerDir(uint8_t layer, const std::string& relpath);
+  Result<std::string> RelPathBeneath(const Layer& layer, int fd);
+  // Whether any lower dir of `stack` has an entry (not a whiteout) named `name`.
+  Result<bool> LowerHasName(const DirStack& stack, const std::string& name);
+  Result<Fd> OpenReal(const Obj& obj, int flags);
+  Result<Fd> OpenUpperDir(const std::string& path, int flags = O_RDONLY | O_DIRECTORY);
+  std::string IndexNameOf(const ObjectId& id) const;
+  Result<Attr> AttrOf(const Obj& obj);
+  uint64_t FileIdOf(const Obj& obj) const;
+
+  // The object after making sure it lives in the upper layer (copying it up if needed).
+  Result<Obj> CopiedUp(const Handle& handle);
+
+  // ---- copy_up.cc
+  // Makes the directory at union `path` (and its ancestors) exist in the upper layer.
+  Status CopyUpDir(const std::string& path);
+  // Copies a lower non-directory into the index; when `parent_fd` is valid also links it as
+  // `name` there (the name it is visible under). Updates `obj` to the copy.
+  Status CopyUpFile(Obj& obj, int parent_fd, const std::string& name);
+  Status CopyMetadata(int src_dirfd, const std::string& src_name, const struct stat& st,
+                      int dst_dirfd, const std::string& dst_name);
+
+  // ---- namespace_ops.cc
+  Result<Node> CreateObject(const Node& dir, const std::string& name, FileType type,
+                            uint32_t perm, const Cred& cred, const std::string& symlink_target,
+                            dev_t rdev, const std::array<uint8_t, 8>* verifier);
+  // Removes the name `name` (resolving to `d`) from dir at `path`; for renames, `replace_only`
+  // skips touching the entry itself (the rename replaces it) and only updates index state.
+  Status DropName(const std::string& path, const DirStack& stack, const std::string& name,
+                  Dentry& d, bool entry_already_gone);
+  Status PlaceWhiteoutOrUnlink(int parent_fd, const std::string& name, bool upper_entry,
+                               bool whiteout);
+  Status ClearDirForReplace(const std::string& path, const std::string& name);
+
+  // ---- readdir.cc
+  struct MergedEntry {
+    std::string name;
+    uint64_t cookie;
+    uint64_t ino;  // fileid hint; 0 = compute by lookup
+  };
+  Result<std::shared_ptr<const std::vector<MergedEntry>>> Listing(const std::string& path,
+                                                                  const DirStack& stack);
+  Result<bool> DirIsEmpty(const std::string& path, const DirStack& stack);
+
+  // ---- caches (overlay_union.cc)
+  void CacheObj(const Handle& h, const Obj& obj);
+  void ForgetObj(const Obj& obj);
+  void ForgetDirs();  // every cached directory path and stack (after a directory rename/rmdir)
+  void ForgetListing(const std::string& dir_path);
+  std::mutex& StripeOf(const ObjectId& id);
+
+  static constexpr size_t kMaxCacheEntries = 1 << 18;
+
+  UnionOptions opts_;
+  FsEnv* env_;
+  LayerSet layers_;
+  IndexStore index_;
+  HandleCodec codec_;
+  uint32_t boot_generation_ = 0;
+  Obj root_;
+
+  std::shared_mutex rename_mu_;
+  std::array<std::mutex, 64> stripes_;
+
+  mutable std::mutex cache_mu_;
+  std::unordered_map<Handle, Obj> obj_cache_;
+  std::unordered_map<std::string, DirStack> stack_cache_;
+  std::unordered_map<std::string, std::shared_ptr<const std::vector<MergedEntry>>> listing_cache_;
+  // no_index negative control: the only way it can decode a handle (handle -> union path).
+  std::unordered_map<Handle, std::string> path_map_;
+
+  std::atomic<uint64_t> hits_{0}, index_lookups_{0}, stale_{0}, bad_{0}, copy_ups_{0}, drops_{0};
+};
+
+// Locks several stripes at once in address order (deduplicated) so two operations never deadlock.
+class StripeLocks {
+ public:
+  explicit StripeLocks(std::vector<std::mutex*> mus);
+  ~StripeLocks();
+  StripeLocks(const StripeLocks&) = delete;
+  StripeLocks& operator=(const StripeLocks&) = delete;
+
+ private:
+  std::vector<std::mutex*> mus_;
+};
+
+inline bool IsWhiteoutStat(const struct stat& st) {
+  return S_ISCHR(st.st_mode) && major(st.st_rdev) == 0 && minor(st.st_rdev) == 0;
+}
+FileType TypeOfMode(mode_t mode);
+std::string JoinPath(const std::string& dir, const std::string& name);
+std::string Dirname(const std::string& path);
+std::string Basename(const std::string& path);
+
+}  // namespace ovl

@@ -1,0 +1,422 @@
+// Handle persistence requirements of the union layer (docs/handle-format.md), each checked after
+// eviction, after a clean restart and after a "crash" (the union is dropped without shutdown).
+#include "union/union_fs.h"
+
+#include <sys/stat.h>
+
+#include "union/union_test_util.h"
+
+namespace ovl {
+namespace {
+
+class UnionFsTest : public UnionTest {
+ protected:
+  // Evict, then restart: the two ways a handle loses every in-memory trace.
+  template <typename Check>
+  void AfterEviction(Check check) {
+    fs_->DropCaches();
+    check("after eviction");
+    Open();
+    check("after restart");
+  }
+};
+
+TEST_F(UnionFsTest, MergesLayersTopDown) {
+  Lower(0, "a", "top");
+  Lower(1, "a", "bottom");
+  Lower(1, "b", "b1");
+  Lower(0, "d/x", "x");
+  Lower(1, "d/y", "y");
+  Open();
+  EXPECT_EQ(ReadAll(MustWalk("a")), "top");
+  EXPECT_EQ(ReadAll(MustWalk("d/y")), "y");
+  EXPECT_EQ(Names(Root()), (std::vector<std::string>{"a", "b", "d"}));
+  EXPECT_EQ(Names(MustWalk("d")), (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(Walk("nope").status().code(), ENOENT);
+}
+
+TEST_F(UnionFsTest, CopyUpKeepsHandle) {
+  Lower(0, "dir/f", "old data");
+  Open();
+  Node h = MustWalk("dir/f");
+  auto fileid = fs_->GetAttr(h)->fileid;
+  ASSERT_TRUE(WriteAll(h, "new").ok());
+  EXPECT_EQ(Slurp(lowers_[0] + "/dir/f"), "old data") << "the lower layer was modified";
+  EXPECT_EQ(MustWalk("dir/f").handle, h.handle);
+  AfterEviction([&](const char* when) {
+    auto n = fs_->Decode(h.handle);
+    ASSERT_TRUE(n.ok()) << when << ": " << n.status().ToString();
+    EXPECT_EQ(ReadAll(*n), "new data") << when;
+    EXPECT_EQ(MustWalk("dir/f").handle, h.handle) << when;
+    EXPECT_EQ(fs_->GetAttr(*n)->fileid, fileid) << when;
+  });
+}
+
+TEST_F(UnionFsTest, EvictionForcesIndexDecode) {
+  Lower(0, "f", "x");
+  Open();
+  Node h = MustWalk("f");
+  ASSERT_TRUE(WriteAll(h, "y").ok());
+  ASSERT_TRUE(fs_->Decode(h.handle).ok());
+  auto before = fs_->Counters();
+  fs_->DropCaches();
+  ASSERT_TRUE(fs_->Decode(h.handle).ok());
+  auto after = fs_->Counters();
+  EXPECT_EQ(after.cache_drops, before.cache_drops + 1);
+  EXPECT_EQ(after.decode_index_lookups, before.decode_index_lookups + 1);
+  EXPECT_EQ(after.decode_cache_hits, before.decode_cache_hits);
+}
+
+TEST_F(UnionFsTest, RenameFileParentGrandparent) {
+  Lower(0, "g/p/f", "payload");
+  Lower(1, "g/p/other", "o");
+  Open();
+  Node f = MustWalk("g/p/f");
+  Node p = MustWalk("g/p");
+  Node g = MustWalk("g");
+  ASSERT_TRUE(fs_->Rename(p, "f", p, "f2").ok());
+  ASSERT_TRUE(fs_->Rename(g, "p", g, "p2").ok());
+  ASSERT_TRUE(fs_->Rename(Root(), "g", Root(), "g2").ok());
+  AfterEviction([&](const char* when) {
+    EXPECT_EQ(MustWalk("g2/p2/f2").handle, f.handle) << when;
+    EXPECT_EQ(MustWalk("g2/p2").handle, p.handle) << when;
+    EXPECT_EQ(MustWalk("g2").handle, g.handle) << when;
+    auto n = fs_->Decode(f.handle);
+    ASSERT_TRUE(n.ok()) << when << ": " << n.status().ToString();
+    EXPECT_EQ(ReadAll(*n), "payload");
+    ASSERT_TRUE(fs_->Decode(p.handle).ok()) << when;
+    EXPECT_EQ(Names(*fs_->Decode(p.handle)), (std::vector<std::string>{"f2", "other"})) << when;
+    EXPECT_EQ(Walk("g").status().code(), ENOENT) << when;
+  });
+}
+
+TEST_F(UnionFsTest, MoveToNewParent) {
+  Lower(0, "a/b/f", "data");
+  Open();
+  Node f = MustWalk("a/b/f");
+  auto n = fs_->MkDir(Root(), "new", 0755, root_cred_);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  ASSERT_TRUE(fs_->Rename(MustWalk("a/b"), "f", *n, "moved").ok());
+  AfterEviction([&](const char* when) {
+    EXPECT_EQ(MustWalk("new/moved").handle, f.handle) << when;
+    EXPECT_EQ(ReadAll(*fs_->Decode(f.handle)), "data") << when;
+    EXPECT_EQ(Walk("a/b/f").status().code(), ENOENT) << when;
+  });
+}
+
+TEST_F(UnionFsTest, SeedUnlinkReboot) {
+  Lower(0, "a", "original");
+  LowerLink(0, "a", "b");
+  Open();
+  Node h = MustWalk("a");
+  ASSERT_TRUE(fs_->Remove(Root(), "a").ok());
+  Open();  // reboot
+  auto n = fs_->Decode(h.handle);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(ReadAll(*n), "original");
+  EXPECT_EQ(fs_->GetAttr(*n)->nlink, 1u);
+  EXPECT_EQ(MustWalk("b").handle, h.handle);
+  ASSERT_TRUE(fs_->Remove(Root(), "b").ok());
+  EXPECT_TRUE(IsStale(fs_->Decode(h.handle).status()));
+  AfterEviction([&](const char* when) {
+    EXPECT_TRUE(IsStale(fs_->Decode(h.handle).status())) << when;
+    EXPECT_TRUE(Names(Root()).empty()) << when;
+  });
+}
+
+TEST_F(UnionFsTest, LowerHardlinksCopyUp) {
+  Lower(0, "a", "old");
+  LowerLink(0, "a", "b");
+  Open();
+  Node a = MustWalk("a");
+  auto fileid = fs_->GetAttr(a)->fileid;
+  ASSERT_TRUE(WriteAll(a, "NEW").ok());
+  AfterEviction([&](const char* when) {
+    Node b = MustWalk("b");
+    EXPECT_EQ(b.handle, a.handle) << when;
+    EXPECT_EQ(ReadAll(b), "NEW") << when;
+    auto attr = fs_->GetAttr(b);
+    EXPECT_EQ(attr->fileid, fileid) << when;
+    EXPECT_EQ(attr->nlink, 2u) << when;
+  });
+}
+
+TEST_F(UnionFsTest, UnlinkAllIsStaleForever) {
+  Lower(1, "d/f", "x");
+  Open();
+  Node h = MustWalk("d/f");
+  ASSERT_TRUE(fs_->Remove(MustWalk("d"), "f").ok());
+  AfterEviction([&](const char* when) {
+    EXPECT_TRUE(IsStale(fs_->Decode(h.handle).status())) << when;
+    EXPECT_EQ(Walk("d/f").status().code(), ENOENT) << when;
+  });
+  // A new file of the same name is a new object.
+  auto made = fs_->Create(MustWalk("d"), "f", CreateMode::kGuarded, 0644, {}, root_cred_);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  EXPECT_NE(made->handle, h.handle);
+  EXPECT_TRUE(IsStale(fs_->Decode(h.handle).status()));
+  EXPECT_EQ(Names(MustWalk("d")), std::vector<std::string>{"f"});
+}
+
+TEST_F(UnionFsTest, DirHandles) {
+  Lower(0, "d/child", "c");
+  Lower(1, "d/deep/x", "x");
+  Open();
+  Node d = MustWalk("d");
+  ASSERT_TRUE(WriteAll(MustWalk("d/child"), "copied").ok());  // copies d up
+  ASSERT_TRUE(fs_->Rename(Root(), "d", Root(), "e").ok());
+  AfterEviction([&](const char* when) {
+    EXPECT_EQ(MustWalk("e").handle, d.handle) << when;
+    auto n = fs_->Decode(d.handle);
+    ASSERT_TRUE(n.ok()) << when;
+    EXPECT_EQ(Names(*n), (std::vector<std::string>{"child", "deep"})) << when;
+  });
+  ASSERT_TRUE(fs_->Remove(MustWalk("e/deep"), "x").ok());
+  ASSERT_TRUE(fs_->RmDir(MustWalk("e"), "deep").ok());
+  ASSERT_TRUE(fs_->Remove(MustWalk("e"), "child").ok());
+  EXPECT_EQ(fs_->RmDir(Root(), "nope").code(), ENOENT);
+  ASSERT_TRUE(fs_->RmDir(Root(), "e").ok());
+  AfterEviction([&](const char* when) {
+    EXPECT_TRUE(IsStale(fs_->Decode(d.handle).status())) << when;
+    EXPECT_TRUE(Names(Root()).empty()) << when;
+  });
+}
+
+TEST_F(UnionFsTest, PureLowerDirHandleSurvivesParentRename) {
+  Lower(0, "a/b/c/f", "f");
+  Open();
+  Node c = MustWalk("a/b/c");
+  ASSERT_TRUE(fs_->Rename(Root(), "a", Root(), "z").ok());
+  AfterEviction([&](const char* when) {
+    auto n = fs_->Decode(c.handle);
+    ASSERT_TRUE(n.ok()) << when << ": " << n.status().ToString();
+    EXPECT_EQ(Names(*n), std::vector<std::string>{"f"}) << when;
+    EXPECT_EQ(MustWalk("z/b/c").handle, c.handle) << when;
+  });
+}
+
+TEST_F(UnionFsTest, RmdirNotEmptyAndOpaqueRecreate) {
+  Lower(0, "d/f", "x");
+  Open();
+  EXPECT_EQ(fs_->RmDir(Root(), "d").code(), ENOTEMPTY);
+  ASSERT_TRUE(fs_->Remove(MustWalk("d"), "f").ok());
+  ASSERT_TRUE(fs_->RmDir(Root(), "d").ok());
+  ASSERT_TRUE(fs_->MkDir(Root(), "d", 0755, root_cred_).ok());
+  EXPECT_TRUE(Names(MustWalk("d")).empty()) << "lower entries leaked into a re-created dir";
+}
+
+TEST_F(UnionFsTest, UpperOnlyObjects) {
+  Open();
+  auto f = fs_->Create(Root(), "new", CreateMode::kGuarded, 0644, {}, root_cred_);
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE(WriteAll(*f, "upper").ok());
+  auto dir = fs_->MkDir(Root(), "dir", 0755, root_cred_);
+  ASSERT_TRUE(dir.ok());
+  ASSERT_TRUE(fs_->Rename(Root(), "new", *dir, "renamed").ok());
+  AfterEviction([&](const char* when) {
+    EXPECT_EQ(ReadAll(*fs_->Decode(f->handle)), "upper") << when;
+    EXPECT_EQ(MustWalk("dir/renamed").handle, f->handle) << when;
+    EXPECT_EQ(MustWalk("dir").handle, dir->handle) << when;
+  });
+}
+
+TEST_F(UnionFsTest, InodeReuseNeverResolves) {
+  Open();
+  auto f = fs_->Create(Root(), "victim", CreateMode::kGuarded, 0644, {}, root_cred_);
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE(fs_->Remove(Root(), "victim").ok());
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(fs_->Create(Root(), "n" + std::to_string(i), CreateMode::kGuarded, 0644, {},
+                            root_cred_).ok());
+  }
+  AfterEviction([&](const char* when) {
+    EXPECT_TRUE(IsStale(fs_->Decode(f->handle).status())) << when;
+  });
+}
+
+TEST_F(UnionFsTest, MalformedHandles) {
+  Lower(0, "f", "x");
+  Open();
+  std::string h = MustWalk("f").handle;
+  auto bad = [&](std::string bytes) { return fs_->Decode(bytes).status().code(); };
+  EXPECT_EQ(bad(""), kErrBadHandle);
+  EXPECT_EQ(bad(h.substr(0, 10)), kErrBadHandle);
+  EXPECT_EQ(bad(h + std::string(64, 'x')), kErrBadHandle);
+  std::string m = h;
+  m[0] = 'X';
+  EXPECT_EQ(bad(m), kErrBadHandle);
+  m = h;
+  m[2] = 9;
+  EXPECT_EQ(bad(m), kErrBadHandle);
+  m = h;
+  m[3] = static_cast<char>(0x80);
+  EXPECT_EQ(bad(m), kErrBadHandle);
+  m = h;
+  m[m.size() - 1] ^= 1;  // the MAC: a forged real handle is refused
+  EXPECT_EQ(bad(m), kErrBadHandle);
+  m = h;
+  m[24] ^= 1;
+  EXPECT_EQ(bad(m), kErrBadHandle);
+  m = h;
+  m[8] ^= 1;  // another export's UUID
+  EXPECT_EQ(bad(m), ESTALE);
+  for (int len = 0; len <= 64; ++len) {  // no crash on any length of garbage
+    (void)fs_->Decode(std::string(len, '\xff'));
+  }
+  EXPECT_GE(fs_->Counters().decode_bad, 7u);
+}
+
+TEST_F(UnionFsTest, ExclusiveCreateReplay) {
+  Open();
+  std::array<uint8_t, 8> v{1, 2, 3, 4, 5, 6, 7, 8};
+  auto a = fs_->Create(Root(), "x", CreateMode::kExclusive, 0644, v, root_cred_);
+  ASSERT_TRUE(a.ok());
+  Open();
+  auto b = fs_->Create(Root(), "x", CreateMode::kExclusive, 0644, v, root_cred_);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(a->handle, b->handle);
+  v[0] = 9;
+  EXPECT_EQ(fs_->Create(Root(), "x", CreateMode::kExclusive, 0644, v, root_cred_).status().code(),
+            EEXIST);
+  EXPECT_EQ(fs_->Create(Root(), "x", CreateMode::kGuarded, 0644, v, root_cred_).status().code(),
+            EEXIST);
+}
+
+TEST_F(UnionFsTest, ReaddirCookiesStableAcrossEviction) {
+  for (int i = 0; i < 60; ++i) Lower(i % 2, "d/f" + std::to_string(i), "x");
+  Lower(1, "d/gone", "x");
+  Open();
+  ASSERT_TRUE(fs_->Remove(MustWalk("d"), "gone").ok());
+  Node d = MustWalk("d");
+  std::vector<std::string> seen;
+  uint64_t cookie = 0;
+  for (int pages = 0; pages < 100; ++pages) {
+    auto page = fs_->ReadDir(d, cookie, 7, pages % 2 == 0);
+    ASSERT_TRUE(page.ok());
+    for (const auto& e : page->entries) {
+      seen.push_back(e.name);
+      cookie = e.cookie;
+      if (e.node) {
+        EXPECT_EQ(e.node->handle, MustWalk("d/" + e.name).handle);
+      }
+    }
+    if (page->eof) break;
+    if (pages % 3 == 0) fs_->DropCaches();
+    if (pages == 4) Open();
+  }
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen.size(), 60u);
+  EXPECT_TRUE(std::adjacent_find(seen.begin(), seen.end()) == seen.end()) << "duplicate entry";
+}
+
+TEST_F(UnionFsTest, WhiteoutHidesLowerAndReplacedByCreate) {
+  Lower(1, "f", "lower");
+  Open();
+  ASSERT_TRUE(fs_->Remove(Root(), "f").ok());
+  EXPECT_TRUE(Names(Root()).empty());
+  auto n = fs_->Create(Root(), "f", CreateMode::kGuarded, 0600, {}, root_cred_);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(ReadAll(*n), "");
+  EXPECT_EQ(Names(Root()), std::vector<std::string>{"f"});
+  ASSERT_TRUE(fs_->Remove(Root(), "f").ok());
+  Open();
+  EXPECT_TRUE(Names(Root()).empty()) << "lower file came back after removing its replacement";
+}
+
+TEST_F(UnionFsTest, SymlinksSpecialFilesAndSetAttr) {
+  Lower(0, "f", "0123456789");
+  Open();
+  ASSERT_TRUE(fs_->Symlink(Root(), "ln", "f", root_cred_).ok());
+  EXPECT_EQ(*fs_->ReadLink(MustWalk("ln")), "f");
+  ASSERT_TRUE(fs_->MkNod(Root(), "fifo", FileType::kFifo, 0600, 0, 0, root_cred_).ok());
+  EXPECT_EQ(fs_->MkNod(Root(), "wh", FileType::kChr, 0600, 0, 0, root_cred_).status().code(),
+            EINVAL);
+  Node f = MustWalk("f");
+  SetAttrRequest req;
+  req.size = 4;
+  req.mode = 0600;
+  req.uid = 1234;
+  ASSERT_TRUE(fs_->SetAttr(f, req).ok());
+  AfterEviction([&](const char* when) {
+    auto a = fs_->GetAttr(f);
+    ASSERT_TRUE(a.ok()) << when;
+    EXPECT_EQ(a->size, 4u) << when;
+    EXPECT_EQ(a->mode, 0600u) << when;
+    EXPECT_EQ(a->uid, 1234u) << when;
+    EXPECT_EQ(ReadAll(f), "0123") << when;
+    EXPECT_EQ(MustWalk("fifo").type, FileType::kFifo) << when;
+  });
+  EXPECT_EQ(Slurp(lowers_[0] + "/f"), "0123456789");
+}
+
+TEST_F(UnionFsTest, LinkCountsAcrossLayers) {
+  Lower(0, "a", "x");
+  Open();
+  Node a = MustWalk("a");
+  ASSERT_TRUE(fs_->Link(a, Root(), "b").ok());
+  EXPECT_EQ(fs_->GetAttr(a)->nlink, 2u);
+  EXPECT_EQ(MustWalk("b").handle, a.handle);
+  ASSERT_TRUE(fs_->Remove(Root(), "a").ok());
+  Open();
+  EXPECT_EQ(fs_->GetAttr(a)->nlink, 1u);
+  ASSERT_TRUE(fs_->Remove(Root(), "b").ok());
+  EXPECT_TRUE(IsStale(fs_->Decode(a.handle).status()));
+}
+
+TEST_F(UnionFsTest, RenameOverExistingTargets) {
+  Lower(0, "src", "S");
+  Lower(1, "dst", "D");
+  Lower(0, "dirA/x", "x");
+  Lower(1, "dirB/y", "y");
+  Open();
+  Node dst = MustWalk("dst");
+  ASSERT_TRUE(fs_->Rename(Root(), "src", Root(), "dst").ok());
+  EXPECT_EQ(ReadAll(MustWalk("dst")), "S");
+  EXPECT_TRUE(IsStale(fs_->Decode(dst.handle).status()));
+  EXPECT_EQ(fs_->Rename(Root(), "dirA", Root(), "dirB").code(), ENOTEMPTY);
+  ASSERT_TRUE(fs_->Remove(MustWalk("dirB"), "y").ok());
+  ASSERT_TRUE(fs_->Rename(Root(), "dirA", Root(), "dirB").ok());
+  EXPECT_EQ(Names(MustWalk("dirB")), std::vector<std::string>{"x"});
+  EXPECT_EQ(fs_->Rename(Root(), "dirB", MustWalk("dirB"), "inside").code(), EINVAL);
+  Open();
+  EXPECT_EQ(Names(Root()), (std::vector<std::string>{"dirB", "dst"}));
+}
+
+TEST_F(UnionFsTest, NegativeControlVolatileDiesAtRestart) {
+  Lower(0, "f", "x");
+  UnionOptions o = Options();
+  o.handle_mode = UnionOptions::HandleMode::kVolatile;
+  Open(o);
+  Node f = MustWalk("f");
+  fs_->DropCaches();
+  EXPECT_TRUE(fs_->Decode(f.handle).ok());
+  Open(o);
+  EXPECT_TRUE(IsStale(fs_->Decode(f.handle).status()));
+}
+
+TEST_F(UnionFsTest, NegativeControlNoIndexDiesAtEviction) {
+  Lower(0, "f", "x");
+  UnionOptions o = Options();
+  o.use_index = false;
+  Open(o);
+  Node f = MustWalk("f");
+  EXPECT_TRUE(fs_->Decode(f.handle).ok());
+  fs_->DropCaches();
+  EXPECT_TRUE(IsStale(fs_->Decode(f.handle).status()));
+  EXPECT_TRUE(fs_->Decode(Root().handle).ok()) << "the root stays reachable for remounts";
+}
+
+TEST_F(UnionFsTest, RefusesMismatchedLayers) {
+  Lower(0, "f", "x");
+  Open();
+  fs_.reset();
+  UnionOptions o = Options();
+  std::string other = tmp_.path() + "/other";
+  mkdir(other.c_str(), 0755);
+  o.lower_dirs = {other};
+  auto u = UnionFs::Open(o);
+  EXPECT_EQ(u.status().code(), ESTALE) << "an upper dir was accepted over another lower stack";
+}
+
+}  // namespace
+}  // namespace ovl
