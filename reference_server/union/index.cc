@@ -103,6 +103,72 @@ Status IndexStore::SetUnionNlink(const std::string& name, int nlink, int lower_n
                         FormatNlinkXattr(nlink, lower_nlink));
 }
 
+Status IndexStore::BeginNlinkChange(const std::string& name, int new_nlink, int lower_nlink,
+                                    const std::string& parent_relpath,
+                                    const std::string& entry_name, NameChange change) {
+  // One record per index entry: the stripe lock of the object serialises its count changes.
+  const std::string record = std::string(1, static_cast<char>(change)) + " " +
+                             std::to_string(new_nlink) + " " + std::to_string(lower_nlink) + " " +
+                             std::to_string(parent_relpath.size()) + " " + parent_relpath + "/" +
+                             entry_name;
+  const std::string temp = TempName();
+  const int dir = layers_->pending.get();
+  OVL_ASSIGN_OR_RETURN(Fd f, env_->OpenBeneath(dir, temp, O_WRONLY | O_CREAT | O_EXCL, 0600));
+  OVL_ASSIGN_OR_RETURN(size_t n, env_->PWrite(f.get(), record.data(), record.size(), 0));
+  if (n != record.size()) return Status::Error(EIO, "short intent write");
+  OVL_RETURN_IF_ERROR(env_->Fsync(f.get()));
+  OVL_RETURN_IF_ERROR(env_->Rename(dir, temp, dir, name, 0));
+  return env_->Fsync(dir);
+}
+
+Status IndexStore::EndNlinkChange(const std::string& name, int new_nlink, int lower_nlink) {
+  OVL_RETURN_IF_ERROR(SetUnionNlink(name, new_nlink, lower_nlink));
+  OVL_ASSIGN_OR_RETURN(Fd entry, env_->OpenBeneath(layers_->index.get(), name, O_RDONLY));
+  OVL_RETURN_IF_ERROR(env_->Fsync(entry.get()));
+  OVL_RETURN_IF_ERROR(env_->Unlink(layers_->pending.get(), name, 0));
+  return env_->Fsync(layers_->pending.get());
+}
+
+Status IndexStore::RecoverNlinkIntents() {
+  const int dir = layers_->pending.get();
+  OVL_ASSIGN_OR_RETURN(auto records, env_->ReadDir(dir));
+  for (const auto& r : records) {
+    auto apply = [&]() -> Status {
+      if (r.name.rfind("#ovl.", 0) == 0) return Status::Ok();  // never completed: no change made
+      OVL_ASSIGN_OR_RETURN(Fd f, env_->OpenBeneath(dir, r.name, O_RDONLY));
+      char buf[8192];
+      OVL_ASSIGN_OR_RETURN(size_t n, env_->PRead(f.get(), buf, sizeof buf - 1, 0));
+      buf[n] = '\0';
+      char op = 0;
+      int new_nlink = 0, lower_nlink = 0, consumed = 0;
+      size_t dir_len = 0;
+      if (sscanf(buf, "%c %d %d %zu %n", &op, &new_nlink, &lower_nlink, &dir_len, &consumed) != 4 ||
+          static_cast<size_t>(consumed) + dir_len + 1 > n) {
+        return Status::Ok();  // unreadable: the count stays as it was
+      }
+      const std::string parent(buf + consumed, dir_len);
+      const std::string entry(buf + consumed + dir_len + 1, n - consumed - dir_len - 1);
+      OVL_ASSIGN_OR_RETURN(IndexEntry idx, Lookup(r.name));
+      if (idx.kind != IndexKind::kFile) return Status::Ok();
+      bool present = false, linked = false;
+      auto pfd = env_->OpenBeneath(layers_->upper.root.get(), parent.empty() ? "." : parent,
+                                   O_PATH | O_DIRECTORY);
+      if (pfd.ok()) {
+        auto st = env_->Stat(pfd->get(), entry);
+        present = st.ok();
+        linked = present && st->st_ino == idx.st.st_ino && st->st_dev == idx.st.st_dev;
+      }
+      const bool done = op == static_cast<char>(NameChange::kLinked)     ? linked
+                        : op == static_cast<char>(NameChange::kUnlinked) ? !linked
+                                                                         : present;
+      return done ? SetUnionNlink(r.name, new_nlink, lower_nlink) : Status::Ok();
+    };
+    OVL_RETURN_IF_ERROR(apply());
+    OVL_RETURN_IF_ERROR(env_->Unlink(dir, r.name, 0));
+  }
+  return env_->Fsync(dir);
+}
+
 Result<int> IndexStore::OriginNlink(const std::string& name) const {
   OVL_ASSIGN_OR_RETURN(auto raw, env_->GetXattr(layers_->index.get(), name, kXattrOrigin));
   if (!raw) return Status::Error(ENODATA, "index entry without origin");

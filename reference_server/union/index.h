@@ -46,6 +46,23 @@ class IndexStore {
   // Stores `nlink` as "L%+d" relative to `lower_nlink` on W/index/`name`.
   Status SetUnionNlink(const std::string& name, int nlink, int lower_nlink);
 
+  // A link-count change that goes with a name change (a LINK, or removing one of several names)
+  // cannot be one system call. Begin records the new count and the name change durably; End
+  // stores the count and drops the record. After a crash, RecoverNlinkIntents looks at the name:
+  // if its change happened, the count is applied, otherwise the record is dropped.
+  // `parent_relpath` is the upper directory holding `entry_name`; `change` says how to tell that
+  // the name change happened.
+  enum class NameChange : char {
+    kLinked = '+',    // the upper name becomes a link to the index entry
+    kUnlinked = '-',  // the upper name stops being a link to it
+    kCovered = 'w',   // an upper entry (whiteout or other object) appears over a lower name
+  };
+  Status BeginNlinkChange(const std::string& name, int new_nlink, int lower_nlink,
+                          const std::string& parent_relpath, const std::string& entry_name,
+                          NameChange change);
+  Status EndNlinkChange(const std::string& name, int new_nlink, int lower_nlink);
+  Status RecoverNlinkIntents();
+
   // Crash recovery of one entry (see RecoverLayers).
   Status RecoverEntry(const std::string& name);
 

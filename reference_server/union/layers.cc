@@ -81,6 +81,9 @@ Status LoadIdentity(FsEnv* env, LayerSet& ls, bool read_only) {
     OVL_RETURN_IF_ERROR(env->Rename(dir.get(), tmp, dir.get(), kIdentityFile, RENAME_NOREPLACE));
     OVL_RETURN_IF_ERROR(env->Fsync(dir.get()));
   }
+  if (!read_only) {
+    OVL_ASSIGN_OR_RETURN(ls.pending, EnsureDir(env, dir.get(), "pending"));
+  }
   std::memcpy(ls.export_uuid.data(), buf, 16);
   std::memcpy(ls.mac_key.data(), buf + 16, 16);
   return Status::Ok();
@@ -159,6 +162,7 @@ Status RecoverLayers(FsEnv* env, LayerSet& ls) {
   for (const auto& e : scratch) OVL_RETURN_IF_ERROR(RemoveTree(env, ls.temp.get(), e.name));
   OVL_ASSIGN_OR_RETURN(auto entries, env->ReadDir(ls.index.get()));
   IndexStore index(env, &ls);
+  OVL_RETURN_IF_ERROR(index.RecoverNlinkIntents());
   for (const auto& e : entries) OVL_RETURN_IF_ERROR(index.RecoverEntry(e.name));
   OVL_RETURN_IF_ERROR(env->Fsync(ls.temp.get()));
   return env->Fsync(ls.index.get());

@@ -4,6 +4,7 @@
 //   W/work/              scratch space: copy-ups and new objects are built here, then renamed in
 //   W/index/             index entries named by the hex of an origin's ovl_fb (docs/handle-format.md)
 //   W/ovlnfsd/identity   export UUID (16 bytes) + handle MAC key (16 bytes), made once
+//   W/ovlnfsd/pending/   intent records of link-count changes in progress (see IndexStore)
 #pragma once
 
 #include <sys/types.h>
@@ -34,6 +35,7 @@ struct LayerSet {
   Fd work;   // W
   Fd temp;   // W/work
   Fd index;  // W/index
+  Fd pending;  // W/ovlnfsd/pending
   std::array<uint8_t, 16> export_uuid{};
   SipKey mac_key{};
   bool single_device = true;  // every layer on one filesystem: inode numbers are unique as-is

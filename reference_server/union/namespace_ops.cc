@@ -46,20 +46,10 @@ Status OverlayUnion::PlaceWhiteoutOrUnlink(int parent_fd, const std::string& nam
   return RemoveTree(env_, layers_.temp.get(), temp);
 }
 
-Status OverlayUnion::DropName(const std::string& path, const DirStack& stack,
-                              const std::string& name, Dentry& d, bool entry_already_gone) {
-  OVL_ASSIGN_OR_RETURN(bool lower_has, LowerHasName(stack, name));
-  auto drop_entry = [&]() -> Status {
-    if (entry_already_gone) return Status::Ok();
-    OVL_RETURN_IF_ERROR(CopyUpDir(path));
-    OVL_ASSIGN_OR_RETURN(Fd pfd, OpenUpperDir(path));
-    return PlaceWhiteoutOrUnlink(pfd.get(), name, d.in_upper, lower_has);
-  };
-  if (d.obj.id.layer == kUpperLayer) return drop_entry();
-  if (d.obj.is_dir()) {
-    OVL_RETURN_IF_ERROR(drop_entry());
-    return index_.MakeTombstone(d.obj.index_name);
-  }
+Result<OverlayUnion::DropPlan> OverlayUnion::PrepareDrop(const std::string& path,
+                                                         const std::string& name, Dentry& d) {
+  DropPlan plan;
+  if (d.obj.id.layer == kUpperLayer || d.obj.is_dir()) return plan;
   OVL_ASSIGN_OR_RETURN(IndexEntry e, index_.Lookup(d.obj.index_name));
   int nlink = e.kind == IndexKind::kFile
                   ? index_.UnionNlink(e, d.obj.index_name, d.obj.origin_nlink)
@@ -68,14 +58,32 @@ Status OverlayUnion::DropName(const std::string& path, const DirStack& stack,
     // The tombstone goes first: from here on the handle is dead and any name still pointing at
     // the object is hidden, so a crash in between cannot bring the object back.
     OVL_RETURN_IF_ERROR(index_.MakeTombstone(d.obj.index_name));
-    return drop_entry();
+    return plan;
   }
-  if (e.kind != IndexKind::kFile) {
-    // Other names remain: the count has to live somewhere, and that is the index entry.
-    OVL_RETURN_IF_ERROR(CopyUpFile(d.obj, -1, ""));
-  }
-  OVL_RETURN_IF_ERROR(drop_entry());
-  return index_.SetUnionNlink(d.obj.index_name, nlink - 1, d.obj.origin_nlink);
+  // Other names remain: the count has to live somewhere, and that is the index entry.
+  if (e.kind != IndexKind::kFile) OVL_RETURN_IF_ERROR(CopyUpFile(d.obj, -1, ""));
+  plan.intent = true;
+  plan.new_nlink = nlink - 1;
+  OVL_RETURN_IF_ERROR(index_.BeginNlinkChange(
+      d.obj.index_name, plan.new_nlink, d.obj.origin_nlink, path, name,
+      d.in_upper ? IndexStore::NameChange::kUnlinked : IndexStore::NameChange::kCovered));
+  return plan;
+}
+
+Status OverlayUnion::FinishDrop(const DropPlan& plan, const Dentry& d) {
+  if (plan.intent) return index_.EndNlinkChange(d.obj.index_name, plan.new_nlink, d.obj.origin_nlink);
+  if (d.obj.is_dir() && d.obj.id.layer != kUpperLayer) return index_.MakeTombstone(d.obj.index_name);
+  return Status::Ok();
+}
+
+Status OverlayUnion::DropNameHere(const std::string& path, const DirStack& stack,
+                                  const std::string& name, Dentry& d) {
+  OVL_ASSIGN_OR_RETURN(bool lower_has, LowerHasName(stack, name));
+  OVL_RETURN_IF_ERROR(CopyUpDir(path));
+  OVL_ASSIGN_OR_RETURN(DropPlan plan, PrepareDrop(path, name, d));
+  OVL_ASSIGN_OR_RETURN(Fd pfd, OpenUpperDir(path));
+  OVL_RETURN_IF_ERROR(PlaceWhiteoutOrUnlink(pfd.get(), name, d.in_upper, lower_has));
+  return FinishDrop(plan, d);
 }
 
 Result<Node> OverlayUnion::CreateObject(const Node& dir, const std::string& name, FileType type,
@@ -218,7 +226,7 @@ Status OverlayUnion::Remove(const Node& dir, const std::string& name) {
   StripeLocks locks({&StripeOf(d.id), &StripeOf(e.obj.id)});
   OVL_ASSIGN_OR_RETURN(e, LookupIn(d.path, stack, name));
   if (e.obj.is_dir()) return Status::Error(EISDIR, "is a directory");
-  OVL_RETURN_IF_ERROR(DropName(d.path, stack, name, e, false));
+  OVL_RETURN_IF_ERROR(DropNameHere(d.path, stack, name, e));
   ForgetListing(d.path);
   ForgetObj(e.obj);
   return Status::Ok();
@@ -235,7 +243,7 @@ Status OverlayUnion::RmDir(const Node& dir, const std::string& name) {
   if (!e.obj.is_dir()) return Status::Error(ENOTDIR, "not a directory");
   OVL_ASSIGN_OR_RETURN(bool empty, DirIsEmpty(e.obj.path, e.stack));
   if (!empty) return Status::Error(ENOTEMPTY, "directory not empty");
-  OVL_RETURN_IF_ERROR(DropName(d.path, stack, name, e, false));
+  OVL_RETURN_IF_ERROR(DropNameHere(d.path, stack, name, e));
   ForgetDirs();
   return Status::Ok();
 }
@@ -270,6 +278,10 @@ Status OverlayUnion::Link(const Node& file, const Node& dir, const std::string& 
     src_dir = src.get();
     src_name.clear();
   }
+  if (lower_origin) {
+    OVL_RETURN_IF_ERROR(index_.BeginNlinkChange(f.index_name, nlink + 1, f.origin_nlink, d.path,
+                                                name, IndexStore::NameChange::kLinked));
+  }
   if (env_->Stat(pfd.get(), name).ok()) {
     // An invisible entry (whiteout) holds the name: link beside it, then rename over it.
     const std::string temp = TempName();
@@ -279,7 +291,7 @@ Status OverlayUnion::Link(const Node& file, const Node& dir, const std::string& 
     OVL_RETURN_IF_ERROR(env_->Link(src_dir, src_name, pfd.get(), name));
   }
   OVL_RETURN_IF_ERROR(env_->Fsync(pfd.get()));
-  if (lower_origin) OVL_RETURN_IF_ERROR(index_.SetUnionNlink(f.index_name, nlink + 1, f.origin_nlink));
+  if (lower_origin) OVL_RETURN_IF_ERROR(index_.EndNlinkChange(f.index_name, nlink + 1, f.origin_nlink));
   ForgetListing(d.path);
   ForgetObj(f);
   return Status::Ok();
@@ -357,11 +369,15 @@ Status OverlayUnion::Rename(const Node& from_dir, const std::string& from_name,
     OVL_RETURN_IF_ERROR(ClearDirForReplace(td_obj.path, to_name));
   }
   OVL_ASSIGN_OR_RETURN(bool lower_at_source, LowerHasName(fstack, from_name));
+  DropPlan plan;
+  if (tgt.ok()) {
+    OVL_ASSIGN_OR_RETURN(plan, PrepareDrop(td_obj.path, to_name, *tgt));
+  }
   OVL_RETURN_IF_ERROR(env_->Rename(from_fd.get(), from_name, to_fd.get(), to_name,
                                    lower_at_source ? RENAME_WHITEOUT : 0));
   OVL_RETURN_IF_ERROR(env_->Fsync(from_fd.get()));
   if (fd_obj.path != td_obj.path) OVL_RETURN_IF_ERROR(env_->Fsync(to_fd.get()));
-  if (tgt.ok()) OVL_RETURN_IF_ERROR(DropName(td_obj.path, tstack, to_name, *tgt, true));
+  if (tgt.ok()) OVL_RETURN_IF_ERROR(FinishDrop(plan, *tgt));
   ForgetDirs();
   ForgetObj(src.obj);
   if (tgt.ok()) ForgetObj(tgt->obj);

@@ -146,10 +146,19 @@ class OverlayUnion final : public UnionFs {
   Result<Node> CreateObject(const Node& dir, const std::string& name, FileType type,
                             uint32_t perm, const Cred& cred, const std::string& symlink_target,
                             dev_t rdev, const std::array<uint8_t, 8>* verifier);
-  // Removes the name `name` (resolving to `d`) from dir at `path`; for renames, `replace_only`
-  // skips touching the entry itself (the rename replaces it) and only updates index state.
-  Status DropName(const std::string& path, const DirStack& stack, const std::string& name,
-                  Dentry& d, bool entry_already_gone);
+  // Dropping one name of an object, around the change of the name itself: PrepareDrop runs
+  // before (a tombstone when it is the last name, so the handle is dead before the name goes; an
+  // intent record when other names stay), FinishDrop after. The upper dir `path` must exist.
+  struct DropPlan {
+    bool intent = false;
+    int new_nlink = 0;
+  };
+  Result<DropPlan> PrepareDrop(const std::string& path, const std::string& name, Dentry& d);
+  Status FinishDrop(const DropPlan& plan, const Dentry& d);
+  // Removes `name` (resolving to `d`) from the directory at `path`: whiteout or unlink, with the
+  // index bookkeeping around it.
+  Status DropNameHere(const std::string& path, const DirStack& stack, const std::string& name,
+                      Dentry& d);
   Status PlaceWhiteoutOrUnlink(int parent_fd, const std::string& name, bool upper_entry,
                                bool whiteout);
   Status ClearDirForReplace(const std::string& path, const std::string& name);

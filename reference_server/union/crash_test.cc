@@ -1,0 +1,262 @@
+// Crash safety (DESIGN.md section 3): the process "dies" at every filesystem call of an operation
+// in turn (FaultInjectionEnv in crash mode: that call and every later one fail), the union is
+// reopened on the same directories (recovery runs), and the result must be wholly the state
+// before the operation or wholly the state after it, with held handles agreeing.
+#include <dirent.h>
+
+#include <functional>
+
+#include "fs/fault_injection_env.h"
+#include "union/union_test_util.h"
+
+namespace ovl {
+namespace {
+
+using Tree = std::map<std::string, std::string>;
+
+// The union fixture used outside a TEST_F body: one per crash point.
+class CrashTest : public UnionTest {
+ public:
+  void TestBody() override {}
+  using UnionTest::fs_;
+  using UnionTest::LowerDir;
+  using UnionTest::Lower;
+  using UnionTest::LowerLink;
+  using UnionTest::MustWalk;
+  using UnionTest::Open;
+  using UnionTest::Options;
+  using UnionTest::Root;
+  using UnionTest::Tree;
+  using UnionTest::Walk;
+  using UnionTest::WriteAll;
+  using UnionTest::work_;
+};
+
+struct CrashCase {
+  std::function<void(CrashTest&)> populate;                  // lower layers
+  std::function<void(CrashTest&)> before;                    // union steps before the crash
+  std::function<std::string(CrashTest&)> held;               // the handle the client holds
+  std::function<Status(CrashTest&, const std::string&)> op;  // the operation crashed into
+  Tree old_tree, new_tree;
+  bool stale_after = false;  // the held handle is STALE in the new state
+  std::map<std::string, uint32_t> old_nlink, new_nlink;  // path -> expected union nlink
+};
+
+// Runs `c` with a crash at mutating call 1, 2, ... until the operation completes untouched.
+void RunCrashCase(const char* what, const CrashCase& c) {
+  int crash_points = 0;
+  for (uint64_t n = 1; n < 500; ++n) {
+    CrashTest t;
+    c.populate(t);
+    FaultInjectionEnv env(DefaultFsEnv());
+    UnionOptions o = t.Options();
+    o.env = &env;
+    t.Open(o);
+    if (c.before) c.before(t);
+    std::string held = c.held(t);
+    env.FailAt(n, EIO, FaultInjectionEnv::Mode::kCrash);
+    Status st = c.op(t, held);
+    const bool crashed = env.crashed();
+    t.fs_.reset();
+    env.Disarm();
+    t.Open();  // restart on the real filesystem: recovery runs
+    Tree now = t.Tree(t.Root());
+    const bool is_old = now == c.old_tree, is_new = now == c.new_tree;
+    SCOPED_TRACE(std::string(what) + ": crash at mutating call " + std::to_string(n));
+    if (!crashed) {
+      EXPECT_TRUE(st.ok()) << st.ToString();
+      EXPECT_TRUE(is_new) << "completed operation did not reach the new state";
+    } else {
+      ++crash_points;
+      EXPECT_TRUE(is_old || is_new) << "torn state after crash: " << [&] {
+        std::string s;
+        for (auto& [k, v] : now) s += k + "=" + v + " ";
+        return s;
+      }() << "\nlog:\n"
+                                    << [&] {
+                                         std::string s;
+                                         for (auto& l : env.log()) s += "  " + l + "\n";
+                                         return s;
+                                       }();
+    }
+    auto decoded = t.fs_->Decode(held);
+    if (is_new && c.stale_after) {
+      EXPECT_EQ(decoded.status().code(), ESTALE) << "held handle survived its object";
+    } else {
+      EXPECT_TRUE(decoded.ok()) << "held handle lost: " << decoded.status().ToString();
+    }
+    for (const auto& [path, nlink] : is_new ? c.new_nlink : c.old_nlink) {
+      auto node = t.Walk(path);
+      ASSERT_TRUE(node.ok()) << path;
+      EXPECT_EQ(t.fs_->GetAttr(*node)->nlink, nlink) << path << " link count";
+    }
+    // Nothing half-made is left in the scratch dir.
+    DIR* d = opendir((t.work_ + "/work").c_str());
+    int leftovers = 0;
+    while (auto* e = readdir(d)) leftovers += e->d_name[0] != '.';
+    closedir(d);
+    EXPECT_EQ(leftovers, 0);
+    if (!crashed) break;
+  }
+  EXPECT_GT(crash_points, 0) << what << ": the operation never touched the filesystem";
+}
+
+TEST(CrashTest, CopyUpByWrite) {
+  CrashCase c;
+  c.populate = [](CrashTest& t) { t.Lower(0, "d/f", "old-data"); };
+  c.held = [](CrashTest& t) { return t.MustWalk("d/f").handle; };
+  c.op = [](CrashTest& t, const std::string& h) {
+    auto w = t.fs_->Write(Node{h, FileType::kReg}, 0, "NEW", StableHow::kFileSync);
+    return w.ok() ? Status::Ok() : w.status();
+  };
+  c.old_tree = {{"d", "<dir>"}, {"d/f", "old-data"}};
+  c.new_tree = {{"d", "<dir>"}, {"d/f", "NEW-data"}};
+  RunCrashCase("copy-up", c);
+}
+
+TEST(CrashTest, RenameLowerFileAcrossDirs) {
+  CrashCase c;
+  c.populate = [](CrashTest& t) {
+    t.Lower(0, "a/f", "payload");
+    t.LowerDir(1, "b");
+  };
+  c.held = [](CrashTest& t) { return t.MustWalk("a/f").handle; };
+  c.op = [](CrashTest& t, const std::string&) {
+    return t.fs_->Rename(t.MustWalk("a"), "f", t.MustWalk("b"), "g");
+  };
+  c.old_tree = {{"a", "<dir>"}, {"a/f", "payload"}, {"b", "<dir>"}};
+  c.new_tree = {{"a", "<dir>"}, {"b", "<dir>"}, {"b/g", "payload"}};
+  RunCrashCase("rename file", c);
+}
+
+TEST(CrashTest, RenameMergedDir) {
+  CrashCase c;
+  c.populate = [](CrashTest& t) {
+    t.Lower(0, "d/x", "x");
+    t.Lower(1, "d/y", "y");
+  };
+  c.held = [](CrashTest& t) { return t.MustWalk("d").handle; };
+  c.op = [](CrashTest& t, const std::string&) {
+    return t.fs_->Rename(t.Root(), "d", t.Root(), "e");
+  };
+  c.old_tree = {{"d", "<dir>"}, {"d/x", "x"}, {"d/y", "y"}};
+  c.new_tree = {{"e", "<dir>"}, {"e/x", "x"}, {"e/y", "y"}};
+  RunCrashCase("rename dir", c);
+}
+
+TEST(CrashTest, RemoveLowerFile) {
+  CrashCase c;
+  c.populate = [](CrashTest& t) { t.Lower(0, "f", "x"); };
+  c.held = [](CrashTest& t) { return t.MustWalk("f").handle; };
+  c.op = [](CrashTest& t, const std::string&) { return t.fs_->Remove(t.Root(), "f"); };
+  c.old_tree = {{"f", "x"}};
+  c.new_tree = {};
+  c.stale_after = true;
+  RunCrashCase("remove", c);
+}
+
+TEST(CrashTest, RemoveCopiedUpFile) {
+  CrashCase c;
+  c.populate = [](CrashTest& t) { t.Lower(0, "f", "x"); };
+  c.before = [](CrashTest& t) { ASSERT_TRUE(t.WriteAll(t.MustWalk("f"), "y").ok()); };
+  c.held = [](CrashTest& t) { return t.MustWalk("f").handle; };
+  c.op = [](CrashTest& t, const std::string&) { return t.fs_->Remove(t.Root(), "f"); };
+  c.old_tree = {{"f", "y"}};
+  c.new_tree = {};
+  c.stale_after = true;
+  RunCrashCase("remove copied-up", c);
+}
+
+TEST(CrashTest, RemoveOneOfTwoLowerHardlinks) {
+  CrashCase c;
+  c.populate = [](CrashTest& t) {
+    t.Lower(0, "a", "shared");
+    t.LowerLink(0, "a", "b");
+  };
+  c.held = [](CrashTest& t) { return t.MustWalk("a").handle; };
+  c.op = [](CrashTest& t, const std::string&) { return t.fs_->Remove(t.Root(), "a"); };
+  c.old_tree = {{"a", "shared"}, {"b", "shared"}};
+  c.new_tree = {{"b", "shared"}};
+  c.old_nlink = {{"a", 2}, {"b", 2}};
+  c.new_nlink = {{"b", 1}};
+  RunCrashCase("remove hardlink", c);
+}
+
+TEST(CrashTest, RmdirLowerDir) {
+  CrashCase c;
+  c.populate = [](CrashTest& t) { t.Lower(1, "d/f", "x"); };
+  c.before = [](CrashTest& t) { ASSERT_TRUE(t.fs_->Remove(t.MustWalk("d"), "f").ok()); };
+  c.held = [](CrashTest& t) { return t.MustWalk("d").handle; };
+  c.op = [](CrashTest& t, const std::string&) { return t.fs_->RmDir(t.Root(), "d"); };
+  c.old_tree = {{"d", "<dir>"}};
+  c.new_tree = {};
+  c.stale_after = true;
+  RunCrashCase("rmdir", c);
+}
+
+TEST(CrashTest, MkdirOverRemovedLowerDir) {
+  CrashCase c;
+  c.populate = [](CrashTest& t) {
+    t.Lower(0, "d/f", "x");
+    t.Lower(0, "keep", "k");
+  };
+  c.before = [](CrashTest& t) {
+    ASSERT_TRUE(t.fs_->Remove(t.MustWalk("d"), "f").ok());
+    ASSERT_TRUE(t.fs_->RmDir(t.Root(), "d").ok());
+  };
+  c.held = [](CrashTest& t) { return t.MustWalk("keep").handle; };
+  c.op = [](CrashTest& t, const std::string&) {
+    auto n = t.fs_->MkDir(t.Root(), "d", 0755, Cred{});
+    return n.ok() ? Status::Ok() : n.status();
+  };
+  c.old_tree = {{"keep", "k"}};
+  c.new_tree = {{"d", "<dir>"}, {"keep", "k"}};
+  RunCrashCase("mkdir over whiteout", c);
+}
+
+TEST(CrashTest, LinkLowerFile) {
+  CrashCase c;
+  c.populate = [](CrashTest& t) { t.Lower(0, "f", "x"); };
+  c.held = [](CrashTest& t) { return t.MustWalk("f").handle; };
+  c.op = [](CrashTest& t, const std::string& h) {
+    return t.fs_->Link(Node{h, FileType::kReg}, t.Root(), "l");
+  };
+  c.old_tree = {{"f", "x"}};
+  c.new_tree = {{"f", "x"}, {"l", "x"}};
+  c.old_nlink = {{"f", 1}};
+  c.new_nlink = {{"f", 2}, {"l", 2}};
+  RunCrashCase("link", c);
+}
+
+TEST(CrashTest, TruncateLowerFile) {
+  CrashCase c;
+  c.populate = [](CrashTest& t) { t.Lower(0, "f", "0123456789"); };
+  c.held = [](CrashTest& t) { return t.MustWalk("f").handle; };
+  c.op = [](CrashTest& t, const std::string& h) {
+    SetAttrRequest r;
+    r.size = 2;
+    return t.fs_->SetAttr(Node{h, FileType::kReg}, r);
+  };
+  c.old_tree = {{"f", "0123456789"}};
+  c.new_tree = {{"f", "01"}};
+  RunCrashCase("truncate", c);
+}
+
+TEST(CrashTest, RenameOverLowerTarget) {
+  CrashCase c;
+  c.populate = [](CrashTest& t) {
+    t.Lower(0, "src", "S");
+    t.Lower(1, "dst", "D");
+  };
+  c.held = [](CrashTest& t) { return t.MustWalk("dst").handle; };
+  c.op = [](CrashTest& t, const std::string&) {
+    return t.fs_->Rename(t.Root(), "src", t.Root(), "dst");
+  };
+  c.old_tree = {{"dst", "D"}, {"src", "S"}};
+  c.new_tree = {{"dst", "S"}};
+  c.stale_after = true;
+  RunCrashCase("rename over target", c);
+}
+
+}  // namespace
+}  // namespace ovl
