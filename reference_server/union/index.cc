@@ -121,10 +121,15 @@ Status IndexStore::BeginNlinkChange(const std::string& name, int new_nlink, int 
   return env_->Fsync(dir);
 }
 
-Status IndexStore::EndNlinkChange(const std::string& name, int new_nlink, int lower_nlink) {
+Status IndexStore::ApplyNlink(const std::string& name, int new_nlink, int lower_nlink) {
+  if (new_nlink <= 0) return MakeTombstone(name);
   OVL_RETURN_IF_ERROR(SetUnionNlink(name, new_nlink, lower_nlink));
   OVL_ASSIGN_OR_RETURN(Fd entry, env_->OpenBeneath(layers_->index.get(), name, O_RDONLY));
-  OVL_RETURN_IF_ERROR(env_->Fsync(entry.get()));
+  return env_->Fsync(entry.get());
+}
+
+Status IndexStore::EndNlinkChange(const std::string& name, int new_nlink, int lower_nlink) {
+  OVL_RETURN_IF_ERROR(ApplyNlink(name, new_nlink, lower_nlink));
   OVL_RETURN_IF_ERROR(env_->Unlink(layers_->pending.get(), name, 0));
   return env_->Fsync(layers_->pending.get());
 }
@@ -149,7 +154,7 @@ Status IndexStore::RecoverNlinkIntents() {
       const std::string parent(buf + consumed, dir_len);
       const std::string entry(buf + consumed + dir_len + 1, n - consumed - dir_len - 1);
       OVL_ASSIGN_OR_RETURN(IndexEntry idx, Lookup(r.name));
-      if (idx.kind != IndexKind::kFile) return Status::Ok();
+      if (idx.kind == IndexKind::kTombstone) return Status::Ok();
       bool present = false, linked = false;
       auto pfd = env_->OpenBeneath(layers_->upper.root.get(), parent.empty() ? "." : parent,
                                    O_PATH | O_DIRECTORY);
@@ -161,7 +166,7 @@ Status IndexStore::RecoverNlinkIntents() {
       const bool done = op == static_cast<char>(NameChange::kLinked)     ? linked
                         : op == static_cast<char>(NameChange::kUnlinked) ? !linked
                                                                          : present;
-      return done ? SetUnionNlink(r.name, new_nlink, lower_nlink) : Status::Ok();
+      return done ? ApplyNlink(r.name, new_nlink, lower_nlink) : Status::Ok();
     };
     OVL_RETURN_IF_ERROR(apply());
     OVL_RETURN_IF_ERROR(env_->Unlink(dir, r.name, 0));

@@ -51,7 +51,8 @@ class IndexStore {
   // stores the count and drops the record. After a crash, RecoverNlinkIntents looks at the name:
   // if its change happened, the count is applied, otherwise the record is dropped.
   // `parent_relpath` is the upper directory holding `entry_name`; `change` says how to tell that
-  // the name change happened.
+  // the name change happened. A `new_nlink` of 0 means the object loses its last name: End (or
+  // recovery) writes the tombstone.
   enum class NameChange : char {
     kLinked = '+',    // the upper name becomes a link to the index entry
     kUnlinked = '-',  // the upper name stops being a link to it
@@ -68,6 +69,8 @@ class IndexStore {
 
  private:
   Result<int> OriginNlink(const std::string& name) const;
+  // Stores `new_nlink` durably, or the tombstone when it is 0.
+  Status ApplyNlink(const std::string& name, int new_nlink, int lower_nlink);
   FsEnv* env_;
   LayerSet* layers_;
 };

@@ -47,23 +47,22 @@ Status OverlayUnion::PlaceWhiteoutOrUnlink(int parent_fd, const std::string& nam
 }
 
 Result<OverlayUnion::DropPlan> OverlayUnion::PrepareDrop(const std::string& path,
-                                                         const std::string& name, Dentry& d) {
+                                                         const std::string& name, Dentry& d,
+                                                         bool replaced) {
   DropPlan plan;
   if (d.obj.id.layer == kUpperLayer || d.obj.is_dir()) return plan;
   OVL_ASSIGN_OR_RETURN(IndexEntry e, index_.Lookup(d.obj.index_name));
   int nlink = e.kind == IndexKind::kFile
                   ? index_.UnionNlink(e, d.obj.index_name, d.obj.origin_nlink)
                   : d.obj.origin_nlink;
-  if (nlink <= 1) {
-    // The tombstone goes first: from here on the handle is dead and any name still pointing at
-    // the object is hidden, so a crash in between cannot bring the object back.
+  if (nlink <= 1 && !replaced) {
     OVL_RETURN_IF_ERROR(index_.MakeTombstone(d.obj.index_name));
     return plan;
   }
   // Other names remain: the count has to live somewhere, and that is the index entry.
-  if (e.kind != IndexKind::kFile) OVL_RETURN_IF_ERROR(CopyUpFile(d.obj, -1, ""));
+  if (nlink > 1 && e.kind != IndexKind::kFile) OVL_RETURN_IF_ERROR(CopyUpFile(d.obj, -1, ""));
   plan.intent = true;
-  plan.new_nlink = nlink - 1;
+  plan.new_nlink = std::max(0, nlink - 1);
   OVL_RETURN_IF_ERROR(index_.BeginNlinkChange(
       d.obj.index_name, plan.new_nlink, d.obj.origin_nlink, path, name,
       d.in_upper ? IndexStore::NameChange::kUnlinked : IndexStore::NameChange::kCovered));
@@ -80,7 +79,7 @@ Status OverlayUnion::DropNameHere(const std::string& path, const DirStack& stack
                                   const std::string& name, Dentry& d) {
   OVL_ASSIGN_OR_RETURN(bool lower_has, LowerHasName(stack, name));
   OVL_RETURN_IF_ERROR(CopyUpDir(path));
-  OVL_ASSIGN_OR_RETURN(DropPlan plan, PrepareDrop(path, name, d));
+  OVL_ASSIGN_OR_RETURN(DropPlan plan, PrepareDrop(path, name, d, false));
   OVL_ASSIGN_OR_RETURN(Fd pfd, OpenUpperDir(path));
   OVL_RETURN_IF_ERROR(PlaceWhiteoutOrUnlink(pfd.get(), name, d.in_upper, lower_has));
   return FinishDrop(plan, d);
@@ -371,7 +370,7 @@ Status OverlayUnion::Rename(const Node& from_dir, const std::string& from_name,
   OVL_ASSIGN_OR_RETURN(bool lower_at_source, LowerHasName(fstack, from_name));
   DropPlan plan;
   if (tgt.ok()) {
-    OVL_ASSIGN_OR_RETURN(plan, PrepareDrop(td_obj.path, to_name, *tgt));
+    OVL_ASSIGN_OR_RETURN(plan, PrepareDrop(td_obj.path, to_name, *tgt, true));
   }
   OVL_RETURN_IF_ERROR(env_->Rename(from_fd.get(), from_name, to_fd.get(), to_name,
                                    lower_at_source ? RENAME_WHITEOUT : 0));

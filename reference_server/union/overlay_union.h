@@ -147,13 +147,17 @@ class OverlayUnion final : public UnionFs {
                             uint32_t perm, const Cred& cred, const std::string& symlink_target,
                             dev_t rdev, const std::array<uint8_t, 8>* verifier);
   // Dropping one name of an object, around the change of the name itself: PrepareDrop runs
-  // before (a tombstone when it is the last name, so the handle is dead before the name goes; an
-  // intent record when other names stay), FinishDrop after. The upper dir `path` must exist.
+  // before, FinishDrop after. The last name of a removed object gets its tombstone first (the
+  // handle is dead before the name goes, and a name left behind by a crash is hidden); when the
+  // name is replaced by a rename (`replaced`), or other names stay, an intent record carries the
+  // change so recovery completes it exactly when the name change happened. The upper dir `path`
+  // must exist.
   struct DropPlan {
     bool intent = false;
     int new_nlink = 0;
   };
-  Result<DropPlan> PrepareDrop(const std::string& path, const std::string& name, Dentry& d);
+  Result<DropPlan> PrepareDrop(const std::string& path, const std::string& name, Dentry& d,
+                               bool replaced);
   Status FinishDrop(const DropPlan& plan, const Dentry& d);
   // Removes `name` (resolving to `d`) from the directory at `path`: whiteout or unlink, with the
   // index bookkeeping around it.
