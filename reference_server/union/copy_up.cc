@@ -114,6 +114,8 @@ Status OverlayUnion::CopyUpFile(Obj& obj, int parent_fd, const std::string& name
   if (parent_fd >= 0) {
     OVL_RETURN_IF_ERROR(env_->Link(layers_.index.get(), obj.index_name, parent_fd, name));
     OVL_RETURN_IF_ERROR(env_->Fsync(parent_fd));
+  } else if (obj.origin_nlink == 1) {
+    OVL_RETURN_IF_ERROR(index_.AddHoldingLink(obj.index_name));
   }
   obj.real_layer = kUpperLayer;
   OVL_ASSIGN_OR_RETURN(obj.real_fh, env_->NameToHandle(layers_.index.get(), obj.index_name));

@@ -59,10 +59,24 @@ Result<Obj> OverlayUnion::CopiedUp(const Handle& handle) {
     OVL_RETURN_IF_ERROR(CopyUpDir(obj.path));
     return Resolve(handle);
   }
+  const std::string path = obj.path;
+  std::shared_lock<std::shared_mutex> rl(rename_mu_);
   std::lock_guard<std::mutex> g(StripeOf(obj.id));
   ForgetObj(obj);
   OVL_ASSIGN_OR_RETURN(obj, Resolve(handle));  // someone may have copied it up meanwhile
-  if (!obj.copied_up()) OVL_RETURN_IF_ERROR(CopyUpFile(obj, -1, ""));
+  if (obj.copied_up()) return obj;
+  // Where the name it was met by still leads to it, the copy gets that upper name, as kernel
+  // overlayfs does; a handle alone (after eviction or restart) copies into the index only.
+  if (!path.empty()) {
+    auto d = LookupPath(path);
+    if (d.ok() && d->obj.id == obj.id && !d->in_upper) {
+      OVL_RETURN_IF_ERROR(CopyUpDir(Dirname(path)));
+      OVL_ASSIGN_OR_RETURN(Fd pfd, OpenUpperDir(Dirname(path)));
+      OVL_RETURN_IF_ERROR(CopyUpFile(obj, pfd.get(), Basename(path)));
+      return obj;
+    }
+  }
+  OVL_RETURN_IF_ERROR(CopyUpFile(obj, -1, ""));
   return obj;
 }
 

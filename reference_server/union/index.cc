@@ -58,6 +58,7 @@ Status IndexStore::Install(const std::string& temp, const std::string& name) {
 }
 
 Status IndexStore::MakeTombstone(const std::string& name) {
+  OVL_RETURN_IF_ERROR(DropHoldingLink(name));
   const std::string temp = TempName();
   OVL_RETURN_IF_ERROR(env_->MkNod(layers_->temp.get(), temp, S_IFCHR | 0, makedev(0, 0)));
   OVL_ASSIGN_OR_RETURN(IndexEntry cur, Lookup(name));
@@ -71,6 +72,19 @@ Status IndexStore::MakeTombstone(const std::string& name) {
   }
   OVL_RETURN_IF_ERROR(env_->Rename(layers_->temp.get(), temp, layers_->index.get(), name, 0));
   return env_->Fsync(layers_->index.get());
+}
+
+Status IndexStore::AddHoldingLink(const std::string& name) {
+  Status st = env_->Link(layers_->index.get(), name, layers_->linkup.get(), name);
+  if (!st.ok() && st.code() != EEXIST) return st;
+  return env_->Fsync(layers_->linkup.get());
+}
+
+Status IndexStore::DropHoldingLink(const std::string& name) {
+  Status st = env_->Unlink(layers_->linkup.get(), name, 0);
+  if (st.code() == ENOENT) return Status::Ok();
+  OVL_RETURN_IF_ERROR(st);
+  return env_->Fsync(layers_->linkup.get());
 }
 
 Status IndexStore::CreateDirEntry(const std::string& name, const OvlFb& upper_dir) {
@@ -204,12 +218,13 @@ Status IndexStore::RecoverEntry(const std::string& name) {
     }
     case IndexKind::kFile: {
       // With an upper alias the object is certainly alive; only alias-less entries may be orphans
-      // (a crash between removing the last name and writing the tombstone).
-      if (e.st.st_nlink > 1) return Status::Ok();
+      // (left by kernel overlayfs) or lack their holding link (a crash right after copy-up).
+      const bool held = env_->Stat(layers_->linkup.get(), name).ok();
+      if (e.st.st_nlink > (held ? 2u : 1u)) return Status::Ok();
       auto lower_nlink = OriginNlink(name);
       if (!lower_nlink.ok()) return Status::Ok();  // not ours to judge; leave it untouched
       if (UnionNlink(e, name, *lower_nlink) <= 0) return MakeTombstone(name);
-      return Status::Ok();
+      return (!held && *lower_nlink == 1) ? AddHoldingLink(name) : Status::Ok();
     }
   }
   return Status::Ok();

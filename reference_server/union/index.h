@@ -64,6 +64,14 @@ class IndexStore {
   Status EndNlinkChange(const std::string& name, int new_nlink, int lower_nlink);
   Status RecoverNlinkIntents();
 
+  // A copied-up file whose lower origin has one link, copied up through a handle (no name known),
+  // has an index entry and no upper name. Kernel overlayfs takes such an entry for an orphan
+  // and whiteouts it at mount, so a second "holding" link in W/ovlnfsd/linkup keeps its link
+  // count above one until the object gets an upper name or dies.
+  Status AddHoldingLink(const std::string& name);
+  // Drops the holding link of `name`, if any.
+  Status DropHoldingLink(const std::string& name);
+
   // Crash recovery of one entry (see RecoverLayers).
   Status RecoverEntry(const std::string& name);
 

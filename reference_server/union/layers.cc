@@ -83,6 +83,7 @@ Status LoadIdentity(FsEnv* env, LayerSet& ls, bool read_only) {
   }
   if (!read_only) {
     OVL_ASSIGN_OR_RETURN(ls.pending, EnsureDir(env, dir.get(), "pending"));
+    OVL_ASSIGN_OR_RETURN(ls.linkup, EnsureDir(env, dir.get(), "linkup"));
   }
   std::memcpy(ls.export_uuid.data(), buf, 16);
   std::memcpy(ls.mac_key.data(), buf + 16, 16);

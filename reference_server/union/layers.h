@@ -5,6 +5,7 @@
 //   W/index/             index entries named by the hex of an origin's ovl_fb (docs/handle-format.md)
 //   W/ovlnfsd/identity   export UUID (16 bytes) + handle MAC key (16 bytes), made once
 //   W/ovlnfsd/pending/   intent records of link-count changes in progress (see IndexStore)
+//   W/ovlnfsd/linkup/    holding links of index entries that have no upper name yet
 #pragma once
 
 #include <sys/types.h>
@@ -36,6 +37,7 @@ struct LayerSet {
   Fd temp;   // W/work
   Fd index;  // W/index
   Fd pending;  // W/ovlnfsd/pending
+  Fd linkup;   // W/ovlnfsd/linkup
   std::array<uint8_t, 16> export_uuid{};
   SipKey mac_key{};
   bool single_device = true;  // every layer on one filesystem: inode numbers are unique as-is

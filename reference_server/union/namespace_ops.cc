@@ -290,7 +290,10 @@ Status OverlayUnion::Link(const Node& file, const Node& dir, const std::string& 
     OVL_RETURN_IF_ERROR(env_->Link(src_dir, src_name, pfd.get(), name));
   }
   OVL_RETURN_IF_ERROR(env_->Fsync(pfd.get()));
-  if (lower_origin) OVL_RETURN_IF_ERROR(index_.EndNlinkChange(f.index_name, nlink + 1, f.origin_nlink));
+  if (lower_origin) {
+    OVL_RETURN_IF_ERROR(index_.EndNlinkChange(f.index_name, nlink + 1, f.origin_nlink));
+    OVL_RETURN_IF_ERROR(index_.DropHoldingLink(f.index_name));
+  }
   ForgetListing(d.path);
   ForgetObj(f);
   return Status::Ok();
@@ -360,6 +363,7 @@ Status OverlayUnion::Rename(const Node& from_dir, const std::string& from_name,
     if (src.obj.copied_up()) {
       OVL_RETURN_IF_ERROR(env_->Link(layers_.index.get(), src.obj.index_name, from_fd.get(), from_name));
       OVL_RETURN_IF_ERROR(env_->Fsync(from_fd.get()));
+      OVL_RETURN_IF_ERROR(index_.DropHoldingLink(src.obj.index_name));
     } else {
       OVL_RETURN_IF_ERROR(CopyUpFile(src.obj, from_fd.get(), from_name));
     }

@@ -48,7 +48,9 @@ struct Obj {
   uint64_t origin_ino = 0;  // st_ino of the origin inode (stable fileid across copy-up)
   int origin_nlink = 1;     // st_nlink of a lower origin (base of the union link count)
   std::string index_name;   // lower-origin objects: their index entry name
-  std::string path;         // directories: the union path ("" = root, "a/b")
+  // The union path the object was met at ("" = root, "a/b"). Always set for directories; for
+  // other objects only when found by name (a decoded handle does not carry it).
+  std::string path;
   bool is_dir() const { return type == FileType::kDir; }
   bool copied_up() const { return real_layer == kUpperLayer; }
 };

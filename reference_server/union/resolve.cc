@@ -128,7 +128,7 @@ Result<Obj> OverlayUnion::UpperObj(int dirfd, const std::string& name, const str
   obj.origin_ino = st.st_ino;
   obj.origin_nlink = static_cast<int>(st.st_nlink);
   obj.id = ObjectId{kUpperLayer, obj.real_fh};
-  if (obj.is_dir()) obj.path = union_path;
+  obj.path = union_path;
   OVL_ASSIGN_OR_RETURN(auto origin, env_->GetXattr(dirfd, name, kXattrOrigin));
   if (!origin) return obj;
   auto fb = DecodeOvlFb(*origin);
@@ -225,8 +225,8 @@ Result<Dentry> OverlayUnion::LookupIn(const std::string& dir_path, const DirStac
     }
     if (IsWhiteoutStat(*st)) break;
     OVL_ASSIGN_OR_RETURN(d.obj, LowerObj(l.layer, lfd.get(), name, *st));
+    d.obj.path = child_path;
     if (d.obj.is_dir()) {
-      d.obj.path = child_path;
       std::vector<DirStack::Lower> rest(stack.lowers.begin() + i, stack.lowers.end());
       OVL_ASSIGN_OR_RETURN(d.stack.lowers, LowerDirsNamed(env_, layers_, rest, name));
     }
