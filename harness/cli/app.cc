@@ -1,0 +1,176 @@
+#include "cli/app.h"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <optional>
+
+#include "topology/catalogue.h"
+#include "topology/loader.h"
+
+namespace ovl::cli {
+namespace {
+
+using topology::Catalogue;
+using topology::Checked;
+using topology::NameOf;
+using topology::Topology;
+
+template <typename E, size_t N>
+std::string Name(const std::array<topology::Named<E>, N>& table, E value) {
+  return std::string(NameOf(table, value));
+}
+
+std::optional<Catalogue> LoadCatalogueOrReport(const std::filesystem::path& dir,
+                                               std::ostream& err) {
+  Checked<Catalogue> c = topology::LoadCatalogue(dir);
+  if (c.ok()) return std::move(c).value();
+  err << topology::FormatDiagnostics(c.errors());
+  err << "harness: the scenario catalogue in " << dir.string() << " has errors\n";
+  return std::nullopt;
+}
+
+std::optional<Topology> LoadTopologyOrReport(const std::filesystem::path& file,
+                                             const Catalogue& catalogue, std::ostream& err) {
+  Checked<Topology> t = topology::LoadTopology(file, catalogue);
+  if (t.ok()) return std::move(t).value();
+  err << topology::FormatDiagnostics(t.errors());
+  err << fmt::format("harness: {}: {} error{}\n", file.string(), t.errors().size(),
+                     t.errors().size() == 1 ? "" : "s");
+  return std::nullopt;
+}
+
+void ListScenarios(const Catalogue& catalogue, std::ostream& out) {
+  out << "scenarios (" << catalogue.scenarios.size() << "):\n";
+  for (const topology::ScenarioInfo& s : catalogue.scenarios) {
+    std::vector<std::string> faults;
+    for (topology::FaultKind f : s.faults) faults.push_back(Name(topology::kFaultKindNames, f));
+    std::vector<std::string> needs;
+    for (topology::Need n : s.needs) needs.push_back(Name(topology::kNeedNames, n));
+    out << fmt::format("  {:<24} faults [{}]{}\n  {:<24} {}\n", s.id, fmt::join(faults, ", "),
+                       needs.empty() ? "" : fmt::format(", needs [{}]", fmt::join(needs, ", ")), "",
+                       s.summary);
+  }
+}
+
+void ListVariants(std::ostream& out) {
+  out << "variants:\n";
+  for (const auto& [name, variant] : topology::kVariantNames) {
+    const topology::VariantInfo& info = topology::InfoOf(variant);
+    std::string where = info.libvirt_only ? "libvirt" : info.local_only ? "local" : "local|libvirt";
+    out << fmt::format("  {:<20} {:<14} {}{}\n", name, where, info.summary,
+                       info.control_reason.empty() ? "" : ": must declare expect: fail");
+  }
+}
+
+void ListBackends(std::ostream& out) {
+  out << "backends:\n";
+  for (const auto& [name, backend] : topology::kBackendNames) {
+    out << fmt::format("  {:<10} {}\n", name, topology::SummaryOf(backend));
+  }
+  out << "client access paths:\n";
+  for (const auto& [name, access] : topology::kAccessNames) {
+    out << fmt::format("  {:<16} {}\n", name, topology::SummaryOf(access));
+  }
+}
+
+}  // namespace
+
+int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+                const RunFunction& run) {
+  CLI::App app(
+      "Runs NFS-export-of-overlayfs scenarios against server variants under crash, "
+      "reboot and eviction, as described by a topology file.",
+      "harness");
+  app.require_subcommand(1);
+  app.fallthrough();
+  std::string workloads = std::string(OVL_SOURCE_DIR) + "/workloads";
+  app.add_option("--workloads", workloads,
+                 "directory holding scenarios/ and fixtures/ (the scenario catalogue)")
+      ->capture_default_str();
+
+  std::string validate_path;
+  CLI::App* validate = app.add_subcommand("validate", "check a topology file; exit 2 on errors");
+  validate->add_option("topology", validate_path, "topology YAML file")->required();
+
+  std::string what;
+  CLI::App* list = app.add_subcommand("list", "list scenarios, variants or backends");
+  list->add_option("what", what, "scenarios | variants | backends (default: all)")
+      ->check(CLI::IsMember({"scenarios", "variants", "backends"}));
+
+  RunOptions options;
+  std::string topology_path, results = options.results_dir.string(), junit, json;
+  uint64_t seed = 0;
+  CLI::App* run_cmd = app.add_subcommand("run", "run a topology (or print its plan: --dry-run)");
+  run_cmd->add_option("topology", topology_path, "topology YAML file")->required();
+  CLI::Option* seed_opt = run_cmd->add_option("--seed", seed,
+                                              "seed for case order, fault times and ports "
+                                              "(default: the topology's seed)");
+  run_cmd->add_option("--results", results, "directory the run directory is created in")
+      ->capture_default_str();
+  run_cmd
+      ->add_option("--only", options.only,
+                   "run only this scenario (id, or id@fault); repeatable; leaves out the "
+                   "mixed and throughput workloads")
+      ->allow_extra_args(false);
+  run_cmd->add_flag("--dry-run", options.dry_run, "print the resolved plan and exit");
+  run_cmd->add_flag("--keep", options.keep, "leave nodes and work directories after the run");
+  CLI::Option* junit_opt = run_cmd->add_option("--junit", junit, "also write JUnit XML here");
+  CLI::Option* json_opt = run_cmd->add_option(
+      "--json", json, "also write results JSON here (with --dry-run: the plan as JSON)");
+  run_cmd->add_option("--repeat", options.repeat, "run the plan N times")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{10000}))
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e, out, err);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  if (list->parsed() && what != "variants" && what != "backends") {
+    std::optional<Catalogue> catalogue = LoadCatalogueOrReport(workloads, err);
+    if (!catalogue) return kExitUsage;
+    ListScenarios(*catalogue, out);
+  }
+  if (list->parsed()) {
+    if (what.empty() || what == "variants") ListVariants(out);
+    if (what.empty() || what == "backends") ListBackends(out);
+    return kExitOk;
+  }
+
+  std::optional<Catalogue> catalogue = LoadCatalogueOrReport(workloads, err);
+  if (!catalogue) return kExitUsage;
+  const std::string& path = validate->parsed() ? validate_path : topology_path;
+  std::optional<Topology> topology = LoadTopologyOrReport(path, *catalogue, err);
+  if (!topology) return kExitUsage;
+
+  plan::PlanOptions plan_options;
+  if (seed_opt->count() > 0) plan_options.seed = seed;
+  plan_options.only = options.only;
+  Result<plan::Plan> plan = plan::MakePlan(*topology, *catalogue, plan_options);
+  if (!plan.ok()) {
+    err << "harness: " << plan.status().message() << "\n";
+    return kExitUsage;
+  }
+
+  if (validate->parsed()) {
+    out << fmt::format("{}: ok: {}; {} cases ({} unsupported); seed {}\n", path,
+                       topology->Summary(), plan->cases.size(), plan->UnsupportedCount(),
+                       plan->seed);
+    return kExitOk;
+  }
+
+  options.topology = topology_path;
+  options.workloads_dir = workloads;
+  if (seed_opt->count() > 0) options.seed = seed;
+  options.results_dir = results;
+  if (junit_opt->count() > 0) options.junit = junit;
+  if (json_opt->count() > 0) options.json = json;
+  out << fmt::format("harness: topology {} ({}), seed {} ({})\n", topology->name, topology_path,
+                     plan->seed, options.seed ? "from --seed" : "from the topology");
+  return run(options, *topology, *plan);
+}
+
+}  // namespace ovl::cli

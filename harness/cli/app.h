@@ -1,0 +1,24 @@
+// The `harness` command line: validate, list and run. Kept apart from main() so tests can drive
+// it with their own output streams and a stand-in for the executor.
+#pragma once
+
+#include <functional>
+#include <ostream>
+
+#include "cli/run_command.h"
+
+namespace ovl::cli {
+
+using RunFunction =
+    std::function<int(const RunOptions&, const topology::Topology&, const plan::Plan&)>;
+
+// Exit codes of DESIGN.md section 4 that the front end itself produces.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 2;  // usage, catalogue or topology error
+
+// Parses `argv` and runs the subcommand, writing to `out` and `err`. `run` receives a loaded
+// topology and its plan (`harness run`); its result is the exit code. Returns the exit code.
+int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+                const RunFunction& run);
+
+}  // namespace ovl::cli

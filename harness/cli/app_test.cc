@@ -1,0 +1,226 @@
+#include "cli/app.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/dry_run.h"
+#include "topology/loader.h"
+
+namespace ovl::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+const std::filesystem::path kRepo = OVL_SOURCE_DIR;
+
+struct Outcome {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `harness args...`; a real run goes to `run` (default: fail the test).
+Outcome Harness(std::vector<std::string> args, RunFunction run = nullptr) {
+  if (!run) {
+    run = [](const RunOptions&, const topology::Topology&, const plan::Plan&) {
+      ADD_FAILURE() << "unexpected run";
+      return 99;
+    };
+  }
+  args.insert(args.begin(), "harness");
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  Outcome o;
+  o.code = HarnessMain(static_cast<int>(argv.size()), argv.data(), out, err, run);
+  o.out = out.str();
+  o.err = err.str();
+  return o;
+}
+
+std::vector<std::filesystem::path> ShippedTopologies() {
+  std::vector<std::filesystem::path> out;
+  for (const auto& e : std::filesystem::directory_iterator(kRepo / "topologies")) {
+    if (e.path().extension() == ".yaml") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(ShippedTopologiesTest, AllValidate) {
+  std::vector<std::filesystem::path> files = ShippedTopologies();
+  EXPECT_GE(files.size(), 5u);
+  for (const std::filesystem::path& file : files) {
+    Outcome o = Harness({"validate", file.string()});
+    EXPECT_EQ(o.code, 0) << file << "\n" << o.err;
+    EXPECT_THAT(o.out, HasSubstr(": ok: ")) << file;
+    EXPECT_THAT(o.err, IsEmpty()) << file;
+  }
+}
+
+TEST(ShippedTopologiesTest, LocalIsTheDefaultMatrix) {
+  Outcome o = Harness({"validate", (kRepo / "topologies/local.yaml").string()});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("local: 4 servers, 2 clients (4 instances), 18 scenarios, "
+                               "mixed 20000 ops / 1m, 4 faults"));
+  EXPECT_THAT(o.out, HasSubstr("seed 1"));
+}
+
+TEST(ValidateTest, ErrorsGoToStderrWithExitCode2) {
+  std::filesystem::path file = std::filesystem::path(testing::TempDir()) / "bad.yaml";
+  std::ofstream(file) << "name: bad\nservers:\n  - {name: a, variant: knsfd}\nclients: 3\n";
+  Outcome o = Harness({"validate", file.string()});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.out, IsEmpty());
+  EXPECT_THAT(o.err, HasSubstr(file.string() + ":3:24: servers[0].variant: unknown variant "
+                                               "'knsfd' (expected one of: reference,"));
+  EXPECT_THAT(o.err, HasSubstr(file.string() + ":4:10: clients: expected a list, got '3'"));
+  EXPECT_THAT(o.err, HasSubstr("bad.yaml: 2 errors"));
+}
+
+TEST(ValidateTest, MissingFileIsATopologyError) {
+  Outcome o = Harness({"validate", "/nonexistent.yaml"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.err, HasSubstr("/nonexistent.yaml: cannot read"));
+}
+
+TEST(ValidateTest, BrokenCatalogueIsReported) {
+  Outcome o = Harness({"--workloads", "/nonexistent", "validate", "x.yaml"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.err, HasSubstr("scenario catalogue in /nonexistent has errors"));
+}
+
+TEST(UsageTest, BadCommandLinesExitWith2) {
+  EXPECT_EQ(Harness({}).code, 2);
+  EXPECT_EQ(Harness({"frobnicate"}).code, 2);
+  EXPECT_EQ(Harness({"validate"}).code, 2);
+  EXPECT_EQ(Harness({"list", "kernels"}).code, 2);
+  EXPECT_EQ(Harness({"run", "x.yaml", "--repeat", "0"}).code, 2);
+  EXPECT_EQ(Harness({"run", "x.yaml", "--seed", "minus-one"}).code, 2);
+  Outcome help = Harness({"run", "--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_THAT(help.out, HasSubstr("--dry-run"));
+}
+
+TEST(ListTest, ListsCatalogueVariantsAndBackends) {
+  Outcome o = Harness({"list", "scenarios"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("scenarios (18):"));
+  EXPECT_THAT(o.out, HasSubstr("commit-durability        faults [evict, reboot, crash], needs "
+                               "[power-loss]"));
+  EXPECT_THAT(o.out, Not(HasSubstr("variants:")));
+  o = Harness({"list", "variants"});
+  EXPECT_THAT(o.out, HasSubstr("knfsd-fuse"));
+  EXPECT_THAT(o.out, HasSubstr("reference-volatile   local|libvirt"));
+  o = Harness({"list", "backends"});
+  EXPECT_THAT(o.out, HasSubstr("libvirt"));
+  EXPECT_THAT(o.out, HasSubstr("local-syscalls"));
+  o = Harness({"list"});
+  EXPECT_THAT(o.out, HasSubstr("scenarios (18):"));
+  EXPECT_THAT(o.out, HasSubstr("variants:"));
+  EXPECT_THAT(o.out, HasSubstr("backends:"));
+}
+
+TEST(RunTest, PassesOptionsToTheExecutor) {
+  RunOptions seen;
+  size_t cases = 0;
+  Outcome o =
+      Harness({"run", (kRepo / "topologies/local.yaml").string(), "--seed", "7", "--only",
+               "rename-file", "--only", "unlink-all@crash", "--results", "/tmp/r", "--keep",
+               "--junit", "j.xml", "--json", "r.json", "--repeat", "3"},
+              [&](const RunOptions& options, const topology::Topology&, const plan::Plan& plan) {
+                seen = options;
+                cases = plan.cases.size();
+                EXPECT_EQ(plan.seed, 7u);
+                return 1;
+              });
+  EXPECT_EQ(o.code, 1);
+  EXPECT_THAT(o.out, HasSubstr("harness: topology local ("));
+  EXPECT_THAT(o.out, HasSubstr("seed 7 (from --seed)"));
+  EXPECT_EQ(seen.seed, 7u);
+  EXPECT_EQ(seen.results_dir, "/tmp/r");
+  EXPECT_EQ(seen.only, (std::vector<std::string>{"rename-file", "unlink-all@crash"}));
+  EXPECT_TRUE(seen.keep);
+  EXPECT_FALSE(seen.dry_run);
+  EXPECT_EQ(seen.junit, std::filesystem::path("j.xml"));
+  EXPECT_EQ(seen.json, std::filesystem::path("r.json"));
+  EXPECT_EQ(seen.repeat, 3u);
+  EXPECT_EQ(seen.workloads_dir, kRepo / "workloads");
+  // rename-file x 3 faults + unlink-all@crash, on each of 4 servers.
+  EXPECT_EQ(cases, 4u * 4u);
+}
+
+TEST(RunTest, TopologyAndOnlyErrorsStopBeforeTheExecutor) {
+  std::filesystem::path file = std::filesystem::path(testing::TempDir()) / "bad-run.yaml";
+  std::ofstream(file) << "name: bad\n";
+  EXPECT_EQ(Harness({"run", file.string()}).code, 2);
+  Outcome o =
+      Harness({"run", (kRepo / "topologies/local-quick.yaml").string(), "--only", "two-clients"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.err, HasSubstr("does not run scenario 'two-clients'"));
+}
+
+// The dry run as the real binary does it (RunCommand minus the executor).
+int DryRun(const RunOptions& options, const topology::Topology& t, const plan::Plan& plan,
+           std::ostream* out) {
+  EXPECT_TRUE(options.dry_run);
+  std::ostringstream err;
+  return PrintDryRun(options, t, plan, *out, err);
+}
+
+TEST(DryRunTest, PrintsTheResolvedPlanDeterministically) {
+  auto dry = [](std::vector<std::string> extra) {
+    std::ostringstream text;
+    std::vector<std::string> args = {"run", (kRepo / "topologies/local.yaml").string(),
+                                     "--dry-run"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    Outcome o =
+        Harness(args, [&](const RunOptions& options, const topology::Topology& t,
+                          const plan::Plan& plan) { return DryRun(options, t, plan, &text); });
+    EXPECT_EQ(o.code, 0) << o.err;
+    return o.out + text.str();
+  };
+  std::string a = dry({});
+  EXPECT_EQ(a, dry({}));
+  EXPECT_NE(a, dry({"--seed", "2"}));
+  EXPECT_THAT(a, HasSubstr("seed: 1 (from the topology)"));
+  EXPECT_THAT(a, HasSubstr("NFS port 0 (ephemeral: chosen when the server starts)"));
+  EXPECT_THAT(a, HasSubstr("kernel-overlay-syscalls-1 local-syscalls"));
+  EXPECT_THAT(a, HasSubstr("fault schedule (7 events):"));
+  EXPECT_THAT(a, HasSubstr("faults[0], time drawn from the seed"));
+  EXPECT_THAT(a, HasSubstr("UNSUPPORTED: needs power loss"));
+  EXPECT_THAT(a, HasSubstr("expect fail (negative control)"));
+  EXPECT_THAT(a, HasSubstr("links: none (no VMs)"));
+}
+
+TEST(DryRunTest, VmTopologyShowsLinksAndWritesPlanJson) {
+  std::filesystem::path json = std::filesystem::path(testing::TempDir()) / "plan.json";
+  std::ostringstream text;
+  Outcome o = Harness(
+      {"run", (kRepo / "topologies/vm-smoke.yaml").string(), "--dry-run", "--json", json.string()},
+      [&](const RunOptions& options, const topology::Topology& t, const plan::Plan& plan) {
+        return DryRun(options, t, plan, &text);
+      });
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_THAT(text.str(), HasSubstr("links (2, qemu UDP sockets on 127.0.0.1):"));
+  EXPECT_THAT(text.str(), HasSubstr("NFS port 2049 in the guest"));
+  EXPECT_THAT(text.str(), HasSubstr("t=30.000s"));
+  std::ifstream in(json);
+  nlohmann::json j = nlohmann::json::parse(in);
+  EXPECT_EQ(j["topology"], "vm-smoke");
+  EXPECT_EQ(j["links"].size(), 2u);
+  for (const auto& link : j["links"]) {
+    EXPECT_GE(link["server_port"].get<int>(), 20000);
+    EXPECT_LE(link["client_port"].get<int>(), 29999);
+  }
+}
+
+}  // namespace
+}  // namespace ovl::cli

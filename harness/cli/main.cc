@@ -1,0 +1,9 @@
+// harness: reads a topology, plans the run and executes it (see docs/topology.md).
+#include <iostream>
+
+#include "cli/app.h"
+#include "cli/run_command.h"
+
+int main(int argc, char** argv) {
+  return ovl::cli::HarnessMain(argc, argv, std::cout, std::cerr, ovl::cli::RunCommand);
+}

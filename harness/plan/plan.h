@@ -1,0 +1,125 @@
+// Plan: everything a run will do, decided before anything starts. A pure function of the
+// topology, the scenario catalogue and the seed: the same inputs give a byte-identical plan
+// (ToJson), so a run can be repeated exactly, and a dry run shows exactly what a run would do.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "topology/catalogue.h"
+#include "topology/topology.h"
+
+namespace ovl::plan {
+
+using std::chrono::milliseconds;
+using topology::Access;
+using topology::Backend;
+using topology::Expect;
+using topology::FaultKind;
+using topology::Variant;
+
+// Ports of libvirt links are drawn from [kLinkPortMin, kLinkPortMax].
+inline constexpr uint16_t kLinkPortMin = 20000;
+inline constexpr uint16_t kLinkPortMax = 29999;
+// NFS port of a server inside its VM (reached over the VM's own link).
+inline constexpr uint16_t kGuestNfsPort = 2049;
+
+struct PlannedServer {
+  std::string name;
+  Variant variant = Variant::kReference;
+  Backend backend = Backend::kLocal;
+  Expect expect = Expect::kPass;
+  // NFS port: 0 on the local backend (ephemeral: chosen by the kernel when the server starts,
+  // then read back), kGuestNfsPort in a VM, none for kernel-overlay (no NFS).
+  std::optional<uint16_t> port;
+};
+
+// One running client: a harness-agent process (local) or a client VM (libvirt).
+struct ClientInstance {
+  std::string name;    // "c" or "c-2"
+  std::string client;  // the topology client it comes from
+  Access access = Access::kLibnfs;
+  Backend backend = Backend::kLocal;
+  std::vector<std::string> servers;
+};
+
+// A point-to-point qemu UDP socket link between a client VM and a server VM, both ends on
+// 127.0.0.1: one per (client instance, server) pair of VMs.
+struct Link {
+  std::string server;
+  std::string client;  // instance name
+  uint16_t server_port = 0;
+  uint16_t client_port = 0;
+};
+
+// One scenario run: a scenario on one server through one access path, with one fault kind
+// from the scenario's expansion.
+struct Case {
+  std::string id;  // "<server>/<access>/<scenario>[@<fault>]"
+  std::string server;
+  Variant variant = Variant::kReference;
+  Backend backend = Backend::kLocal;
+  std::string scenario;
+  std::optional<FaultKind> fault;
+  Access access = Access::kLibnfs;
+  std::vector<std::string> clients;  // instances taking part: one, or two for two-clients
+  Expect expect = Expect::kPass;
+  // Where the expectation comes from: "model" (every MUST of the model holds), or
+  // "negative control: <why the variant must fail>" for expect: fail servers, which must fail
+  // at least one case (their passing cases are reported, not failed).
+  std::string expect_source;
+  std::string unsupported;  // non-empty: the case is reported UNSUPPORTED with this reason
+
+  bool supported() const { return unsupported.empty(); }
+};
+
+// A fault of the mixed workload, with its moment fixed.
+struct FaultEvent {
+  FaultKind kind = FaultKind::kCrash;
+  std::string target;  // server, or client (client-evict: every instance of it)
+  bool at_step = false;
+  uint64_t step = 0;     // at_step: after this many completed operations
+  milliseconds time{0};  // otherwise: offset from the start of the mixed workload
+  bool drawn = false;    // the time was drawn from the seed (at: random)
+  std::string origin;    // "faults[2]"
+};
+
+struct MixedPlan {
+  bool enabled = false;
+  uint64_t ops = 0;
+  milliseconds duration{0};
+  std::vector<std::string> clients;  // instances
+  std::vector<FaultEvent> schedule;  // timed events by time, then step events by step
+};
+
+struct Plan {
+  std::string topology;  // topology name
+  uint64_t seed = 0;
+  bool seed_from_topology = true;  // false when overridden (--seed)
+  std::vector<PlannedServer> servers;
+  std::vector<ClientInstance> clients;
+  std::vector<Link> links;
+  std::vector<Case> cases;  // in run order
+  MixedPlan mixed;
+  std::vector<topology::ThroughputJob> throughput;
+
+  size_t UnsupportedCount() const;
+};
+
+struct PlanOptions {
+  std::optional<uint64_t> seed;  // overrides the topology's seed
+  // When non-empty: only cases of these scenarios ("rename-file") or scenario expansions
+  // ("rename-file@crash"); the mixed and throughput workloads are left out.
+  std::vector<std::string> only;
+};
+
+// Builds the plan. Fails (EINVAL) only when `options.only` names something the topology does
+// not run.
+Result<Plan> MakePlan(const topology::Topology& topology, const topology::Catalogue& catalogue,
+                      const PlanOptions& options);
+
+}  // namespace ovl::plan

@@ -1,0 +1,413 @@
+// Servers and clients of a topology file, with the placement rules that tie them together.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <system_error>
+
+#include "topology/parse_internal.h"
+
+namespace ovl::topology::internal {
+namespace {
+
+constexpr std::string_view kDefaultMountOptions = "vers=3,proto=tcp,hard";
+
+// Records `name` as taken, or reports that it already is.
+bool ClaimName(ParseContext* ctx, const std::string& name, Pos pos, const std::string& path) {
+  auto [it, inserted] = ctx->names.emplace(name, pos);
+  if (!inserted) {
+    ctx->sink->Error(pos, path,
+                     fmt::format("duplicate name '{}' (first used at line {}); server, client "
+                                 "and client instance names share one namespace",
+                                 name, it->second.line));
+  }
+  return inserted;
+}
+
+// Reads one overlay option: the kernel's spelling, one of `allowed`.
+void ReadOverlayOption(MapReader* m, std::string_view key,
+                       std::initializer_list<std::string_view> allowed, DiagnosticSink* sink,
+                       std::string* out) {
+  Field f = m->Optional(key);
+  if (!f.present()) return;
+  std::optional<std::string> v = ReadString(f, sink);
+  if (!v) return;
+  if (std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
+    sink->Error(
+        f.pos, f.path,
+        fmt::format("unknown value '{}' (expected one of: {})", *v, fmt::join(allowed, ", ")));
+    return;
+  }
+  *out = *v;
+}
+
+OverlayOptions ReadOverlay(const Field& f, DiagnosticSink* sink) {
+  OverlayOptions o;
+  MapReader m(f, sink);
+  ReadOverlayOption(&m, "index", {"on", "off"}, sink, &o.index);
+  ReadOverlayOption(&m, "nfs_export", {"on", "off"}, sink, &o.nfs_export);
+  ReadOverlayOption(&m, "redirect_dir", {"on", "follow", "nofollow", "off"}, sink, &o.redirect_dir);
+  ReadOverlayOption(&m, "xino", {"on", "off", "auto"}, sink, &o.xino);
+  ReadOverlayOption(&m, "metacopy", {"on", "off"}, sink, &o.metacopy);
+  m.Finish();
+  // The kernel refuses these combinations at mount time; say so before anything boots.
+  if (o.nfs_export == "on" && o.index == "off") {
+    sink->Error(f.pos, f.path, "nfs_export=on needs index=on (the kernel refuses index=off)");
+  }
+  if (o.nfs_export == "on" && o.metacopy == "on") {
+    sink->Error(f.pos, f.path, "metacopy=on conflicts with nfs_export=on (the kernel refuses it)");
+  }
+  return o;
+}
+
+FixtureSpec ReadFixture(const Field& f, const ParseContext& ctx) {
+  FixtureSpec fixture;
+  if (f.node.IsScalar()) {
+    fixture.name = f.node.Scalar();
+    if (!ctx.catalogue->HasFixture(fixture.name)) {
+      std::string known =
+          ctx.catalogue->fixtures.empty()
+              ? "workloads/fixtures holds none"
+              : "expected one of: " + fmt::format("{}", fmt::join(ctx.catalogue->fixtures, ", "));
+      ctx.sink->Error(f.pos, f.path, fmt::format("unknown fixture '{}' ({})", fixture.name, known));
+    }
+    return fixture;
+  }
+  MapReader m(f, ctx.sink);
+  auto read = [&](std::string_view key, uint64_t* out, uint64_t min, uint64_t max) {
+    Field v = m.Optional(key);
+    if (v.present()) *out = ReadUint(v, ctx.sink, min, max).value_or(*out);
+  };
+  read("files", &fixture.files, 1, 1'000'000);
+  read("dirs", &fixture.dirs, 0, 100'000);
+  Field size = m.Optional("size");
+  if (size.present()) fixture.size = ReadSize(size, ctx.sink).value_or(fixture.size);
+  Field hardlinks = m.Optional("hardlinks");
+  if (hardlinks.present()) {
+    fixture.hardlinks = ReadUint(hardlinks, ctx.sink).value_or(fixture.hardlinks);
+  }
+  read("seed", &fixture.seed, 0, UINT64_MAX);
+  m.Finish();
+  if (fixture.hardlinks > fixture.files) {
+    ctx.sink->Error(
+        hardlinks.present() ? hardlinks.pos : f.pos, f.path + ".hardlinks",
+        fmt::format("{} hard links but only {} files", fixture.hardlinks, fixture.files));
+  }
+  return fixture;
+}
+
+// Why `client` cannot work on `server`, or nullopt when it can.
+std::optional<std::string> Unreachable(const ClientSpec& client, const ServerSpec& server) {
+  const VariantInfo& info = InfoOf(server.variant);
+  if (client.access == Access::kLocalSyscalls) {
+    if (info.serves_nfs) return "local-syscalls works on kernel-overlay servers only";
+    return std::nullopt;
+  }
+  if (!info.serves_nfs) return "kernel-overlay is not served over NFS (use local-syscalls)";
+  if (client.backend != server.backend) {
+    return "client and server must share a backend: VMs reach only VMs, over their point-to-"
+           "point links, and host processes only host servers, over loopback";
+  }
+  return std::nullopt;
+}
+
+// A libvirt node's `kernel`: a Debian series or a supplied image; nullopt after an error.
+std::optional<KernelSpec> ReadKernel(const Field& f, const ParseContext& ctx) {
+  if (f.node.IsScalar()) {
+    const std::string& series = f.node.Scalar();
+    if (std::find(kKernelSeries.begin(), kKernelSeries.end(), series) == kKernelSeries.end()) {
+      ctx.sink->Error(f.pos, f.path,
+                      "unknown kernel '" + series +
+                          "' (expected one of: 6.1, 6.12, or {bzimage: PATH, modules: DIR})");
+      return std::nullopt;
+    }
+    return KernelSpec::Debian(series);
+  }
+  MapReader m(f, ctx.sink);
+  Field bzimage = m.Required("bzimage");
+  Field modules = m.Required("modules");
+  m.Finish();
+  if (!bzimage.present() || !modules.present()) return std::nullopt;
+  KernelSpec k;
+  std::error_code ec;
+  if (std::optional<std::string> p = ReadString(bzimage, ctx.sink)) {
+    k.bzimage = Resolve(ctx.base_dir, *p);
+    if (!std::filesystem::is_regular_file(k.bzimage, ec)) {
+      ctx.sink->Error(bzimage.pos, bzimage.path, "no such file: " + k.bzimage.string());
+    }
+  }
+  if (std::optional<std::string> p = ReadString(modules, ctx.sink)) {
+    k.modules = Resolve(ctx.base_dir, *p);
+    if (!std::filesystem::is_directory(k.modules, ec)) {
+      ctx.sink->Error(modules.pos, modules.path, "no such directory: " + k.modules.string());
+    }
+  }
+  return k;
+}
+ServerSpec ParseServer(const Field& f, Backend default_backend, ParseContext* ctx) {
+  DiagnosticSink* sink = ctx->sink;
+  const size_t errors_before = sink->count();
+  ServerSpec s;
+  s.pos = f.pos;
+  s.backend = default_backend;
+  MapReader m(f, sink);
+  Field name = m.Required("name");
+  if (name.present()) s.name = ReadName(name, sink).value_or("");
+  Field variant = m.Required("variant");
+  std::optional<Variant> v =
+      variant.present() ? ReadEnum(variant, sink, "variant", kVariantNames) : std::nullopt;
+  if (v) s.variant = *v;
+  Field backend = m.Optional("backend");
+  if (backend.present()) {
+    s.backend = ReadEnum(backend, sink, "backend", kBackendNames).value_or(s.backend);
+  }
+  Field expect = m.Optional("expect");
+  if (expect.present())
+    s.expect = ReadEnum(expect, sink, "expect", kExpectNames).value_or(s.expect);
+  Field layers = m.Optional("layers");
+  if (layers.present()) s.layers = ReadUint(layers, sink, 1, 8).value_or(s.layers);
+  Field overlay = m.Optional("overlay");
+  if (overlay.present()) s.overlay = ReadOverlay(overlay, sink);
+  Field kernel = m.Optional("kernel");
+  Field fixture = m.Optional("fixture");
+  if (fixture.present()) s.fixture = ReadFixture(fixture, *ctx);
+  Field threads = m.Optional("threads");
+  if (threads.present()) s.threads = ReadUint(threads, sink, 1, 1024).value_or(s.threads);
+  Field export_path = m.Optional("export_path");
+  if (export_path.present()) {
+    s.export_path = ReadString(export_path, sink).value_or(s.export_path);
+    if (!s.export_path.starts_with("/")) {
+      sink->Error(export_path.pos, export_path.path, "must be an absolute path");
+    }
+  }
+  m.Finish();
+  if (!m.is_map()) return s;
+
+  // Rules that depend on the variant, checked only once the variant is known.
+  if (v) {
+    const VariantInfo& info = InfoOf(*v);
+    std::string vname(NameOf(kVariantNames, *v));
+    Field at_backend = backend.present() ? backend : variant;
+    if (info.libvirt_only && s.backend != Backend::kLibvirt) {
+      sink->Error(at_backend.pos, f.path + ".backend",
+                  vname + " needs a guest kernel (the host has no nfsd): set backend: libvirt");
+    }
+    if (info.local_only && s.backend != Backend::kLocal) {
+      sink->Error(at_backend.pos, f.path + ".backend",
+                  vname + " runs on the host kernel: set backend: local");
+    }
+    if (!info.control_reason.empty() && s.expect != Expect::kFail) {
+      sink->Error(expect.present() ? expect.pos : variant.pos, f.path + ".expect",
+                  fmt::format("{} is a negative control ({}): it must declare expect: fail", vname,
+                              info.control_reason));
+    }
+    if (overlay.present() && !info.kernel_overlay) {
+      sink->Error(overlay.pos, overlay.path,
+                  vname +
+                      " does not mount kernel overlayfs: overlay options apply to "
+                      "kernel-overlay, knfsd and ganesha only");
+    }
+    if (threads.present() && !info.has_threads) {
+      sink->Error(threads.pos, threads.path, vname + " has no server threads");
+    }
+    if (export_path.present() && !info.serves_nfs) {
+      sink->Error(export_path.pos, export_path.path, vname + " is not exported over NFS");
+    }
+  }
+  if (s.backend == Backend::kLibvirt) {
+    s.kernel = kernel.present() ? ReadKernel(kernel, *ctx) : KernelSpec::Debian("6.1");
+  } else if (kernel.present()) {
+    sink->Error(kernel.pos, kernel.path, "only libvirt nodes boot a kernel of their own");
+  }
+  if (sink->count() != errors_before) ctx->broken_servers.insert(s.name);
+  return s;
+}
+
+ClientSpec ParseClient(const Field& f, const Topology& topology, ParseContext* ctx) {
+  DiagnosticSink* sink = ctx->sink;
+  const size_t errors_before = sink->count();
+  ClientSpec c;
+  c.pos = f.pos;
+  MapReader m(f, sink);
+  Field name = m.Required("name");
+  if (name.present()) c.name = ReadName(name, sink).value_or("");
+  Field access = m.Required("access");
+  std::optional<Access> a =
+      access.present() ? ReadEnum(access, sink, "access", kAccessNames) : std::nullopt;
+  if (a) c.access = *a;
+  Field backend = m.Optional("backend");
+  Field count = m.Optional("count");
+  if (count.present()) c.count = ReadUint(count, sink, 1, 64).value_or(c.count);
+  Field server = m.Optional("server");
+  Field mount_options = m.Optional("mount_options");
+  Field kernel = m.Optional("kernel");
+  m.Finish();
+  if (!m.is_map() || !a) return c;
+
+  // Where the client runs follows from its access path, except for libnfs.
+  switch (c.access) {
+    case Access::kKernelMount:
+      c.backend = Backend::kLibvirt;
+      break;
+    case Access::kLocalSyscalls:
+      c.backend = Backend::kLocal;
+      break;
+    case Access::kLibnfs:
+      c.backend = topology.backend;
+      break;
+  }
+  if (backend.present()) {
+    std::optional<Backend> b = ReadEnum(backend, sink, "backend", kBackendNames);
+    if (b && c.access == Access::kKernelMount && *b != Backend::kLibvirt) {
+      sink->Error(backend.pos, backend.path,
+                  "kernel-mount needs a client VM (the host has no NFS client): backend must be "
+                  "libvirt");
+    } else if (b && c.access == Access::kLocalSyscalls && *b != Backend::kLocal) {
+      sink->Error(backend.pos, backend.path,
+                  "local-syscalls runs on the host: backend must be local");
+    } else if (b) {
+      c.backend = *b;
+    }
+  }
+  if (mount_options.present()) {
+    if (c.access != Access::kKernelMount) {
+      sink->Error(mount_options.pos, mount_options.path, "applies to kernel-mount clients only");
+    }
+    c.mount_options = ReadString(mount_options, sink).value_or("");
+  } else if (c.access == Access::kKernelMount) {
+    c.mount_options = kDefaultMountOptions;
+  }
+  if (c.backend == Backend::kLibvirt) {
+    c.kernel = kernel.present() ? ReadKernel(kernel, *ctx) : KernelSpec::Debian("6.1");
+  } else if (kernel.present()) {
+    sink->Error(kernel.pos, kernel.path, "only libvirt nodes boot a kernel of their own");
+  }
+
+  if (server.present()) {
+    std::vector<Field> refs;
+    if (server.node.IsSequence()) {
+      refs = ReadList(server, sink).value_or(std::vector<Field>{});
+    } else {
+      refs.push_back(server);
+    }
+    for (const Field& ref : refs) {
+      std::optional<std::string> target = ReadString(ref, sink);
+      if (!target) continue;
+      const ServerSpec* s = topology.FindServer(*target);
+      if (s == nullptr) {
+        sink->Error(ref.pos, ref.path, "unknown server '" + *target + "'");
+      } else if (std::find(c.servers.begin(), c.servers.end(), *target) != c.servers.end()) {
+        sink->Error(ref.pos, ref.path, "server '" + *target + "' listed twice");
+      } else if (ctx->broken_servers.count(*target) != 0) {
+        c.servers.push_back(*target);
+      } else if (std::optional<std::string> why = Unreachable(c, *s)) {
+        sink->Error(ref.pos, ref.path, "cannot reach server '" + *target + "': " + *why);
+      } else {
+        c.servers.push_back(*target);
+      }
+    }
+  } else {
+    for (const ServerSpec& s : topology.servers) {
+      if (!Unreachable(c, s)) c.servers.push_back(s.name);
+    }
+    // Unless the entry already has errors, which would make this one a consequence.
+    if (c.servers.empty() && sink->count() == errors_before) {
+      sink->Error(f.pos, f.path,
+                  "no server this client can reach (" +
+                      std::string(NameOf(kAccessNames, c.access)) + " on backend " +
+                      std::string(NameOf(kBackendNames, c.backend)) + ")");
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+std::optional<std::string> ReadName(const Field& f, DiagnosticSink* sink) {
+  std::optional<std::string> name = ReadString(f, sink);
+  if (!name) return std::nullopt;
+  bool ok = !name->empty() && name->size() <= 40 && (*name)[0] >= 'a' && (*name)[0] <= 'z' &&
+            name->back() != '-';
+  for (char ch : *name)
+    ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-');
+  if (!ok) {
+    sink->Error(f.pos, f.path,
+                "invalid name '" + *name +
+                    "': use up to 40 lowercase letters, digits and '-', starting with a letter "
+                    "(names become VM and directory names)");
+    return std::nullopt;
+  }
+  return name;
+}
+
+std::filesystem::path Resolve(const std::filesystem::path& base_dir, const std::string& path) {
+  std::filesystem::path p(path);
+  return p.is_absolute() ? p : (base_dir / p).lexically_normal();
+}
+
+void ParseServers(const Field& f, ParseContext* ctx, Topology* topology) {
+  std::optional<std::vector<Field>> items = ReadList(f, ctx->sink);
+  if (!items) return;
+  if (items->empty()) ctx->sink->Error(f.pos, f.path, "at least one server is needed");
+  for (const Field& item : *items) {
+    ServerSpec s = ParseServer(item, topology->backend, ctx);
+    if (s.name.empty()) continue;
+    if (ClaimName(ctx, s.name, s.pos, item.path + ".name")) {
+      ctx->server_paths[s.name] = item.path;
+      topology->servers.push_back(std::move(s));
+    }
+  }
+}
+
+void ParseClients(const Field& f, ParseContext* ctx, Topology* topology) {
+  DiagnosticSink* sink = ctx->sink;
+  const size_t errors_before = sink->count();
+  if (f.present()) {
+    std::optional<std::vector<Field>> items = ReadList(f, sink);
+    for (const Field& item : items.value_or(std::vector<Field>{})) {
+      ClientSpec c = ParseClient(item, *topology, ctx);
+      if (c.name.empty()) continue;
+      if (!ClaimName(ctx, c.name, c.pos, item.path + ".name")) continue;
+      if (c.count > 1) {
+        for (const std::string& instance : c.InstanceNames()) {
+          ClaimName(ctx, instance, c.pos, item.path + ".count");
+        }
+      }
+      topology->clients.push_back(std::move(c));
+    }
+  }
+  for (const ServerSpec& s : topology->servers) {
+    if (ctx->broken_servers.count(s.name) != 0) continue;
+    bool reached =
+        std::any_of(topology->clients.begin(), topology->clients.end(), [&](const ClientSpec& c) {
+          return std::find(c.servers.begin(), c.servers.end(), s.name) != c.servers.end();
+        });
+    if (reached) continue;
+    if (s.variant != Variant::kKernelOverlay) {
+      // A client entry with errors may be the one meant to reach this server.
+      if (sink->count() != errors_before) continue;
+      sink->Error(s.pos, ctx->server_paths[s.name],
+                  fmt::format("no client reaches server '{}' (add a client with access libnfs or "
+                              "kernel-mount on backend {})",
+                              s.name, NameOf(kBackendNames, s.backend)));
+      continue;
+    }
+    // Two instances, so that two-clients runs here too.
+    ClientSpec c;
+    c.name = s.name + "-syscalls";
+    c.access = Access::kLocalSyscalls;
+    c.backend = Backend::kLocal;
+    c.count = 2;
+    c.servers = {s.name};
+    c.implicit = true;
+    c.pos = s.pos;
+    bool free = true;
+    for (const std::string& n : {c.name, c.name + "-1", c.name + "-2"}) {
+      free = ClaimName(ctx, n, s.pos,
+                       fmt::format("implicit local-syscalls client of server '{}'", s.name)) &&
+             free;
+    }
+    if (free) topology->clients.push_back(std::move(c));
+  }
+}
+
+}  // namespace ovl::topology::internal

@@ -1,0 +1,82 @@
+#include "topology/topology.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace ovl::topology {
+
+std::string OverlayOptions::MountOptions() const {
+  std::string out;
+  auto add = [&](std::string_view key, const std::string& value) {
+    if (value.empty()) return;
+    out += (out.empty() ? "" : ",") + std::string(key) + "=" + value;
+  };
+  add("index", index);
+  add("nfs_export", nfs_export);
+  add("redirect_dir", redirect_dir);
+  add("xino", xino);
+  add("metacopy", metacopy);
+  return out;
+}
+
+KernelSpec KernelSpec::Debian(std::string series) {
+  KernelSpec k;
+  k.series = std::move(series);
+  return k;
+}
+
+std::string KernelSpec::Describe() const {
+  return series.empty() ? "bzimage " + bzimage.string() : series;
+}
+
+std::string FixtureSpec::Describe() const {
+  if (!name.empty()) return name;
+  return fmt::format("generated files={} dirs={} size={} hardlinks={} seed={}", files, dirs,
+                     FormatSize(size), hardlinks, seed);
+}
+
+std::vector<std::string> ClientSpec::InstanceNames() const {
+  if (count == 1) return {name};
+  std::vector<std::string> out;
+  for (uint64_t i = 1; i <= count; ++i) out.push_back(name + "-" + std::to_string(i));
+  return out;
+}
+
+const ServerSpec* Topology::FindServer(std::string_view name) const {
+  auto it = std::find_if(servers.begin(), servers.end(),
+                         [&](const ServerSpec& s) { return s.name == name; });
+  return it == servers.end() ? nullptr : &*it;
+}
+
+const ClientSpec* Topology::FindClient(std::string_view name) const {
+  auto it = std::find_if(clients.begin(), clients.end(),
+                         [&](const ClientSpec& c) { return c.name == name; });
+  return it == clients.end() ? nullptr : &*it;
+}
+
+bool Topology::UsesLibvirt() const {
+  return std::any_of(servers.begin(), servers.end(),
+                     [](const ServerSpec& s) { return s.backend == Backend::kLibvirt; }) ||
+         std::any_of(clients.begin(), clients.end(),
+                     [](const ClientSpec& c) { return c.backend == Backend::kLibvirt; });
+}
+
+std::string Topology::Summary() const {
+  uint64_t instances = 0;
+  for (const ClientSpec& c : clients) instances += c.count;
+  std::string mixed =
+      workloads.mixed.enabled
+          ? fmt::format("mixed {} ops / {}", workloads.mixed.ops, FormatDuration(duration))
+          : "no mixed workload";
+  return fmt::format(
+      "{}: {} server{}, {} client{} ({} instance{}), {} scenario{}, {}, {} fault{}, "
+      "{} throughput job{}",
+      name, servers.size(), servers.size() == 1 ? "" : "s", clients.size(),
+      clients.size() == 1 ? "" : "s", instances, instances == 1 ? "" : "s",
+      workloads.scenarios.size(), workloads.scenarios.size() == 1 ? "" : "s", mixed, faults.size(),
+      faults.size() == 1 ? "" : "s", workloads.throughput.size(),
+      workloads.throughput.size() == 1 ? "" : "s");
+}
+
+}  // namespace ovl::topology

@@ -1,0 +1,366 @@
+#include "topology/topology.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "topology/loader.h"
+
+namespace ovl::topology {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+Catalogue TestCatalogue() {
+  Catalogue c;
+  auto add = [&](std::string id, std::vector<FaultKind> faults, std::vector<Need> needs) {
+    ScenarioInfo s;
+    s.id = std::move(id);
+    s.summary = "summary of " + s.id;
+    s.faults = std::move(faults);
+    s.needs = std::move(needs);
+    c.scenarios.push_back(std::move(s));
+  };
+  add("commit-durability", {FaultKind::kCrash}, {Need::kPowerLoss});
+  add("rename-parent", {FaultKind::kEvict, FaultKind::kReboot, FaultKind::kCrash}, {});
+  add("two-clients", {}, {Need::kTwoClients});
+  c.fixtures = {"small"};
+  return c;
+}
+
+Checked<Topology> Parse(const std::string& yaml) {
+  return ParseTopology(yaml, "t.yaml", "/base", TestCatalogue());
+}
+
+// The diagnostics of parsing `yaml`, as "file:line:col: path: message" strings.
+std::vector<std::string> Errors(const std::string& yaml) {
+  std::vector<std::string> out;
+  Checked<Topology> t = Parse(yaml);
+  for (const Diagnostic& d : t.errors()) out.push_back(d.ToString());
+  return out;
+}
+
+constexpr char kMinimal[] = R"(name: t
+servers:
+  - name: ref
+    variant: reference
+clients:
+  - name: c
+    access: libnfs
+)";
+
+TEST(TopologyTest, MinimalTopologyGetsDefaults) {
+  Checked<Topology> t = Parse(kMinimal);
+  ASSERT_TRUE(t.ok()) << FormatDiagnostics(t.errors());
+  EXPECT_EQ(t->name, "t");
+  EXPECT_EQ(t->file, "t.yaml");
+  EXPECT_EQ(t->seed, 1u);
+  EXPECT_EQ(t->duration, milliseconds(60'000));
+  EXPECT_EQ(t->backend, Backend::kLocal);
+  ASSERT_EQ(t->servers.size(), 1u);
+  const ServerSpec& s = t->servers[0];
+  EXPECT_EQ(s.expect, Expect::kPass);
+  EXPECT_EQ(s.layers, 1u);
+  EXPECT_EQ(s.threads, 8u);
+  EXPECT_EQ(s.export_path, "/export");
+  EXPECT_FALSE(s.kernel.has_value());
+  EXPECT_EQ(s.pos, (Pos{3, 5}));
+  ASSERT_EQ(t->clients.size(), 1u);
+  EXPECT_THAT(t->clients[0].servers, ElementsAre("ref"));
+  EXPECT_THAT(t->clients[0].InstanceNames(), ElementsAre("c"));
+  EXPECT_TRUE(t->workloads.all_scenarios);
+  EXPECT_THAT(t->workloads.scenarios,
+              ElementsAre("commit-durability", "rename-parent", "two-clients"));
+  EXPECT_FALSE(t->workloads.mixed.enabled);
+  EXPECT_THAT(t->faults, IsEmpty());
+  EXPECT_FALSE(t->UsesLibvirt());
+}
+
+TEST(TopologyTest, UnknownKey) {
+  EXPECT_THAT(Errors(std::string(kMinimal) + "    colour: red\n"),
+              ElementsAre("t.yaml:8:5: clients[0].colour: unknown key (expected one of: name, "
+                          "access, backend, count, server, mount_options, kernel)"));
+}
+
+TEST(TopologyTest, WrongType) {
+  EXPECT_THAT(Errors(std::string(kMinimal) + "seed: [1]\nduration: soon\n"),
+              ElementsAre("t.yaml:8:7: seed: expected an unsigned integer, got a list",
+                          "t.yaml:9:11: duration: expected a duration such as 90s, 2m or 1m30s, "
+                          "got 'soon'"));
+}
+
+TEST(TopologyTest, MissingField) {
+  EXPECT_THAT(Errors("servers:\n  - variant: reference\n"),
+              ElementsAre("t.yaml:1:1: name: missing required key",
+                          "t.yaml:2:5: servers[0].name: missing required key"));
+}
+
+TEST(TopologyTest, BadVariant) {
+  EXPECT_THAT(Errors("name: t\nservers:\n  - name: a\n    variant: reference\n"
+                     "  - name: b\n    variant: knsfd\nclients:\n  - {name: c, access: libnfs}\n"),
+              ElementsAre("t.yaml:6:14: servers[1].variant: unknown variant 'knsfd' (expected one "
+                          "of: reference, reference-volatile, reference-noindex, kernel-overlay, "
+                          "knfsd, knfsd-fuse, ganesha)"));
+}
+
+TEST(TopologyTest, UnknownScenario) {
+  EXPECT_THAT(
+      Errors(std::string(kMinimal) + "workloads:\n  scenarios: [rename-parent, rename-prent]\n"),
+      ElementsAre("t.yaml:9:30: workloads.scenarios[1]: unknown scenario 'rename-prent' "
+                  "(expected one of: commit-durability, rename-parent, two-clients)"));
+}
+
+TEST(TopologyTest, DuplicateServerName) {
+  EXPECT_THAT(
+      Errors("name: t\nservers:\n  - {name: a, variant: reference}\n"
+             "  - {name: a, variant: ganesha}\nclients:\n  - {name: c, access: libnfs}\n"),
+      ElementsAre("t.yaml:4:5: servers[1].name: duplicate name 'a' (first used at line 3); server, "
+                  "client and client instance names share one namespace"));
+}
+
+TEST(TopologyTest, NegativeControlWithoutExpectFail) {
+  std::vector<std::string> errors = Errors(
+      "name: t\nservers:\n  - name: v\n    variant: reference-volatile\n"
+      "  - name: n\n    variant: reference-noindex\n    expect: pass\n"
+      "clients:\n  - {name: c, access: libnfs}\n");
+  EXPECT_THAT(errors,
+              ElementsAre("t.yaml:4:14: servers[0].expect: reference-volatile is a negative "
+                          "control (its handles do not survive a restart, so reboot and crash "
+                          "cases must fail): it must declare expect: fail",
+                          HasSubstr("t.yaml:7:13: servers[1].expect: reference-noindex is a "
+                                    "negative control")));
+}
+
+TEST(TopologyTest, NegativeControlWithExpectFailIsAccepted) {
+  Checked<Topology> t = Parse(
+      "name: t\nservers:\n  - {name: v, variant: reference-volatile, expect: fail}\n"
+      "clients:\n  - {name: c, access: libnfs}\n");
+  ASSERT_TRUE(t.ok()) << FormatDiagnostics(t.errors());
+  EXPECT_EQ(t->servers[0].expect, Expect::kFail);
+}
+
+TEST(TopologyTest, CollectsAllErrors) {
+  std::vector<std::string> errors = Errors(
+      "name: Bad_Name\nseed: -1\nservers:\n  - name: a\n    variant: nope\n    layers: 9\n"
+      "clients:\n  - name: c\n    access: carrier-pigeon\nextra: 1\n");
+  EXPECT_THAT(errors, ElementsAre(HasSubstr("t.yaml:1:7: name: invalid name 'Bad_Name'"),
+                                  HasSubstr("t.yaml:2:7: seed: expected an unsigned integer"),
+                                  HasSubstr("t.yaml:5:14: servers[0].variant: unknown variant"),
+                                  HasSubstr("t.yaml:6:13: servers[0].layers: value 9 out of range"),
+                                  HasSubstr("t.yaml:9:13: clients[0].access: unknown access"),
+                                  HasSubstr("t.yaml:10:1: extra: unknown key")));
+}
+
+TEST(TopologyTest, ABrokenClientDoesNotCascade) {
+  EXPECT_THAT(Errors("name: t\nservers:\n  - {name: ref, variant: reference}\n"
+                     "clients:\n  - {name: c, access: nfs}\n"),
+              ElementsAre(HasSubstr("t.yaml:5:23: clients[0].access: unknown access 'nfs'")));
+}
+
+TEST(TopologyTest, EmptyDocument) {
+  EXPECT_THAT(Errors(""), ElementsAre("t.yaml:1:1: expected a map, got nothing"));
+}
+
+TEST(TopologyTest, YamlSyntaxErrorHasPosition) {
+  EXPECT_THAT(Errors("name: t\nservers: [\n"), ElementsAre(HasSubstr("t.yaml:3:1: ")));
+}
+
+TEST(TopologyTest, PlacementRules) {
+  EXPECT_THAT(
+      Errors("name: t\nservers:\n  - {name: k, variant: knfsd}\n"
+             "  - {name: o, variant: kernel-overlay, backend: libvirt}\n"
+             "clients:\n  - {name: c, access: kernel-mount, backend: local}\n"),
+      ElementsAre(
+          "t.yaml:3:24: servers[0].backend: knfsd needs a guest kernel (the host has no nfsd): "
+          "set backend: libvirt",
+          "t.yaml:4:49: servers[1].backend: kernel-overlay runs on the host kernel: set backend: "
+          "local",
+          "t.yaml:6:46: clients[0].backend: kernel-mount needs a client VM (the host has no NFS "
+          "client): backend must be libvirt"));
+}
+
+TEST(TopologyTest, ClientsReachServersOnTheirBackend) {
+  Checked<Topology> t = Parse(
+      "name: t\nservers:\n  - {name: ref, variant: reference}\n"
+      "  - {name: vm, variant: knfsd, backend: libvirt, kernel: '6.12'}\n"
+      "  - {name: kovl, variant: kernel-overlay}\n"
+      "clients:\n  - {name: c, access: libnfs, count: 2}\n  - {name: k, access: kernel-mount}\n");
+  ASSERT_TRUE(t.ok()) << FormatDiagnostics(t.errors());
+  ASSERT_EQ(t->clients.size(), 3u);
+  EXPECT_THAT(t->clients[0].servers, ElementsAre("ref"));
+  EXPECT_THAT(t->clients[0].InstanceNames(), ElementsAre("c-1", "c-2"));
+  EXPECT_THAT(t->clients[1].servers, ElementsAre("vm"));
+  EXPECT_EQ(t->clients[1].backend, Backend::kLibvirt);
+  EXPECT_EQ(t->clients[1].mount_options, "vers=3,proto=tcp,hard");
+  EXPECT_EQ(t->clients[1].kernel->series, "6.1");
+  EXPECT_EQ(t->servers[1].kernel->series, "6.12");
+  // The kernel-overlay server gets an implicit local-syscalls client with two instances.
+  EXPECT_TRUE(t->clients[2].implicit);
+  EXPECT_EQ(t->clients[2].name, "kovl-syscalls");
+  EXPECT_EQ(t->clients[2].access, Access::kLocalSyscalls);
+  EXPECT_THAT(t->clients[2].servers, ElementsAre("kovl"));
+  EXPECT_EQ(t->clients[2].count, 2u);
+  EXPECT_THAT(t->libvirt.image.kernels, ElementsAre("6.1", "6.12"));
+  EXPECT_TRUE(t->UsesLibvirt());
+}
+
+TEST(TopologyTest, UnreachableServerReferences) {
+  EXPECT_THAT(
+      Errors("name: t\nservers:\n  - {name: ref, variant: reference}\n"
+             "  - {name: kovl, variant: kernel-overlay}\n"
+             "clients:\n  - {name: c, access: libnfs, server: [ref, kovl, nope]}\n"),
+      ElementsAre(
+          "t.yaml:6:45: clients[0].server[1]: cannot reach server 'kovl': kernel-overlay is not "
+          "served over NFS (use local-syscalls)",
+          "t.yaml:6:51: clients[0].server[2]: unknown server 'nope'"));
+}
+
+TEST(TopologyTest, ServerWithoutClient) {
+  EXPECT_THAT(Errors("name: t\nservers:\n  - {name: ref, variant: reference}\n"),
+              ElementsAre("t.yaml:3:5: servers[0]: no client reaches server 'ref' (add a client "
+                          "with access libnfs or kernel-mount on backend local)"));
+}
+
+TEST(TopologyTest, InstanceNamesMustNotCollide) {
+  EXPECT_THAT(Errors("name: t\nservers:\n  - {name: ref, variant: reference}\n"
+                     "clients:\n  - {name: c-2, access: libnfs}\n  - {name: c, access: libnfs, "
+                     "count: 2}\n"),
+              ElementsAre(HasSubstr("t.yaml:6:5: clients[1].count: duplicate name 'c-2'")));
+}
+
+TEST(TopologyTest, OverlayOptions) {
+  Checked<Topology> t = Parse(
+      "name: t\nservers:\n  - name: kovl\n    variant: kernel-overlay\n"
+      "    overlay: {redirect_dir: nofollow, xino: auto}\n");
+  ASSERT_TRUE(t.ok()) << FormatDiagnostics(t.errors());
+  EXPECT_EQ(t->servers[0].overlay.MountOptions(),
+            "index=on,nfs_export=on,redirect_dir=nofollow,xino=auto");
+  EXPECT_THAT(Errors("name: t\nservers:\n  - name: kovl\n    variant: kernel-overlay\n"
+                     "    overlay: {index: off, metacopy: on, xino: maybe}\n"
+                     "  - name: ref\n    variant: reference\n    overlay: {index: on}\n"
+                     "clients:\n  - {name: c, access: libnfs}\n"),
+              ElementsAre("t.yaml:5:14: servers[0].overlay: nfs_export=on needs index=on (the "
+                          "kernel refuses index=off)",
+                          "t.yaml:5:14: servers[0].overlay: metacopy=on conflicts with "
+                          "nfs_export=on (the kernel refuses it)",
+                          "t.yaml:5:47: servers[0].overlay.xino: unknown value 'maybe' (expected "
+                          "one of: on, off, auto)",
+                          HasSubstr("t.yaml:8:14: servers[1].overlay: reference does not mount "
+                                    "kernel overlayfs")));
+}
+
+TEST(TopologyTest, KernelAndFixture) {
+  std::filesystem::path dir = std::filesystem::path(testing::TempDir()) / "topology_kernel";
+  std::filesystem::create_directories(dir / "modules");
+  std::ofstream(dir / "bzImage") << "x";
+  Checked<Topology> t = ParseTopology(
+      "name: t\nservers:\n  - name: k\n    variant: knfsd\n    backend: libvirt\n"
+      "    kernel: {bzimage: bzImage, modules: modules}\n    fixture: small\n"
+      "  - name: r\n    variant: reference\n    fixture: {files: 5, size: 1M, hardlinks: 2}\n"
+      "clients:\n  - {name: c, access: kernel-mount}\n  - {name: l, access: libnfs}\n",
+      "t.yaml", dir, TestCatalogue());
+  ASSERT_TRUE(t.ok()) << FormatDiagnostics(t.errors());
+  EXPECT_EQ(t->servers[0].kernel->bzimage, dir / "bzImage");
+  EXPECT_EQ(t->servers[0].kernel->modules, dir / "modules");
+  EXPECT_EQ(t->servers[0].fixture.Describe(), "small");
+  EXPECT_EQ(t->servers[1].fixture.Describe(),
+            "generated files=5 dirs=10 size=1M hardlinks=2 seed=1");
+  EXPECT_THAT(
+      Errors("name: t\nservers:\n  - name: k\n    variant: knfsd\n    backend: libvirt\n"
+             "    kernel: {bzimage: /nonexistent/bz, modules: /nonexistent/m}\n"
+             "  - {name: r, variant: reference, kernel: '6.1', fixture: large}\n"
+             "  - {name: v, variant: knfsd, backend: libvirt, kernel: '5.10'}\n"
+             "clients:\n  - {name: c, access: kernel-mount}\n  - {name: l, access: libnfs}\n"),
+      ElementsAre("t.yaml:6:23: servers[0].kernel.bzimage: no such file: /nonexistent/bz",
+                  "t.yaml:6:49: servers[0].kernel.modules: no such directory: /nonexistent/m",
+                  "t.yaml:7:43: servers[1].kernel: only libvirt nodes boot a kernel of their own",
+                  "t.yaml:7:59: servers[1].fixture: unknown fixture 'large' (expected one of: "
+                  "small)",
+                  "t.yaml:8:57: servers[2].kernel: unknown kernel '5.10' (expected one of: 6.1, "
+                  "6.12, or {bzimage: PATH, modules: DIR})"));
+}
+
+constexpr char kMixed[] = R"(name: t
+duration: 30s
+servers:
+  - {name: ref, variant: reference}
+clients:
+  - {name: c, access: libnfs}
+workloads:
+  mixed: {ops: 100}
+  throughput:
+    - seq-read
+    - {job: create-stat-unlink, files: 50, clients: 2, duration: 5s}
+faults:
+)";
+
+TEST(TopologyTest, WorkloadsAndFaults) {
+  Checked<Topology> t = Parse(std::string(kMixed) +
+                              "  - {kind: crash, target: ref, at: random, rate: 2}\n"
+                              "  - {kind: evict, target: ref, at: step 40}\n"
+                              "  - {kind: client-evict, target: c, at: 12s}\n");
+  ASSERT_TRUE(t.ok()) << FormatDiagnostics(t.errors());
+  EXPECT_TRUE(t->workloads.mixed.enabled);
+  EXPECT_EQ(t->workloads.mixed.ops, 100u);
+  EXPECT_THAT(t->workloads.mixed.clients, ElementsAre("c"));
+  ASSERT_EQ(t->workloads.throughput.size(), 2u);
+  EXPECT_EQ(t->workloads.throughput[0].kind, JobKind::kSeqRead);
+  EXPECT_EQ(t->workloads.throughput[1].files, 50u);
+  EXPECT_EQ(t->workloads.throughput[1].clients, 2u);
+  ASSERT_EQ(t->faults.size(), 3u);
+  EXPECT_EQ(t->faults[0].trigger, Trigger::kRandom);
+  EXPECT_EQ(t->faults[0].rate, 2.0);
+  EXPECT_EQ(t->faults[1].trigger, Trigger::kStep);
+  EXPECT_EQ(t->faults[1].step, 40u);
+  EXPECT_EQ(t->faults[2].trigger, Trigger::kTime);
+  EXPECT_EQ(t->faults[2].time, milliseconds(12'000));
+  EXPECT_EQ(t->faults[2].path, "faults[2]");
+}
+
+TEST(TopologyTest, FaultErrors) {
+  EXPECT_THAT(
+      Errors(std::string(kMixed) + "  - {kind: crash, target: c, at: step 500}\n"
+                                   "  - {kind: client-evict, target: ref, at: 31s}\n"
+                                   "  - {kind: reboot, target: ref, at: 5s, rate: 3}\n"
+                                   "  - {kind: evict, target: ref, at: often}\n"),
+      ElementsAre(
+          "t.yaml:13:27: faults[0].target: unknown server 'c' (crash targets a server)",
+          "t.yaml:13:34: faults[0].at: step 500 is beyond the mixed workload's 100 ops",
+          "t.yaml:14:34: faults[1].target: unknown client 'ref' (client-evict targets a client)",
+          "t.yaml:14:43: faults[1].at: 31s is not within duration 30s",
+          "t.yaml:15:47: faults[2].rate: rate applies to at: random only",
+          "t.yaml:16:36: faults[3].at: expected 'random', 'step N' (N >= 1) or a time such as "
+          "12s, got 'often'"));
+}
+
+TEST(TopologyTest, FaultsNeedTheMixedWorkload) {
+  EXPECT_THAT(
+      Errors(std::string(kMinimal) + "faults:\n  - {kind: crash, target: ref, at: random}\n"),
+      ElementsAre("t.yaml:9:3: faults: faults apply to the mixed workload: enable "
+                  "workloads.mixed"));
+}
+
+TEST(TopologyTest, ThroughputJobParams) {
+  EXPECT_THAT(
+      Errors(std::string(kMinimal) + "workloads:\n  throughput:\n    - {job: seq-write, files: 3}\n"
+                                     "    - {job: metadata-mix, size: 1M}\n    - fio\n"),
+      ElementsAre(HasSubstr("t.yaml:10:31: workloads.throughput[0].files: seq-write "
+                            "moves data"),
+                  HasSubstr("t.yaml:11:33: workloads.throughput[1].size: metadata-mix "
+                            "works on many small files"),
+                  HasSubstr("t.yaml:12:7: workloads.throughput[2]: unknown throughput job "
+                            "'fio'")));
+}
+
+TEST(TopologyTest, LoadTopologyReportsUnreadableFile) {
+  Checked<Topology> t = LoadTopology("/nonexistent/x.yaml", TestCatalogue());
+  ASSERT_FALSE(t.ok());
+  EXPECT_THAT(t.errors()[0].ToString(), HasSubstr("/nonexistent/x.yaml: cannot read: "));
+}
+
+}  // namespace
+}  // namespace ovl::topology

@@ -1,0 +1,300 @@
+// Procedures that look up, create, link, rename or remove directory entries.
+#include <unistd.h>
+
+#include <string_view>
+
+#include "nfs/access.h"
+#include "nfs/nfs3_program.h"
+#include "nfs/nfs3_status.h"
+
+namespace ovl::nfs {
+
+namespace {
+
+constexpr rpc::AcceptStat kSuccess = rpc::AcceptStat::kSuccess;
+constexpr rpc::AcceptStat kGarbage = rpc::AcceptStat::kGarbageArgs;
+
+// Default permissions when a create-type call does not send a mode.
+constexpr uint32_t kDefaultFileMode = 0644;
+constexpr uint32_t kDefaultDirMode = 0755;
+// EXCLUSIVE create sends no attributes; the client follows up with SETATTR.
+constexpr uint32_t kExclusiveMode = 0600;
+
+bool IsEmpty(const SetAttrRequest& req) {
+  using Time = SetAttrRequest::Time;
+  return !req.mode && !req.uid && !req.gid && !req.size && req.atime_how == Time::kDontChange &&
+         req.mtime_how == Time::kDontChange;
+}
+
+}  // namespace
+
+Status CheckName(const std::string& name, bool creating) {
+  if (name.size() > kMaxNameLen) return Status::Error(ENAMETOOLONG, "name longer than 255 bytes");
+  if (name.find_first_of(std::string_view("/\0", 2)) != std::string::npos) {
+    return Status::Error(EACCES, "name with '/' or NUL");
+  }
+  if (name.empty()) return Status::Error(creating ? EINVAL : ENOENT, "empty name");
+  if (creating && (name == "." || name == "..")) return Status::Error(EINVAL, "'.' or '..'");
+  return Status::Ok();
+}
+
+Result<Node> Nfs3Program::ResolveWritableDir(const Handle& handle, const Cred& cred,
+                                             std::optional<Attr>* pre) {
+  OVL_ASSIGN_OR_RETURN(auto resolved, Resolve(handle));
+  *pre = resolved.second;
+  if (resolved.second.type != FileType::kDir) return Status::Error(ENOTDIR, "not a directory");
+  if (!MayAccess(resolved.second, cred, W_OK | X_OK)) {
+    return Status::Error(EACCES, "no write and search permission on the directory");
+  }
+  return std::move(resolved.first);
+}
+
+Result<Attr> Nfs3Program::EntryAttr(const Node& dir, const std::string& name) {
+  OVL_ASSIGN_OR_RETURN(Node node, fs_->Lookup(dir, name));
+  return fs_->GetAttr(node);
+}
+
+Status Nfs3Program::CheckStickyEntry(const Cred& cred, const Node& dir, const Attr& dir_attr,
+                                     const std::string& name, bool must_exist) {
+  if ((dir_attr.mode & S_ISVTX) == 0 || cred.uid == 0) return Status::Ok();
+  Result<Attr> victim = EntryAttr(dir, name);
+  if (!victim.ok()) {
+    return must_exist || victim.status().code() != ENOENT ? victim.status() : Status::Ok();
+  }
+  return CheckSticky(dir_attr, *victim, cred);
+}
+
+Status Nfs3Program::ApplyInitialAttrs(const Node& node, const Cred& cred, SetAttrRequest req) {
+  req.mode.reset();  // already given to the union at creation
+  if (IsEmpty(req)) return Status::Ok();
+  OVL_ASSIGN_OR_RETURN(Attr attr, fs_->GetAttr(node));
+  OVL_RETURN_IF_ERROR(CheckSetAttr(attr, cred, req));
+  return fs_->SetAttr(node, req);
+}
+
+rpc::AcceptStat Nfs3Program::Lookup(const Cred& cred, xdr::Decoder& in, xdr::Encoder& out) {
+  DirOpArgs3 what;
+  if (!DecodeDirOpArgs3(in, &what) || !AtEnd(in)) return kGarbage;
+  Result<std::pair<Node, Attr>> dir = Resolve(what.dir);
+  if (!dir.ok()) {
+    EncodeStatus(out, ToNfsstat3(dir.status()));
+    EncodePostOpAttr(out, std::nullopt);
+    return kSuccess;
+  }
+  const auto& [dir_node, dir_attr] = *dir;
+  Result<Node> found = [&]() -> Result<Node> {
+    if (dir_attr.type != FileType::kDir) return Status::Error(ENOTDIR, "not a directory");
+    if (!MayAccess(dir_attr, cred, X_OK)) return Status::Error(EACCES, "no search permission");
+    OVL_RETURN_IF_ERROR(CheckName(what.name, /*creating=*/false));
+    return fs_->Lookup(dir_node, what.name);
+  }();
+  EncodeStatus(out, ToNfsstat3(found.status()));
+  if (found.ok()) {
+    EncodeFh3(out, found->handle);
+    EncodePostOpAttr(out, AttrOf(*found));
+  }
+  EncodePostOpAttr(out, dir_attr);
+  return kSuccess;
+}
+
+rpc::AcceptStat Nfs3Program::CreateCommon(const Cred& cred, const DirOpArgs3& where,
+                                          const std::function<Result<Node>(const Node& dir)>& make,
+                                          xdr::Encoder& out) {
+  std::optional<Attr> pre;
+  Result<Node> dir = ResolveWritableDir(where.dir, cred, &pre);
+  Status st = dir.ok() ? CheckName(where.name, /*creating=*/true) : dir.status();
+  if (!st.ok()) {
+    EncodeStatus(out, ToNfsstat3(st));
+    EncodeWccData(out, pre, pre);
+    return kSuccess;
+  }
+  Result<Node> made = make(*dir);
+  std::optional<Attr> post = AttrOf(*dir);
+  EncodeStatus(out, ToNfsstat3(made.status()));
+  if (made.ok()) {
+    EncodePostOpFh3(out, made->handle);
+    EncodePostOpAttr(out, AttrOf(*made));
+  }
+  EncodeWccData(out, pre, post);
+  return kSuccess;
+}
+
+rpc::AcceptStat Nfs3Program::Create(const Cred& cred, xdr::Decoder& in, xdr::Encoder& out) {
+  DirOpArgs3 where;
+  uint32_t how = 0;
+  SetAttrRequest attrs;
+  std::array<uint8_t, 8> verf{};
+  if (!DecodeDirOpArgs3(in, &where) || !in.U32(&how)) return kGarbage;
+  switch (static_cast<CreateHow3>(how)) {
+    case CreateHow3::kUnchecked:
+    case CreateHow3::kGuarded:
+      if (!DecodeSattr3(in, &attrs)) return kGarbage;
+      break;
+    case CreateHow3::kExclusive:
+      if (!DecodeVerf(in, &verf)) return kGarbage;
+      break;
+    default:
+      return kGarbage;
+  }
+  if (!AtEnd(in)) return kGarbage;
+  return CreateCommon(
+      cred, where,
+      [&](const Node& dir) -> Result<Node> {
+        if (how == static_cast<uint32_t>(CreateHow3::kExclusive)) {
+          return fs_->Create(dir, where.name, CreateMode::kExclusive, kExclusiveMode, verf, cred);
+        }
+        CreateMode mode = how == static_cast<uint32_t>(CreateHow3::kGuarded)
+                              ? CreateMode::kGuarded
+                              : CreateMode::kUnchecked;
+        OVL_ASSIGN_OR_RETURN(
+            Node node,
+            fs_->Create(dir, where.name, mode, attrs.mode.value_or(kDefaultFileMode), verf, cred));
+        OVL_RETURN_IF_ERROR(ApplyInitialAttrs(node, cred, attrs));
+        return node;
+      },
+      out);
+}
+
+rpc::AcceptStat Nfs3Program::MkDir(const Cred& cred, xdr::Decoder& in, xdr::Encoder& out) {
+  DirOpArgs3 where;
+  SetAttrRequest attrs;
+  if (!DecodeDirOpArgs3(in, &where) || !DecodeSattr3(in, &attrs) || !AtEnd(in)) return kGarbage;
+  return CreateCommon(
+      cred, where,
+      [&](const Node& dir) -> Result<Node> {
+        OVL_ASSIGN_OR_RETURN(
+            Node node, fs_->MkDir(dir, where.name, attrs.mode.value_or(kDefaultDirMode), cred));
+        OVL_RETURN_IF_ERROR(ApplyInitialAttrs(node, cred, attrs));
+        return node;
+      },
+      out);
+}
+
+rpc::AcceptStat Nfs3Program::Symlink(const Cred& cred, xdr::Decoder& in, xdr::Encoder& out) {
+  DirOpArgs3 where;
+  SetAttrRequest attrs;
+  std::string target;
+  if (!DecodeDirOpArgs3(in, &where) || !DecodeSattr3(in, &attrs) || !DecodeName(in, &target) ||
+      !AtEnd(in)) {
+    return kGarbage;
+  }
+  // Symlink attributes are ignored: a symlink's mode means nothing and its owner is the caller.
+  return CreateCommon(
+      cred, where,
+      [&](const Node& dir) -> Result<Node> {
+        if (target.empty() || target.find('\0') != std::string::npos) {
+          return Status::Error(EINVAL, "symlink target empty or with NUL");
+        }
+        if (target.size() > kMaxPathLen) return Status::Error(ENAMETOOLONG, "symlink target");
+        return fs_->Symlink(dir, where.name, target, cred);
+      },
+      out);
+}
+
+rpc::AcceptStat Nfs3Program::MkNod(const Cred& cred, xdr::Decoder& in, xdr::Encoder& out) {
+  DirOpArgs3 where;
+  uint32_t type = 0, major = 0, minor = 0;
+  SetAttrRequest attrs;
+  if (!DecodeDirOpArgs3(in, &where) || !in.U32(&type)) return kGarbage;
+  const auto ftype = static_cast<FileType>(type);
+  switch (ftype) {
+    case FileType::kChr:
+    case FileType::kBlk:
+      if (!DecodeSattr3(in, &attrs) || !DecodeSpecdata3(in, &major, &minor)) return kGarbage;
+      break;
+    case FileType::kSock:
+    case FileType::kFifo:
+      if (!DecodeSattr3(in, &attrs)) return kGarbage;
+      break;
+    case FileType::kReg:
+    case FileType::kDir:
+    case FileType::kLnk:
+      break;  // void arm: answered with NFS3ERR_BADTYPE
+    default:
+      return kGarbage;
+  }
+  if (!AtEnd(in)) return kGarbage;
+  return CreateCommon(
+      cred, where,
+      [&](const Node& dir) -> Result<Node> {
+        if (ftype == FileType::kReg || ftype == FileType::kDir || ftype == FileType::kLnk) {
+          return Status::Error(kErrBadType, "mknod of a regular file, directory or symlink");
+        }
+        if ((ftype == FileType::kChr || ftype == FileType::kBlk) && cred.uid != 0) {
+          return Status::Error(EPERM, "only root may create device nodes");
+        }
+        OVL_ASSIGN_OR_RETURN(
+            Node node, fs_->MkNod(dir, where.name, ftype, attrs.mode.value_or(kDefaultFileMode),
+                                  major, minor, cred));
+        OVL_RETURN_IF_ERROR(ApplyInitialAttrs(node, cred, attrs));
+        return node;
+      },
+      out);
+}
+
+rpc::AcceptStat Nfs3Program::RemoveCommon(const Cred& cred, xdr::Decoder& in, xdr::Encoder& out,
+                                          bool directory) {
+  DirOpArgs3 what;
+  if (!DecodeDirOpArgs3(in, &what) || !AtEnd(in)) return kGarbage;
+  std::optional<Attr> pre;
+  Result<Node> dir = ResolveWritableDir(what.dir, cred, &pre);
+  Status st = dir.ok() ? CheckName(what.name, /*creating=*/true) : dir.status();
+  if (st.ok()) st = CheckStickyEntry(cred, *dir, *pre, what.name, /*must_exist=*/true);
+  if (st.ok()) st = directory ? fs_->RmDir(*dir, what.name) : fs_->Remove(*dir, what.name);
+  EncodeStatus(out, ToNfsstat3(st));
+  EncodeWccData(out, pre, dir.ok() ? AttrOf(*dir) : pre);
+  return kSuccess;
+}
+
+rpc::AcceptStat Nfs3Program::Remove(const Cred& cred, xdr::Decoder& in, xdr::Encoder& out) {
+  return RemoveCommon(cred, in, out, /*directory=*/false);
+}
+
+rpc::AcceptStat Nfs3Program::RmDir(const Cred& cred, xdr::Decoder& in, xdr::Encoder& out) {
+  return RemoveCommon(cred, in, out, /*directory=*/true);
+}
+
+rpc::AcceptStat Nfs3Program::Rename(const Cred& cred, xdr::Decoder& in, xdr::Encoder& out) {
+  DirOpArgs3 from, to;
+  if (!DecodeDirOpArgs3(in, &from) || !DecodeDirOpArgs3(in, &to) || !AtEnd(in)) return kGarbage;
+  std::optional<Attr> from_pre, to_pre;
+  Result<Node> from_dir = ResolveWritableDir(from.dir, cred, &from_pre);
+  Result<Node> to_dir = ResolveWritableDir(to.dir, cred, &to_pre);
+  Status st = !from_dir.ok() ? from_dir.status() : to_dir.status();
+  if (st.ok()) st = CheckName(from.name, /*creating=*/true);
+  if (st.ok()) st = CheckName(to.name, /*creating=*/true);
+  if (st.ok()) st = CheckStickyEntry(cred, *from_dir, *from_pre, from.name, /*must_exist=*/true);
+  if (st.ok()) st = CheckStickyEntry(cred, *to_dir, *to_pre, to.name, /*must_exist=*/false);
+  if (st.ok() && cred.uid != 0 && from.dir != to.dir) {
+    // Moving a directory to a new parent rewrites its "..", which needs write permission on it.
+    Result<Attr> moved = EntryAttr(*from_dir, from.name);
+    if (!moved.ok()) {
+      st = moved.status();
+    } else if (moved->type == FileType::kDir && !MayAccess(*moved, cred, W_OK)) {
+      st = Status::Error(EACCES, "no write permission on the moved directory");
+    }
+  }
+  if (st.ok()) st = fs_->Rename(*from_dir, from.name, *to_dir, to.name);
+  EncodeStatus(out, ToNfsstat3(st));
+  EncodeWccData(out, from_pre, from_dir.ok() ? AttrOf(*from_dir) : from_pre);
+  EncodeWccData(out, to_pre, to_dir.ok() ? AttrOf(*to_dir) : to_pre);
+  return kSuccess;
+}
+
+rpc::AcceptStat Nfs3Program::Link(const Cred& cred, xdr::Decoder& in, xdr::Encoder& out) {
+  Handle file_fh;
+  DirOpArgs3 where;
+  if (!DecodeFh3(in, &file_fh) || !DecodeDirOpArgs3(in, &where) || !AtEnd(in)) return kGarbage;
+  Result<Node> file = fs_->Decode(file_fh);
+  std::optional<Attr> pre;
+  Result<Node> dir = ResolveWritableDir(where.dir, cred, &pre);
+  Status st = !file.ok() ? file.status() : dir.status();
+  if (st.ok()) st = CheckName(where.name, /*creating=*/true);
+  if (st.ok()) st = fs_->Link(*file, *dir, where.name);
+  EncodeStatus(out, ToNfsstat3(st));
+  EncodePostOpAttr(out, file.ok() ? AttrOf(*file) : std::nullopt);
+  EncodeWccData(out, pre, dir.ok() ? AttrOf(*dir) : pre);
+  return kSuccess;
+}
+
+}  // namespace ovl::nfs

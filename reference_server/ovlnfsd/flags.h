@@ -1,0 +1,40 @@
+// The ovlnfsd command line:
+//   ovlnfsd --lower DIR[:DIR...] --upper DIR --work DIR --listen ADDR:PORT
+//           [--export-path /PATH] [--allow CIDR]... [--read-only] [--squash root|all|none]
+//           [--rpcbind] [--handles persistent|volatile] [--no-index] [--threads N]
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "nfs/export_policy.h"
+#include "union/union_fs.h"
+
+namespace ovl::ovlnfsd {
+
+struct Flags {
+  bool help = false;                    // -h/--help: print the usage and exit
+  std::vector<std::string> lower_dirs;  // top-most first
+  std::string upper_dir;
+  std::string work_dir;
+  std::string listen_address;  // dotted IPv4
+  uint16_t listen_port = 0;    // 0: any free port
+  // --export-path, --allow (replacing the default 127.0.0.0/8), --squash, --read-only.
+  nfs::ExportOptions export_options;
+  bool rpcbind = false;
+  UnionOptions::HandleMode handle_mode = UnionOptions::HandleMode::kPersistent;
+  bool use_index = true;
+  int threads = 4;
+};
+
+// The usage text for --help.
+extern const char kUsage[];
+
+// Parses the arguments after the program name. Options take their value as the next argument
+// or after '='. On a usage error the Status (EINVAL) message is one line naming the argument,
+// e.g. "--listen: expected ADDR:PORT, got 'x'".
+Result<Flags> ParseFlags(const std::vector<std::string>& args);
+
+}  // namespace ovl::ovlnfsd

@@ -1,0 +1,153 @@
+// ovlnfsd: the reference overlay NFSv3 server. Parses the command line, opens the union, serves
+// NFS and MOUNT on one port and handles signals synchronously in the main thread:
+//   SIGTERM, SIGINT  clean shutdown (exit 0)
+//   SIGUSR1          drop every in-memory cache of the union
+//   SIGUSR2          print the union's counters
+// Exit codes: 0 clean shutdown, 1 startup failure, 2 usage error.
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <array>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nfs/export_policy.h"
+#include "nfs/mount_program.h"
+#include "nfs/nfs3_program.h"
+#include "ovlnfsd/flags.h"
+#include "rpc/rpcbind.h"
+#include "rpc/server.h"
+#include "union/union_fs.h"
+
+namespace ovl::ovlnfsd {
+namespace {
+
+// One line on stderr, flushed at once: the harness reads it through a pipe.
+void Say(const std::string& line) {
+  std::fputs(("ovlnfsd: " + line + "\n").c_str(), stderr);
+  std::fflush(stderr);
+}
+
+Result<std::array<uint8_t, 8>> RandomVerifier() {
+  std::array<uint8_t, 8> verf{};
+  if (getrandom(verf.data(), verf.size(), 0) != static_cast<ssize_t>(verf.size())) {
+    return Status::FromErrno("getrandom");
+  }
+  return verf;
+}
+
+std::string CountersLine(const UnionCounters& c) {
+  return "counters decode_cache_hits=" + std::to_string(c.decode_cache_hits) +
+         " decode_index_lookups=" + std::to_string(c.decode_index_lookups) +
+         " decode_stale=" + std::to_string(c.decode_stale) +
+         " decode_bad=" + std::to_string(c.decode_bad) + " copy_ups=" + std::to_string(c.copy_ups) +
+         " cache_drops=" + std::to_string(c.cache_drops);
+}
+
+// The programs registered with rpcbind under --rpcbind.
+constexpr std::array<std::pair<uint32_t, uint32_t>, 2> kRegistered = {{
+    {nfs::kNfsProgram, nfs::kNfsVersion},
+    {nfs::kMountProgram, nfs::kMountVersion},
+}};
+
+// Unregisters the first `count` entries of kRegistered.
+void Unregister(size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    Status st = rpc::RpcbindUnregister(kRegistered[i].first, kRegistered[i].second);
+    if (!st.ok()) Say("rpcbind: " + st.ToString());
+  }
+}
+
+int Run(const Flags& flags, const sigset_t& signals) {
+  // Modes come from clients and must be applied exactly as sent.
+  umask(0);
+
+  UnionOptions options;
+  options.lower_dirs = flags.lower_dirs;
+  options.upper_dir = flags.upper_dir;
+  options.work_dir = flags.work_dir;
+  options.handle_mode = flags.handle_mode;
+  options.use_index = flags.use_index;
+  options.read_only = flags.export_options.read_only;
+  Result<std::unique_ptr<UnionFs>> fs = UnionFs::Open(options);
+  if (!fs.ok()) {
+    Say(fs.status().ToString());
+    return 1;
+  }
+  Result<std::array<uint8_t, 8>> verifier = RandomVerifier();
+  if (!verifier.ok()) {
+    Say(verifier.status().ToString());
+    return 1;
+  }
+
+  nfs::ExportPolicy policy(flags.export_options);
+  nfs::Nfs3Program nfs_program(fs->get(), &policy, *verifier);
+  nfs::Mount3Program mount_program(fs->get(), &policy);
+  rpc::ServerOptions server_options;
+  server_options.address = flags.listen_address;
+  server_options.port = flags.listen_port;
+  server_options.workers = flags.threads;
+  Result<std::unique_ptr<rpc::RpcServer>> server =
+      rpc::RpcServer::Start(server_options, {&nfs_program, &mount_program});
+  if (!server.ok()) {
+    Say(server.status().ToString());
+    return 1;
+  }
+  const uint16_t port = (*server)->port();
+  if (flags.rpcbind) {
+    for (size_t i = 0; i < kRegistered.size(); ++i) {
+      Status st = rpc::RpcbindRegister(kRegistered[i].first, kRegistered[i].second, port);
+      if (!st.ok()) {
+        Say("rpcbind: " + st.ToString());
+        (*server)->Stop();
+        Unregister(i);
+        return 1;
+      }
+    }
+  }
+  Say("listening on " + flags.listen_address + ":" + std::to_string(port));
+
+  for (;;) {
+    int sig = sigwaitinfo(&signals, nullptr);
+    if (sig == SIGTERM || sig == SIGINT) break;
+    if (sig == SIGUSR1) {
+      (*fs)->DropCaches();
+      Say("caches dropped");
+    } else if (sig == SIGUSR2) {
+      Say(CountersLine((*fs)->Counters()));
+    }
+  }
+  (*server)->Stop();
+  if (flags.rpcbind) Unregister(kRegistered.size());
+  return 0;
+}
+
+}  // namespace
+}  // namespace ovl::ovlnfsd
+
+int main(int argc, char** argv) {
+  // Block the handled signals before any thread starts, so every thread inherits the mask and
+  // they are only ever received by sigwaitinfo in Run.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) sigaddset(&signals, sig);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A client that disconnects mid-reply must not kill the server.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  using ovl::ovlnfsd::Flags;
+  ovl::Result<Flags> flags =
+      ovl::ovlnfsd::ParseFlags(std::vector<std::string>(argv + 1, argv + argc));
+  if (!flags.ok()) {
+    std::fprintf(stderr, "ovlnfsd: %s\n", flags.status().message().c_str());
+    return 2;
+  }
+  if (flags->help) {
+    std::fputs(ovl::ovlnfsd::kUsage, stdout);
+    return 0;
+  }
+  return ovl::ovlnfsd::Run(*flags, signals);
+}

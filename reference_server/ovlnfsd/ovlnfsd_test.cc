@@ -1,0 +1,159 @@
+// End-to-end test of the ovlnfsd binary: command-line errors, the listening line, MOUNT and NFS
+// over TCP, the signal contract and a clean exit.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "fs/temp_dir_for_test.h"
+#include "nfs/mount_program.h"
+#include "nfs/nfs3_xdr.h"
+#include "rpc/client.h"
+
+extern char** environ;
+
+namespace ovl::ovlnfsd {
+namespace {
+
+// A running ovlnfsd whose stderr is read line by line.
+class Server {
+ public:
+  explicit Server(const std::vector<std::string>& args) {
+    int fds[2];
+    EXPECT_EQ(pipe2(fds, O_CLOEXEC), 0);
+    stderr_ = Fd(fds[0]);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
+    std::vector<std::string> argv_s = {OVLNFSD_PATH};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    EXPECT_EQ(posix_spawn(&pid_, OVLNFSD_PATH, &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+  }
+  ~Server() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  // The next stderr line (without the newline), or "" after 10 s or at end of file.
+  std::string ReadLine() {
+    for (;;) {
+      if (size_t nl = buffer_.find('\n'); nl != std::string::npos) {
+        std::string line = buffer_.substr(0, nl);
+        buffer_.erase(0, nl + 1);
+        return line;
+      }
+      pollfd p{stderr_.get(), POLLIN, 0};
+      if (poll(&p, 1, 10000) != 1) return "";
+      char buf[512];
+      ssize_t n = read(stderr_.get(), buf, sizeof(buf));
+      if (n <= 0) return "";
+      buffer_.append(buf, n);
+    }
+  }
+
+  // Waits for the process to exit; its exit code, or -1 when it did not exit normally.
+  int Wait() {
+    int status = 0;
+    EXPECT_EQ(waitpid(pid_, &status, 0), pid_);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  Fd stderr_;
+  std::string buffer_;
+};
+
+TEST(OvlnfsdTest, UsageErrorExitsWithTwo) {
+  Server s({"--lower", "/l", "--upper", "/u", "--work", "/w", "--listen", "x"});
+  EXPECT_EQ(s.ReadLine(), "ovlnfsd: --listen: expected ADDR:PORT, got 'x'");
+  EXPECT_EQ(s.ReadLine(), "");
+  EXPECT_EQ(s.Wait(), 2);
+}
+
+TEST(OvlnfsdTest, UnusableLayersExitWithOne) {
+  TempDir tmp;
+  Server s({"--lower", tmp.path() + "/missing", "--upper", tmp.path(), "--work", tmp.path(),
+            "--listen", "127.0.0.1:0"});
+  EXPECT_NE(s.ReadLine(), "");
+  EXPECT_EQ(s.Wait(), 1);
+}
+
+Result<rpc::Reply> Call(rpc::RpcClient& client, uint32_t xid, uint32_t prog, uint32_t vers,
+                        uint32_t proc, const std::string& args) {
+  rpc::CallHeader h;
+  h.xid = xid;
+  h.prog = prog;
+  h.vers = vers;
+  h.proc = proc;
+  return client.Call(h, args);
+}
+
+TEST(OvlnfsdTest, ServesMountAndNfsAndHandlesSignals) {
+  TempDir tmp;
+  for (const char* d : {"/l", "/u", "/w"}) ASSERT_EQ(mkdir((tmp.path() + d).c_str(), 0755), 0);
+  std::ofstream(tmp.path() + "/l/f") << "data";
+  ASSERT_EQ(chmod((tmp.path() + "/l/f").c_str(), 0644), 0);
+  Server s({"--lower", tmp.path() + "/l", "--upper", tmp.path() + "/u", "--work", tmp.path() + "/w",
+            "--listen", "127.0.0.1:0", "--export-path", "/srv"});
+  const std::string prefix = "ovlnfsd: listening on 127.0.0.1:";
+  std::string line = s.ReadLine();
+  ASSERT_EQ(line.substr(0, prefix.size()), prefix) << line;
+  const auto port = static_cast<uint16_t>(std::stoi(line.substr(prefix.size())));
+  ASSERT_NE(port, 0);
+
+  Result<std::unique_ptr<rpc::RpcClient>> client = rpc::RpcClient::Connect("127.0.0.1", port);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  xdr::Encoder path;
+  path.String("/srv");
+  Result<rpc::Reply> mnt = Call(**client, 1, nfs::kMountProgram, nfs::kMountVersion,
+                                static_cast<uint32_t>(nfs::MountProc::kMnt), path.bytes());
+  ASSERT_TRUE(mnt.ok()) << mnt.status().ToString();
+  ASSERT_EQ(mnt->accept_stat, rpc::AcceptStat::kSuccess);
+  xdr::Decoder mnt_in(mnt->results);
+  uint32_t mnt_status = 1;
+  Handle root;
+  ASSERT_TRUE(mnt_in.U32(&mnt_status) && nfs::DecodeFh3(mnt_in, &root));
+  EXPECT_EQ(mnt_status, 0u);
+
+  xdr::Encoder lookup;
+  nfs::EncodeFh3(lookup, root);
+  lookup.String("f");
+  Result<rpc::Reply> found = Call(**client, 2, nfs::kNfsProgram, nfs::kNfsVersion,
+                                  static_cast<uint32_t>(nfs::Nfs3Proc::kLookup), lookup.bytes());
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  xdr::Decoder found_in(found->results);
+  uint32_t nfs_status = 1;
+  ASSERT_TRUE(found_in.U32(&nfs_status));
+  EXPECT_EQ(nfs_status, 0u);
+
+  kill(s.pid(), SIGUSR1);
+  EXPECT_EQ(s.ReadLine(), "ovlnfsd: caches dropped");
+  kill(s.pid(), SIGUSR2);
+  line = s.ReadLine();
+  EXPECT_EQ(line.rfind("ovlnfsd: counters decode_cache_hits=", 0), 0u) << line;
+  EXPECT_NE(line.find(" cache_drops=1"), std::string::npos) << line;
+  kill(s.pid(), SIGTERM);
+  EXPECT_EQ(s.Wait(), 0);
+}
+
+}  // namespace
+}  // namespace ovl::ovlnfsd
