@@ -30,6 +30,10 @@ bool MayAccess(const Attr& attr, const Cred& cred, int want) {
 
 namespace ovl::nfs {
 
+bool MayReadWrite(const Attr& attr, const Cred& cred, int want) {
+  return cred.uid == attr.uid || MayAccess(attr, cred, want);
+}
+
 bool InGroup(const Cred& cred, uint32_t gid) {
   return cred.gid == gid ||
          std::find(cred.groups.begin(), cred.groups.end(), gid) != cred.groups.end();

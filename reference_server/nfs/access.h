@@ -11,6 +11,11 @@
 namespace ovl::nfs {
 
 // True when `gid` is the caller's primary or one of its supplementary groups.
+// READ and WRITE permission as knfsd grants it: the file's owner may always read and write it
+// (NFSD_MAY_OWNER_OVERRIDE), so a client that creates a file read-only can still fill it, as it
+// could through the open file it holds locally. Everyone else gets MayAccess.
+bool MayReadWrite(const Attr& attr, const Cred& cred, int want);
+
 bool InGroup(const Cred& cred, uint32_t gid);
 
 // The subset of `requested` (ACCESS3_* bits) that `cred` holds on an object with `attr`.

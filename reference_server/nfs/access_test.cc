@@ -31,6 +31,16 @@ const Cred kOwner{1000, 100, {}};
 const Cred kMember{2000, 200, {100}};
 const Cred kOther{3000, 300, {}};
 
+TEST(MayReadWriteTest, OwnerOverridesModeOthersDoNot) {
+  Attr f;
+  f.mode = 0444;
+  f.uid = 1000;
+  f.gid = 1000;
+  EXPECT_TRUE(MayReadWrite(f, Cred{1000, 1000, {}}, W_OK));
+  EXPECT_FALSE(MayReadWrite(f, Cred{1001, 1000, {}}, W_OK));
+  EXPECT_TRUE(MayReadWrite(f, Cred{1001, 1000, {}}, R_OK));
+}
+
 TEST(MayAccessTest, PicksTheOneMatchingClass) {
   Attr f = File(0640);
   EXPECT_TRUE(MayAccess(f, kOwner, R_OK | W_OK));

@@ -171,7 +171,7 @@ rpc::AcceptStat Nfs3Program::Read(const Cred& cred, xdr::Decoder& in, xdr::Encod
   }
   const auto& [node, attr] = *r;
   Nfsstat3 st = CheckRegular(attr);
-  if (st == Nfsstat3::kOk && !MayAccess(attr, cred, R_OK)) st = Nfsstat3::kAcces;
+  if (st == Nfsstat3::kOk && !MayReadWrite(attr, cred, R_OK)) st = Nfsstat3::kAcces;
   if (st != Nfsstat3::kOk) {
     EncodeStatus(out, st);
     EncodePostOpAttr(out, attr);
@@ -209,7 +209,7 @@ rpc::AcceptStat Nfs3Program::Write(const Cred& cred, xdr::Decoder& in, xdr::Enco
   }
   const auto& [node, pre] = *r;
   Nfsstat3 st = CheckRegular(pre);
-  if (st == Nfsstat3::kOk && !MayAccess(pre, cred, W_OK)) st = Nfsstat3::kAcces;
+  if (st == Nfsstat3::kOk && !MayReadWrite(pre, cred, W_OK)) st = Nfsstat3::kAcces;
   if (st != Nfsstat3::kOk) {
     EncodeStatus(out, st);
     EncodeWccData(out, pre, pre);
