@@ -49,19 +49,16 @@ OvlFb FbOf(const Layer& layer, RealFh fh, bool upper) {
 
 // Sets `attr` on dirfd to `want` the first time; afterwards insists it still matches.
 Status VerifyOrSet(FsEnv* env, int dirfd, const char* attr, const std::string& want,
-                   const std::string& what, bool read_only) {
+                   const std::string& what) {
   OVL_ASSIGN_OR_RETURN(auto have, env->GetXattr(dirfd, "", attr));
-  if (!have) {
-    if (read_only) return Status::Ok();
-    return env->SetXattr(dirfd, "", attr, want);
-  }
+  if (!have) return env->SetXattr(dirfd, "", attr, want);
   if (*have != want) {
     return Status::Error(ESTALE, what + " belongs to another overlay (" + attr + " mismatch)");
   }
   return Status::Ok();
 }
 
-Status LoadIdentity(FsEnv* env, LayerSet& ls, bool read_only) {
+Status LoadIdentity(FsEnv* env, LayerSet& ls) {
   OVL_ASSIGN_OR_RETURN(Fd dir, EnsureDir(env, ls.work.get(), kIdentityDir));
   char buf[32];
   auto existing = env->OpenBeneath(dir.get(), kIdentityFile, O_RDONLY);
@@ -69,7 +66,7 @@ Status LoadIdentity(FsEnv* env, LayerSet& ls, bool read_only) {
     OVL_ASSIGN_OR_RETURN(size_t n, env->PRead(existing->get(), buf, sizeof buf, 0));
     if (n != sizeof buf) return Status::Error(EINVAL, "work dir identity file is truncated");
   } else {
-    if (existing.status().code() != ENOENT || read_only) return existing.status();
+    if (existing.status().code() != ENOENT) return existing.status();
     if (getrandom(buf, sizeof buf, 0) != sizeof buf) return Status::FromErrno("getrandom");
     // Written under a scratch name and renamed, so a crash never leaves a half identity.
     const std::string tmp = TempName();
@@ -81,10 +78,8 @@ Status LoadIdentity(FsEnv* env, LayerSet& ls, bool read_only) {
     OVL_RETURN_IF_ERROR(env->Rename(dir.get(), tmp, dir.get(), kIdentityFile, RENAME_NOREPLACE));
     OVL_RETURN_IF_ERROR(env->Fsync(dir.get()));
   }
-  if (!read_only) {
-    OVL_ASSIGN_OR_RETURN(ls.pending, EnsureDir(env, dir.get(), "pending"));
-    OVL_ASSIGN_OR_RETURN(ls.linkup, EnsureDir(env, dir.get(), "linkup"));
-  }
+  OVL_ASSIGN_OR_RETURN(ls.pending, EnsureDir(env, dir.get(), "pending"));
+  OVL_ASSIGN_OR_RETURN(ls.linkup, EnsureDir(env, dir.get(), "linkup"));
   std::memcpy(ls.export_uuid.data(), buf, 16);
   std::memcpy(ls.mac_key.data(), buf + 16, 16);
   return Status::Ok();
@@ -117,8 +112,7 @@ Status RemoveTree(FsEnv* env, int dirfd, const std::string& name) {
 }
 
 Result<LayerSet> OpenLayers(FsEnv* env, const std::vector<std::string>& lower_dirs,
-                            const std::string& upper_dir, const std::string& work_dir,
-                            bool read_only) {
+                            const std::string& upper_dir, const std::string& work_dir) {
   if (lower_dirs.empty()) return Status::Error(EINVAL, "at least one lower dir is required");
   if (lower_dirs.size() >= kUpperLayer) return Status::Error(EINVAL, "too many lower dirs");
   LayerSet ls;
@@ -145,16 +139,16 @@ Result<LayerSet> OpenLayers(FsEnv* env, const std::vector<std::string>& lower_di
 
   OVL_ASSIGN_OR_RETURN(ls.temp, EnsureDir(env, raw, "work"));
   OVL_ASSIGN_OR_RETURN(ls.index, EnsureDir(env, raw, "index"));
-  OVL_RETURN_IF_ERROR(LoadIdentity(env, ls, read_only));
+  OVL_RETURN_IF_ERROR(LoadIdentity(env, ls));
 
   OVL_ASSIGN_OR_RETURN(RealFh lower_root, env->NameToHandle(ls.lowers[0].root.get(), ""));
   OVL_ASSIGN_OR_RETURN(RealFh upper_root, env->NameToHandle(ls.upper.root.get(), ""));
   OVL_RETURN_IF_ERROR(VerifyOrSet(env, ls.upper.root.get(), kXattrOrigin,
                                   EncodeOvlFb(FbOf(ls.lowers[0], lower_root, false)),
-                                  "upper dir " + upper_dir, read_only));
+                                  "upper dir " + upper_dir));
   OVL_RETURN_IF_ERROR(VerifyOrSet(env, ls.index.get(), kXattrUpper,
                                   EncodeOvlFb(FbOf(ls.upper, upper_root, true)),
-                                  "work dir " + work_dir, read_only));
+                                  "work dir " + work_dir));
   return ls;
 }
 

@@ -49,10 +49,10 @@ struct LayerSet {
 // Opens and validates the layers, creates the work-dir structure and the export identity on
 // first use, and ties the upper dir to its lower stack the way kernel overlayfs does
 // (trusted.overlay.origin on the upper root, trusted.overlay.upper on the index dir), refusing a
-// work/upper dir that belongs to another stack.
+// work/upper dir that belongs to another stack. The work and upper dirs are the server's own
+// even when the export is read-only to clients.
 Result<LayerSet> OpenLayers(FsEnv* env, const std::vector<std::string>& lower_dirs,
-                            const std::string& upper_dir, const std::string& work_dir,
-                            bool read_only);
+                            const std::string& upper_dir, const std::string& work_dir);
 
 // Crash recovery, run before serving: empties W/work (half-made copy-ups and new objects), turns
 // orphan index entries (no name left in the union) into tombstones and drops directory index

@@ -1,0 +1,552 @@
+#include "agent/syscall_executor.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "base/fd.h"
+
+namespace ovl::agent {
+namespace {
+
+// The Status code of an op the runner got wrong (kErrNoVar, kErrBadMutation in the message);
+// beyond errno and kErr* on purpose.
+constexpr int kHarnessError = 30001;
+
+// An object an op acts on: an O_PATH fd and what fstat said of it when it was opened.
+struct Object {
+  Fd fd;
+  struct stat st {};
+};
+
+Result<Object> StatOf(Fd fd, const std::string& what) {
+  Object o{std::move(fd)};
+  if (fstat(o.fd.get(), &o.st) != 0) return Status::FromErrno("fstat " + what);
+  return o;
+}
+
+Result<Object> OpenAt(int dir, const std::string& name, int flags) {
+  Fd fd(openat(dir, name.c_str(), flags | O_CLOEXEC));
+  if (!fd.valid()) return Status::FromErrno("openat " + name);
+  return StatOf(std::move(fd), name);
+}
+
+// An fd with `flags` on the object `o` holds with O_PATH (through its /proc magic link, which
+// reaches the same inode whatever its names have become).
+Result<Fd> Reopen(const Object& o, int flags) {
+  std::string proc = "/proc/self/fd/" + std::to_string(o.fd.get());
+  Fd fd(open(proc.c_str(), flags | O_CLOEXEC));
+  if (!fd.valid()) return Status::FromErrno("reopen");
+  return fd;
+}
+
+Status RequireDir(const Object& o) {
+  return S_ISDIR(o.st.st_mode) ? Status::Ok() : Status::Error(ENOTDIR, "not a directory");
+}
+
+// READ, WRITE and COMMIT act on regular files only.
+Status RequireRegular(const Object& o) {
+  if (S_ISREG(o.st.st_mode)) return Status::Ok();
+  return Status::Error(S_ISDIR(o.st.st_mode) ? EISDIR : EINVAL, "not a regular file");
+}
+
+std::string TypeName(mode_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFREG:
+      return "reg";
+    case S_IFDIR:
+      return "dir";
+    case S_IFLNK:
+      return "lnk";
+    case S_IFCHR:
+      return "chr";
+    case S_IFBLK:
+      return "blk";
+    case S_IFSOCK:
+      return "sock";
+    case S_IFIFO:
+      return "fifo";
+    default:
+      return "unknown";
+  }
+}
+
+ops::Attrs AttrsOf(const struct stat& st) {
+  ops::Attrs a;
+  a.type = TypeName(st.st_mode);
+  a.size = static_cast<uint64_t>(st.st_size);
+  a.fileid = st.st_ino;
+  a.nlink = static_cast<uint32_t>(st.st_nlink);
+  a.mode = st.st_mode & 07777;
+  return a;
+}
+
+// name_to_handle_at needs room for the largest handle the kernel may produce.
+struct HandleBuffer {
+  struct file_handle fh;
+  unsigned char bytes[MAX_HANDLE_SZ];
+};
+
+Result<std::string> HandleOf(const Object& o) {
+  HandleBuffer buf{};
+  buf.fh.handle_bytes = MAX_HANDLE_SZ;
+  int mount_id = 0;
+  if (name_to_handle_at(o.fd.get(), "", &buf.fh, &mount_id, AT_EMPTY_PATH) != 0) {
+    return Status::FromErrno("name_to_handle_at");
+  }
+  std::string out(4 + buf.fh.handle_bytes, '\0');
+  uint32_t type = static_cast<uint32_t>(buf.fh.handle_type);
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((type >> (8 * i)) & 0xff);
+  std::memcpy(out.data() + 4, buf.fh.f_handle, buf.fh.handle_bytes);
+  return out;
+}
+
+Result<Object> OpenHandle(int mount_fd, const std::string& handle) {
+  if (handle.size() <= 4 || handle.size() - 4 > MAX_HANDLE_SZ) {
+    return Status::Error(kErrBadHandle, "handle of " + std::to_string(handle.size()) + " bytes");
+  }
+  HandleBuffer buf{};
+  uint32_t type = 0;
+  for (int i = 0; i < 4; ++i) {
+    type |= static_cast<uint32_t>(static_cast<uint8_t>(handle[i])) << (8 * i);
+  }
+  buf.fh.handle_type = static_cast<int>(type);
+  buf.fh.handle_bytes = static_cast<unsigned int>(handle.size() - 4);
+  std::memcpy(buf.fh.f_handle, handle.data() + 4, handle.size() - 4);
+  Fd fd(open_by_handle_at(mount_fd, &buf.fh, O_PATH | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == EINVAL || errno == EBADF) return Status::Error(kErrBadHandle, "malformed handle");
+    return Status::FromErrno("open_by_handle_at");
+  }
+  return StatOf(std::move(fd), "handle");
+}
+
+// Walks `path` from `root` one component at a time, following no symlink (like NFS LOOKUP).
+Result<Object> Walk(int root, const std::string& path) {
+  OVL_ASSIGN_OR_RETURN(Object cur, OpenAt(root, ".", O_PATH | O_DIRECTORY));
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t end = std::min(path.find('/', start), path.size());
+    if (end > start) {
+      bool last = path.find_first_not_of('/', end) == std::string::npos;
+      int flags = O_PATH | O_NOFOLLOW | (last ? 0 : O_DIRECTORY);
+      OVL_ASSIGN_OR_RETURN(cur, OpenAt(cur.fd.get(), path.substr(start, end - start), flags));
+    }
+    start = end + 1;
+  }
+  return cur;
+}
+
+Result<Object> Resolve(int root, const ops::Target& target, const VarTable& vars) {
+  std::string error;
+  if (std::optional<std::string> held = HeldHandle(target, vars, &error)) {
+    return OpenHandle(root, *held);
+  }
+  if (!error.empty()) return Status::Error(kHarnessError, error);
+  return Walk(root, target.path);
+}
+
+// kOk with the handle and attributes of `o`.
+Result<ops::Result> WithHandle(const Object& o) {
+  ops::Result out;
+  OVL_ASSIGN_OR_RETURN(out.handle, HandleOf(o));
+  out.attrs = AttrsOf(o.st);
+  return out;
+}
+
+Result<ops::Result> Lookup(const Object& dir, const ops::Op& op) {
+  OVL_RETURN_IF_ERROR(RequireDir(dir));
+  OVL_ASSIGN_OR_RETURN(Object o, OpenAt(dir.fd.get(), op.name, O_PATH | O_NOFOLLOW));
+  return WithHandle(o);
+}
+
+Result<ops::Result> GetAttr(const Object& o) {
+  ops::Result out;
+  out.attrs = AttrsOf(o.st);
+  return out;
+}
+
+Result<ops::Result> SetAttr(const Object& o, const ops::Op& op) {
+  if (op.mode) {
+    // Linux cannot chmod a symlink, and chmod through its magic link would follow it.
+    if (S_ISLNK(o.st.st_mode)) return Status::Error(EOPNOTSUPP, "chmod of a symlink");
+    // chmod through the magic link: an O_PATH fd refuses fchmod.
+    std::string proc = "/proc/self/fd/" + std::to_string(o.fd.get());
+    if (chmod(proc.c_str(), *op.mode) != 0) return Status::FromErrno("chmod");
+  }
+  if (op.size) {
+    OVL_RETURN_IF_ERROR(RequireRegular(o));
+    OVL_ASSIGN_OR_RETURN(Fd fd, Reopen(o, O_WRONLY));
+    if (ftruncate(fd.get(), static_cast<off_t>(*op.size)) != 0) {
+      return Status::FromErrno("ftruncate");
+    }
+  }
+  ops::Result out;
+  struct stat st {};
+  if (fstat(o.fd.get(), &st) != 0) return Status::FromErrno("fstat");
+  out.attrs = AttrsOf(st);
+  return out;
+}
+
+Result<ops::Result> Read(const Object& o, const ops::Op& op) {
+  OVL_RETURN_IF_ERROR(RequireRegular(o));
+  OVL_ASSIGN_OR_RETURN(Fd fd, Reopen(o, O_RDONLY));
+  ops::Result out;
+  out.data.resize(std::min(op.count, kMaxReadBytes));
+  size_t got = 0;
+  while (got < out.data.size()) {
+    ssize_t n = pread(fd.get(), out.data.data() + got, out.data.size() - got,
+                      static_cast<off_t>(op.offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::FromErrno("pread");
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  out.data.resize(got);
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return Status::FromErrno("fstat");
+  out.eof = op.offset + got >= static_cast<uint64_t>(st.st_size);
+  out.attrs = AttrsOf(st);
+  return out;
+}
+
+Status Sync(int fd, ops::Stable stable) {
+  if (stable == ops::Stable::kFileSync && fsync(fd) != 0) return Status::FromErrno("fsync");
+  if (stable == ops::Stable::kDataSync && fdatasync(fd) != 0) {
+    return Status::FromErrno("fdatasync");
+  }
+  return Status::Ok();
+}
+
+Result<ops::Result> Write(const Object& o, const ops::Op& op) {
+  OVL_RETURN_IF_ERROR(RequireRegular(o));
+  OVL_ASSIGN_OR_RETURN(Fd fd, Reopen(o, O_WRONLY));
+  size_t done = 0;
+  while (done < op.data.size()) {
+    ssize_t n = pwrite(fd.get(), op.data.data() + done, op.data.size() - done,
+                       static_cast<off_t>(op.offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status::FromErrno("pwrite");
+    done += static_cast<size_t>(n);
+  }
+  OVL_RETURN_IF_ERROR(Sync(fd.get(), op.stable));
+  ops::Result out;
+  out.count = static_cast<uint32_t>(done);
+  out.committed = op.stable;
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return Status::FromErrno("fstat");
+  out.attrs = AttrsOf(st);
+  return out;
+}
+
+Result<ops::Result> Commit(const Object& o) {
+  OVL_RETURN_IF_ERROR(RequireRegular(o));
+  OVL_ASSIGN_OR_RETURN(Fd fd, Reopen(o, O_RDONLY));
+  OVL_RETURN_IF_ERROR(Sync(fd.get(), ops::Stable::kFileSync));
+  ops::Result out;
+  out.attrs = AttrsOf(o.st);
+  return out;
+}
+
+// The exclusive-create verifier as the two time stamps that keep it (seconds of atime, mtime).
+std::pair<uint32_t, uint32_t> VerifierTimes(const ops::Op& op) {
+  uint32_t a = 0;
+  uint32_t m = 0;
+  std::memcpy(&a, op.verifier.data(), 4);
+  std::memcpy(&m, op.verifier.data() + 4, 4);
+  return {a, m};
+}
+
+Result<ops::Result> Create(const Object& dir, const ops::Op& op) {
+  OVL_RETURN_IF_ERROR(RequireDir(dir));
+  int flags = O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC;
+  if (op.how != ops::CreateHow::kUnchecked) flags |= O_EXCL;
+  const bool exclusive = op.how == ops::CreateHow::kExclusive;
+  const auto [atime, mtime] = VerifierTimes(op);
+  Fd fd(openat(dir.fd.get(), op.name.c_str(), flags, op.mode.value_or(0644)));
+  if (!fd.valid() && errno == EEXIST && exclusive) {
+    // A replay of an exclusive create that did happen succeeds, as RFC 1813 asks.
+    OVL_ASSIGN_OR_RETURN(Object existing, OpenAt(dir.fd.get(), op.name, O_PATH | O_NOFOLLOW));
+    if (S_ISREG(existing.st.st_mode) && existing.st.st_atim.tv_sec == atime &&
+        existing.st.st_mtim.tv_sec == mtime) {
+      return WithHandle(existing);
+    }
+    return Status::Error(EEXIST, "exists with another verifier");
+  }
+  if (!fd.valid()) return Status::FromErrno("create " + op.name);
+  // The mode exactly as sent, whatever this process's umask.
+  if (op.mode && fchmod(fd.get(), *op.mode) != 0) return Status::FromErrno("fchmod");
+  if (exclusive) {
+    struct timespec times[2] = {{static_cast<time_t>(atime), 0}, {static_cast<time_t>(mtime), 0}};
+    if (futimens(fd.get(), times) != 0) return Status::FromErrno("futimens");
+  }
+  OVL_ASSIGN_OR_RETURN(Object o, StatOf(std::move(fd), op.name));
+  return WithHandle(o);
+}
+
+Result<ops::Result> Mkdir(const Object& dir, const ops::Op& op) {
+  OVL_RETURN_IF_ERROR(RequireDir(dir));
+  if (mkdirat(dir.fd.get(), op.name.c_str(), op.mode.value_or(0755)) != 0) {
+    return Status::FromErrno("mkdir " + op.name);
+  }
+  if (op.mode && fchmodat(dir.fd.get(), op.name.c_str(), *op.mode, 0) != 0) {
+    return Status::FromErrno("fchmodat");
+  }
+  OVL_ASSIGN_OR_RETURN(Object o, OpenAt(dir.fd.get(), op.name, O_PATH | O_NOFOLLOW));
+  return WithHandle(o);
+}
+
+Result<ops::Result> Symlink(const Object& dir, const ops::Op& op) {
+  OVL_RETURN_IF_ERROR(RequireDir(dir));
+  if (symlinkat(op.link_target.c_str(), dir.fd.get(), op.name.c_str()) != 0) {
+    return Status::FromErrno("symlink " + op.name);
+  }
+  OVL_ASSIGN_OR_RETURN(Object o, OpenAt(dir.fd.get(), op.name, O_PATH | O_NOFOLLOW));
+  return WithHandle(o);
+}
+
+Result<ops::Result> Remove(const Object& dir, const ops::Op& op, int flags) {
+  OVL_RETURN_IF_ERROR(RequireDir(dir));
+  if (unlinkat(dir.fd.get(), op.name.c_str(), flags) != 0) {
+    return Status::FromErrno("unlink " + op.name);
+  }
+  return ops::Result{};
+}
+
+Result<ops::Result> Rename(const Object& from, const Object& to, const ops::Op& op) {
+  OVL_RETURN_IF_ERROR(RequireDir(from));
+  OVL_RETURN_IF_ERROR(RequireDir(to));
+  if (renameat(from.fd.get(), op.name.c_str(), to.fd.get(), op.name2.c_str()) != 0) {
+    return Status::FromErrno("rename " + op.name);
+  }
+  return ops::Result{};
+}
+
+Result<ops::Result> Link(const Object& o, const Object& dir, const ops::Op& op) {
+  OVL_RETURN_IF_ERROR(RequireDir(dir));
+  if (linkat(o.fd.get(), "", dir.fd.get(), op.name2.c_str(), AT_EMPTY_PATH) != 0) {
+    return Status::FromErrno("link " + op.name2);
+  }
+  ops::Result out;
+  struct stat st {};
+  if (fstat(o.fd.get(), &st) != 0) return Status::FromErrno("fstat");
+  out.attrs = AttrsOf(st);
+  return out;
+}
+
+Result<std::vector<std::string>> SortedNames(const Object& dir) {
+  int fd = openat(dir.fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno("open directory");
+  DIR* d = fdopendir(fd);  // owns fd from here on: closedir closes it
+  if (d == nullptr) {
+    Status st = Status::FromErrno("fdopendir");
+    close(fd);
+    return st;
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (struct dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  Status st = errno != 0 ? Status::FromErrno("readdir") : Status::Ok();
+  closedir(d);
+  OVL_RETURN_IF_ERROR(st);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// A page of the sorted listing; the position saved is the cookie after its last entry.
+Result<Executor::Outcome> Readdir(const Object& dir, const ops::Op& op, const VarTable& vars) {
+  std::string error;
+  std::optional<Position> pos = StartPosition(op, vars, &error);
+  if (!pos) return Status::Error(kHarnessError, error);
+  OVL_RETURN_IF_ERROR(RequireDir(dir));
+  OVL_ASSIGN_OR_RETURN(std::vector<std::string> names, SortedNames(dir));
+  if (pos->cookie > names.size()) return Status::Error(kErrBadCookie, "cookie past the end");
+  ops::Result out;
+  size_t end = std::min<size_t>(names.size(), pos->cookie + PageEntries(op));
+  for (size_t i = pos->cookie; i < end; ++i) out.entries.push_back({names[i], i + 1});
+  out.eof = end == names.size();
+  return Executor::Outcome{std::move(out), EncodePosition({end, 0})};
+}
+
+Result<ops::Result> Readlink(const Object& o) {
+  if (!S_ISLNK(o.st.st_mode)) return Status::Error(EINVAL, "not a symlink");
+  std::string buf(PATH_MAX, '\0');
+  ssize_t n = readlinkat(o.fd.get(), "", buf.data(), buf.size());
+  if (n < 0) return Status::FromErrno("readlink");
+  buf.resize(static_cast<size_t>(n));
+  ops::Result out;
+  out.link_target = std::move(buf);
+  return out;
+}
+
+struct RootDir {
+  Fd fd;
+  int64_t fs_type = 0;
+};
+
+Result<RootDir> OpenRoot(const std::string& path) {
+  RootDir root{Fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC))};
+  if (!root.fd.valid()) return Status::FromErrno("open root " + path);
+  struct statfs fs {};
+  if (fstatfs(root.fd.get(), &fs) != 0) return Status::FromErrno("statfs root " + path);
+  root.fs_type = static_cast<int64_t>(fs.f_type);
+  return root;
+}
+
+ops::Result ToResult(const Status& st) {
+  if (st.code() == kHarnessError) return ErrorResult(st.message());
+  if (st.code() == ETIMEDOUT) return UnknownResult(st.ToString());
+  return ErrorResult(ErrnoName(st.code()));
+}
+
+}  // namespace
+
+std::string ErrnoName(int code) {
+  switch (code) {
+    case EPERM:
+      return "PERM";
+    case ENOENT:
+      return "NOENT";
+    case EIO:
+      return "IO";
+    case ENXIO:
+      return "NXIO";
+    case EACCES:
+      return "ACCES";
+    case EEXIST:
+      return "EXIST";
+    case EXDEV:
+      return "XDEV";
+    case ENODEV:
+      return "NODEV";
+    case ENOTDIR:
+      return "NOTDIR";
+    case EISDIR:
+      return "ISDIR";
+    case EINVAL:
+      return "INVAL";
+    case EFBIG:
+      return "FBIG";
+    case ENOSPC:
+      return "NOSPC";
+    case EROFS:
+      return "ROFS";
+    case EMLINK:
+      return "MLINK";
+    case ENAMETOOLONG:
+      return "NAMETOOLONG";
+    case ENOTEMPTY:
+      return "NOTEMPTY";
+    case EDQUOT:
+      return "DQUOT";
+    case ESTALE:
+      return "STALE";
+    case EREMOTE:
+      return "REMOTE";
+    case EOPNOTSUPP:
+    case kErrNotSupp:
+      return "NOTSUPP";
+    case kErrBadHandle:
+      return "BADHANDLE";
+    case kErrNotSync:
+      return "NOT_SYNC";
+    case kErrBadCookie:
+      return "BAD_COOKIE";
+    case kErrTooSmall:
+      return "TOOSMALL";
+    case kErrServerFault:
+      return "SERVERFAULT";
+    case kErrBadType:
+      return "BADTYPE";
+    case kErrJukebox:
+      return "JUKEBOX";
+    default:
+      break;
+  }
+  const char* name = strerrorname_np(code);
+  return name != nullptr ? name : "ERRNO_" + std::to_string(code);
+}
+
+Result<std::unique_ptr<SyscallExecutor>> SyscallExecutor::Open(const std::string& root) {
+  OVL_ASSIGN_OR_RETURN(RootDir dir, OpenRoot(root));
+  return std::unique_ptr<SyscallExecutor>(new SyscallExecutor(root, dir.fs_type));
+}
+
+Executor::Outcome SyscallExecutor::Run(const ops::Op& op, const VarTable& vars) {
+  Result<RootDir> root = OpenRoot(root_);
+  if (!root.ok()) return {UnknownResult(root.status().ToString())};
+  if (root->fs_type != fs_type_) {
+    return {UnknownResult(root_ + " is no longer on the file system it was connected to")};
+  }
+  const int root_fd = root->fd.get();
+  Result<Object> target = Resolve(root_fd, op.target, vars);
+  if (!target.ok()) return {ToResult(target.status())};
+  const Object& o = *target;
+  Result<ops::Result> r = Status::Error(EINVAL, "unknown kind");
+  switch (op.kind) {
+    case ops::Kind::kLookup:
+      r = Lookup(o, op);
+      break;
+    case ops::Kind::kGetAttr:
+      r = GetAttr(o);
+      break;
+    case ops::Kind::kSetAttr:
+      r = SetAttr(o, op);
+      break;
+    case ops::Kind::kRead:
+      r = Read(o, op);
+      break;
+    case ops::Kind::kWrite:
+      r = Write(o, op);
+      break;
+    case ops::Kind::kCommit:
+      r = Commit(o);
+      break;
+    case ops::Kind::kCreate:
+      r = Create(o, op);
+      break;
+    case ops::Kind::kMkdir:
+      r = Mkdir(o, op);
+      break;
+    case ops::Kind::kSymlink:
+      r = Symlink(o, op);
+      break;
+    case ops::Kind::kRemove:
+      r = Remove(o, op, 0);
+      break;
+    case ops::Kind::kRmdir:
+      r = Remove(o, op, AT_REMOVEDIR);
+      break;
+    case ops::Kind::kRename:
+    case ops::Kind::kLink: {
+      Result<Object> target2 = Resolve(root_fd, op.target2, vars);
+      if (!target2.ok()) return {ToResult(target2.status())};
+      r = op.kind == ops::Kind::kRename ? Rename(o, *target2, op) : Link(o, *target2, op);
+      break;
+    }
+    case ops::Kind::kReaddir: {
+      // Saves a listing position, not a handle.
+      Result<Outcome> page = Readdir(o, op, vars);
+      return page.ok() ? std::move(page).value() : Outcome{ToResult(page.status())};
+    }
+    case ops::Kind::kReadlink:
+      r = Readlink(o);
+      break;
+  }
+  if (!r.ok()) return {ToResult(r.status())};
+  std::string handle = r->handle;
+  return {std::move(r).value(), std::move(handle)};
+}
+
+}  // namespace ovl::agent

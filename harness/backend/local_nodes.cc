@@ -1,0 +1,308 @@
+#include "backend/local_nodes.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace ovl::backend {
+namespace {
+
+namespace stdfs = std::filesystem;
+using std::chrono::seconds;
+
+constexpr seconds kStartTimeout{15};
+constexpr seconds kStopTimeout{15};
+constexpr seconds kRequestTimeout{60};
+
+// lower0..lowerN-1, upper, work under `dir`, filled from the fixture.
+Result<std::vector<std::string>> MakeLayers(const ops::Fixture& fixture, const std::string& dir,
+                                            int min_layers) {
+  std::error_code ec;
+  stdfs::remove_all(dir, ec);
+  std::vector<std::string> lowers;
+  const int n = std::max(fixture.layers, min_layers);
+  for (int i = 0; i < n; ++i) lowers.push_back(dir + "/lower" + std::to_string(i));
+  for (const auto& d : lowers) stdfs::create_directories(d, ec);
+  stdfs::create_directories(dir + "/upper", ec);
+  stdfs::create_directories(dir + "/work", ec);
+  if (ec) return Status::Error(ec.value(), "create layers under " + dir + ": " + ec.message());
+  OVL_RETURN_IF_ERROR(ops::Materialize(fixture, lowers));
+  return lowers;
+}
+
+std::string Join(const std::vector<std::string>& parts, char sep) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : std::string(1, sep)) + p;
+  return out;
+}
+
+class LocalOvlnfsd final : public ServerNode {
+ public:
+  LocalOvlnfsd(const topology::ServerSpec& spec, const LocalPaths& paths, std::string log_dir)
+      : spec_(spec), paths_(paths), log_path_(log_dir + "/" + spec.name + ".log") {}
+  ~LocalOvlnfsd() override { (void)Teardown(keep_); }
+
+  std::string Unsupported() override {
+    if (geteuid() != 0) return "ovlnfsd needs root (open_by_handle_at needs CAP_DAC_READ_SEARCH)";
+    if (access(paths_.ovlnfsd.c_str(), X_OK) != 0) return "ovlnfsd binary not found: " + paths_.ovlnfsd;
+    return "";
+  }
+
+  Status Setup(const ops::Fixture& fixture, const std::string& dir) override {
+    OVL_RETURN_IF_ERROR(Teardown(keep_));
+    dir_ = dir;
+    OVL_ASSIGN_OR_RETURN(lowers_, MakeLayers(fixture, dir, static_cast<int>(spec_.layers)));
+    return Start();
+  }
+
+  Status Crash() override {
+    if (!proc_) return Status::Error(ESRCH, spec_.name + " is not running");
+    OVL_ASSIGN_OR_RETURN(ExitStatus st, proc_->Kill());
+    (void)st;
+    return Start();
+  }
+
+  Status Reboot() override {
+    OVL_RETURN_IF_ERROR(Stop());
+    return Start();
+  }
+
+  Status Evict() override {
+    if (!proc_) return Status::Error(ESRCH, spec_.name + " is not running");
+    const size_t from = proc_->line_count();
+    OVL_RETURN_IF_ERROR(proc_->Signal(SIGUSR1));
+    auto line = proc_->WaitForLine(
+        [](const std::string& l) { return l.find("ovlnfsd: caches dropped") != std::string::npos; },
+        kStartTimeout, from);
+    return line.ok() ? Status::Ok() : line.status();
+  }
+
+  Status Teardown(bool keep) override {
+    keep_ = keep;
+    Status st = Stop();
+    if (!dir_.empty() && !keep) {
+      std::error_code ec;
+      stdfs::remove_all(dir_, ec);
+    }
+    dir_.clear();
+    return st;
+  }
+
+  nlohmann::json ConnectRequest() const override {
+    return {{"cmd", "connect"},     {"mode", "libnfs"},     {"host", "127.0.0.1"},
+            {"nfs_port", port_},    {"mount_port", port_},  {"export", spec_.export_path},
+            {"uid", 0},             {"gid", 0}};
+  }
+
+  std::string LogTail() const override { return proc_ ? proc_->Tail(30) : last_tail_; }
+
+ private:
+  Status Start() {
+    std::vector<std::string> argv = {paths_.ovlnfsd, "--lower", Join(lowers_, ':'),
+                                     "--upper", dir_ + "/upper", "--work", dir_ + "/work",
+                                     "--listen", "127.0.0.1:0", "--export-path", spec_.export_path,
+                                     // The harness's clients act as root on files the fixture
+                                     // made as root.
+                                     "--squash", "none", "--threads", std::to_string(spec_.threads)};
+    if (spec_.variant == topology::Variant::kReferenceVolatile) {
+      argv.insert(argv.end(), {"--handles", "volatile"});
+    }
+    if (spec_.variant == topology::Variant::kReferenceNoindex) argv.push_back("--no-index");
+    OVL_ASSIGN_OR_RETURN(proc_, Process::Start({argv, log_path_, false}));
+    const std::string prefix = "ovlnfsd: listening on ";
+    auto line = proc_->WaitForLine(
+        [&](const std::string& l) { return l.rfind(prefix, 0) == 0; }, kStartTimeout);
+    if (!line.ok()) {
+      last_tail_ = proc_->Tail(30);
+      proc_.reset();
+      return line.status();
+    }
+    port_ = static_cast<uint16_t>(std::stoul(line->substr(line->rfind(':') + 1)));
+    return Status::Ok();
+  }
+
+  Status Stop() {
+    if (!proc_) return Status::Ok();
+    Status st = proc_->Signal(SIGTERM);
+    auto exit = proc_->Wait(kStopTimeout);
+    last_tail_ = proc_->Tail(30);
+    if (!exit.ok()) {
+      (void)proc_->Kill();
+      proc_.reset();
+      return Status::Error(ETIMEDOUT, spec_.name + " did not stop on SIGTERM");
+    }
+    proc_.reset();
+    if (!std::holds_alternative<Exited>(*exit) || std::get<Exited>(*exit).code != 0) {
+      return Status::Error(EIO, spec_.name + " stopped badly: " + ToString(*exit));
+    }
+    return st.code() == ESRCH ? Status::Ok() : st;
+  }
+
+  topology::ServerSpec spec_;
+  LocalPaths paths_;
+  std::string log_path_;
+  std::string dir_;
+  std::vector<std::string> lowers_;
+  std::unique_ptr<Process> proc_;
+  uint16_t port_ = 0;
+  bool keep_ = false;
+  std::string last_tail_;
+};
+
+class LocalKernelOverlay final : public ServerNode {
+ public:
+  explicit LocalKernelOverlay(const topology::ServerSpec& spec) : spec_(spec) {}
+  ~LocalKernelOverlay() override { (void)Teardown(keep_); }
+
+  std::string Unsupported() override {
+    if (geteuid() != 0) return "mounting overlayfs needs root";
+    std::ifstream fs("/proc/filesystems");
+    std::string all((std::istreambuf_iterator<char>(fs)), {});
+    if (all.find("\toverlay\n") == std::string::npos) return "the host kernel has no overlayfs";
+    return "";
+  }
+
+  Status Setup(const ops::Fixture& fixture, const std::string& dir) override {
+    OVL_RETURN_IF_ERROR(Teardown(keep_));
+    dir_ = dir;
+    OVL_ASSIGN_OR_RETURN(lowers_, MakeLayers(fixture, dir, static_cast<int>(spec_.layers)));
+    std::error_code ec;
+    stdfs::create_directories(dir + "/mnt", ec);
+    OVL_RETURN_IF_ERROR(Mount());
+    // Without nfs_export the kernel refuses to encode handles: nothing can be held.
+    struct {
+      file_handle fh;
+      unsigned char buf[128];
+    } h{};
+    h.fh.handle_bytes = sizeof h.buf;
+    int mount_id = 0;
+    if (name_to_handle_at(AT_FDCWD, (dir + "/mnt").c_str(), &h.fh, &mount_id, 0) != 0) {
+      int err = errno;
+      (void)Unmount();
+      return Status::Error(kErrNotSupp, std::string("name_to_handle_at on this overlay mount: ") +
+                                            std::strerror(err) + " (overlay options " +
+                                            spec_.overlay.MountOptions() + ")");
+    }
+    return Status::Ok();
+  }
+
+  Status Crash() override { return Remount(true); }
+  Status Reboot() override { return Remount(false); }
+  Status Evict() override { return DropHostCaches(); }
+
+  Status Teardown(bool keep) override {
+    keep_ = keep;
+    Status st = Unmount();
+    if (!dir_.empty() && !keep) {
+      std::error_code ec;
+      stdfs::remove_all(dir_, ec);
+    }
+    dir_.clear();
+    return st;
+  }
+
+  nlohmann::json ConnectRequest() const override {
+    return {{"cmd", "connect"}, {"mode", "syscalls"}, {"root", dir_ + "/mnt"}};
+  }
+  std::string LogTail() const override { return "mount options: " + options_; }
+
+ private:
+  Status Mount() {
+    options_ = "lowerdir=" + Join(lowers_, ':') + ",upperdir=" + dir_ + "/upper,workdir=" + dir_ +
+               "/work";
+    const std::string extra = spec_.overlay.MountOptions();
+    if (!extra.empty()) options_ += "," + extra;
+    if (mount("overlay", (dir_ + "/mnt").c_str(), "overlay", 0, options_.c_str()) != 0) {
+      return Status::FromErrno("mount -t overlay -o " + options_);
+    }
+    mounted_ = true;
+    return Status::Ok();
+  }
+
+  Status Unmount() {
+    if (!mounted_) return Status::Ok();
+    // Detached: agents may still hold fds on the old mount until they reconnect.
+    if (umount2((dir_ + "/mnt").c_str(), MNT_DETACH) != 0) return Status::FromErrno("umount overlay");
+    mounted_ = false;
+    return Status::Ok();
+  }
+
+  Status Remount(bool drop_caches) {
+    OVL_RETURN_IF_ERROR(Unmount());
+    if (drop_caches) OVL_RETURN_IF_ERROR(DropHostCaches());
+    return Mount();
+  }
+
+  topology::ServerSpec spec_;
+  std::string dir_, options_;
+  std::vector<std::string> lowers_;
+  bool mounted_ = false;
+  bool keep_ = false;
+};
+
+class LocalAgent final : public AgentNode {
+ public:
+  LocalAgent(std::string name, topology::Access access, std::unique_ptr<Process> proc)
+      : name_(std::move(name)), access_(access), proc_(std::move(proc)) {}
+  ~LocalAgent() override {
+    if (proc_->WriteLine(R"({"cmd":"quit"})").ok()) (void)proc_->Wait(std::chrono::seconds(5));
+  }
+
+  const std::string& name() const override { return name_; }
+
+  Result<nlohmann::json> Request(const nlohmann::json& request) override {
+    OVL_RETURN_IF_ERROR(proc_->WriteLine(request.dump()));
+    OVL_ASSIGN_OR_RETURN(std::string line, proc_->ReadLine(kRequestTimeout));
+    auto reply = nlohmann::json::parse(line, nullptr, false);
+    if (reply.is_discarded()) return Status::Error(EPROTO, name_ + " sent a bad reply: " + line);
+    return reply;
+  }
+
+  Status EvictClientCaches() override {
+    return access_ == topology::Access::kLocalSyscalls ? DropHostCaches() : Status::Ok();
+  }
+
+  std::string LogTail() const override { return proc_->Tail(30); }
+
+ private:
+  std::string name_;
+  topology::Access access_;
+  std::unique_ptr<Process> proc_;
+};
+
+}  // namespace
+
+Status DropHostCaches() {
+  ::sync();
+  int fd = ::open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno("open /proc/sys/vm/drop_caches");
+  ssize_t n = ::write(fd, "3", 1);
+  int err = errno;
+  ::close(fd);
+  if (n != 1) return Status::Error(err, "write /proc/sys/vm/drop_caches");
+  return Status::Ok();
+}
+
+std::unique_ptr<ServerNode> MakeLocalOvlnfsd(const topology::ServerSpec& spec,
+                                             const LocalPaths& paths, const std::string& log_dir) {
+  return std::make_unique<LocalOvlnfsd>(spec, paths, log_dir);
+}
+
+std::unique_ptr<ServerNode> MakeLocalKernelOverlay(const topology::ServerSpec& spec) {
+  return std::make_unique<LocalKernelOverlay>(spec);
+}
+
+Result<std::unique_ptr<AgentNode>> StartLocalAgent(const std::string& name, topology::Access access,
+                                                   const LocalPaths& paths,
+                                                   const std::string& log_dir) {
+  OVL_ASSIGN_OR_RETURN(auto proc,
+                       Process::Start({{paths.agent}, log_dir + "/agent-" + name + ".log", true}));
+  return std::unique_ptr<AgentNode>(std::make_unique<LocalAgent>(name, access, std::move(proc)));
+}
+
+}  // namespace ovl::backend

@@ -1,0 +1,38 @@
+// The local backend: servers as child processes or host mounts on 127.0.0.1, agents as child
+// processes. Every child is reaped and every mount unmounted when its node is destroyed.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/node.h"
+#include "backend/process.h"
+#include "topology/topology.h"
+
+namespace ovl::backend {
+
+struct LocalPaths {
+  std::string ovlnfsd;  // the ovlnfsd binary
+  std::string agent;    // the harness-agent binary
+};
+
+// ovlnfsd and its negative controls (--handles volatile, --no-index).
+std::unique_ptr<ServerNode> MakeLocalOvlnfsd(const topology::ServerSpec& spec,
+                                             const LocalPaths& paths, const std::string& log_dir);
+
+// The host kernel's overlayfs, mounted with the topology's options and reached through
+// name_to_handle_at/open_by_handle_at (no NFS). Evict is drop_caches (host-wide); a reboot or
+// crash is an unmount and a fresh mount of the same layers.
+std::unique_ptr<ServerNode> MakeLocalKernelOverlay(const topology::ServerSpec& spec);
+
+// A harness-agent child process. Client-side eviction: libnfs keeps no cache to drop; the
+// syscall path drops the host's caches.
+Result<std::unique_ptr<AgentNode>> StartLocalAgent(const std::string& name, topology::Access access,
+                                                   const LocalPaths& paths,
+                                                   const std::string& log_dir);
+
+// Drops the host's page, dentry and inode caches (sync; echo 3 > /proc/sys/vm/drop_caches).
+Status DropHostCaches();
+
+}  // namespace ovl::backend

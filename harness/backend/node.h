@@ -1,0 +1,48 @@
+// What the runner can do to the nodes of a topology, whatever runs them (child processes here,
+// VMs in the libvirt backend). Nodes know no scenario semantics: they start, stop, take faults,
+// and tell an agent how to reach them.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+#include "ops/fixture.h"
+
+namespace ovl::backend {
+
+class ServerNode {
+ public:
+  virtual ~ServerNode() = default;
+  // Why this server cannot run on this host (UNSUPPORTED), or "" when it can.
+  virtual std::string Unsupported() = 0;
+  // Makes fresh layers holding `fixture` under `dir` and starts serving them.
+  virtual Status Setup(const ops::Fixture& fixture, const std::string& dir) = 0;
+  // Faults; each returns once the server serves again. Crash loses what a real crash of this
+  // server kind loses; Reboot is a clean stop and start; Evict drops the server's caches.
+  virtual Status Crash() = 0;
+  virtual Status Reboot() = 0;
+  virtual Status Evict() = 0;
+  // Stops serving; removes the layers unless `keep`.
+  virtual Status Teardown(bool keep) = 0;
+  // The agent's "connect" request reaching this server now (ports change across restarts).
+  virtual nlohmann::json ConnectRequest() const = 0;
+  // The end of the server's log, for failure reports.
+  virtual std::string LogTail() const = 0;
+};
+
+// One harness-agent: requests and replies as JSON lines.
+class AgentNode {
+ public:
+  virtual ~AgentNode() = default;
+  virtual const std::string& name() const = 0;
+  // Sends one request and waits (bounded) for its reply.
+  virtual Result<nlohmann::json> Request(const nlohmann::json& request) = 0;
+  // Drops the client side's caches (client-evict).
+  virtual Status EvictClientCaches() = 0;
+  virtual std::string LogTail() const = 0;
+};
+
+}  // namespace ovl::backend

@@ -1,0 +1,95 @@
+// Validates the shipped catalogue, workloads/scenarios/*.yaml: every file parses (header by the
+// topology catalogue, fixture and steps here), and each scenario expands for every fault kind
+// its header lists.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "scenario/scenario.h"
+#include "topology/catalogue.h"
+
+namespace ovl::scenario {
+namespace {
+
+const std::filesystem::path kWorkloads = std::filesystem::path(OVL_SOURCE_DIR) / "workloads";
+
+// The catalogue of DESIGN.md section 5.
+const std::set<std::string> kDesignIds{"seed-unlink-reboot",
+                                       "copyup-keeps-handle",
+                                       "rename-file",
+                                       "rename-parent",
+                                       "rename-grandparent",
+                                       "move-to-new-parent",
+                                       "lower-hardlinks-copyup",
+                                       "unlink-all",
+                                       "dir-handles",
+                                       "upper-only",
+                                       "inode-reuse",
+                                       "two-clients",
+                                       "commit-durability",
+                                       "exclusive-create-replay",
+                                       "readdir-cookies",
+                                       "malformed-handles",
+                                       "crash-during-copyup",
+                                       "namespace-durability"};
+
+TEST(CatalogueFilesTest, EveryScenarioParsesAndExpands) {
+  ovl::Result<std::vector<Scenario>> scenarios = LoadScenarios(kWorkloads);
+  ASSERT_TRUE(scenarios.ok()) << scenarios.status().message();
+  topology::Checked<topology::Catalogue> catalogue = topology::LoadCatalogue(kWorkloads);
+  ASSERT_TRUE(catalogue.ok()) << topology::FormatDiagnostics(catalogue.errors());
+
+  std::set<std::string> ids;
+  for (const Scenario& s : *scenarios) {
+    SCOPED_TRACE(s.id);
+    ids.insert(s.id);
+    const topology::ScenarioInfo* info = catalogue->Find(s.id);
+    ASSERT_NE(info, nullptr);
+    EXPECT_FALSE(s.fixture.is_null()) << "every scenario brings its fixture";
+    // Two clients exactly where the header says the scenario needs them.
+    EXPECT_EQ(s.clients.size() == 2, info->Needs(topology::Need::kTwoClients));
+    bool has_e = false;
+    for (const StepSpec& step : s.steps) has_e |= step.is_fault && step.fault_e;
+    // "after E" scenarios list the kinds E becomes; the others have no E to expand.
+    EXPECT_EQ(has_e, !info->faults.empty());
+
+    std::vector<std::optional<FaultKind>> cases(info->faults.begin(), info->faults.end());
+    if (cases.empty()) cases.push_back(std::nullopt);
+    for (const std::optional<FaultKind>& fault : cases) {
+      ovl::Result<Expansion> e = Expand(s, fault, 42);
+      ASSERT_TRUE(e.ok()) << e.status().message();
+      ASSERT_FALSE(e->steps.empty());
+      size_t faults = 0;
+      for (const Step& step : e->steps) {
+        if (step.type == Step::Type::kFault) {
+          ++faults;
+          continue;
+        }
+        EXPECT_GT(step.op.seq, 0u);
+        EXPECT_GT(step.op.step, 0u);
+      }
+      if (fault) {
+        EXPECT_GT(faults, 0u);
+      }
+    }
+  }
+  EXPECT_EQ(ids, kDesignIds);
+}
+
+TEST(CatalogueFilesTest, FaultEBecomesTheCaseKind) {
+  ovl::Result<Scenario> s = LoadScenario(kWorkloads / "scenarios" / "rename-parent.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ovl::Result<Expansion> crash = Expand(*s, FaultKind::kCrash, 1);
+  ASSERT_TRUE(crash.ok());
+  int crashes = 0;
+  for (const Step& step : crash->steps) {
+    if (step.type == Step::Type::kFault) {
+      EXPECT_EQ(step.fault, FaultKind::kCrash);
+      ++crashes;
+    }
+  }
+  EXPECT_EQ(crashes, 2);
+}
+
+}  // namespace
+}  // namespace ovl::scenario

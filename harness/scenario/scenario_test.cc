@@ -1,0 +1,171 @@
+#include "scenario/scenario.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace ovl::scenario {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+Scenario Parse(const std::string& text) {
+  ovl::Result<Scenario> s = ParseScenario(text, "t.yaml");
+  EXPECT_TRUE(s.ok()) << s.status().message();
+  return s.ok() ? *s : Scenario();
+}
+
+std::string ParseError(const std::string& text) {
+  ovl::Result<Scenario> s = ParseScenario(text, "t.yaml");
+  return s.ok() ? "" : s.status().message();
+}
+
+constexpr char kSample[] = R"(id: sample
+summary: s
+faults: [evict, crash]
+needs: []
+fixture:
+  entries:
+    - {file: d/a, size: 100, mode: 0600}
+    - {hardlink: b, to: d/a}
+steps:
+  - {op: lookup, path: d/a, save: H}
+  - {op: write, var: H, offset: 4, data: "new", stable: unstable}
+  - {fault: E}
+  - {op: rename, path: d, name: a, path2: "", name2: z}
+  - {op: rename, path: z, path2: d/y}
+  - {op: link, var: H, path2: d/l}
+  - {op: getattr, mutate: {var: H, how: flip-magic}}
+  - {op: getattr, raw: "4f56"}
+  - {op: readdir, path: d, max_entries: 2, save: L}
+  - {fault: crash}
+  - {op: readdir, path: d, resume: L, save: L, client: A}
+  - {op: lookup, path: d, name: x, client: B, check: may}
+  - {op: create, path: "n{i}", repeat: 3, how: exclusive, verifier: "0102030405060708", mode: 0640}
+)";
+
+TEST(ScenarioTest, ParsesStepsIntoOps) {
+  Scenario s = Parse(kSample);
+  EXPECT_EQ(s.id, "sample");
+  ASSERT_EQ(s.steps.size(), 13u);
+  const ops::Op& lookup = s.steps[0].op;
+  EXPECT_EQ(lookup.kind, ops::Kind::kLookup);
+  EXPECT_EQ(lookup.target.path, "d");
+  EXPECT_EQ(lookup.name, "a");
+  EXPECT_EQ(lookup.save, "H");
+  const ops::Op& write = s.steps[1].op;
+  EXPECT_EQ(write.target.var, "H");
+  EXPECT_EQ(write.offset, 4u);
+  EXPECT_EQ(write.data, "new");
+  EXPECT_EQ(write.stable, ops::Stable::kUnstable);
+  EXPECT_TRUE(s.steps[2].is_fault && s.steps[2].fault_e);
+  const ops::Op& rename1 = s.steps[3].op;
+  EXPECT_EQ(rename1.target.path, "d");
+  EXPECT_EQ(rename1.name, "a");
+  EXPECT_EQ(rename1.target2.path, "");
+  EXPECT_EQ(rename1.name2, "z");
+  const ops::Op& rename2 = s.steps[4].op;
+  EXPECT_EQ(rename2.target.path, "");
+  EXPECT_EQ(rename2.name, "z");
+  EXPECT_EQ(rename2.target2.path, "d");
+  EXPECT_EQ(rename2.name2, "y");
+  EXPECT_EQ(s.steps[5].op.target.var, "H");
+  EXPECT_EQ(s.steps[5].op.name2, "l");
+  EXPECT_EQ(s.steps[6].op.target.mutate, "flip-magic");
+  EXPECT_EQ(s.steps[7].op.target.raw, std::string("OV"));
+  EXPECT_EQ(s.steps[8].op.max_entries, 2u);
+  EXPECT_EQ(s.steps[9].fault, FaultKind::kCrash);
+  EXPECT_EQ(s.steps[10].op.resume, "L");
+  EXPECT_EQ(s.steps[11].client, "B");
+  EXPECT_TRUE(s.steps[11].op.may);
+  EXPECT_EQ(s.steps[12].op.how, ops::CreateHow::kExclusive);
+  EXPECT_EQ(s.steps[12].op.verifier[7], 8);
+  EXPECT_EQ(s.steps[12].op.mode, 0640u);
+  EXPECT_THAT(s.clients, ElementsAre("A", "B"));
+  EXPECT_EQ(s.fixture["entries"][0]["mode"], 0600);
+}
+
+TEST(ScenarioTest, ExpandsFaultsRepeatsAndSeqs) {
+  Scenario s = Parse(kSample);
+  ovl::Result<Expansion> crash = Expand(s, FaultKind::kCrash, 9);
+  ASSERT_TRUE(crash.ok()) << crash.status().message();
+  std::vector<std::string> shape;
+  for (const Step& step : crash->steps) {
+    shape.push_back(step.type == Step::Type::kFault
+                        ? std::string(topology::NameOf(topology::kFaultKindNames, step.fault))
+                        : ops::KindName(step.op.kind) + "#" + std::to_string(step.op.seq) + "/" +
+                              std::to_string(step.op.step));
+  }
+  EXPECT_THAT(
+      shape, ElementsAre("lookup#1/1", "write#2/2", "crash", "rename#3/4", "rename#4/5", "link#5/6",
+                         "getattr#6/7", "getattr#7/8", "readdir#8/9", "crash", "readdir#9/11",
+                         "lookup#10/12", "create#11/13", "create#12/13", "create#13/13"));
+  EXPECT_EQ(crash->steps.back().op.name, "n2");
+  EXPECT_EQ(crash->fixture.seed, 9u);
+  EXPECT_EQ(crash->steps[11].client, "B");
+  ovl::Result<Expansion> none = Expand(s, std::nullopt, 9);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->steps.size(), crash->steps.size() - 1);  // {fault: E} vanishes, crash stays
+}
+
+TEST(ScenarioTest, DataSizeIsSeeded) {
+  Scenario s = Parse(
+      "id: w\nsteps:\n  - {op: create, path: f, save: F}\n"
+      "  - {op: write, var: F, data_size: 1000}\n");
+  ovl::Result<Expansion> a = Expand(s, std::nullopt, 1);
+  ovl::Result<Expansion> b = Expand(s, std::nullopt, 1);
+  ovl::Result<Expansion> c = Expand(s, std::nullopt, 2);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(a->steps[1].op.data.size(), 1000u);
+  EXPECT_EQ(a->steps[1].op.data, b->steps[1].op.data);
+  EXPECT_NE(a->steps[1].op.data, c->steps[1].op.data);
+  EXPECT_EQ(a->steps[0].op.kind, ops::Kind::kCreate);
+}
+
+TEST(ScenarioTest, ReportsEveryErrorWithItsPosition) {
+  const std::string error = ParseError(
+      "id: bad\ncolour: red\nsteps:\n"
+      "  - {op: frobnicate}\n"
+      "  - {op: read, var: H}\n"
+      "  - {op: read, path: a, data: x}\n"
+      "  - {fault: meteor}\n"
+      "  - {op: write, path: a}\n"
+      "  - {op: getattr, mutate: {var: H, how: shuffle}}\n"
+      "  - {op: readdir, path: d, resume: L}\n"
+      "  - {op: create, path: x, how: exclusive}\n"
+      "  - {op: getattr, path: a, var: H}\n");
+  EXPECT_THAT(error, HasSubstr("t.yaml:2:1: unknown key \"colour\""));
+  EXPECT_THAT(error, HasSubstr("t.yaml:4:10: needs op"));
+  EXPECT_THAT(error, HasSubstr("t.yaml:5:5: variable H is not held by client A"));
+  EXPECT_THAT(error, HasSubstr("key \"data\" does not apply to read"));
+  EXPECT_THAT(error, HasSubstr("t.yaml:7:13: fault must be E or one of"));
+  EXPECT_THAT(error, HasSubstr("write needs data or data_size"));
+  EXPECT_THAT(error, HasSubstr("unknown mutation \"shuffle\""));
+  EXPECT_THAT(error, HasSubstr("resume L names no earlier readdir save"));
+  EXPECT_THAT(error, HasSubstr("an exclusive create needs verifier"));
+  EXPECT_THAT(error, HasSubstr("give one of path, var, raw, mutate"));
+}
+
+TEST(ScenarioTest, VariablesBelongToOneClient) {
+  EXPECT_THAT(ParseError("id: x\nsteps:\n  - {op: lookup, path: a, save: H}\n"
+                         "  - {op: getattr, var: H, client: B}\n"),
+              HasSubstr("variable H is not held by client B"));
+  EXPECT_THAT(ParseError("id: x\nsteps:\n  - {op: lookup, path: a, save: L}\n"
+                         "  - {op: readdir, path: \"\", resume: L}\n"),
+              HasSubstr("resume L names no earlier readdir save"));
+  EXPECT_EQ(
+      ParseError("id: x\nsteps:\n  - {op: create, path: \"f{i}\", save: \"H{i}\", repeat: 2}\n"
+                 "  - {op: getattr, var: H1}\n"),
+      "");
+}
+
+TEST(ScenarioTest, RejectsBrokenFilesAndFixtures) {
+  EXPECT_THAT(ParseError("id: x\nsteps: [\n"), HasSubstr("t.yaml:"));
+  EXPECT_THAT(ParseError("id: x\nsteps: []\n"), HasSubstr("needs steps"));
+  EXPECT_THAT(ParseError("id: x\nfixture: {entries: [{file: /a}]}\nsteps:\n  - {op: getattr}\n"),
+              HasSubstr("t.yaml:2:10: fixture: entries[0]: bad path"));
+  EXPECT_THAT(ParseError("id: x\nsteps:\n  - {op: remove, var: D}\n"), HasSubstr("needs path"));
+}
+
+}  // namespace
+}  // namespace ovl::scenario
