@@ -2,7 +2,7 @@
 // or NUL, '..' at the export root, and symlinks pointing outside (in a lower layer, or made
 // through SYMLINK) are never followed by the server. A sentinel tree next to the layers, and
 // the directory holding the layers, must stay exactly as they were.
-#include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 

@@ -3,6 +3,7 @@
 // old or wholly new (never partial), the lower file is unchanged, and the work dir holds no
 // leftovers of the interrupted copy.
 #include <chrono>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -10,8 +11,6 @@
 
 namespace ovl::integration {
 namespace {
-
-using nfsclient::kNfs3Ok;
 
 constexpr size_t kFileSize = 16 << 20;
 constexpr uint64_t kWriteOffset = kFileSize / 2;

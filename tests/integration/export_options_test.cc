@@ -4,6 +4,7 @@
 // AUTH_SYS uid 0 to nobody (65534).
 #include <sys/stat.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,7 +16,6 @@ namespace {
 
 using nfsclient::kNfs3ErrAcces;
 using nfsclient::kNfs3ErrRofs;
-using nfsclient::kNfs3Ok;
 
 constexpr uint32_t kMnt3ErrAcces = 13;
 constexpr uint32_t kNobody = 65534;

@@ -2,8 +2,8 @@
 // after copy-up, rename of the file, its parent or grandparent, a move to a new parent, unlink of
 // another hard link, and after each of eviction, clean restart and kill -9; LOOKUP returns the
 // byte-identical handle; the lower directory is never modified.
+#include <map>
 #include <string>
-#include <vector>
 
 #include "integration/overlay_fixture.h"
 
