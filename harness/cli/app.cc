@@ -77,7 +77,7 @@ void ListBackends(std::ostream& out) {
 }  // namespace
 
 int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
-                const RunFunction& run) {
+                const RunFunction& run, const ReportFunction& report) {
   CLI::App app(
       "Runs NFS-export-of-overlayfs scenarios against server variants under crash, "
       "reboot and eviction, as described by a topology file.",
@@ -97,6 +97,11 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
   CLI::App* list = app.add_subcommand("list", "list scenarios, variants or backends");
   list->add_option("what", what, "scenarios | variants | backends (default: all)")
       ->check(CLI::IsMember({"scenarios", "variants", "backends"}));
+
+  std::string report_dir;
+  CLI::App* report_cmd =
+      app.add_subcommand("report", "re-render the report of a finished run directory");
+  report_cmd->add_option("run_dir", report_dir, "results/<run-id>")->required();
 
   RunOptions options;
   std::string topology_path, results = options.results_dir.string(), junit, json;
@@ -127,6 +132,14 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e, out, err);
     return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  if (report_cmd->parsed()) {
+    if (!report) {
+      err << "harness: report is not available in this build\n";
+      return kExitUsage;
+    }
+    return report(report_dir, out, err);
   }
 
   if (list->parsed() && what != "variants" && what != "backends") {

@@ -3,7 +3,9 @@
 
 #include "cli/app.h"
 #include "cli/run_command.h"
+#include "runner/runner.h"
 
 int main(int argc, char** argv) {
-  return ovl::cli::HarnessMain(argc, argv, std::cout, std::cerr, ovl::cli::RunCommand);
+  return ovl::cli::HarnessMain(argc, argv, std::cout, std::cerr, ovl::cli::RunCommand,
+                               ovl::runner::RenderReport);
 }

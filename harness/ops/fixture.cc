@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <set>
 #include <utility>
@@ -289,8 +291,12 @@ std::string FixtureFileData(uint64_t seed, const std::string& path, uint64_t siz
   std::string out(size, '\0');
   for (uint64_t i = 0; i < size; i += 8) {
     const uint64_t word = SplitMix(&state);
-    for (uint64_t k = 0; k < 8 && i + k < size; ++k)
-      out[i + k] = static_cast<char>(word >> (8 * k));
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(out.data() + i, &word, std::min<uint64_t>(8, size - i));  // byte k = word >> 8k
+    } else {
+      for (uint64_t k = 0; k < 8 && i + k < size; ++k)
+        out[i + k] = static_cast<char>(word >> (8 * k));
+    }
   }
   return out;
 }

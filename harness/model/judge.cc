@@ -1,0 +1,391 @@
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "model/model.h"
+#include "model/semantics.h"
+#include "model/state.h"
+#include "ops/fixture.h"
+
+namespace ovl::model {
+namespace {
+
+using nlohmann::json;
+using ops::Event;
+
+std::string InfoString(const json& info, const char* key) {
+  if (!info.is_object() || !info.contains(key) || !info.at(key).is_string()) return "";
+  return info.at(key).get<std::string>();
+}
+
+bool InfoBool(const json& info, const char* key, bool fallback) {
+  if (!info.is_object() || !info.contains(key) || !info.at(key).is_boolean()) return fallback;
+  return info.at(key).get<bool>();
+}
+
+std::string Hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64, v);
+  return buf;
+}
+
+bool YieldsHandle(ops::Kind kind) {
+  return kind == ops::Kind::kLookup || kind == ops::Kind::kCreate || kind == ops::Kind::kMkdir ||
+         kind == ops::Kind::kSymlink;
+}
+
+// A server restart as the history records it.
+struct Restart {
+  double t = 0;
+  bool crash = false;
+};
+
+// Judges the events of one case, in order.
+class CaseJudge {
+ public:
+  CaseJudge(const Event& case_event, std::vector<Restart> restarts, const JudgeOptions& options)
+      : restarts_(std::move(restarts)), options_(options) {
+    const json& info = case_event.info;
+    v_.case_id = case_event.case_id;
+    v_.scenario = InfoString(info, "scenario");
+    v_.variant = InfoString(info, "variant");
+    v_.server = InfoString(info, "server");
+    v_.fault = InfoString(info, "fault");
+    if (info.contains("seed") && info.at("seed").is_number_unsigned()) {
+      v_.seed = info.at("seed").get<uint64_t>();
+    }
+    disjoint_ = InfoBool(info, "disjoint_clients", false);
+    ovl::Result<ops::Fixture> fixture =
+        ops::FixtureFromJson(info.contains("fixture") ? info.at("fixture") : json(), v_.seed);
+    if (!fixture.ok()) {
+      Unresolved("the case's fixture does not parse: " + fixture.status().message());
+      return;
+    }
+    initial_ = State::FromFixture(*fixture);
+  }
+
+  void Unresolved(const std::string& why) {
+    if (unresolved_.empty()) unresolved_ = why;
+  }
+
+  void On(const Event& e) {
+    switch (e.type) {
+      case Event::Type::kCase:
+        Unresolved("a second case event for " + e.case_id);
+        break;
+      case Event::Type::kInvoke:
+        if (!inflight_.emplace(e.op->seq, Inflight{*e.op, e.t, boot_}).second) {
+          Unresolved("seq " + std::to_string(e.op->seq) + " invoked twice");
+        }
+        break;
+      case Event::Type::kComplete:
+        OnComplete(e);
+        break;
+      case Event::Type::kFault:
+        OnFault(e);
+        break;
+      case Event::Type::kCheck:
+        if (!InfoBool(e.info, "ok", true)) {
+          const json detail = e.info.value("detail", json());
+          AddFinding({true, 0, 0, "", "", "check:" + InfoString(e.info, "what"),
+                      "the check to pass",
+                      detail.is_string() ? detail.get<std::string>() : detail.dump(), v_.seed});
+        }
+        break;
+      case Event::Type::kEnd:
+        ended_ = true;
+        if (InfoString(e.info, "status") == "unresolved") {
+          const std::string reason = InfoString(e.info, "reason");
+          Unresolved(reason.empty() ? "the runner ended the case unresolved" : reason);
+        }
+        break;
+    }
+  }
+
+  CaseVerdict Finish() {
+    if (!ended_) Unresolved("the history ends before the case's end event");
+    if (!unresolved_.empty()) {
+      v_.verdict = Verdict::kUnresolved;
+      v_.reason = unresolved_;
+    } else if (!first_must_.empty()) {
+      v_.verdict = Verdict::kFail;
+      v_.reason = first_must_;
+    } else if (!overflow_.empty()) {
+      v_.verdict = Verdict::kUnresolved;
+      v_.reason = overflow_;
+    }
+    return std::move(v_);
+  }
+
+ private:
+  struct Inflight {
+    ops::Op op;
+    double t = 0;
+    uint64_t boot = 0;  // restarts before the invoke
+  };
+  struct Partition {
+    std::vector<State> candidates;
+    bool overflow = false;
+  };
+
+  void AddFinding(Finding f) {
+    if (f.must && first_must_.empty()) first_must_ = FormatFinding(f);
+    if (v_.findings.size() < options_.max_findings) {
+      v_.findings.push_back(std::move(f));
+    } else {
+      ++v_.findings_dropped;
+    }
+  }
+
+  void AddIssue(const ops::Op& op, const Issue& issue) {
+    AddFinding({issue.severity == Severity::kMust && !op.may, op.seq, op.step, op.client,
+                DescribeOp(op), issue.rule, issue.expected, issue.got, v_.seed});
+  }
+
+  bool RestartWhile(const Inflight& in, double t_complete) const {
+    if (boot_ != in.boot) return true;
+    return std::any_of(restarts_.begin(), restarts_.end(),
+                       [&](const Restart& r) { return r.t >= in.t && r.t <= t_complete; });
+  }
+
+  Partition& PartitionOf(const std::string& client) {
+    auto [it, fresh] = partitions_.try_emplace(disjoint_ ? client : "");
+    if (fresh) it->second.candidates.push_back(initial_);
+    return it->second;
+  }
+
+  void OnFault(const Event& e) {
+    const std::string kind = InfoString(e.info, "kind");
+    if (!InfoBool(e.info, "ok", true)) {
+      const json detail = e.info.value("detail", json());
+      Unresolved("the " + kind + " fault could not be injected" +
+                 (detail.is_string() ? ": " + detail.get<std::string>() : ""));
+    }
+    if (kind != "crash" && kind != "reboot") return;  // eviction changes nothing
+    ++boot_;
+    boot_crash_[boot_] = kind == "crash";
+    for (auto& [client, p] : partitions_) {
+      for (State& s : p.candidates) s.Restart();
+      Dedup(&p);
+    }
+  }
+
+  void Dedup(Partition* p) {
+    std::vector<State> unique;
+    for (State& s : p->candidates) {
+      if (std::find(unique.begin(), unique.end(), s) == unique.end())
+        unique.push_back(std::move(s));
+    }
+    p->candidates = std::move(unique);
+    v_.max_candidates = std::max(v_.max_candidates, p->candidates.size());
+    if (p->candidates.size() > options_.max_candidates) {
+      p->overflow = true;
+      if (overflow_.empty()) {
+        overflow_ = "more than " + std::to_string(options_.max_candidates) +
+                    " possible states (too many operations of unknown outcome): judging stopped";
+      }
+    }
+  }
+
+  // Every candidate splits into "op did not happen" and "op happened" (where it can).
+  void Fork(Partition* p, const ops::Op& op) {
+    const size_t n = p->candidates.size();
+    for (size_t i = 0; i < n; ++i) {
+      State happened = p->candidates[i];
+      if (Happen(happened, op)) p->candidates.push_back(std::move(happened));
+    }
+    Dedup(p);
+  }
+
+  void CheckVerifier(const ops::Op& op, uint64_t verifier) {
+    auto [it, first] = verifiers_.try_emplace(boot_, verifier);
+    if (!first) {
+      if (it->second != verifier) {
+        AddIssue(op,
+                 {Severity::kMay, "verifier-changed",
+                  "the write verifier of this server run, " + Hex64(it->second), Hex64(verifier)});
+      }
+      return;
+    }
+    for (const auto& [boot, earlier] : verifiers_) {
+      if (boot >= boot_ || earlier != verifier) continue;
+      bool crashed = false;
+      for (uint64_t b = boot + 1; b <= boot_; ++b) crashed |= boot_crash_[b];
+      // After a crash uncommitted data may be gone: a client can only tell from the verifier.
+      AddIssue(op, {crashed ? Severity::kMust : Severity::kMay, "verifier-unchanged",
+                    std::string("a new write verifier after the ") + (crashed ? "crash" : "reboot"),
+                    Hex64(verifier) + ", the verifier from before"});
+    }
+  }
+
+  void CheckHandleShared(const ops::Op& op, const ops::Result& r) {
+    if (!disjoint_ || r.outcome != ops::Result::Outcome::kOk || r.handle.empty() ||
+        !YieldsHandle(op.kind)) {
+      return;
+    }
+    auto [it, fresh] = handle_client_.try_emplace(r.handle, op.client);
+    if (!fresh && it->second != op.client) {
+      AddIssue(op, {Severity::kMust, "handle-shared",
+                    "a handle of an object in " + op.client + "'s own subtree",
+                    ops::Hex(r.handle) + ", also returned to " + it->second});
+    }
+  }
+
+  void OnComplete(const Event& e) {
+    auto found = inflight_.find(e.seq);
+    if (found == inflight_.end()) {
+      Unresolved("seq " + std::to_string(e.seq) + " completes without an invoke");
+      return;
+    }
+    const Inflight in = std::move(found->second);
+    inflight_.erase(found);
+    const ops::Op& op = in.op;
+    const ops::Result& r = *e.result;
+    ++v_.ops;
+    const bool restarted = RestartWhile(in, e.t);
+    if (r.outcome == ops::Result::Outcome::kUnknown && !restarted) {
+      AddIssue(op, {Severity::kMust, "no-answer", "an answer (no restart was injected)",
+                    "no answer: " + r.error});
+    }
+    if (r.outcome == ops::Result::Outcome::kOk && r.verifier && !restarted &&
+        (op.kind == ops::Kind::kWrite || op.kind == ops::Kind::kCommit)) {
+      CheckVerifier(op, *r.verifier);
+    }
+    CheckHandleShared(op, r);
+
+    Partition& p = PartitionOf(op.client);
+    if (p.overflow) return;
+    if (r.outcome == ops::Result::Outcome::kUnknown) {
+      if (Mutates(op.kind)) Fork(&p, op);
+      return;
+    }
+    // A retransmission after a restart may get an error for what its first transmission did
+    // (no reply cache survives a restart): judge the error against both possibilities.
+    if (r.outcome == ops::Result::Outcome::kError && restarted && NonIdempotent(op.kind)) {
+      Fork(&p, op);
+      if (p.overflow) return;
+    }
+    std::vector<std::vector<Issue>> issues(p.candidates.size());
+    std::vector<size_t> fitting;
+    size_t best = 0;
+    size_t best_musts = SIZE_MAX;
+    for (size_t i = 0; i < p.candidates.size(); ++i) {
+      issues[i] = Step(p.candidates[i], op, r);
+      const size_t musts = std::count_if(issues[i].begin(), issues[i].end(), [](const Issue& x) {
+        return x.severity == Severity::kMust;
+      });
+      if (musts == 0 || op.may) fitting.push_back(i);
+      if (musts < best_musts) {
+        best_musts = musts;
+        best = i;
+      }
+    }
+    if (!fitting.empty()) {
+      best = fitting.front();
+      std::vector<State> kept;
+      for (size_t i : fitting) kept.push_back(std::move(p.candidates[i]));
+      p.candidates = std::move(kept);
+    }
+    // No candidate fits: keep them all, each following what the server said, so one
+    // violation does not cascade into the judging of everything after it.
+    for (const Issue& issue : issues[best]) AddIssue(op, issue);
+  }
+
+  std::vector<Restart> restarts_;
+  const JudgeOptions& options_;
+  CaseVerdict v_;
+  bool disjoint_ = false;
+  State initial_;
+  std::map<std::string, Partition> partitions_;
+  std::map<uint64_t, Inflight> inflight_;
+  uint64_t boot_ = 0;
+  std::map<uint64_t, bool> boot_crash_;               // restart number -> it was a crash
+  std::map<uint64_t, uint64_t> verifiers_;            // restart number -> first write verifier seen
+  std::map<std::string, std::string> handle_client_;  // disjoint cases: handle -> client
+  bool ended_ = false;
+  std::string unresolved_;
+  std::string first_must_;
+  std::string overflow_;
+};
+
+}  // namespace
+
+const char* VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kPass:
+      return "PASS";
+    case Verdict::kFail:
+      return "FAIL";
+    case Verdict::kUnresolved:
+      return "UNRESOLVED";
+  }
+  return "?";
+}
+
+std::string FormatFinding(const Finding& f) {
+  std::string out = f.must ? "MUST " : "MAY ";
+  out += f.rule + ": ";
+  if (f.seq != 0) {
+    out += "seq " + std::to_string(f.seq);
+    if (f.step != 0) out += " step " + std::to_string(f.step);
+    if (!f.client.empty()) out += " client " + f.client;
+    out += " " + f.op + ": ";
+  }
+  out += "expected " + f.expected + "; got " + f.got + " (seed " + std::to_string(f.seed) + ")";
+  return out;
+}
+
+std::vector<CaseVerdict> Judge(const std::vector<ops::Event>& history,
+                               const JudgeOptions& options) {
+  std::map<std::string, std::vector<Restart>> restarts;
+  for (const Event& e : history) {
+    if (e.type != Event::Type::kFault) continue;
+    const std::string kind = InfoString(e.info, "kind");
+    if (kind == "crash" || kind == "reboot") restarts[e.case_id].push_back({e.t, kind == "crash"});
+  }
+  std::vector<std::string> order;
+  std::map<std::string, CaseJudge> judges;
+  std::map<std::string, size_t> orphans;  // events before (or without) their case event
+  for (const Event& e : history) {
+    auto it = judges.find(e.case_id);
+    if (it != judges.end()) {
+      it->second.On(e);
+    } else if (e.type == Event::Type::kCase) {
+      it = judges.emplace(e.case_id, CaseJudge(e, restarts[e.case_id], options)).first;
+      if (orphans.count(e.case_id)) {
+        it->second.Unresolved("events before the case event");
+      } else {
+        order.push_back(e.case_id);
+      }
+    } else if (orphans[e.case_id]++ == 0) {
+      order.push_back(e.case_id);
+    }
+  }
+  std::vector<CaseVerdict> out;
+  for (const std::string& id : order) {
+    auto it = judges.find(id);
+    if (it != judges.end()) {
+      out.push_back(it->second.Finish());
+      continue;
+    }
+    CaseVerdict v;
+    v.case_id = id;
+    v.verdict = Verdict::kUnresolved;
+    v.reason = "events without a case event";
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+ovl::Result<std::vector<CaseVerdict>> JudgeFile(const std::string& path,
+                                                const JudgeOptions& options) {
+  std::string error;
+  std::optional<std::vector<ops::Event>> history = ops::ReadHistory(path, &error);
+  if (!history) return Status::Error(EINVAL, error);
+  return Judge(*history, options);
+}
+
+}  // namespace ovl::model

@@ -1,0 +1,54 @@
+// Runs one case: fresh server layers from the scenario's fixture, the agents connected, every
+// step executed in order (operations through the agents, faults through the server node), each
+// event appended to the history. It judges nothing: the model reads the history afterwards.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "backend/node.h"
+#include "ops/history.h"
+#include "plan/plan.h"
+#include "scenario/scenario.h"
+
+namespace ovl::runner {
+
+// Seconds since the run started, for history timestamps.
+class RunClock {
+ public:
+  double Now() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+struct CaseRun {
+  enum class Status { kDone, kUnsupported, kUnresolved };
+  Status status = Status::kDone;
+  std::string reason;  // kUnsupported / kUnresolved: why
+  uint64_t ops = 0;
+  uint64_t bytes = 0;  // data read and written
+  double seconds = 0;
+};
+
+struct CaseContext {
+  const plan::Case* plan_case = nullptr;
+  const scenario::Scenario* scenario = nullptr;
+  uint64_t seed = 0;
+  backend::ServerNode* server = nullptr;
+  // The case's logical clients ("A", "B") mapped to running agents.
+  std::map<std::string, backend::AgentNode*> agents;
+  std::string layers_dir;  // where the server's layers go
+  bool keep = false;       // keep the layers after the case
+  ops::HistoryWriter* history = nullptr;
+  std::vector<ops::Event>* events = nullptr;  // this case's events, for the model
+  const RunClock* clock = nullptr;
+};
+
+CaseRun RunCase(const CaseContext& ctx);
+
+}  // namespace ovl::runner

@@ -1,0 +1,70 @@
+#include "runner/results.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "runner/verdict.h"
+
+namespace ovl::runner {
+namespace {
+
+CaseReport Case(const std::string& server, const std::string& scenario, Verdict v) {
+  CaseReport c;
+  c.id = server + "/libnfs/" + scenario;
+  c.server = server;
+  c.scenario = scenario;
+  c.verdict = v;
+  c.explanation = "x <y> & \"z\"";
+  return c;
+}
+
+TEST(VerdictTest, NegativeControlsFailSomewhereNotEverywhere) {
+  EXPECT_EQ(Decide(true, topology::Expect::kPass, false), Verdict::kFail);
+  EXPECT_EQ(Decide(false, topology::Expect::kPass, false), Verdict::kPass);
+  EXPECT_EQ(Decide(true, topology::Expect::kFail, false), Verdict::kXFail);
+  EXPECT_EQ(Decide(false, topology::Expect::kFail, false), Verdict::kPass);
+  EXPECT_EQ(Decide(true, topology::Expect::kPass, true), Verdict::kXFail);
+  EXPECT_EQ(Decide(false, topology::Expect::kPass, true), Verdict::kXPass);
+  topology::Topology t;
+  t.servers.resize(2);
+  t.servers[0].name = "ref";
+  t.servers[1].name = "ctl";
+  t.servers[1].expect = topology::Expect::kFail;
+  std::vector<CaseReport> cases = {Case("ref", "a", Verdict::kPass), Case("ctl", "a", Verdict::kPass)};
+  EXPECT_EQ(BlindControls(cases, t), std::vector<std::string>{"ctl"});
+  EXPECT_EQ(ExitCode(cases, BlindControls(cases, t)), 1);
+  cases.push_back(Case("ctl", "b", Verdict::kXFail));
+  EXPECT_TRUE(BlindControls(cases, t).empty());
+  EXPECT_EQ(ExitCode(cases, {}), 0);
+  cases.push_back(Case("ref", "c", Verdict::kUnresolved));
+  EXPECT_EQ(ExitCode(cases, {}), 3);
+  cases.push_back(Case("ref", "d", Verdict::kFail));
+  EXPECT_EQ(ExitCode(cases, {}), 1);
+}
+
+TEST(ResultsTest, JsonRoundTripAndJunitEscaping) {
+  RunSummary run;
+  run.run_id = "r";
+  run.topology = "t";
+  run.seed = 9;
+  run.cases = {Case("ref", "a", Verdict::kFail), Case("ref", "b", Verdict::kUnsupported)};
+  run.phases = {{"scenarios:ref", 10, 4096, 2.0}};
+  auto back = SummaryFromJson(ResultsJson(run));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->cases.size(), 2u);
+  EXPECT_EQ(back->cases[0].verdict, Verdict::kFail);
+  EXPECT_EQ(ResultsJson(*back), ResultsJson(run));
+  EXPECT_EQ(ResultsJson(run)["throughput"]["phases"][0]["ops_per_s"], 5.0);
+  std::string x = JunitXml(run);
+  EXPECT_NE(x.find("<failure message=\"FAIL: x &lt;y&gt; &amp; &quot;z&quot;\""), std::string::npos);
+  EXPECT_NE(x.find("<skipped"), std::string::npos);
+  EXPECT_EQ(x.find("<y>"), std::string::npos);
+  std::ostringstream table;
+  PrintVerdictTable(run, table);
+  EXPECT_NE(table.str().find("FAIL 1/1"), std::string::npos);
+  EXPECT_EQ(SummaryFromJson(nlohmann::json::object()).status().code(), EINVAL);
+}
+
+}  // namespace
+}  // namespace ovl::runner

@@ -1,0 +1,32 @@
+// results/<run-id>/: made at the start of a run, with manifest.json describing exactly what ran
+// where (topology hash, seed, host kernel, tool versions, project commit).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+
+namespace ovl::runner {
+
+struct RunDir {
+  std::string id;    // <UTC time>-<topology>-s<seed>
+  std::string path;  // <results>/<id>
+  std::string started;  // ISO 8601 UTC
+};
+
+// Creates <results_root>/<id> with logs/ and servers/ below it.
+Result<RunDir> MakeRunDir(const std::string& results_root, const std::string& topology_name,
+                          uint64_t seed);
+
+// The manifest: `topology_file`'s content hash, the seed, uname, versions of libvirt and qemu
+// (or "not installed"), the project commit (git, at `source_dir`), the command line.
+nlohmann::json Manifest(const RunDir& dir, const std::string& topology_file, uint64_t seed,
+                        const std::string& source_dir, const std::string& command_line);
+
+// Writes `text` to `path` atomically (temp file + rename).
+Status WriteFileAtomic(const std::string& path, const std::string& text);
+
+}  // namespace ovl::runner

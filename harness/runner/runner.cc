@@ -1,0 +1,280 @@
+#include "runner/runner.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "backend/local_nodes.h"
+#include "ops/history.h"
+#include <sys/utsname.h>
+
+#include "runner/baseline.h"
+#include "runner/case_runner.h"
+#include "runner/judge.h"
+#include "runner/results.h"
+#include "runner/run_dir.h"
+#include "scenario/scenario.h"
+
+namespace ovl::runner {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void OnSignal(int) { g_interrupted = true; }
+
+// Ctrl-C and SIGTERM stop the run between steps; everything started is then torn down in order
+// by the destructors, and the results so far are written.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    struct sigaction sa {};
+    sa.sa_handler = OnSignal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~InterruptGuard() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ {}, old_term_{};
+};
+
+std::string Env(const char* name, const std::string& fallback) {
+  const char* v = getenv(name);
+  return v && *v ? v : fallback;
+}
+
+backend::LocalPaths BinaryPaths() {
+  return {Env("OVL_OVLNFSD", OVL_OVLNFSD_PATH), Env("OVL_AGENT", OVL_AGENT_PATH)};
+}
+
+std::string Name(topology::Variant v) { return std::string(topology::NameOf(topology::kVariantNames, v)); }
+
+bool IsTty() { return isatty(STDOUT_FILENO) == 1; }
+
+}  // namespace
+
+int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topology,
+                const plan::Plan& plan) {
+  InterruptGuard interrupt_guard;
+  g_interrupted = false;
+  auto dir = MakeRunDir(options.results_dir.string(), topology.name, plan.seed);
+  if (!dir.ok()) {
+    std::cerr << "harness: " << dir.status().ToString() << "\n";
+    return 3;
+  }
+  const std::string command = "harness run " + options.topology.string() +
+                              " --seed " + std::to_string(plan.seed);
+  (void)WriteFileAtomic(dir->path + "/manifest.json",
+                        Manifest(*dir, options.topology.string(), plan.seed, OVL_SOURCE_DIR, command)
+                            .dump(2));
+  const std::string history_path = dir->path + "/history.jsonl";
+  ops::HistoryWriter history(history_path);
+  if (!history.ok()) {
+    std::cerr << "harness: cannot write " << history_path << "\n";
+    return 3;
+  }
+
+  auto scenarios = scenario::LoadScenarios(options.workloads_dir);
+  if (!scenarios.ok()) {
+    std::cerr << "harness: scenario catalogue: " << scenarios.status().ToString() << "\n";
+    return 2;
+  }
+  auto baselines = Baselines::Load(Env("OVL_BASELINES", std::string(OVL_SOURCE_DIR) + "/baselines"));
+  if (!baselines.ok()) {
+    std::cerr << "harness: baselines: " << baselines.status().message() << "\n";
+    return 2;
+  }
+  utsname host{};
+  uname(&host);
+  const std::string host_kernel = host.release;  // the kernel of every local server
+  std::map<std::string, const scenario::Scenario*> by_id;
+  for (const auto& s : *scenarios) by_id[s.id] = &s;
+
+  const backend::LocalPaths paths = BinaryPaths();
+  const std::string logs = dir->path + "/logs";
+  std::map<std::string, std::unique_ptr<backend::ServerNode>> servers;
+  for (const auto& ps : plan.servers) {
+    const topology::ServerSpec* spec = topology.FindServer(ps.name);
+    if (ps.backend != topology::Backend::kLocal) continue;  // no libvirt backend in this build
+    if (ps.variant == topology::Variant::kKernelOverlay) {
+      servers[ps.name] = backend::MakeLocalKernelOverlay(*spec);
+    } else if (ps.variant == topology::Variant::kReference ||
+               ps.variant == topology::Variant::kReferenceVolatile ||
+               ps.variant == topology::Variant::kReferenceNoindex) {
+      servers[ps.name] = backend::MakeLocalOvlnfsd(*spec, paths, logs);
+    }
+  }
+  std::map<std::string, std::unique_ptr<backend::AgentNode>> agents;
+  std::string agent_failure;
+  for (const auto& ci : plan.clients) {
+    if (ci.backend != topology::Backend::kLocal) continue;
+    auto a = backend::StartLocalAgent(ci.name, ci.access, paths, logs);
+    if (!a.ok()) {
+      agent_failure = ci.name + ": " + a.status().ToString();
+      break;
+    }
+    agents[ci.name] = std::move(*a);
+  }
+
+  RunClock clock;
+  RunSummary run;
+  run.run_id = dir->id;
+  run.topology = topology.name;
+  run.seed = plan.seed;
+  run.started = dir->started;
+  std::map<std::string, PhaseThroughput> phases;
+  std::vector<ops::Event> events;  // of the current case, for the model
+  const bool tty = IsTty();
+  const size_t total = plan.cases.size() * options.repeat;
+  size_t done = 0;
+  for (uint64_t round = 0; round < options.repeat; ++round) {
+    for (const auto& pc : plan.cases) {
+      ++done;
+      CaseReport r;
+      r.id = options.repeat > 1 ? pc.id + "#" + std::to_string(round + 1) : pc.id;
+      r.server = pc.server;
+      r.variant = Name(pc.variant);
+      r.scenario = pc.scenario;
+      r.fault = pc.fault ? std::string(topology::NameOf(topology::kFaultKindNames, *pc.fault)) : "";
+      r.access = std::string(topology::NameOf(topology::kAccessNames, pc.access));
+      r.seed = plan.seed + round;
+      if (tty) std::cout << "\r\033[K[" << done << "/" << total << "] " << r.id << std::flush;
+
+      auto server = servers.find(pc.server);
+      std::string unsupported = pc.unsupported;
+      if (unsupported.empty() && server == servers.end()) {
+        unsupported = "variant " + r.variant + " has no " +
+                      std::string(topology::NameOf(topology::kBackendNames, pc.backend)) +
+                      " backend in this build";
+      }
+      if (unsupported.empty()) unsupported = server->second->Unsupported();
+      if (g_interrupted) {
+        r.verdict = Verdict::kUnresolved;
+        r.explanation = "interrupted";
+      } else if (!unsupported.empty()) {
+        r.verdict = Verdict::kUnsupported;
+        r.explanation = unsupported;
+      } else if (!agent_failure.empty()) {
+        r.verdict = Verdict::kUnresolved;
+        r.explanation = "agent did not start: " + agent_failure;
+      } else {
+        CaseContext ctx;
+        ctx.plan_case = &pc;
+        auto s = by_id.find(pc.scenario);
+        if (s == by_id.end()) {
+          r.verdict = Verdict::kUnresolved;
+          r.explanation = "scenario " + pc.scenario + " has no steps file";
+        } else {
+          ctx.scenario = s->second;
+          ctx.seed = r.seed;
+          ctx.server = server->second.get();
+          for (size_t i = 0; i < ctx.scenario->clients.size() && i < pc.clients.size(); ++i) {
+            auto a = agents.find(pc.clients[i]);
+            if (a != agents.end()) ctx.agents[ctx.scenario->clients[i]] = a->second.get();
+          }
+          ctx.layers_dir = dir->path + "/servers/" + pc.server + "/" + std::to_string(done);
+          ctx.keep = options.keep;
+          events.clear();
+          ctx.history = &history;
+          ctx.events = &events;
+          ctx.clock = &clock;
+          CaseRun cr = RunCase(ctx);
+          r.seconds = cr.seconds;
+          r.ops = cr.ops;
+          auto& phase = phases["scenarios:" + pc.server];
+          phase.name = "scenarios:" + pc.server;
+          phase.ops += cr.ops;
+          phase.bytes += cr.bytes;
+          phase.seconds += cr.seconds;
+          if (cr.status == CaseRun::Status::kUnsupported) {
+            r.verdict = Verdict::kUnsupported;
+            r.explanation = cr.reason;
+          } else if (cr.status == CaseRun::Status::kUnresolved) {
+            r.verdict = Verdict::kUnresolved;
+            r.explanation = cr.reason;
+            r.log_tail = server->second->LogTail();
+          } else {
+            Judgement j = JudgeCase(events);
+            r.model_failed = j.failed;
+            r.findings = j.findings;
+            r.explanation = j.explanation;
+            auto known = baselines->Find(r.variant, pc.scenario, r.fault, host_kernel);
+            r.verdict = j.unresolved ? Verdict::kUnresolved
+                                     : Decide(j.failed, pc.expect, known.has_value());
+            if (j.failed) r.log_tail = server->second->LogTail();
+            if (known) {
+              const std::string where = "baselines/" + known->variant + ".txt:" +
+                                        std::to_string(known->line);
+              r.explanation = j.failed ? "known failure (" + where + ": " + known->reason +
+                                             "): " + r.explanation
+                                       : "listed as a known failure in " + where +
+                                             " but passed: remove that line";
+            }
+          }
+        }
+      }
+      if (!tty || r.verdict == Verdict::kFail || r.verdict == Verdict::kUnresolved) {
+        if (tty) std::cout << "\r\033[K";
+        std::cout << VerdictName(r.verdict) << ": " << r.id;
+        if (r.verdict != Verdict::kPass && !r.explanation.empty()) {
+          std::cout << " -- " << r.explanation.substr(0, r.explanation.find('\n'));
+        }
+        std::cout << "\n";
+      }
+      run.cases.push_back(std::move(r));
+    }
+  }
+  if (tty) std::cout << "\r\033[K";
+  servers.clear();  // stops servers and unmounts before the results are written
+  agents.clear();
+
+  for (auto& [name, p] : phases) run.phases.push_back(p);
+  run.seconds = clock.Now();
+  run.blind_controls = BlindControls(run.cases, topology);
+  run.exit_code = ExitCode(run.cases, run.blind_controls);
+  const std::string results = ResultsJson(run).dump(2);
+  const std::string junit = JunitXml(run);
+  (void)WriteFileAtomic(dir->path + "/results.json", results);
+  (void)WriteFileAtomic(dir->path + "/junit.xml", junit);
+  if (options.json) (void)WriteFileAtomic(options.json->string(), results);
+  if (options.junit) (void)WriteFileAtomic(options.junit->string(), junit);
+
+  std::cout << "\n";
+  PrintVerdictTable(run, std::cout);
+  std::map<std::string, int> counts;
+  for (const auto& c : run.cases) counts[VerdictName(c.verdict)]++;
+  std::cout << "\n";
+  for (const auto& [v, n] : counts) std::cout << v << ": " << n << "  ";
+  std::cout << "\nharness: seed " << plan.seed << ", " << run.seconds << " s, exit code "
+            << run.exit_code << "\nharness: results in " << dir->path << "\n";
+  if (g_interrupted) std::cout << "harness: interrupted\n";
+  return run.exit_code;
+}
+
+int RenderReport(const std::string& run_dir, std::ostream& out, std::ostream& err) {
+  std::ifstream in(run_dir + "/results.json");
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  auto run = j.is_discarded() ? Result<RunSummary>(Status::Error(EINVAL, "not JSON"))
+                              : SummaryFromJson(j);
+  if (!run.ok()) {
+    err << "harness: " << run_dir << "/results.json: " << run.status().message() << "\n";
+    return 2;
+  }
+  (void)WriteFileAtomic(run_dir + "/junit.xml", JunitXml(*run));
+  PrintVerdictTable(*run, out);
+  out << "harness: run " << run->run_id << ", seed " << run->seed << ", exit code "
+      << run->exit_code << "\n";
+  return run->exit_code;
+}
+
+}  // namespace ovl::runner

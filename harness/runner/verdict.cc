@@ -1,0 +1,51 @@
+#include "runner/verdict.h"
+
+#include <set>
+
+namespace ovl::runner {
+
+std::string VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kPass: return "PASS";
+    case Verdict::kFail: return "FAIL";
+    case Verdict::kXFail: return "XFAIL";
+    case Verdict::kXPass: return "XPASS";
+    case Verdict::kUnsupported: return "UNSUPPORTED";
+    case Verdict::kUnresolved: return "UNRESOLVED";
+  }
+  return "UNRESOLVED";
+}
+
+Verdict Decide(bool model_failed, topology::Expect expect, bool baselined) {
+  if (expect == topology::Expect::kFail) return model_failed ? Verdict::kXFail : Verdict::kPass;
+  if (baselined) return model_failed ? Verdict::kXFail : Verdict::kXPass;
+  return model_failed ? Verdict::kFail : Verdict::kPass;
+}
+
+std::vector<std::string> BlindControls(const std::vector<CaseReport>& cases,
+                                       const topology::Topology& topology) {
+  std::vector<std::string> blind;
+  for (const auto& server : topology.servers) {
+    if (server.expect != topology::Expect::kFail) continue;
+    bool ran = false, failed = false;
+    for (const auto& c : cases) {
+      if (c.server != server.name) continue;
+      ran |= c.verdict == Verdict::kPass || c.verdict == Verdict::kXFail;
+      failed |= c.verdict == Verdict::kXFail;
+    }
+    if (ran && !failed) blind.push_back(server.name);
+  }
+  return blind;
+}
+
+int ExitCode(const std::vector<CaseReport>& cases, const std::vector<std::string>& blind) {
+  bool failure = !blind.empty(), unresolved = false;
+  for (const auto& c : cases) {
+    failure |= c.verdict == Verdict::kFail || c.verdict == Verdict::kXPass;
+    unresolved |= c.verdict == Verdict::kUnresolved;
+  }
+  if (failure) return 1;
+  return unresolved ? 3 : 0;
+}
+
+}  // namespace ovl::runner

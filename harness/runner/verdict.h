@@ -1,0 +1,60 @@
+// Verdicts of a run, LLVM lit's result kinds: what the model said about each case, turned into
+// what the run reports given what the topology expected.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "topology/topology.h"
+
+namespace ovl::runner {
+
+enum class Verdict {
+  kPass,         // every MUST held
+  kFail,         // a MUST was violated and that was not expected
+  kXFail,        // a MUST was violated, as expected (negative control, or listed in a baseline)
+  kXPass,        // expected to fail, but passed
+  kUnsupported,  // cannot run here; the reason says why
+  kUnresolved,   // infrastructure broke; never counted as a pass
+};
+
+std::string VerdictName(Verdict v);
+
+// One case as reported.
+struct CaseReport {
+  std::string id;
+  std::string server;
+  std::string variant;
+  std::string scenario;
+  std::string fault;   // "" when the scenario has no fault expansion
+  std::string access;
+  Verdict verdict = Verdict::kUnresolved;
+  bool model_failed = false;     // the model found a MUST violation
+  std::string explanation;       // first finding, or the UNSUPPORTED / UNRESOLVED reason
+  nlohmann::json findings = nlohmann::json::array();  // every finding (MUST and MAY)
+  std::string log_tail;          // server/agent log tail for failures
+  double seconds = 0;
+  uint64_t ops = 0;
+  uint64_t seed = 0;
+};
+
+// The verdict of a case from the model's result, the server's expectation and whether a
+// baseline lists the case as a known failure. A negative control (expect: fail) must fail
+// somewhere, not everywhere: its failing cases are XFAIL, its passing ones PASS, and
+// BlindControls() checks that each control failed at least once. A baselined case is XFAIL
+// when it fails and XPASS when it passes (the baseline line is then stale).
+Verdict Decide(bool model_failed, topology::Expect expect, bool baselined);
+
+// Negative-control servers of which no case failed: each one means the oracle missed a weakness
+// it exists to catch (reported as XPASS and exit code 1).
+std::vector<std::string> BlindControls(const std::vector<CaseReport>& cases,
+                                       const topology::Topology& topology);
+
+// 0 every verdict as expected; 1 a correctness failure (FAIL, XPASS or a blind control);
+// 3 infrastructure (UNRESOLVED) when nothing worse happened.
+int ExitCode(const std::vector<CaseReport>& cases, const std::vector<std::string>& blind_controls);
+
+}  // namespace ovl::runner
