@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace ovl::backend {
 namespace {
@@ -91,6 +92,10 @@ class LocalOvlnfsd final : public ServerNode {
     }
     dir_.clear();
     return st;
+  }
+
+  Status VerifyLowerLayers(const ops::Fixture& fixture) override {
+    return ops::VerifyLowerLayers(fixture, lowers_);
   }
 
   nlohmann::json ConnectRequest() const override {
@@ -206,6 +211,10 @@ class LocalKernelOverlay final : public ServerNode {
     return st;
   }
 
+  Status VerifyLowerLayers(const ops::Fixture& fixture) override {
+    return ops::VerifyLowerLayers(fixture, lowers_);
+  }
+
   nlohmann::json ConnectRequest() const override {
     return {{"cmd", "connect"}, {"mode", "syscalls"}, {"root", dir_ + "/mnt"}};
   }
@@ -217,8 +226,14 @@ class LocalKernelOverlay final : public ServerNode {
                "/work";
     const std::string extra = spec_.overlay.MountOptions();
     if (!extra.empty()) options_ += "," + extra;
-    if (mount("overlay", (dir_ + "/mnt").c_str(), "overlay", 0, options_.c_str()) != 0) {
-      return Status::FromErrno("mount -t overlay -o " + options_);
+    // A detached earlier instance keeps the upper and work dirs busy until syscalls still in
+    // flight on it return: a host process cannot be cut off mid-syscall the way a VM can.
+    const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+    while (mount("overlay", (dir_ + "/mnt").c_str(), "overlay", 0, options_.c_str()) != 0) {
+      if (errno != EBUSY || std::chrono::steady_clock::now() >= deadline) {
+        return Status::FromErrno("mount -t overlay -o " + options_);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     mounted_ = true;
     return Status::Ok();

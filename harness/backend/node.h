@@ -27,6 +27,12 @@ class ServerNode {
   virtual Status Evict() = 0;
   // Stops serving; removes the layers unless `keep`.
   virtual Status Teardown(bool keep) = 0;
+  // Whether the lower layers still hold exactly the fixture (they must never change). By default
+  // kErrNotSupp: the layers cannot be read from here (inside a VM).
+  virtual Status VerifyLowerLayers(const ops::Fixture& fixture) {
+    (void)fixture;
+    return Status::Error(kErrNotSupp, "lower layers are not readable from the harness");
+  }
   // The agent's "connect" request reaching this server now (ports change across restarts).
   virtual nlohmann::json ConnectRequest() const = 0;
   // The end of the server's log, for failure reports.

@@ -69,7 +69,7 @@ TEST(ShippedTopologiesTest, LocalIsTheDefaultMatrix) {
   Outcome o = Harness({"validate", (kRepo / "topologies/local.yaml").string()});
   ASSERT_EQ(o.code, 0) << o.err;
   EXPECT_THAT(o.out, HasSubstr("local: 4 servers, 2 clients (4 instances), 18 scenarios, "
-                               "mixed 20000 ops / 1m, 4 faults"));
+                               "mixed 4000 ops / 20s, 4 faults"));
   EXPECT_THAT(o.out, HasSubstr("seed 1"));
 }
 
@@ -193,7 +193,7 @@ TEST(DryRunTest, PrintsTheResolvedPlanDeterministically) {
   EXPECT_THAT(a, HasSubstr("seed: 1 (from the topology)"));
   EXPECT_THAT(a, HasSubstr("NFS port 0 (ephemeral: chosen when the server starts)"));
   EXPECT_THAT(a, HasSubstr("kernel-overlay-syscalls-1 local-syscalls"));
-  EXPECT_THAT(a, HasSubstr("fault schedule (7 events):"));
+  EXPECT_THAT(a, HasSubstr("fault schedule (8 events):"));
   EXPECT_THAT(a, HasSubstr("faults[0], time drawn from the seed"));
   EXPECT_THAT(a, HasSubstr("UNSUPPORTED: needs power loss"));
   EXPECT_THAT(a, HasSubstr("expect fail (negative control)"));

@@ -55,6 +55,31 @@ TEST(FaultsTest, RetransmissionAfterARestartMayReportItsOwnEffect) {
   EXPECT_EQ(JudgeOne(no_restart.End()).verdict, Verdict::kFail);
 }
 
+TEST(FaultsTest, OpsDuringARestartOrOnAStaleConnectionMayGoUnanswered) {
+  History during(kFile);
+  during.Do(Lookup("a", "H"), WithHandle("ha"))
+      .Fault("crash", true, /*lasting=*/3)
+      .Do(GetAttr(V("H")), WithAttrs("reg", 10, 3, 1))  // answered before the kill
+      .Do(GetAttr(V("H")), Unknown())                   // sent while the server was down
+      .Do(GetAttr(V("H")), WithAttrs("reg", 10, 3, 1));
+  CaseVerdict v = JudgeOne(during.End());
+  EXPECT_EQ(v.verdict, Verdict::kPass) << Dump(v);
+
+  History stale(kFile);
+  stale.Do(Lookup("a", "H"), WithHandle("ha"))
+      .Do(As(GetAttr(P("a")), "B"), WithAttrs("reg", 10, 3, 1))
+      .Fault("reboot")
+      .Do(GetAttr(V("H")), Unknown())  // each client's first op after the restart
+      .Do(As(GetAttr(P("a")), "B"), Unknown());
+  v = JudgeOne(stale.End());
+  EXPECT_EQ(v.verdict, Verdict::kPass) << Dump(v);
+
+  stale.Do(GetAttr(V("H")), Unknown());  // the second one has no excuse
+  v = JudgeOne(stale.End());
+  EXPECT_EQ(v.verdict, Verdict::kFail) << Dump(v);
+  EXPECT_TRUE(Has(v, "no-answer")) << Dump(v);
+}
+
 TEST(FaultsTest, TooManyUnknownOutcomesAreUnresolved) {
   History h({});
   for (int i = 0; i < 8; ++i) {

@@ -37,10 +37,10 @@ bool YieldsHandle(ops::Kind kind) {
          kind == ops::Kind::kSymlink;
 }
 
-// A server restart as the history records it.
+// A server restart as the history records it: from the kill to the server answering again.
 struct Restart {
   double t = 0;
-  bool crash = false;
+  double t_end = 0;
 };
 
 // Judges the events of one case, in order.
@@ -145,10 +145,19 @@ class CaseJudge {
                 DescribeOp(op), issue.rule, issue.expected, issue.got, v_.seed});
   }
 
-  bool RestartWhile(const Inflight& in, double t_complete) const {
+  // Whether a restart overlapped `in`: the server may have acted on it and then died, or the
+  // client's retransmission reached the new server process.
+  bool RestartDuring(const Inflight& in, double t_complete) const {
     if (boot_ != in.boot) return true;
     return std::any_of(restarts_.begin(), restarts_.end(),
-                       [&](const Restart& r) { return r.t >= in.t && r.t <= t_complete; });
+                       [&](const Restart& r) { return r.t <= t_complete && r.t_end >= in.t; });
+  }
+
+  // Whether `client` has not had an answer since the last restart: its next op may go out on a
+  // connection to the old server process and be lost.
+  bool StaleConnection(const std::string& client) const {
+    auto seen = client_boot_.find(client);
+    return boot_ > 0 && (seen == client_boot_.end() || seen->second < boot_);
   }
 
   Partition& PartitionOf(const std::string& client) {
@@ -245,8 +254,10 @@ class CaseJudge {
     const ops::Op& op = in.op;
     const ops::Result& r = *e.result;
     ++v_.ops;
-    const bool restarted = RestartWhile(in, e.t);
-    if (r.outcome == ops::Result::Outcome::kUnknown && !restarted) {
+    const bool restarted = RestartDuring(in, e.t);
+    const bool stale = StaleConnection(op.client);
+    client_boot_[op.client] = boot_;
+    if (r.outcome == ops::Result::Outcome::kUnknown && !restarted && !stale) {
       AddIssue(op, {Severity::kMust, "no-answer", "an answer (no restart was injected)",
                     "no answer: " + r.error});
     }
@@ -284,7 +295,10 @@ class CaseJudge {
       }
     }
     if (!fitting.empty()) {
-      best = fitting.front();
+      // Report the notes of the candidate that explains the result best (fewest notes).
+      best = *std::min_element(fitting.begin(), fitting.end(), [&](size_t a, size_t b) {
+        return issues[a].size() < issues[b].size();
+      });
       std::vector<State> kept;
       for (size_t i : fitting) kept.push_back(std::move(p.candidates[i]));
       p.candidates = std::move(kept);
@@ -305,6 +319,7 @@ class CaseJudge {
   std::map<uint64_t, bool> boot_crash_;               // restart number -> it was a crash
   std::map<uint64_t, uint64_t> verifiers_;            // restart number -> first write verifier seen
   std::map<std::string, std::string> handle_client_;  // disjoint cases: handle -> client
+  std::map<std::string, uint64_t> client_boot_;       // restarts before the client's last answer
   bool ended_ = false;
   std::string unresolved_;
   std::string first_must_;
@@ -344,7 +359,11 @@ std::vector<CaseVerdict> Judge(const std::vector<ops::Event>& history,
   for (const Event& e : history) {
     if (e.type != Event::Type::kFault) continue;
     const std::string kind = InfoString(e.info, "kind");
-    if (kind == "crash" || kind == "reboot") restarts[e.case_id].push_back({e.t, kind == "crash"});
+    if (kind != "crash" && kind != "reboot") continue;
+    const double t_end = e.info.contains("t_end") && e.info.at("t_end").is_number()
+                             ? e.info.at("t_end").get<double>()
+                             : e.t;
+    restarts[e.case_id].push_back({e.t, std::max(e.t, t_end)});
   }
   std::vector<std::string> order;
   std::map<std::string, CaseJudge> judges;

@@ -44,12 +44,13 @@ History& History::Do(ops::Op op, const ops::Result& result) {
   return Complete(Invoke(std::move(op)), result);
 }
 
-History& History::Fault(const std::string& kind, bool ok) {
+History& History::Fault(const std::string& kind, bool ok, double lasting) {
   ops::Event e;
   e.type = ops::Event::Type::kFault;
   e.case_id = "c";
   e.t = t_ += 1;
   e.info = {{"kind", kind}, {"target", "s"}, {"ok", ok}};
+  if (lasting > 0) e.info["t_end"] = e.t + lasting;
   events_.push_back(std::move(e));
   return *this;
 }

@@ -24,7 +24,8 @@ class History {
   // invoke only; returns the seq. Complete() finishes it later.
   uint64_t Invoke(ops::Op op);
   History& Complete(uint64_t seq, const ops::Result& result);
-  History& Fault(const std::string& kind, bool ok = true);
+  // A fault that began now and lasted `lasting` (the events' clock advances 1 per event).
+  History& Fault(const std::string& kind, bool ok = true, double lasting = 0);
   History& Check(const std::string& what, bool ok, const std::string& detail);
 
   // The events with an end event of `status`.

@@ -2,13 +2,18 @@
 // it; reporters read it; nothing re-runs anything.
 //
 //   {"type":"case", "case":ID, "scenario":S, "variant":V, "server":NAME, "fault":F,
-//    "fixture":{...}, "seed":N}                        a test case begins; the model's initial
-//                                                      state is the fixture
+//    "fixture":{...}, "seed":N, "disjoint_clients":B}  a test case begins; the model's initial
+//                                                      state is the fixture; disjoint_clients
+//                                                      (optional): each client works in its own
+//                                                      subtree (scenario/mixed.h)
 //   {"type":"invoke", "case":ID, "t":SECONDS, "op":{...}}
 //   {"type":"complete", "case":ID, "t":SECONDS, "seq":N, "result":{...}}
 //                                                      outcome ok | error | unknown
 //   {"type":"fault", "case":ID, "t":SECONDS, "kind":"crash|reboot|evict|client-evict",
-//    "target":NAME, "ok":BOOL, "detail":...}           a fault was injected (or failed to be)
+//    "target":NAME, "ok":BOOL, "detail":..., "t_end":SECONDS}
+//                                                      a fault was injected (or failed to be):
+//                                                      t when it began, t_end (optional) when
+//                                                      the target answered again
 //   {"type":"check", "case":ID, "t":SECONDS, "what":W, "ok":BOOL, "detail":...}
 //                                                      a check made outside the protocol by the
 //                                                      harness (e.g. "lower-unchanged": the lower

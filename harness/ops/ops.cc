@@ -3,7 +3,6 @@
 #include <array>
 #include <cinttypes>
 #include <cstdio>
-#include <stdexcept>
 #include <utility>
 
 namespace ovl::ops {
@@ -33,10 +32,11 @@ constexpr std::array<const char*, 3> kStableNames{"unstable", "data_sync", "file
 constexpr std::array<const char*, 3> kHowNames{"unchecked", "guarded", "exclusive"};
 constexpr std::array<const char*, 3> kOutcomeNames{"ok", "error", "unknown"};
 
-// Parse failures inside from_json are thrown (nlohmann's ADL hooks have no other channel) and
-// caught by OpFromJson / ResultFromJson / the history reader.
+// Parse failures inside from_json are thrown (nlohmann's ADL hooks have no other channel) as
+// nlohmann exceptions, like its own type errors, so one `catch (const json::exception&)` at the
+// parse API covers both; OpFromJson / ResultFromJson / the history reader catch them.
 [[noreturn]] void Bad(const std::string& what) {
-  throw std::invalid_argument(what);
+  throw nlohmann::json::other_error::create(501, what, nullptr);
 }
 
 template <size_t N>

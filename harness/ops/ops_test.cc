@@ -136,6 +136,8 @@ TEST(OpsTest, ErrorAndUnknownOutcomes) {
   EXPECT_EQ(back->outcome, Result::Outcome::kError);
   EXPECT_EQ(back->error, "STALE");
   EXPECT_FALSE(ResultFromJson({{"outcome", "maybe"}}).ok());
+  // Callers using nlohmann's get<> catch json::exception for our errors too.
+  EXPECT_THROW(json({{"outcome", "maybe"}}).get<Result>(), json::exception);
 }
 
 TEST(OpsTest, MutationsMakeMalformedHandles) {

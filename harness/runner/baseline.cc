@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace ovl::runner {
 
@@ -37,12 +38,18 @@ ovl::Result<Baselines> Baselines::Load(const std::string& dir) {
       std::string head = line.substr(start, colon - start);
       size_t sp = head.find_first_of(" \t");
       std::string id = head.substr(0, sp);
-      if (sp != std::string::npos) {
-        std::string rest = head.substr(sp);
-        rest.erase(0, rest.find_first_not_of(" \t"));
-        rest.erase(rest.find_last_not_of(" \t") + 1);
-        if (rest.rfind("kernel=", 0) != 0) return bad("unknown qualifier '" + rest + "'");
-        e.kernel = rest.substr(7);
+      std::istringstream quals(sp == std::string::npos ? "" : head.substr(sp));
+      std::string q;
+      while (quals >> q) {
+        if (q.rfind("kernel=", 0) == 0) {
+          e.kernel = q.substr(7);
+        } else if (q.rfind("rule=", 0) == 0) {
+          std::istringstream rules(q.substr(5));
+          std::string r;
+          while (std::getline(rules, r, ',')) e.rules.push_back(r);
+        } else {
+          return bad("unknown qualifier '" + q + "'");
+        }
       }
       size_t at = id.find('@');
       e.scenario = id.substr(0, at);

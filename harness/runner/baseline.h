@@ -2,11 +2,12 @@
 // of failing every run on a bug already understood. One file per variant,
 // baselines/<variant>.txt, one line per known failure:
 //
-//   <scenario>[@<fault>] [kernel=<release prefix>]: <reason>
+//   <scenario>[@<fault>] [kernel=<release prefix>] [rule=<model rule>[,<rule>...]]: <reason>
 //
 // A line without @fault covers every fault expansion; kernel= limits it to servers running a
-// kernel whose release starts with the prefix (the host kernel for local variants). '#' starts a
-// comment line.
+// kernel whose release starts with the prefix (the host kernel for local variants); rule= excuses
+// only the model's findings of those rules (the case still fails on any other MUST finding).
+// '#' starts a comment line.
 #pragma once
 
 #include <optional>
@@ -22,6 +23,7 @@ struct BaselineEntry {
   std::string scenario;
   std::string fault;   // "" = every fault
   std::string kernel;  // "" = every kernel
+  std::vector<std::string> rules;  // empty = every finding
   std::string reason;
   int line = 0;
 };

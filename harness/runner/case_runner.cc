@@ -1,83 +1,54 @@
 #include "runner/case_runner.h"
 
+#include <thread>
+
+#include "runner/agent_calls.h"
+#include "runner/recorder.h"
+
 namespace ovl::runner {
 namespace {
 
 using ops::Event;
+using topology::FaultKind;
 
-nlohmann::json Reconnect(const backend::ServerNode& server) {
-  nlohmann::json r = server.ConnectRequest();
-  r["cmd"] = "reconnect";
-  return r;
-}
+std::string FaultName(FaultKind k) { return std::string(topology::NameOf(topology::kFaultKindNames, k)); }
 
-// Sends a control request; an {"ok":false} reply is an error carrying the agent's reason.
-ovl::Status Control(backend::AgentNode& agent, const nlohmann::json& request) {
-  auto reply = agent.Request(request);
-  if (!reply.ok()) return reply.status();
-  if (!reply->value("ok", false)) {
-    return ovl::Status::Error(EPROTO, agent.name() + ": " + request.value("cmd", "?") + ": " +
-                                          reply->value("error", reply->dump()));
-  }
-  return ovl::Status::Ok();
-}
+bool Restarts(FaultKind k) { return k == FaultKind::kCrash || k == FaultKind::kReboot; }
 
-class Recorder {
- public:
-  explicit Recorder(const CaseContext& ctx) : ctx_(ctx) {}
-
-  void Append(Event::Type type, nlohmann::json info = nlohmann::json::object()) {
-    Event e = Make(type);
-    e.info = std::move(info);
-    Record(std::move(e));
-  }
-  void Invoke(const ops::Op& op) {
-    Event e = Make(Event::Type::kInvoke);
-    e.op = op;
-    Record(std::move(e));
-  }
-  void Complete(uint64_t seq, const ops::Result& r) {
-    Event e = Make(Event::Type::kComplete);
-    e.seq = seq;
-    e.result = r;
-    Record(std::move(e));
-  }
-
- private:
-  Event Make(Event::Type type) const {
-    Event e;
-    e.type = type;
-    e.case_id = ctx_.plan_case->id;
-    e.t = ctx_.clock->Now();
-    return e;
-  }
-  void Record(Event e) {
-    ctx_.history->Append(e);
-    ctx_.events->push_back(std::move(e));
-  }
-
-  const CaseContext& ctx_;
-};
-
-ovl::Status ApplyFault(const CaseContext& ctx, topology::FaultKind kind, const std::string& client) {
+// The fault itself, on the server (or a client's caches); reconnecting is the caller's job.
+ovl::Status InjectFault(const CaseContext& ctx, FaultKind kind, const std::string& client) {
   switch (kind) {
-    case topology::FaultKind::kEvict:
-      return ctx.server->Evict();
-    case topology::FaultKind::kClientEvict: {
+    case FaultKind::kEvict: return ctx.server->Evict();
+    case FaultKind::kCrash: return ctx.server->Crash();
+    case FaultKind::kReboot: return ctx.server->Reboot();
+    case FaultKind::kClientEvict: {
       auto it = ctx.agents.find(client);
       if (it == ctx.agents.end()) return ovl::Status::Error(EINVAL, "no client " + client);
       return it->second->EvictClientCaches();
     }
-    case topology::FaultKind::kCrash:
-    case topology::FaultKind::kReboot: {
-      OVL_RETURN_IF_ERROR(kind == topology::FaultKind::kCrash ? ctx.server->Crash()
-                                                              : ctx.server->Reboot());
-      // The clients keep their handles and find the server again (a new port, a new mount).
-      for (auto& [name, agent] : ctx.agents) OVL_RETURN_IF_ERROR(Control(*agent, Reconnect(*ctx.server)));
-      return ovl::Status::Ok();
-    }
   }
   return ovl::Status::Error(EINVAL, "unknown fault");
+}
+
+// Injects a fault and records it (scenario::Step of type kFault).
+ovl::Status RecordedFault(const CaseContext& ctx, Recorder& rec, const scenario::Step& step) {
+  const double t = rec.BeginFault();
+  ovl::Status st = InjectFault(ctx, step.fault, step.client);
+  rec.EndFault(t, {{"kind", FaultName(step.fault)},
+                   {"target", step.fault == FaultKind::kClientEvict ? step.client
+                                                                    : ctx.plan_case->server},
+                   {"ok", st.ok()},
+                   {"detail", st.ok() ? "" : st.ToString()},
+                   {"line", step.line}});
+  return st;
+}
+
+// After a restart the clients keep their handles and find the server again.
+ovl::Status ReconnectAll(const CaseContext& ctx) {
+  for (auto& [name, agent] : ctx.agents) {
+    OVL_RETURN_IF_ERROR(Control(*agent, ReconnectRequest(*ctx.server)));
+  }
+  return ovl::Status::Ok();
 }
 
 }  // namespace
@@ -86,57 +57,53 @@ CaseRun RunCase(const CaseContext& ctx) {
   const plan::Case& pc = *ctx.plan_case;
   const auto start = std::chrono::steady_clock::now();
   CaseRun run;
-  Recorder rec(ctx);
+  Recorder rec(pc.id, ctx.history, ctx.events, ctx.clock);
   auto finish = [&](CaseRun::Status status, std::string reason) {
     run.status = status;
     run.reason = std::move(reason);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     rec.Append(Event::Type::kEnd,
-               {{"status", status == CaseRun::Status::kDone ? "done"
+               {{"status", status == CaseRun::Status::kDone          ? "done"
                            : status == CaseRun::Status::kUnsupported ? "unsupported"
-                                                                    : "unresolved"},
+                                                                     : "unresolved"},
                 {"reason", run.reason}});
     (void)ctx.server->Teardown(ctx.keep);
     return run;
   };
+  auto unresolved = [&](const std::string& what, const ovl::Status& st, const std::string& tail) {
+    return finish(CaseRun::Status::kUnresolved, what + ": " + st.ToString() + "\n" + tail);
+  };
 
   auto expansion = scenario::Expand(*ctx.scenario, pc.fault, ctx.seed);
-  if (!expansion.ok()) {
-    return finish(CaseRun::Status::kUnresolved, "scenario: " + expansion.status().ToString());
-  }
-  rec.Append(Event::Type::kCase, {{"scenario", pc.scenario},
-                                  {"server", pc.server},
-                                  {"variant", std::string(topology::NameOf(topology::kVariantNames, pc.variant))},
-                                  {"fault", pc.fault ? std::string(topology::NameOf(topology::kFaultKindNames, *pc.fault)) : ""},
-                                  {"access", std::string(topology::NameOf(topology::kAccessNames, pc.access))},
-                                  {"seed", ctx.seed},
-                                  {"fixture", ops::FixtureToJson(expansion->fixture)}});
+  if (!expansion.ok()) return unresolved("scenario", expansion.status(), "");
+  rec.Append(Event::Type::kCase,
+             {{"scenario", pc.scenario},
+              {"server", pc.server},
+              {"variant", std::string(topology::NameOf(topology::kVariantNames, pc.variant))},
+              {"fault", pc.fault ? FaultName(*pc.fault) : ""},
+              {"access", std::string(topology::NameOf(topology::kAccessNames, pc.access))},
+              {"seed", ctx.seed},
+              {"fixture", ops::FixtureToJson(expansion->fixture)}});
   ovl::Status up = ctx.server->Setup(expansion->fixture, ctx.layers_dir);
-  if (!up.ok()) {
-    if (up.code() == kErrNotSupp) return finish(CaseRun::Status::kUnsupported, up.message());
-    return finish(CaseRun::Status::kUnresolved, "server setup: " + up.ToString() + "\n" +
-                                                    ctx.server->LogTail());
-  }
+  if (up.code() == kErrNotSupp) return finish(CaseRun::Status::kUnsupported, up.message());
+  if (!up.ok()) return unresolved("server setup", up, ctx.server->LogTail());
   for (auto& [name, agent] : ctx.agents) {
     ovl::Status st = Control(*agent, ctx.server->ConnectRequest());
-    if (!st.ok()) return finish(CaseRun::Status::kUnresolved, "connect: " + st.ToString());
+    if (!st.ok()) return unresolved("connect", st, agent->LogTail());
   }
 
+  const scenario::Step* pending = nullptr;  // a fault to strike while the next op is in flight
   for (const auto& step : expansion->steps) {
     if (step.type == scenario::Step::Type::kFault) {
-      ovl::Status st = ApplyFault(ctx, step.fault, step.client);
-      rec.Append(Event::Type::kFault, {{"kind", std::string(topology::NameOf(topology::kFaultKindNames, step.fault))},
-                                       {"target", step.fault == topology::FaultKind::kClientEvict
-                                                      ? step.client
-                                                      : pc.server},
-                                       {"ok", st.ok()},
-                                       {"detail", st.ok() ? "" : st.ToString()},
-                                       {"line", step.line}});
+      if (step.during_next_ms > 0) {
+        pending = &step;
+        continue;
+      }
+      ovl::Status st = RecordedFault(ctx, rec, step);
+      if (st.ok() && Restarts(step.fault)) st = ReconnectAll(ctx);
       if (!st.ok()) {
-        return finish(CaseRun::Status::kUnresolved,
-                      "fault " + std::string(topology::NameOf(topology::kFaultKindNames, step.fault)) + " (line " +
-                          std::to_string(step.line) + "): " + st.ToString() + "\n" +
-                          ctx.server->LogTail());
+        return unresolved("fault " + FaultName(step.fault) + " (line " + std::to_string(step.line) + ")",
+                          st, ctx.server->LogTail());
       }
       continue;
     }
@@ -145,23 +112,39 @@ CaseRun RunCase(const CaseContext& ctx) {
       return finish(CaseRun::Status::kUnresolved, "no agent for client " + step.client);
     }
     rec.Invoke(step.op);
-    auto reply = agent->second->Request({{"cmd", "op"}, {"op", step.op}});
-    if (!reply.ok() || !reply->contains("result")) {
-      return finish(CaseRun::Status::kUnresolved,
-                    "agent " + agent->second->name() + " failed at line " +
-                        std::to_string(step.line) + ": " +
-                        (reply.ok() ? reply->dump() : reply.status().ToString()) + "\n" +
-                        agent->second->LogTail());
+    ovl::Status fault_status;
+    std::thread striker;
+    if (pending) {
+      striker = std::thread([&, f = pending] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(f->during_next_ms));
+        fault_status = RecordedFault(ctx, rec, *f);
+      });
     }
-    ops::Result result;
-    try {
-      result = reply->at("result").get<ops::Result>();
-    } catch (const nlohmann::json::exception& e) {
-      return finish(CaseRun::Status::kUnresolved, std::string("bad result from agent: ") + e.what());
+    auto result = ExecuteOp(*agent->second, step.op);
+    if (striker.joinable()) striker.join();
+    if (result.ok()) rec.Complete(step.op.seq, *result);
+    if (pending) {
+      if (fault_status.ok() && Restarts(pending->fault)) fault_status = ReconnectAll(ctx);
+      if (!fault_status.ok()) {
+        return unresolved("fault " + FaultName(pending->fault) + " (line " +
+                              std::to_string(pending->line) + ")",
+                          fault_status, ctx.server->LogTail());
+      }
+      pending = nullptr;
     }
-    rec.Complete(step.op.seq, result);
+    if (!result.ok()) {
+      return unresolved("agent " + agent->second->name() + " at line " + std::to_string(step.line),
+                        result.status(), agent->second->LogTail());
+    }
     ++run.ops;
-    run.bytes += result.data.size() + (step.op.kind == ops::Kind::kWrite ? step.op.data.size() : 0);
+    run.bytes += result->data.size() + (step.op.kind == ops::Kind::kWrite ? step.op.data.size() : 0);
+  }
+  // The lower layers are read-only to the union: they must still hold the fixture, byte for byte.
+  ovl::Status lower = ctx.server->VerifyLowerLayers(expansion->fixture);
+  if (lower.code() != kErrNotSupp) {
+    rec.Append(Event::Type::kCheck, {{"what", "lower-unchanged"},
+                                     {"ok", lower.ok()},
+                                     {"detail", lower.ok() ? "" : lower.ToString()}});
   }
   return finish(CaseRun::Status::kDone, "");
 }

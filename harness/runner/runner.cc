@@ -1,8 +1,10 @@
 #include "runner/runner.h"
 
 #include <signal.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -12,13 +14,13 @@
 
 #include "backend/local_nodes.h"
 #include "ops/history.h"
-#include <sys/utsname.h>
-
 #include "runner/baseline.h"
 #include "runner/case_runner.h"
 #include "runner/judge.h"
+#include "runner/mixed_runner.h"
 #include "runner/results.h"
 #include "runner/run_dir.h"
+#include "scenario/mixed.h"
 #include "scenario/scenario.h"
 
 namespace ovl::runner {
@@ -60,6 +62,67 @@ backend::LocalPaths BinaryPaths() {
 std::string Name(topology::Variant v) { return std::string(topology::NameOf(topology::kVariantNames, v)); }
 
 bool IsTty() { return isatty(STDOUT_FILENO) == 1; }
+
+// The servers the mixed workload runs against: those its faults target, or every server when
+// it has no faults.
+std::vector<std::string> MixedServers(const plan::Plan& plan) {
+  std::vector<std::string> out;
+  for (const auto& f : plan.mixed.schedule) {
+    for (const auto& s : plan.servers) {
+      if (s.name == f.target && std::find(out.begin(), out.end(), s.name) == out.end()) {
+        out.push_back(s.name);
+      }
+    }
+  }
+  if (out.empty()) {
+    for (const auto& s : plan.servers) out.push_back(s.name);
+  }
+  return out;
+}
+
+// The mixed workload's client instances on `server`: the planned mixed clients that reach it,
+// or, when none does (a kernel-overlay server's implicit client), every instance that does.
+std::vector<std::string> MixedClients(const plan::Plan& plan, const std::string& server) {
+  std::vector<std::string> planned, reaching;
+  for (const auto& ci : plan.clients) {
+    if (std::find(ci.servers.begin(), ci.servers.end(), server) == ci.servers.end()) continue;
+    reaching.push_back(ci.name);
+    if (std::find(plan.mixed.clients.begin(), plan.mixed.clients.end(), ci.name) !=
+        plan.mixed.clients.end()) {
+      planned.push_back(ci.name);
+    }
+  }
+  return planned.empty() ? reaching : planned;
+}
+
+// Fills in a judged case: the model's findings, the verdict given the expectation and the
+// baselines, and the explanation.
+void ApplyJudgement(CaseReport& r, const Judgement& j, topology::Expect expect,
+                    const Baselines& baselines, const std::string& kernel,
+                    const backend::ServerNode& server) {
+  auto known = baselines.Find(r.variant, r.scenario, r.fault, kernel);
+  // A baseline limited to some rules covers the case only if every MUST finding is of them.
+  if (known && !known->rules.empty() && j.failed) {
+    for (const auto& f : j.findings) {
+      if (f.value("must", false) &&
+          std::find(known->rules.begin(), known->rules.end(), f.value("rule", "")) ==
+              known->rules.end()) {
+        known.reset();
+        break;
+      }
+    }
+  }
+  r.model_failed = j.failed;
+  r.findings = j.findings;
+  if (!j.explanation.empty()) r.explanation = j.explanation;
+  r.verdict = j.unresolved ? Verdict::kUnresolved : Decide(j.failed, expect, known.has_value());
+  if (j.failed) r.log_tail = server.LogTail();
+  if (known) {
+    const std::string where = "baselines/" + known->variant + ".txt:" + std::to_string(known->line);
+    r.explanation = j.failed ? "known failure (" + where + ": " + known->reason + "): " + r.explanation
+                             : "listed as a known failure in " + where + " but passed: remove that line";
+  }
+}
 
 }  // namespace
 
@@ -204,22 +267,8 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
             r.explanation = cr.reason;
             r.log_tail = server->second->LogTail();
           } else {
-            Judgement j = JudgeCase(events);
-            r.model_failed = j.failed;
-            r.findings = j.findings;
-            r.explanation = j.explanation;
-            auto known = baselines->Find(r.variant, pc.scenario, r.fault, host_kernel);
-            r.verdict = j.unresolved ? Verdict::kUnresolved
-                                     : Decide(j.failed, pc.expect, known.has_value());
-            if (j.failed) r.log_tail = server->second->LogTail();
-            if (known) {
-              const std::string where = "baselines/" + known->variant + ".txt:" +
-                                        std::to_string(known->line);
-              r.explanation = j.failed ? "known failure (" + where + ": " + known->reason +
-                                             "): " + r.explanation
-                                       : "listed as a known failure in " + where +
-                                             " but passed: remove that line";
-            }
+            ApplyJudgement(r, JudgeCase(events), pc.expect, *baselines, host_kernel,
+                           *server->second);
           }
         }
       }
@@ -235,10 +284,83 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
     }
   }
   if (tty) std::cout << "\r\033[K";
+
+  if (plan.mixed.enabled && !g_interrupted) {
+    for (const auto& name : MixedServers(plan)) {
+      CaseReport r;
+      r.id = name + "/mixed";
+      r.server = name;
+      r.scenario = scenario::kMixedScenario;
+      r.fault = "random";
+      r.seed = plan.seed;
+      const plan::PlannedServer* ps = nullptr;
+      for (const auto& s : plan.servers) {
+        if (s.name == name) ps = &s;
+      }
+      r.variant = Name(ps->variant);
+      auto server = servers.find(name);
+      std::string unsupported = server == servers.end() ? "no backend for this server in this build"
+                                                        : server->second->Unsupported();
+      std::vector<backend::AgentNode*> mixed_agents;
+      for (const auto& c : MixedClients(plan, name)) {
+        auto a = agents.find(c);
+        if (a != agents.end()) mixed_agents.push_back(a->second.get());
+      }
+      if (unsupported.empty() && mixed_agents.empty()) unsupported = "no client reaches it";
+      if (tty) std::cout << "\r\033[K[mixed] " << r.id << std::flush;
+      if (!unsupported.empty()) {
+        r.verdict = Verdict::kUnsupported;
+        r.explanation = unsupported;
+      } else {
+        r.access = std::string(topology::NameOf(
+            topology::kAccessNames, plan.clients.empty() ? topology::Access::kLibnfs
+                                                         : plan.clients.front().access));
+        MixedContext mc;
+        mc.case_id = r.id;
+        mc.server_name = name;
+        mc.variant = ps->variant;
+        mc.seed = plan.seed;
+        mc.ops = plan.mixed.ops;
+        mc.duration = plan.mixed.duration;
+        mc.layers = static_cast<int>(topology.FindServer(name)->layers);
+        for (const auto& f : plan.mixed.schedule) {
+          if (f.target == name) mc.faults.push_back(f);
+        }
+        mc.server = server->second.get();
+        mc.agents = mixed_agents;
+        mc.layers_dir = dir->path + "/servers/" + name + "/mixed";
+        mc.keep = options.keep;
+        events.clear();
+        mc.history = &history;
+        mc.events = &events;
+        mc.clock = &clock;
+        MixedRun mr = RunMixed(mc);
+        r.seconds = mr.run.seconds;
+        r.ops = mr.run.ops;
+        run.phases.push_back({"mixed:" + name, mr.run.ops, mr.run.bytes, mr.run.seconds});
+        if (mr.run.status != CaseRun::Status::kDone) {
+          r.verdict = mr.run.status == CaseRun::Status::kUnsupported ? Verdict::kUnsupported
+                                                                     : Verdict::kUnresolved;
+          r.explanation = mr.run.reason;
+        } else {
+          r.explanation = std::to_string(mr.faults_injected) + " faults injected, " +
+                          std::to_string(mr.faults_not_reached) + " after the end";
+          ApplyJudgement(r, JudgeCase(events), ps->expect, *baselines, host_kernel,
+                         *server->second);
+        }
+      }
+      if (!tty || r.verdict == Verdict::kFail || r.verdict == Verdict::kUnresolved) {
+        if (tty) std::cout << "\r\033[K";
+        std::cout << VerdictName(r.verdict) << ": " << r.id << " -- " << r.explanation.substr(0, r.explanation.find('\n')) << "\n";
+      }
+      run.cases.push_back(std::move(r));
+    }
+    if (tty) std::cout << "\r\033[K";
+  }
   servers.clear();  // stops servers and unmounts before the results are written
   agents.clear();
 
-  for (auto& [name, p] : phases) run.phases.push_back(p);
+  for (auto& [name, p] : phases) run.phases.insert(run.phases.begin(), p);
   run.seconds = clock.Now();
   run.blind_controls = BlindControls(run.cases, topology);
   run.exit_code = ExitCode(run.cases, run.blind_controls);

@@ -1,0 +1,185 @@
+#include "runner/mixed_runner.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "runner/agent_calls.h"
+#include "runner/recorder.h"
+#include "scenario/mixed.h"
+
+namespace ovl::runner {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr milliseconds kRecoveryWait{60000};
+
+// What the client threads and the fault scheduler share.
+struct Shared {
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t restarts = 0;      // server restarts completed (crash or reboot)
+  bool faulting = false;      // a fault is being applied right now
+  std::string failure;        // first infrastructure failure: the run is UNRESOLVED
+  std::atomic<uint64_t> completed{0};
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<bool> done{false};
+};
+
+std::string FaultName(topology::FaultKind k) {
+  return std::string(topology::NameOf(topology::kFaultKindNames, k));
+}
+
+void ClientLoop(const MixedContext& ctx, backend::AgentNode& agent, const std::vector<ops::Op>& ops,
+                Recorder& rec, Shared& sh, Clock::time_point start) {
+  auto fail = [&](const std::string& why) {
+    std::lock_guard<std::mutex> g(sh.mu);
+    if (sh.failure.empty()) sh.failure = agent.name() + ": " + why + "\n" + agent.LogTail();
+    sh.cv.notify_all();
+  };
+  uint64_t connected_at = 0;  // restarts completed when this client last (re)connected
+  for (size_t i = 0; i < ops.size(); ++i) {
+    {
+      std::lock_guard<std::mutex> g(sh.mu);
+      if (!sh.failure.empty()) return;
+    }
+    // Pace the operations over the duration, so faults land among them.
+    auto due = start + ctx.duration * i / ops.size();
+    if (Clock::now() < due) std::this_thread::sleep_until(due);
+    rec.Invoke(ops[i]);
+    auto result = ExecuteOp(agent, ops[i]);
+    if (!result.ok()) return fail(result.status().ToString());
+    rec.Complete(ops[i].seq, *result);
+    sh.completed.fetch_add(1);
+    sh.bytes.fetch_add(result->data.size() + ops[i].data.size());
+    if (result->outcome != ops::Result::Outcome::kUnknown) continue;
+    // Cut off: the server went away (perhaps while this client was idle). Wait until a restart
+    // since the last connect is complete, then find the server again.
+    std::unique_lock<std::mutex> l(sh.mu);
+    if (!sh.cv.wait_for(l, kRecoveryWait, [&] {
+          return (sh.restarts > connected_at && !sh.faulting) || !sh.failure.empty();
+        })) {
+      l.unlock();
+      return fail("operation " + std::to_string(ops[i].seq) +
+                  " got no answer and no restart followed: " + result->error);
+    }
+    if (!sh.failure.empty()) return;
+    connected_at = sh.restarts;
+    l.unlock();
+    ovl::Status st = Control(agent, ReconnectRequest(*ctx.server));
+    if (!st.ok()) return fail("reconnect: " + st.ToString());
+  }
+}
+
+}  // namespace
+
+MixedRun RunMixed(const MixedContext& ctx) {
+  MixedRun out;
+  const auto t0 = Clock::now();
+  Recorder rec(ctx.case_id, ctx.history, ctx.events, ctx.clock);
+  auto finish = [&](CaseRun::Status status, std::string reason) {
+    out.run.status = status;
+    out.run.reason = std::move(reason);
+    out.run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    rec.Append(ops::Event::Type::kEnd,
+               {{"status", status == CaseRun::Status::kDone ? "done" : "unresolved"},
+                {"reason", out.run.reason},
+                {"faults_injected", out.faults_injected},
+                {"faults_not_reached", out.faults_not_reached}});
+    (void)ctx.server->Teardown(ctx.keep);
+    return out;
+  };
+
+  std::vector<std::string> names;
+  for (auto* a : ctx.agents) names.push_back(a->name());
+  scenario::MixedOptions mo;
+  mo.seed = ctx.seed;
+  mo.clients = names;
+  mo.ops = ctx.ops;
+  mo.layers = ctx.layers;
+  auto workload = scenario::MakeMixedWorkload(mo);
+  if (!workload.ok()) return finish(CaseRun::Status::kUnresolved, workload.status().ToString());
+  rec.Append(ops::Event::Type::kCase,
+             {{"scenario", scenario::kMixedScenario},
+              {"server", ctx.server_name},
+              {"variant", std::string(topology::NameOf(topology::kVariantNames, ctx.variant))},
+              {"fault", "mixed"},
+              {"seed", ctx.seed},
+              {"disjoint_clients", true},
+              {"fixture", ops::FixtureToJson(workload->fixture)}});
+  ovl::Status up = ctx.server->Setup(workload->fixture, ctx.layers_dir);
+  if (!up.ok()) {
+    if (up.code() == kErrNotSupp) {
+      out.run.status = CaseRun::Status::kUnsupported;
+      return finish(CaseRun::Status::kUnsupported, up.message());
+    }
+    return finish(CaseRun::Status::kUnresolved, "server setup: " + up.ToString());
+  }
+  for (auto* a : ctx.agents) {
+    ovl::Status st = Control(*a, ctx.server->ConnectRequest());
+    if (!st.ok()) return finish(CaseRun::Status::kUnresolved, "connect: " + st.ToString());
+  }
+
+  Shared sh;
+  const auto start = Clock::now();
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < ctx.agents.size(); ++i) {
+    clients.emplace_back(ClientLoop, std::cref(ctx), std::ref(*ctx.agents[i]),
+                         std::cref(workload->ops[i]), std::ref(rec), std::ref(sh), start);
+  }
+  std::thread scheduler([&] {
+    for (const auto& f : ctx.faults) {
+      // Wait for the fault's moment: a time offset, or a number of completed operations.
+      while (!sh.done && (f.at_step ? sh.completed.load() < f.step : Clock::now() - start < f.time)) {
+        std::this_thread::sleep_for(milliseconds(2));
+      }
+      if (sh.done) {
+        ++out.faults_not_reached;
+        continue;
+      }
+      {
+        std::lock_guard<std::mutex> g(sh.mu);
+        sh.faulting = true;
+      }
+      const double t = rec.BeginFault();
+      ovl::Status st;
+      switch (f.kind) {
+        case topology::FaultKind::kCrash: st = ctx.server->Crash(); break;
+        case topology::FaultKind::kReboot: st = ctx.server->Reboot(); break;
+        case topology::FaultKind::kEvict: st = ctx.server->Evict(); break;
+        case topology::FaultKind::kClientEvict:
+          for (auto* a : ctx.agents) {
+            if (a->name().rfind(f.target, 0) == 0) st = a->EvictClientCaches();
+          }
+          break;
+      }
+      rec.EndFault(t, {{"kind", FaultName(f.kind)},
+                       {"target", f.target},
+                       {"ok", st.ok()},
+                       {"detail", st.ok() ? "" : st.ToString()},
+                       {"origin", f.origin}});
+      ++out.faults_injected;
+      std::lock_guard<std::mutex> g(sh.mu);
+      sh.faulting = false;
+      if (f.kind == topology::FaultKind::kCrash || f.kind == topology::FaultKind::kReboot) {
+        ++sh.restarts;
+      }
+      if (!st.ok() && sh.failure.empty()) {
+        sh.failure = "fault " + FaultName(f.kind) + ": " + st.ToString() + "\n" + ctx.server->LogTail();
+      }
+      sh.cv.notify_all();
+    }
+  });
+  for (auto& t : clients) t.join();
+  sh.done = true;
+  scheduler.join();
+  out.run.ops = sh.completed.load();
+  out.run.bytes = sh.bytes.load();
+  if (!sh.failure.empty()) return finish(CaseRun::Status::kUnresolved, sh.failure);
+  return finish(CaseRun::Status::kDone, "");
+}
+
+}  // namespace ovl::runner

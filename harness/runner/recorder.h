@@ -1,0 +1,49 @@
+// Recorder: appends a case's events to the run's history file and to the case's own event list
+// (what the model judges), stamped with the run clock. Thread-safe: the mixed workload records
+// from several client threads at once.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ops/history.h"
+#include "ops/ops.h"
+
+namespace ovl::runner {
+
+class RunClock;
+
+class Recorder {
+ public:
+  Recorder(std::string case_id, ops::HistoryWriter* history, std::vector<ops::Event>* events,
+           const RunClock* clock)
+      : case_id_(std::move(case_id)), history_(history), events_(events), clock_(clock) {}
+
+  // A case, fault or end event with its fields.
+  void Append(ops::Event::Type type, nlohmann::json info = nlohmann::json::object());
+  void Invoke(const ops::Op& op);
+  void Complete(uint64_t seq, const ops::Result& result);
+
+  // A fault is written once it is over, with `t` when it began and `t_end` when it ended, but at
+  // the position where it began (the model applies its effect there): events recorded between
+  // BeginFault and EndFault are held back and follow it. Returns the start time.
+  double BeginFault();
+  void EndFault(double t_start, nlohmann::json info);
+
+ private:
+  ops::Event Make(ops::Event::Type type) const;
+  void Record(ops::Event e);
+
+  std::string case_id_;
+  ops::HistoryWriter* history_;
+  std::vector<ops::Event>* events_;
+  const RunClock* clock_;
+  std::mutex mu_;
+  bool holding_ = false;
+  std::vector<ops::Event> held_;
+};
+
+}  // namespace ovl::runner
