@@ -1,0 +1,201 @@
+// The harness end to end on the local backend: the default topology as `make run` runs it, a
+// planted handle bug being caught, an interrupted run leaving nothing behind, and `harness
+// report` re-rendering a finished run. Needs root (ovlnfsd, overlay mounts).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "backend/process.h"
+
+namespace ovl {
+namespace {
+
+namespace stdfs = std::filesystem;
+using backend::Exited;
+using backend::Process;
+
+class HarnessE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "the local backend needs root";
+    char tmpl[] = "/tmp/ovl_harness_e2e.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!dir_.empty()) stdfs::remove_all(dir_, ec);
+  }
+
+  // Runs `harness ARGS` with `env` and returns its exit code; output goes to dir_/harness.log.
+  int Harness(std::vector<std::string> args, const std::vector<std::string>& env = {},
+              std::chrono::seconds timeout = std::chrono::seconds(300)) {
+    std::vector<std::string> argv = {"env"};
+    argv.insert(argv.end(), env.begin(), env.end());
+    argv.push_back(HARNESS_PATH);
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto p = Process::Start({argv, dir_ + "/harness.log"});
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    auto st = (*p)->Wait(timeout);
+    EXPECT_TRUE(st.ok()) << st.status().ToString();
+    log_ = (*p)->Tail(80);
+    return st.ok() && std::holds_alternative<Exited>(*st) ? std::get<Exited>(*st).code : -1;
+  }
+  // The one run directory under dir_/results.
+  std::string RunDir() {
+    for (const auto& e : stdfs::directory_iterator(dir_ + "/results")) return e.path().string();
+    return "";
+  }
+  nlohmann::json Results() {
+    std::ifstream in(RunDir() + "/results.json");
+    return nlohmann::json::parse(in, nullptr, false);
+  }
+  std::string Topology(const std::string& name, const std::string& text) {
+    std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  std::string dir_, log_;
+};
+
+// Processes whose command line mentions `needle` (leaks of an earlier run).
+int CountProcesses(const std::string& needle) {
+  int n = 0;
+  for (const auto& e : stdfs::directory_iterator("/proc")) {
+    std::ifstream cmd(e.path() / "cmdline");
+    std::string line((std::istreambuf_iterator<char>(cmd)), {});
+    n += line.find(needle) != std::string::npos;
+  }
+  return n;
+}
+
+int CountMounts(const std::string& needle) {
+  std::ifstream in("/proc/self/mounts");
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) n += line.find(needle) != std::string::npos;
+  return n;
+}
+
+TEST_F(HarnessE2ETest, DefaultTopologyRunsAsExpected) {
+  int code = Harness({"run", std::string(SOURCE_DIR) + "/topologies/local.yaml", "--results",
+                      dir_ + "/results"});
+  ASSERT_EQ(code, 0) << log_;
+  auto r = Results();
+  ASSERT_EQ(r["schema_version"], 1);
+  std::map<std::string, std::map<std::string, int>> by_server;
+  for (const auto& c : r["cases"]) by_server[c["server"]][c["verdict"]]++;
+  EXPECT_EQ(by_server["reference"]["FAIL"], 0);
+  EXPECT_EQ(by_server["reference"]["UNRESOLVED"], 0);
+  EXPECT_EQ(by_server["reference"]["XFAIL"], 0);
+  EXPECT_GE(by_server["reference"]["PASS"], 35);  // all but the power-loss scenarios
+  bool mixed_passed = false;
+  for (const auto& c : r["cases"]) {
+    mixed_passed |= c["id"] == "reference/mixed" && c["verdict"] == "PASS";
+  }
+  EXPECT_TRUE(mixed_passed) << "the mixed workload with random faults did not pass";
+  EXPECT_GT(by_server["volatile"]["XFAIL"], 0) << "negative control did not fail";
+  EXPECT_GT(by_server["noindex"]["XFAIL"], 0) << "negative control did not fail";
+  EXPECT_GT(by_server["kernel-overlay"]["PASS"] + by_server["kernel-overlay"]["XFAIL"], 10);
+  const std::string run = RunDir();
+  for (const char* f : {"manifest.json", "results.json", "junit.xml", "history.jsonl"}) {
+    EXPECT_TRUE(stdfs::exists(run + "/" + f)) << f;
+  }
+  EXPECT_NE(log_.find("harness: results in"), std::string::npos);
+  EXPECT_EQ(CountMounts(dir_), 0);
+  EXPECT_EQ(CountProcesses(dir_), 0);
+}
+
+TEST_F(HarnessE2ETest, PlantedHandleBugIsCaught) {
+  std::string topo = Topology("planted.yaml", R"(name: planted
+seed: 5
+backend: local
+servers:
+  - {name: reference, variant: reference}
+clients:
+  - {name: nfs, access: libnfs}
+workloads:
+  scenarios: [seed-unlink-reboot, copyup-keeps-handle, rename-parent]
+)");
+  // The same run against the real server passes: the failure below is the planted bug's.
+  ASSERT_EQ(Harness({"run", topo, "--results", dir_ + "/results"}), 0) << log_;
+  stdfs::remove_all(dir_ + "/results");
+  int code = Harness({"run", topo, "--results", dir_ + "/results"},
+                     {"OVL_OVLNFSD=" + std::string(PLANTED_BUG_OVLNFSD),
+                      "OVL_REAL_OVLNFSD=" + std::string(OVLNFSD_PATH)});
+  EXPECT_EQ(code, 1) << log_;
+  int fails = 0;
+  auto results = Results();
+  ASSERT_TRUE(results.contains("cases")) << RunDir();
+  for (const auto& c : results["cases"]) {
+    if (c["verdict"] == "FAIL") {
+      ++fails;
+      EXPECT_NE(c["explanation"].get<std::string>().find("seed 5"), std::string::npos);
+    }
+  }
+  EXPECT_GE(fails, 6) << "every reboot/crash/evict case must catch the planted bug";
+  EXPECT_NE(log_.find("FAIL: reference/libnfs/"), std::string::npos);
+}
+
+TEST_F(HarnessE2ETest, InterruptedRunLeavesNothingBehind) {
+  std::string topo = Topology("long.yaml", R"(name: long
+seed: 3
+duration: 30s
+backend: local
+servers:
+  - {name: reference, variant: reference}
+  - {name: kernel-overlay, variant: kernel-overlay, overlay: {index: on, nfs_export: on}}
+clients:
+  - {name: nfs, access: libnfs, count: 2}
+workloads:
+  scenarios: all
+  mixed: {ops: 100000}
+faults:
+  - {kind: crash, target: reference, at: random, rate: 30}
+)");
+  auto p = Process::Start({{HARNESS_PATH, "run", topo, "--results", dir_ + "/results"},
+                           dir_ + "/harness.log"});
+  ASSERT_TRUE(p.ok());
+  auto started = (*p)->WaitForLine(
+      [](const std::string& l) { return l.find("PASS: ") != std::string::npos; },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  ASSERT_TRUE((*p)->Signal(SIGINT).ok());
+  auto st = (*p)->Wait(std::chrono::seconds(120));
+  ASSERT_TRUE(st.ok()) << "harness did not stop after SIGINT";
+  ASSERT_TRUE(std::holds_alternative<Exited>(*st));
+  EXPECT_NE(std::get<Exited>(*st).code, 0);
+  EXPECT_NE((*p)->Tail(20).find("interrupted"), std::string::npos) << (*p)->Tail(20);
+  EXPECT_EQ(CountMounts(dir_), 0) << "an overlay mount leaked";
+  EXPECT_EQ(CountProcesses(dir_), 0) << "a server leaked";
+  EXPECT_EQ(CountProcesses("harness-agent"), 0) << "an agent leaked";
+  EXPECT_TRUE(stdfs::exists(RunDir() + "/results.json")) << "partial results not written";
+}
+
+TEST_F(HarnessE2ETest, ReportRerendersAFinishedRun) {
+  std::string topo = Topology("quick.yaml", R"(name: quick
+backend: local
+servers:
+  - {name: reference, variant: reference}
+clients:
+  - {name: nfs, access: libnfs}
+workloads:
+  scenarios: [unlink-all]
+)");
+  ASSERT_EQ(Harness({"run", topo, "--results", dir_ + "/results"}), 0) << log_;
+  const std::string run = RunDir();
+  stdfs::remove(run + "/junit.xml");
+  EXPECT_EQ(Harness({"report", run}), 0) << log_;
+  EXPECT_TRUE(stdfs::exists(run + "/junit.xml"));
+  EXPECT_NE(log_.find("unlink-all"), std::string::npos);
+  EXPECT_EQ(Harness({"report", dir_}), 2) << "a directory without results must be refused";
+}
+
+}  // namespace
+}  // namespace ovl
