@@ -42,23 +42,55 @@ std::string Join(const std::vector<std::string>& parts, char sep) {
   return out;
 }
 
-class LocalOvlnfsd final : public ServerNode {
+// What both local servers share: a layer directory made from the fixture, torn down (or kept)
+// after the case, and checked for an untouched lower layer.
+class LocalServer : public ServerNode {
+ public:
+  explicit LocalServer(const topology::ServerSpec& spec) : spec_(spec) {}
+
+  Status Setup(const ops::Fixture& fixture, const std::string& dir) override {
+    OVL_RETURN_IF_ERROR(Teardown(keep_));
+    dir_ = dir;
+    OVL_ASSIGN_OR_RETURN(lowers_, MakeLayers(fixture, dir, static_cast<int>(spec_.layers)));
+    return StartServing();
+  }
+
+  Status Teardown(bool keep) override {
+    keep_ = keep;
+    Status st = StopServing();
+    if (!dir_.empty() && !keep) {
+      std::error_code ec;
+      stdfs::remove_all(dir_, ec);
+    }
+    dir_.clear();
+    return st;
+  }
+
+  Status VerifyLowerLayers(const ops::Fixture& fixture) override {
+    return ops::VerifyLowerLayers(fixture, lowers_);
+  }
+
+ protected:
+  // Serves the layers in dir_ / lowers_; StopServing undoes it (a no-op when not serving).
+  virtual Status StartServing() = 0;
+  virtual Status StopServing() = 0;
+
+  topology::ServerSpec spec_;
+  std::string dir_;
+  std::vector<std::string> lowers_;
+  bool keep_ = false;
+};
+
+class LocalOvlnfsd final : public LocalServer {
  public:
   LocalOvlnfsd(const topology::ServerSpec& spec, const LocalPaths& paths, std::string log_dir)
-      : spec_(spec), paths_(paths), log_path_(log_dir + "/" + spec.name + ".log") {}
+      : LocalServer(spec), paths_(paths), log_path_(log_dir + "/" + spec.name + ".log") {}
   ~LocalOvlnfsd() override { (void)Teardown(keep_); }
 
   std::string Unsupported() override {
     if (geteuid() != 0) return "ovlnfsd needs root (open_by_handle_at needs CAP_DAC_READ_SEARCH)";
     if (access(paths_.ovlnfsd.c_str(), X_OK) != 0) return "ovlnfsd binary not found: " + paths_.ovlnfsd;
     return "";
-  }
-
-  Status Setup(const ops::Fixture& fixture, const std::string& dir) override {
-    OVL_RETURN_IF_ERROR(Teardown(keep_));
-    dir_ = dir;
-    OVL_ASSIGN_OR_RETURN(lowers_, MakeLayers(fixture, dir, static_cast<int>(spec_.layers)));
-    return Start();
   }
 
   Status Crash() override {
@@ -83,21 +115,6 @@ class LocalOvlnfsd final : public ServerNode {
     return line.ok() ? Status::Ok() : line.status();
   }
 
-  Status Teardown(bool keep) override {
-    keep_ = keep;
-    Status st = Stop();
-    if (!dir_.empty() && !keep) {
-      std::error_code ec;
-      stdfs::remove_all(dir_, ec);
-    }
-    dir_.clear();
-    return st;
-  }
-
-  Status VerifyLowerLayers(const ops::Fixture& fixture) override {
-    return ops::VerifyLowerLayers(fixture, lowers_);
-  }
-
   nlohmann::json ConnectRequest() const override {
     return {{"cmd", "connect"},     {"mode", "libnfs"},     {"host", "127.0.0.1"},
             {"nfs_port", port_},    {"mount_port", port_},  {"export", spec_.export_path},
@@ -105,6 +122,10 @@ class LocalOvlnfsd final : public ServerNode {
   }
 
   std::string LogTail() const override { return proc_ ? proc_->Tail(30) : last_tail_; }
+
+ protected:
+  Status StartServing() override { return Start(); }
+  Status StopServing() override { return Stop(); }
 
  private:
   Status Start() {
@@ -148,20 +169,16 @@ class LocalOvlnfsd final : public ServerNode {
     return st.code() == ESRCH ? Status::Ok() : st;
   }
 
-  topology::ServerSpec spec_;
   LocalPaths paths_;
   std::string log_path_;
-  std::string dir_;
-  std::vector<std::string> lowers_;
   std::unique_ptr<Process> proc_;
   uint16_t port_ = 0;
-  bool keep_ = false;
   std::string last_tail_;
 };
 
-class LocalKernelOverlay final : public ServerNode {
+class LocalKernelOverlay final : public LocalServer {
  public:
-  explicit LocalKernelOverlay(const topology::ServerSpec& spec) : spec_(spec) {}
+  explicit LocalKernelOverlay(const topology::ServerSpec& spec) : LocalServer(spec) {}
   ~LocalKernelOverlay() override { (void)Teardown(keep_); }
 
   std::string Unsupported() override {
@@ -172,12 +189,9 @@ class LocalKernelOverlay final : public ServerNode {
     return "";
   }
 
-  Status Setup(const ops::Fixture& fixture, const std::string& dir) override {
-    OVL_RETURN_IF_ERROR(Teardown(keep_));
-    dir_ = dir;
-    OVL_ASSIGN_OR_RETURN(lowers_, MakeLayers(fixture, dir, static_cast<int>(spec_.layers)));
+  Status StartServing() override {
     std::error_code ec;
-    stdfs::create_directories(dir + "/mnt", ec);
+    stdfs::create_directories(dir_ + "/mnt", ec);
     OVL_RETURN_IF_ERROR(Mount());
     // Without nfs_export the kernel refuses to encode handles: nothing can be held.
     struct {
@@ -186,7 +200,7 @@ class LocalKernelOverlay final : public ServerNode {
     } h{};
     h.fh.handle_bytes = sizeof h.buf;
     int mount_id = 0;
-    if (name_to_handle_at(AT_FDCWD, (dir + "/mnt").c_str(), &h.fh, &mount_id, 0) != 0) {
+    if (name_to_handle_at(AT_FDCWD, (dir_ + "/mnt").c_str(), &h.fh, &mount_id, 0) != 0) {
       int err = errno;
       (void)Unmount();
       return Status::Error(kErrNotSupp, std::string("name_to_handle_at on this overlay mount: ") +
@@ -200,20 +214,7 @@ class LocalKernelOverlay final : public ServerNode {
   Status Reboot() override { return Remount(false); }
   Status Evict() override { return DropHostCaches(); }
 
-  Status Teardown(bool keep) override {
-    keep_ = keep;
-    Status st = Unmount();
-    if (!dir_.empty() && !keep) {
-      std::error_code ec;
-      stdfs::remove_all(dir_, ec);
-    }
-    dir_.clear();
-    return st;
-  }
-
-  Status VerifyLowerLayers(const ops::Fixture& fixture) override {
-    return ops::VerifyLowerLayers(fixture, lowers_);
-  }
+  Status StopServing() override { return Unmount(); }
 
   nlohmann::json ConnectRequest() const override {
     return {{"cmd", "connect"}, {"mode", "syscalls"}, {"root", dir_ + "/mnt"}};
@@ -253,11 +254,8 @@ class LocalKernelOverlay final : public ServerNode {
     return Mount();
   }
 
-  topology::ServerSpec spec_;
-  std::string dir_, options_;
-  std::vector<std::string> lowers_;
+  std::string options_;
   bool mounted_ = false;
-  bool keep_ = false;
 };
 
 class LocalAgent final : public AgentNode {
