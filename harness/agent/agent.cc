@@ -8,7 +8,10 @@
 #include <utility>
 
 #include "agent/libnfs_executor.h"
+#include "agent/load.h"
 #include "agent/syscall_executor.h"
+#include "throughput/load_spec.h"
+#include "throughput/stats.h"
 
 namespace ovl::agent {
 namespace {
@@ -164,6 +167,7 @@ json Agent::HandleRequest(const json& request, bool* quit) {
   if (name == "op") return RunOp(request);
   if (name == "connect") return Connect(request);
   if (name == "reconnect") return Reconnect(request);
+  if (name == "load") return Load(request);
   if (name == "forget" || name == "quit") {
     if (request.size() != 1) return Error("\"" + name + "\" takes no fields");
     if (name == "forget") vars_.clear();
@@ -219,6 +223,20 @@ json Agent::RunOp(const json& request) {
   }
   ops::Result result = executor_ ? executor_->Execute(*op, vars_) : UnknownResult("not connected");
   return json{{"seq", op->seq}, {"result", ops::ResultToJson(result, /*with_data=*/true)}};
+}
+
+json Agent::Load(const json& request) {
+  Result<throughput::LoadRequest> load = throughput::LoadRequestFromJson(request);
+  if (!load.ok()) return Error(load.status().message());
+  if (!executor_) return Error("load before a successful connect");
+  // After a fault the load dials the same access path again; the handles it holds stay.
+  Redial redial = [this]() -> Executor* {
+    json dialed = Dial(config_);
+    return dialed.value("ok", false) ? executor_.get() : nullptr;
+  };
+  Result<throughput::LoadReport> report = RunLoad(*load, executor_.get(), redial);
+  if (!report.ok()) return Error(report.status().message());
+  return json{{"ok", true}, {"load", throughput::ToJson(*report)}};
 }
 
 void Agent::Serve(std::istream& in, std::ostream& out) {

@@ -16,6 +16,11 @@
 //       After a server restart or a remount: dials again (libnfs) or reopens the root
 //       (syscalls) with the last connect's fields, overridden by those given here (a server
 //       back on a new port), and keeps the held handle variables.
+//   {"cmd":"load","seed":N,"duration_ms":N,"timeline_ms":N,"ok_runs":false,"job":{...}}
+//       Runs a throughput load (throughput/load_spec.h; agent/load.h) on the connection: as
+//       many operations as it can until duration_ms or the job's max_ops, each timed; after a
+//       fault it redials the last connect's fields and goes on. The load keeps its own handles:
+//       the held handle variables are not touched.
 //   {"cmd":"forget"}   drops every held handle variable.
 //   {"cmd":"quit"}     answers, then the agent exits 0 (as it does at end of input).
 //
@@ -23,6 +28,8 @@
 //   {"ok":true} or {"ok":false,"error":"..."} to connect, reconnect, forget, quit and to any
 //   malformed request (not JSON, not an object, unknown cmd or field, bad field type, an op
 //   that does not parse; "seq" is added when the malformed op had one);
+//   {"ok":true,"load":{...}} to a load that ran: throughput::LoadReport's JSON (stats.h); a
+//   load whose setup failed (a working-set file missing) is {"ok":false,"error":"..."};
 //   {"seq":N,"result":{...}} to an op that parsed: ops::ResultToJson with data included. An op
 //   before any successful connect, or after a failed reconnect, is outcome "unknown".
 //
@@ -62,6 +69,7 @@ class Agent {
   nlohmann::json Connect(const nlohmann::json& request);
   nlohmann::json Reconnect(const nlohmann::json& request);
   nlohmann::json RunOp(const nlohmann::json& request);
+  nlohmann::json Load(const nlohmann::json& request);
   // Validates `config` (the connect fields); if valid, adopts it as config_ and replaces the
   // executor with one built from it, left empty when that fails.
   nlohmann::json Dial(nlohmann::json config);

@@ -19,26 +19,17 @@ using testutil::MakeOp;
 using testutil::Path;
 using testutil::Var;
 
-class AgentTest : public ::testing::Test {
+class AgentTest : public testutil::TreeDirTest {
  protected:
-  void SetUp() override {
-    Result<testsupport::ScratchDir> dir = testsupport::ScratchDir::Create("agent-test");
-    ASSERT_TRUE(dir.ok()) << dir.status().ToString();
-    dir_ = std::move(dir).value();
-    ASSERT_TRUE(testutil::MakeTree(dir_.path()).ok());
-  }
+  AgentTest() : TreeDirTest("agent-test") {}
 
-  json Send(const std::string& line) {
-    bool quit = false;
-    return json::parse(agent_.Handle(line, &quit));
-  }
+  json Send(const std::string& line) { return testutil::AgentRequest(agent_, line); }
   json SendJson(const json& request) { return Send(request.dump()); }
   json Connect() {
     return SendJson({{"cmd", "connect"}, {"mode", "syscalls"}, {"root", dir_.path()}});
   }
   json Op(const ops::Op& op) { return SendJson({{"cmd", "op"}, {"op", op}}); }
 
-  testsupport::ScratchDir dir_;
   Agent agent_;
 };
 

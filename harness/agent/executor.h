@@ -44,6 +44,15 @@ class Executor {
   // vars[op.save]; a failed op leaves `vars` unchanged. Never throws; every wait is bounded.
   ops::Result Execute(const ops::Op& op, VarTable& vars);
 
+  // Procedures outside the op vocabulary that throughput loads issue (SPECsfs's NFSv3 mix has
+  // them): ACCESS of the object (read, lookup, modify, extend, delete, execute asked),
+  // FSSTAT of its file system, and READDIR of one page of a directory (names and cookies only,
+  // at most kDefaultPageEntries entries, no attributes or handles). The result carries no data
+  // beyond the outcome (kReaddir: `entries`); nothing is saved to `vars`. Never throws; every
+  // wait is bounded.
+  enum class Probe { kAccess, kFsstat, kReaddir };
+  virtual ops::Result RunProbe(Probe probe, const ops::Target& target, const VarTable& vars) = 0;
+
   // What Run() produces.
   struct Outcome {
     Outcome(ops::Result r, std::string s = "")  // NOLINT: implicit, most ops save nothing

@@ -38,6 +38,26 @@ Status MakeTree(const std::string& dir) {
   return testsupport::WriteFile(dir + "/d/x", "xx");
 }
 
+void TreeDirTest::SetUp() {
+  Result<testsupport::ScratchDir> dir = testsupport::ScratchDir::Create(prefix_);
+  ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+  dir_ = std::move(dir).value();
+  ASSERT_TRUE(MakeTree(dir_.path()).ok());
+}
+
+nlohmann::json AgentRequest(Agent& agent, const std::string& line) {
+  bool quit = false;
+  return nlohmann::json::parse(agent.Handle(line, &quit));
+}
+
+ops::Result AgentOp(Agent& agent, const ops::Op& op) {
+  nlohmann::json response = AgentRequest(agent, nlohmann::json{{"cmd", "op"}, {"op", op}}.dump());
+  EXPECT_EQ(response.value("seq", uint64_t{0}), op.seq) << response.dump();
+  Result<ops::Result> r = ops::ResultFromJson(response.at("result"));
+  EXPECT_TRUE(r.ok()) << response.dump();
+  return r.ok() ? *r : ops::Result{};
+}
+
 ops::Target Path(std::string path) {
   ops::Target t;
   t.path = std::move(path);

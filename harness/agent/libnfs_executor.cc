@@ -200,6 +200,33 @@ Executor::Outcome LibnfsExecutor::Run(const ops::Op& op, const VarTable& vars) {
   return {ErrorResult("INVAL")};
 }
 
+ops::Result LibnfsExecutor::RunProbe(Probe probe, const ops::Target& target, const VarTable& vars) {
+  if (!broken_.empty()) return UnknownResult("connection lost earlier: " + broken_);
+  ops::Result out = Ok();
+  std::optional<std::string> fh = Resolve(target, vars, &out);
+  if (!fh) return out;
+  switch (probe) {
+    case Probe::kAccess: {
+      constexpr uint32_t kAll = nc::kAccessRead | nc::kAccessLookup | nc::kAccessModify |
+                                nc::kAccessExtend | nc::kAccessDelete | nc::kAccessExecute;
+      Failed(client_.Access(*fh, kAll), &out);
+      return out;
+    }
+    case Probe::kFsstat:
+      Failed(client_.Fsstat(*fh), &out);
+      return out;
+    case Probe::kReaddir: {
+      Result<nc::ReaddirRes> r =
+          client_.Readdir(*fh, 0, 0, kReplyHeaderBytes + kDefaultPageEntries * kDirInfoBytes);
+      if (Failed(r, &out)) return out;
+      for (const nc::DirEntry& e : r->entries) out.entries.push_back({e.name, e.cookie});
+      out.eof = r->eof;
+      return out;
+    }
+  }
+  return ErrorResult("INVAL");
+}
+
 ops::Result LibnfsExecutor::Lookup(const std::string& dir, const std::string& name) {
   ops::Result out = Ok();
   Result<nc::LookupRes> r = client_.Lookup(dir, name);

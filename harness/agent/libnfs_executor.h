@@ -12,6 +12,7 @@
 // - kReaddir is one READDIRPLUS page without "." and "..", holding at most PageEntries(op)
 //   entries, from op.cookie (cookie verifier 0) or from the position saved under op.resume
 //   (cookie and the verifier the server gave with it); `save` stores where the page ended.
+// - Probes are ACCESS, FSSTAT and one READDIR page from cookie 0, with the same error names.
 #pragma once
 
 #include <chrono>
@@ -44,6 +45,8 @@ class LibnfsExecutor : public Executor {
 
   // The export's root handle from MNT: the target of an empty path.
   const std::string& root_handle() const { return root_; }
+
+  ops::Result RunProbe(Probe probe, const ops::Target& target, const VarTable& vars) override;
 
  protected:
   Outcome Run(const ops::Op& op, const VarTable& vars) override;

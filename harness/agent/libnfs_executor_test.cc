@@ -1,26 +1,30 @@
 // LibnfsExecutor and the agent's libnfs mode against a real ovlnfsd on 127.0.0.1.
 #include "agent/libnfs_executor.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "agent/agent.h"
 #include "agent/executor_test_util.h"
-#include "base/fd.h"
+#include "support/loopback.h"
 #include "support/server_process.h"
+#include "throughput/load_spec.h"
+#include "throughput/stats.h"
 
 namespace ovl::agent {
 namespace {
 
 using nlohmann::json;
 using ops::Kind;
+using testutil::AgentOp;
+using testutil::AgentRequest;
 using testutil::MakeOp;
 using testutil::Path;
 using testutil::Var;
@@ -53,9 +57,7 @@ class LibnfsExecutorTest : public ::testing::Test {
   }
 
   std::unique_ptr<LibnfsExecutor> Connect() {
-    Result<std::unique_ptr<LibnfsExecutor>> e = LibnfsExecutor::Connect(Config());
-    EXPECT_TRUE(e.ok()) << e.status().ToString();
-    return e.ok() ? std::move(e).value() : nullptr;
+    return testutil::ValueOrNull(LibnfsExecutor::Connect(Config()));
   }
 
   // An agent request line: connect or reconnect to the running server.
@@ -70,21 +72,6 @@ class LibnfsExecutorTest : public ::testing::Test {
 
   std::unique_ptr<testsupport::ServerProcess> server_;
 };
-
-// Sends `op` through the agent and returns the response's result.
-ops::Result AgentOp(Agent& agent, const ops::Op& op) {
-  bool quit = false;
-  json response = json::parse(agent.Handle(json{{"cmd", "op"}, {"op", op}}.dump(), &quit));
-  EXPECT_EQ(response.value("seq", uint64_t{0}), op.seq) << response.dump();
-  Result<ops::Result> r = ops::ResultFromJson(response.at("result"));
-  EXPECT_TRUE(r.ok()) << response.dump();
-  return r.ok() ? *r : ops::Result{};
-}
-
-json Control(Agent& agent, const std::string& line) {
-  bool quit = false;
-  return json::parse(agent.Handle(line, &quit));
-}
 
 TEST_F(LibnfsExecutorTest, EveryKind) {
   std::unique_ptr<LibnfsExecutor> e = Connect();
@@ -128,7 +115,7 @@ TEST_F(LibnfsExecutorTest, OversizeAndTruncatedHandlesAreRejected) {
 
 TEST_F(LibnfsExecutorTest, HeldHandleSurvivesRestartThroughReconnect) {
   Agent agent;
-  ASSERT_EQ(Control(agent, DialLine("connect")), json({{"ok", true}}));
+  ASSERT_EQ(AgentRequest(agent, DialLine("connect")), json({{"ok", true}}));
   ops::Op lookup = MakeOp(Kind::kLookup, Path(""), "a");
   lookup.save = "A";
   ops::Result before = AgentOp(agent, lookup);
@@ -142,7 +129,7 @@ TEST_F(LibnfsExecutorTest, HeldHandleSurvivesRestartThroughReconnect) {
   EXPECT_EQ(AgentOp(agent, MakeOp(Kind::kGetAttr, Var("A"))).outcome, Outcome::kUnknown);
   json reconnect = {
       {"cmd", "reconnect"}, {"nfs_port", server_->port()}, {"mount_port", server_->port()}};
-  ASSERT_EQ(Control(agent, reconnect.dump()), json({{"ok", true}}));
+  ASSERT_EQ(AgentRequest(agent, reconnect.dump()), json({{"ok", true}}));
 
   ops::Result after = AgentOp(agent, MakeOp(Kind::kGetAttr, Var("A")));
   ASSERT_EQ(after.outcome, Outcome::kOk) << after.error;
@@ -155,7 +142,7 @@ TEST_F(LibnfsExecutorTest, HeldHandleSurvivesRestartThroughReconnect) {
 
 TEST_F(LibnfsExecutorTest, TransportFailureIsUnknownUntilReconnect) {
   Agent agent;
-  ASSERT_EQ(Control(agent, DialLine("connect")), json({{"ok", true}}));
+  ASSERT_EQ(AgentRequest(agent, DialLine("connect")), json({{"ok", true}}));
   ops::Op lookup = MakeOp(Kind::kLookup, Path(""), "a");
   lookup.save = "A";
   ASSERT_EQ(AgentOp(agent, lookup).outcome, Outcome::kOk);
@@ -172,30 +159,80 @@ TEST_F(LibnfsExecutorTest, TransportFailureIsUnknownUntilReconnect) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 
   // A reconnect while the server is down fails and leaves no connection.
-  EXPECT_EQ(Control(agent, R"({"cmd":"reconnect"})").value("ok", true), false);
+  EXPECT_EQ(AgentRequest(agent, R"({"cmd":"reconnect"})").value("ok", true), false);
   EXPECT_EQ(AgentOp(agent, MakeOp(Kind::kGetAttr, Var("A"))).outcome, Outcome::kUnknown);
 
   ASSERT_TRUE(server_->Start().ok());
   json reconnect = {
       {"cmd", "reconnect"}, {"nfs_port", server_->port()}, {"mount_port", server_->port()}};
-  ASSERT_EQ(Control(agent, reconnect.dump()), json({{"ok", true}}));
+  ASSERT_EQ(AgentRequest(agent, reconnect.dump()), json({{"ok", true}}));
   EXPECT_EQ(AgentOp(agent, MakeOp(Kind::kGetAttr, Var("A"))).outcome, Outcome::kOk);
+}
+
+TEST_F(LibnfsExecutorTest, Probes) {
+  std::unique_ptr<LibnfsExecutor> e = Connect();
+  ASSERT_NE(e, nullptr);
+  VarTable vars;
+  EXPECT_EQ(e->RunProbe(Executor::Probe::kAccess, Path("a"), vars).outcome, Outcome::kOk);
+  EXPECT_EQ(e->RunProbe(Executor::Probe::kFsstat, Path(""), vars).outcome, Outcome::kOk);
+  ops::Result page = e->RunProbe(Executor::Probe::kReaddir, Path("d"), vars);
+  ASSERT_EQ(page.outcome, Outcome::kOk) << page.error;
+  std::vector<std::string> names;
+  for (const ops::DirEntry& entry : page.entries) names.push_back(entry.name);
+  EXPECT_NE(std::find(names.begin(), names.end(), "x"), names.end());
+  EXPECT_TRUE(page.eof);
+  EXPECT_EQ(e->RunProbe(Executor::Probe::kReaddir, Path("a"), vars).error, "NOTDIR");
+  EXPECT_EQ(e->RunProbe(Executor::Probe::kFsstat, Path("nope"), vars).error, "NOENT");
+}
+
+// A load through the agent while the server crashes and comes back on its port: the load
+// redials by itself and goes on with the handles it holds.
+TEST_F(LibnfsExecutorTest, LoadRidesThroughACrash) {
+  throughput::LoadRequest request;
+  throughput::LoadSpec& job = request.job;
+  job.name = "rand-read";
+  job.pattern = throughput::Pattern::kRandom;
+  job.dir = "d";
+  job.file = "x";
+  job.size = 2;
+  job.request_size = 1;
+  job.max_ops = 1'000'000;
+  job.mix = {{throughput::LoadOp::kRead, 1}};
+  request.duration = std::chrono::milliseconds(1500);
+  request.timeline = std::chrono::milliseconds(100);
+  request.ok_runs = true;
+  Agent agent;
+  ASSERT_EQ(AgentRequest(agent, DialLine("connect")), json({{"ok", true}}));
+  int64_t crash_ns = 0;
+  std::thread crash([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const uint16_t port = server_->port();
+    crash_ns = std::chrono::steady_clock::now().time_since_epoch().count();
+    EXPECT_TRUE(server_->Kill().ok());
+    Status st = server_->Start(port);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+  });
+  json reply = AgentRequest(agent, throughput::ToJson(request).dump());
+  crash.join();
+  ASSERT_EQ(reply.value("ok", false), true) << reply.dump();
+  Result<throughput::LoadReport> r = throughput::LoadReportFromJson(reply["load"]);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GE(r->errors, 1u);
+  EXPECT_EQ(r->reconnects, 1u) << reply.dump();
+  EXPECT_GT(r->bytes, 0u);
+  std::optional<double> recovered = throughput::SecondsToFirstOk({*r}, crash_ns, INT64_MAX);
+  ASSERT_TRUE(recovered);
+  EXPECT_GT(*recovered, 0);
+  EXPECT_LT(*recovered, 1.2);
 }
 
 TEST(LibnfsExecutorTimeoutTest, SilentServerTimesOut) {
   // A listener that never answers: the kernel completes the TCP handshake, nobody replies.
-  Fd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  ASSERT_TRUE(listener.valid());
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), len), 0);
-  ASSERT_EQ(listen(listener.get(), 4), 0);
-  ASSERT_EQ(getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  Result<testsupport::SilentListener> listener = testsupport::ListenSilentlyOnLoopback();
+  ASSERT_TRUE(listener.ok()) << listener.status().ToString();
 
   LibnfsConfig c;
-  c.nfs_port = ntohs(addr.sin_port);
+  c.nfs_port = listener->port;
   c.timeout = std::chrono::milliseconds(300);
   auto start = std::chrono::steady_clock::now();
   Result<std::unique_ptr<LibnfsExecutor>> e = LibnfsExecutor::Connect(c);

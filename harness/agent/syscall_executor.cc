@@ -390,6 +390,47 @@ Result<ops::Result> Readlink(const Object& o) {
   return out;
 }
 
+// ACCESS: read and write permission (a file without exec bits denies X_OK even to root).
+Result<ops::Result> Access(const Object& o) {
+  if (faccessat(o.fd.get(), "", R_OK | W_OK, AT_EMPTY_PATH) != 0) {
+    return Status::FromErrno("faccessat");
+  }
+  return ops::Result{};
+}
+
+Result<ops::Result> FsStat(const Object& o) {
+  struct statfs fs {};
+  if (fstatfs(o.fd.get(), &fs) != 0) return Status::FromErrno("fstatfs");
+  return ops::Result{};
+}
+
+// The first kDefaultPageEntries names in directory order (READDIR from cookie 0).
+Result<ops::Result> ReaddirPage(const Object& dir) {
+  OVL_RETURN_IF_ERROR(RequireDir(dir));
+  int fd = openat(dir.fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno("open directory");
+  DIR* d = fdopendir(fd);  // owns fd from here on: closedir closes it
+  if (d == nullptr) {
+    Status st = Status::FromErrno("fdopendir");
+    close(fd);
+    return st;
+  }
+  ops::Result out;
+  errno = 0;
+  struct dirent* e = nullptr;
+  while (out.entries.size() < kDefaultPageEntries && (e = readdir(d)) != nullptr) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") {
+      out.entries.push_back({std::move(name), static_cast<uint64_t>(e->d_off)});
+    }
+  }
+  Status st = errno != 0 ? Status::FromErrno("readdir") : Status::Ok();
+  out.eof = e == nullptr;
+  closedir(d);
+  OVL_RETURN_IF_ERROR(st);
+  return out;
+}
+
 struct RootDir {
   Fd fd;
   int64_t fs_type = 0;
@@ -412,75 +453,33 @@ ops::Result ToResult(const Status& st) {
 
 }  // namespace
 
-std::string ErrnoName(int code) {
-  switch (code) {
-    case EPERM:
-      return "PERM";
-    case ENOENT:
-      return "NOENT";
-    case EIO:
-      return "IO";
-    case ENXIO:
-      return "NXIO";
-    case EACCES:
-      return "ACCES";
-    case EEXIST:
-      return "EXIST";
-    case EXDEV:
-      return "XDEV";
-    case ENODEV:
-      return "NODEV";
-    case ENOTDIR:
-      return "NOTDIR";
-    case EISDIR:
-      return "ISDIR";
-    case EINVAL:
-      return "INVAL";
-    case EFBIG:
-      return "FBIG";
-    case ENOSPC:
-      return "NOSPC";
-    case EROFS:
-      return "ROFS";
-    case EMLINK:
-      return "MLINK";
-    case ENAMETOOLONG:
-      return "NAMETOOLONG";
-    case ENOTEMPTY:
-      return "NOTEMPTY";
-    case EDQUOT:
-      return "DQUOT";
-    case ESTALE:
-      return "STALE";
-    case EREMOTE:
-      return "REMOTE";
-    case EOPNOTSUPP:
-    case kErrNotSupp:
-      return "NOTSUPP";
-    case kErrBadHandle:
-      return "BADHANDLE";
-    case kErrNotSync:
-      return "NOT_SYNC";
-    case kErrBadCookie:
-      return "BAD_COOKIE";
-    case kErrTooSmall:
-      return "TOOSMALL";
-    case kErrServerFault:
-      return "SERVERFAULT";
-    case kErrBadType:
-      return "BADTYPE";
-    case kErrJukebox:
-      return "JUKEBOX";
-    default:
-      break;
-  }
-  const char* name = strerrorname_np(code);
-  return name != nullptr ? name : "ERRNO_" + std::to_string(code);
-}
-
 Result<std::unique_ptr<SyscallExecutor>> SyscallExecutor::Open(const std::string& root) {
   OVL_ASSIGN_OR_RETURN(RootDir dir, OpenRoot(root));
   return std::unique_ptr<SyscallExecutor>(new SyscallExecutor(root, dir.fs_type));
+}
+
+ops::Result SyscallExecutor::RunProbe(Probe probe, const ops::Target& target,
+                                      const VarTable& vars) {
+  Result<RootDir> root = OpenRoot(root_);
+  if (!root.ok()) return UnknownResult(root.status().ToString());
+  if (root->fs_type != fs_type_) {
+    return UnknownResult(root_ + " is no longer on the file system it was connected to");
+  }
+  Result<Object> o = Resolve(root->fd.get(), target, vars);
+  if (!o.ok()) return ToResult(o.status());
+  Result<ops::Result> r = Status::Error(EINVAL, "unknown probe");
+  switch (probe) {
+    case Probe::kAccess:
+      r = Access(*o);
+      break;
+    case Probe::kFsstat:
+      r = FsStat(*o);
+      break;
+    case Probe::kReaddir:
+      r = ReaddirPage(*o);
+      break;
+  }
+  return r.ok() ? std::move(r).value() : ToResult(r.status());
 }
 
 Executor::Outcome SyscallExecutor::Run(const ops::Op& op, const VarTable& vars) {

@@ -17,6 +17,8 @@
 //   replay with the same verifier finds the file and succeeds (unless a read in between moved
 //   atime, as relatime may, with knfsd too).
 // - kWrite and kCommit return no verifier: a local file system has none.
+// - Probes: ACCESS is faccessat(R_OK|W_OK), FSSTAT fstatfs, READDIR the first page of the
+//   directory in its own order (cookies are d_off).
 #pragma once
 
 #include <cstdint>
@@ -35,6 +37,8 @@ class SyscallExecutor : public Executor {
   // mount between ops, so the runner can unmount it, and after a remount ops reach the new
   // mount. An op while the root is on another file system type (unmounted) is kUnknown.
   static Result<std::unique_ptr<SyscallExecutor>> Open(const std::string& root);
+
+  ops::Result RunProbe(Probe probe, const ops::Target& target, const VarTable& vars) override;
 
  protected:
   Outcome Run(const ops::Op& op, const VarTable& vars) override;

@@ -22,15 +22,15 @@ namespace {
 
 using nlohmann::json;
 using ops::Kind;
+using testutil::AgentOp;
+using testutil::AgentRequest;
 using testutil::MakeOp;
 using testutil::Path;
 using testutil::Var;
 using Outcome = ops::Result::Outcome;
 
 std::unique_ptr<SyscallExecutor> OpenExecutor(const std::string& root) {
-  Result<std::unique_ptr<SyscallExecutor>> e = SyscallExecutor::Open(root);
-  EXPECT_TRUE(e.ok()) << e.status().ToString();
-  return e.ok() ? std::move(e).value() : nullptr;
+  return testutil::ValueOrNull(SyscallExecutor::Open(root));
 }
 
 // A kernel overlayfs of one lower dir (holding the MakeTree tree) at `merged`.
@@ -87,16 +87,9 @@ class OverlayMount {
   bool mounted_ = false;
 };
 
-class SyscallPlainDirTest : public ::testing::Test {
+class SyscallPlainDirTest : public testutil::TreeDirTest {
  protected:
-  void SetUp() override {
-    Result<testsupport::ScratchDir> dir = testsupport::ScratchDir::Create("agent-plain");
-    ASSERT_TRUE(dir.ok()) << dir.status().ToString();
-    dir_ = std::move(dir).value();
-    ASSERT_TRUE(testutil::MakeTree(dir_.path()).ok());
-  }
-
-  testsupport::ScratchDir dir_;
+  SyscallPlainDirTest() : TreeDirTest("agent-plain") {}
 };
 
 class SyscallOverlayTest : public ::testing::Test {
@@ -221,39 +214,32 @@ TEST_F(SyscallOverlayTest, EveryKind) {
 
 TEST_F(SyscallOverlayTest, HeldHandleSurvivesRemountThroughReconnect) {
   Agent agent;
-  bool quit = false;
   json connect = {{"cmd", "connect"}, {"mode", "syscalls"}, {"root", mount_->merged()}};
-  ASSERT_EQ(json::parse(agent.Handle(connect.dump(), &quit)), json({{"ok", true}}));
-  auto run = [&](const ops::Op& op) {
-    json response = json::parse(agent.Handle(json{{"cmd", "op"}, {"op", op}}.dump(), &quit));
-    Result<ops::Result> r = ops::ResultFromJson(response.at("result"));
-    EXPECT_TRUE(r.ok()) << response.dump();
-    return r.ok() ? *r : ops::Result{};
-  };
+  ASSERT_EQ(AgentRequest(agent, connect.dump()), json({{"ok", true}}));
   ops::Op lookup = MakeOp(Kind::kLookup, Path(""), "a");
   lookup.save = "A";
-  ASSERT_EQ(run(lookup).outcome, Outcome::kOk);
+  ASSERT_EQ(AgentOp(agent, lookup).outcome, Outcome::kOk);
   ops::Op write = MakeOp(Kind::kWrite, Var("A"));
   write.data = "HELLO";
-  ASSERT_EQ(run(write).outcome, Outcome::kOk);  // a copy-up of the lower file
-  ops::Result before = run(MakeOp(Kind::kGetAttr, Var("A")));
+  ASSERT_EQ(AgentOp(agent, write).outcome, Outcome::kOk);  // a copy-up of the lower file
+  ops::Result before = AgentOp(agent, MakeOp(Kind::kGetAttr, Var("A")));
   ASSERT_EQ(before.outcome, Outcome::kOk);
 
   ASSERT_TRUE(mount_->Remount().ok());
-  ASSERT_EQ(json::parse(agent.Handle(R"({"cmd":"reconnect"})", &quit)), json({{"ok", true}}));
-  ops::Result after = run(MakeOp(Kind::kGetAttr, Var("A")));
+  ASSERT_EQ(AgentRequest(agent, R"({"cmd":"reconnect"})"), json({{"ok", true}}));
+  ops::Result after = AgentOp(agent, MakeOp(Kind::kGetAttr, Var("A")));
   ASSERT_EQ(after.outcome, Outcome::kOk) << after.error;
   EXPECT_EQ(after.attrs->fileid, before.attrs->fileid);
   ops::Op read = MakeOp(Kind::kRead, Var("A"));
   read.count = 16;
-  EXPECT_EQ(run(read).data, "HELLO");
-  EXPECT_EQ(run(MakeOp(Kind::kLookup, Path(""), "a")).handle, agent.vars().at("A"));
+  EXPECT_EQ(AgentOp(agent, read).data, "HELLO");
+  EXPECT_EQ(AgentOp(agent, MakeOp(Kind::kLookup, Path(""), "a")).handle, agent.vars().at("A"));
 
   // The last name gone: STALE after the next remount too (the index keeps a tombstone).
-  ASSERT_EQ(run(MakeOp(Kind::kRemove, Path(""), "a")).outcome, Outcome::kOk);
+  ASSERT_EQ(AgentOp(agent, MakeOp(Kind::kRemove, Path(""), "a")).outcome, Outcome::kOk);
   ASSERT_TRUE(mount_->Remount().ok());
-  ASSERT_EQ(json::parse(agent.Handle(R"({"cmd":"reconnect"})", &quit)), json({{"ok", true}}));
-  EXPECT_EQ(run(MakeOp(Kind::kGetAttr, Var("A"))).error, "STALE");
+  ASSERT_EQ(AgentRequest(agent, R"({"cmd":"reconnect"})"), json({{"ok", true}}));
+  EXPECT_EQ(AgentOp(agent, MakeOp(Kind::kGetAttr, Var("A"))).error, "STALE");
 }
 
 TEST_F(SyscallOverlayTest, OpWhileUnmountedIsUnknownAndPinsNothing) {

@@ -89,7 +89,8 @@ class LocalOvlnfsd final : public LocalServer {
 
   std::string Unsupported() override {
     if (geteuid() != 0) return "ovlnfsd needs root (open_by_handle_at needs CAP_DAC_READ_SEARCH)";
-    if (access(paths_.ovlnfsd.c_str(), X_OK) != 0) return "ovlnfsd binary not found: " + paths_.ovlnfsd;
+    if (access(paths_.ovlnfsd.c_str(), X_OK) != 0)
+      return "ovlnfsd binary not found: " + paths_.ovlnfsd;
     return "";
   }
 
@@ -116,9 +117,14 @@ class LocalOvlnfsd final : public LocalServer {
   }
 
   nlohmann::json ConnectRequest() const override {
-    return {{"cmd", "connect"},     {"mode", "libnfs"},     {"host", "127.0.0.1"},
-            {"nfs_port", port_},    {"mount_port", port_},  {"export", spec_.export_path},
-            {"uid", 0},             {"gid", 0}};
+    return {{"cmd", "connect"},
+            {"mode", "libnfs"},
+            {"host", "127.0.0.1"},
+            {"nfs_port", port_},
+            {"mount_port", port_},
+            {"export", spec_.export_path},
+            {"uid", 0},
+            {"gid", 0}};
   }
 
   std::string LogTail() const override { return proc_ ? proc_->Tail(30) : last_tail_; }
@@ -128,21 +134,29 @@ class LocalOvlnfsd final : public LocalServer {
   Status StopServing() override { return Stop(); }
 
  private:
+  // A restarted server comes back at its old address, as a real one does, so a client that
+  // redials by itself finds it; on a fresh port only when that one was taken meanwhile.
   Status Start() {
-    std::vector<std::string> argv = {paths_.ovlnfsd, "--lower", Join(lowers_, ':'),
-                                     "--upper", dir_ + "/upper", "--work", dir_ + "/work",
-                                     "--listen", "127.0.0.1:0", "--export-path", spec_.export_path,
-                                     // The harness's clients act as root on files the fixture
-                                     // made as root.
-                                     "--squash", "none", "--threads", std::to_string(spec_.threads)};
+    if (port_ != 0 && StartOn(port_).ok()) return Status::Ok();
+    return StartOn(0);
+  }
+
+  Status StartOn(uint16_t port) {
+    std::vector<std::string> argv = {
+        paths_.ovlnfsd, "--lower", Join(lowers_, ':'), "--upper", dir_ + "/upper", "--work",
+        dir_ + "/work", "--listen", "127.0.0.1:" + std::to_string(port), "--export-path",
+        spec_.export_path,
+        // The harness's clients act as root on files the fixture
+        // made as root.
+        "--squash", "none", "--threads", std::to_string(spec_.threads)};
     if (spec_.variant == topology::Variant::kReferenceVolatile) {
       argv.insert(argv.end(), {"--handles", "volatile"});
     }
     if (spec_.variant == topology::Variant::kReferenceNoindex) argv.push_back("--no-index");
     OVL_ASSIGN_OR_RETURN(proc_, Process::Start({argv, log_path_, false}));
     const std::string prefix = "ovlnfsd: listening on ";
-    auto line = proc_->WaitForLine(
-        [&](const std::string& l) { return l.rfind(prefix, 0) == 0; }, kStartTimeout);
+    auto line = proc_->WaitForLine([&](const std::string& l) { return l.rfind(prefix, 0) == 0; },
+                                   kStartTimeout);
     if (!line.ok()) {
       last_tail_ = proc_->Tail(30);
       proc_.reset();
@@ -223,8 +237,8 @@ class LocalKernelOverlay final : public LocalServer {
 
  private:
   Status Mount() {
-    options_ = "lowerdir=" + Join(lowers_, ':') + ",upperdir=" + dir_ + "/upper,workdir=" + dir_ +
-               "/work";
+    options_ =
+        "lowerdir=" + Join(lowers_, ':') + ",upperdir=" + dir_ + "/upper,workdir=" + dir_ + "/work";
     const std::string extra = spec_.overlay.MountOptions();
     if (!extra.empty()) options_ += "," + extra;
     // A detached earlier instance keeps the upper and work dirs busy until syscalls still in
@@ -243,7 +257,8 @@ class LocalKernelOverlay final : public LocalServer {
   Status Unmount() {
     if (!mounted_) return Status::Ok();
     // Detached: agents may still hold fds on the old mount until they reconnect.
-    if (umount2((dir_ + "/mnt").c_str(), MNT_DETACH) != 0) return Status::FromErrno("umount overlay");
+    if (umount2((dir_ + "/mnt").c_str(), MNT_DETACH) != 0)
+      return Status::FromErrno("umount overlay");
     mounted_ = false;
     return Status::Ok();
   }

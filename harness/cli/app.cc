@@ -77,7 +77,7 @@ void ListBackends(std::ostream& out) {
 }  // namespace
 
 int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
-                const RunFunction& run, const ReportFunction& report) {
+                const RunFunction& run, const ReportFunction& report, const DiffFunction& diff) {
   CLI::App app(
       "Runs NFS-export-of-overlayfs scenarios against server variants under crash, "
       "reboot and eviction, as described by a topology file.",
@@ -102,6 +102,14 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
   CLI::App* report_cmd =
       app.add_subcommand("report", "re-render the report of a finished run directory");
   report_cmd->add_option("run_dir", report_dir, "results/<run-id>")->required();
+
+  std::string diff_a, diff_b;
+  CLI::App* diff_cmd = app.add_subcommand(
+      "diff",
+      "compare two finished runs: new failures, fixes, flaky cases, throughput changes beyond "
+      "the repeats' noise; exit 1 on a regression");
+  diff_cmd->add_option("run_a", diff_a, "the earlier run (results/<run-id>)")->required();
+  diff_cmd->add_option("run_b", diff_b, "the later run")->required();
 
   RunOptions options;
   std::string topology_path, results = options.results_dir.string(), junit, json;
@@ -140,6 +148,13 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
       return kExitUsage;
     }
     return report(report_dir, out, err);
+  }
+  if (diff_cmd->parsed()) {
+    if (!diff) {
+      err << "harness: diff is not available in this build\n";
+      return kExitUsage;
+    }
+    return diff(diff_a, diff_b, out, err);
   }
 
   if (list->parsed() && what != "variants" && what != "backends") {

@@ -12,17 +12,21 @@ namespace ovl::cli {
 using RunFunction =
     std::function<int(const RunOptions&, const topology::Topology&, const plan::Plan&)>;
 // Re-renders the report of a finished run directory (`harness report RUN_DIR`).
-using ReportFunction = std::function<int(const std::string& run_dir, std::ostream& out,
-                                         std::ostream& err)>;
+using ReportFunction =
+    std::function<int(const std::string& run_dir, std::ostream& out, std::ostream& err)>;
+// Compares two finished run directories (`harness diff RUN_A RUN_B`).
+using DiffFunction = std::function<int(const std::string& run_a, const std::string& run_b,
+                                       std::ostream& out, std::ostream& err)>;
 
 // Exit codes of DESIGN.md section 4 that the front end itself produces.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitUsage = 2;  // usage, catalogue or topology error
 
 // Parses `argv` and runs the subcommand, writing to `out` and `err`. `run` receives a loaded
-// topology and its plan (`harness run`); `report` serves `harness report`; their results are the
-// exit code. Returns the exit code.
+// topology and its plan (`harness run`); `report` serves `harness report` and `diff` serves
+// `harness diff`; their results are the exit code. Returns the exit code.
 int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
-                const RunFunction& run, const ReportFunction& report = nullptr);
+                const RunFunction& run, const ReportFunction& report = nullptr,
+                const DiffFunction& diff = nullptr);
 
 }  // namespace ovl::cli

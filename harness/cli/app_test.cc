@@ -222,5 +222,23 @@ TEST(DryRunTest, VmTopologyShowsLinksAndWritesPlanJson) {
   }
 }
 
+TEST(DiffCommandTest, HandsBothRunDirectoriesToTheDiff) {
+  const char* argv[] = {"harness", "diff", "results/a", "results/b"};
+  std::ostringstream out, err;
+  std::string got_a, got_b;
+  auto diff = [&](const std::string& a, const std::string& b, std::ostream&, std::ostream&) {
+    got_a = a;
+    got_b = b;
+    return 1;
+  };
+  EXPECT_EQ(HarnessMain(4, argv, out, err, nullptr, nullptr, diff), 1);
+  EXPECT_EQ(got_a, "results/a");
+  EXPECT_EQ(got_b, "results/b");
+  // One directory is a usage error, and a build without diff says so.
+  EXPECT_EQ(HarnessMain(3, argv, out, err, nullptr, nullptr, diff), kExitUsage);
+  EXPECT_EQ(HarnessMain(4, argv, out, err, nullptr), kExitUsage);
+  EXPECT_THAT(err.str(), HasSubstr("diff is not available"));
+}
+
 }  // namespace
 }  // namespace ovl::cli

@@ -13,10 +13,18 @@ std::string XmlEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
       default:
         // XML 1.0 forbids most control characters, even escaped.
         if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
@@ -43,12 +51,93 @@ std::string Cell(const std::vector<const CaseReport*>& cases) {
   for (const auto* c : cases) n[c->verdict]++;
   const int total = static_cast<int>(cases.size());
   for (Verdict worst : {Verdict::kFail, Verdict::kXPass, Verdict::kUnresolved, Verdict::kXFail}) {
-    if (n[worst]) return VerdictName(worst) + " " + std::to_string(n[worst]) + "/" + std::to_string(total);
+    if (n[worst])
+      return VerdictName(worst) + " " + std::to_string(n[worst]) + "/" + std::to_string(total);
   }
   if (n[Verdict::kPass]) {
-    return total == 1 ? "PASS" : "PASS " + std::to_string(n[Verdict::kPass]) + "/" + std::to_string(total);
+    return total == 1 ? "PASS"
+                      : "PASS " + std::to_string(n[Verdict::kPass]) + "/" + std::to_string(total);
   }
   return "UNSUP";
+}
+
+nlohmann::json ThroughputJobsJson(const std::vector<JobThroughput>& jobs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : jobs) {
+    nlohmann::json e = {{"job", r.job},           {"variant", r.variant},
+                        {"server", r.server},     {"unit", r.unit},
+                        {"clients", r.clients},   {"ops", r.ops},
+                        {"errors", r.errors},     {"bytes", r.bytes},
+                        {"seconds", r.seconds},   {"ops_per_s", r.ops_per_s},
+                        {"mb_per_s", r.mb_per_s}, {"p50_us", r.p50_us},
+                        {"p99_us", r.p99_us}};
+    if (!r.error.empty()) e["error"] = r.error;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+nlohmann::json TimelineJson(const std::vector<TimelinePoint>& timeline) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : timeline) {
+    out.push_back({{"server", p.server}, {"job", p.job}, {"t", p.t}, {"ops_per_s", p.ops_per_s}});
+  }
+  return out;
+}
+
+nlohmann::json RecoveryJson(const std::vector<FaultRecovery>& recovery) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : recovery) {
+    nlohmann::json e = {{"server", r.server},
+                        {"variant", r.variant},
+                        {"job", r.job},
+                        {"fault", r.fault},
+                        {"t", r.t},
+                        {"fault_seconds", r.fault_seconds},
+                        {"seconds_to_first_ok", nullptr}};
+    if (r.seconds_to_first_ok) e["seconds_to_first_ok"] = *r.seconds_to_first_ok;
+    if (!r.error.empty()) e["error"] = r.error;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// The throughput jobs, timeline and recovery of `t` ("throughput"); results written before
+// they existed have none of these keys.
+void ThroughputFromJson(const nlohmann::json& t, RunSummary* run) {
+  for (const auto& e : t.value("jobs", nlohmann::json::array())) {
+    JobThroughput r;
+    r.job = e.at("job");
+    r.variant = e.at("variant");
+    r.server = e.at("server");
+    r.unit = e.at("unit");
+    r.clients = e.at("clients");
+    r.ops = e.at("ops");
+    r.errors = e.at("errors");
+    r.bytes = e.at("bytes");
+    r.seconds = e.at("seconds");
+    r.ops_per_s = e.at("ops_per_s");
+    r.mb_per_s = e.at("mb_per_s");
+    r.p50_us = e.at("p50_us");
+    r.p99_us = e.at("p99_us");
+    r.error = e.value("error", "");
+    run->jobs.push_back(std::move(r));
+  }
+  for (const auto& e : t.value("timeline", nlohmann::json::array())) {
+    run->timeline.push_back({e.at("server"), e.at("job"), e.at("t"), e.at("ops_per_s")});
+  }
+  for (const auto& e : t.value("recovery", nlohmann::json::array())) {
+    FaultRecovery r;
+    r.server = e.at("server");
+    r.variant = e.at("variant");
+    r.job = e.at("job");
+    r.fault = e.at("fault");
+    r.t = e.at("t");
+    r.fault_seconds = e.at("fault_seconds");
+    if (!e.at("seconds_to_first_ok").is_null()) r.seconds_to_first_ok = e.at("seconds_to_first_ok");
+    r.error = e.value("error", "");
+    run->recovery.push_back(std::move(r));
+  }
 }
 
 }  // namespace
@@ -100,7 +189,10 @@ nlohmann::json ResultsJson(const RunSummary& run) {
                       {"ops_per_s", p.ops / s},
                       {"mb_per_s", p.bytes / s / 1e6}});
   }
-  j["throughput"] = {{"phases", phases}};
+  j["throughput"] = {{"phases", phases},
+                     {"jobs", ThroughputJobsJson(run.jobs)},
+                     {"timeline", TimelineJson(run.timeline)},
+                     {"recovery", RecoveryJson(run.recovery)}};
   return j;
 }
 
@@ -138,6 +230,7 @@ ovl::Result<RunSummary> SummaryFromJson(const nlohmann::json& j) {
     for (const auto& p : j.at("throughput").at("phases")) {
       run.phases.push_back({p.at("name"), p.at("ops"), p.at("bytes"), p.at("seconds")});
     }
+    ThroughputFromJson(j.at("throughput"), &run);
   } catch (const nlohmann::json::exception& e) {
     return Status::Error(EINVAL, std::string("results.json: ") + e.what());
   }
@@ -151,17 +244,17 @@ std::string JunitXml(const RunSummary& run) {
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   x << "<testsuites name=\"" << XmlEscape(run.topology) << "\" time=\"" << run.seconds << "\">\n";
   for (const auto& [server, cases] : by_server) {
-    const bool blind =
-        std::find(run.blind_controls.begin(), run.blind_controls.end(), server) != run.blind_controls.end();
+    const bool blind = std::find(run.blind_controls.begin(), run.blind_controls.end(), server) !=
+                       run.blind_controls.end();
     int failures = blind ? 1 : 0, skipped = 0, errors = 0;
     for (const auto* c : cases) {
       failures += c->verdict == Verdict::kFail || c->verdict == Verdict::kXPass;
       skipped += c->verdict == Verdict::kUnsupported;
       errors += c->verdict == Verdict::kUnresolved;
     }
-    x << "  <testsuite name=\"" << XmlEscape(server) << "\" tests=\"" << cases.size() + (blind ? 1 : 0)
-      << "\" failures=\"" << failures << "\" errors=\"" << errors << "\" skipped=\"" << skipped
-      << "\">\n";
+    x << "  <testsuite name=\"" << XmlEscape(server) << "\" tests=\""
+      << cases.size() + (blind ? 1 : 0) << "\" failures=\"" << failures << "\" errors=\"" << errors
+      << "\" skipped=\"" << skipped << "\">\n";
     for (const auto* c : cases) {
       x << "    <testcase classname=\"" << XmlEscape(server + "." + c->scenario) << "\" name=\""
         << XmlEscape(c->id) << "\" time=\"" << c->seconds << "\">\n";
@@ -181,7 +274,8 @@ std::string JunitXml(const RunSummary& run) {
         default:
           break;
       }
-      if (!c->log_tail.empty()) x << "      <system-out>" << XmlEscape(c->log_tail) << "</system-out>\n";
+      if (!c->log_tail.empty())
+        x << "      <system-out>" << XmlEscape(c->log_tail) << "</system-out>\n";
       x << "    </testcase>\n";
     }
     if (blind) {
@@ -199,7 +293,8 @@ void PrintVerdictTable(const RunSummary& run, std::ostream& out) {
   std::vector<std::string> servers, scenarios;
   std::map<std::string, std::map<std::string, std::vector<const CaseReport*>>> cells;
   for (const auto& c : run.cases) {
-    if (std::find(servers.begin(), servers.end(), c.server) == servers.end()) servers.push_back(c.server);
+    if (std::find(servers.begin(), servers.end(), c.server) == servers.end())
+      servers.push_back(c.server);
     if (std::find(scenarios.begin(), scenarios.end(), c.scenario) == scenarios.end()) {
       scenarios.push_back(c.scenario);
     }
@@ -211,13 +306,15 @@ void PrintVerdictTable(const RunSummary& run, std::ostream& out) {
   std::vector<size_t> w;
   for (const auto& s : servers) w.push_back(std::max<size_t>(s.size(), 11));
   out << std::left << std::setw(static_cast<int>(w0)) << "scenario";
-  for (size_t i = 0; i < servers.size(); ++i) out << "  " << std::setw(static_cast<int>(w[i])) << servers[i];
+  for (size_t i = 0; i < servers.size(); ++i)
+    out << "  " << std::setw(static_cast<int>(w[i])) << servers[i];
   out << "\n";
   for (const auto& s : scenarios) {
     out << std::setw(static_cast<int>(w0)) << s;
     for (size_t i = 0; i < servers.size(); ++i) {
       auto it = cells[s].find(servers[i]);
-      out << "  " << std::setw(static_cast<int>(w[i])) << (it == cells[s].end() ? "-" : Cell(it->second));
+      out << "  " << std::setw(static_cast<int>(w[i]))
+          << (it == cells[s].end() ? "-" : Cell(it->second));
     }
     out << "\n";
   }

@@ -2,11 +2,11 @@
 // terminal's verdict table. They read the reports; they never run anything.
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/status.h"
 #include "runner/verdict.h"
@@ -21,6 +21,46 @@ struct PhaseThroughput {
   double seconds = 0;
 };
 
+// One throughput job on one server (or on the physical reference), over all its clients.
+struct JobThroughput {
+  std::string job;      // "seq-read"
+  std::string variant;  // the server's variant, or "physical"
+  std::string server;   // the server's name, or "physical"
+  std::string unit;     // the figure the job is judged by: "MB/s" or "ops/s"
+  uint64_t clients = 0;
+  uint64_t ops = 0;     // successful operations
+  uint64_t errors = 0;  // failed or cut-off operations
+  uint64_t bytes = 0;   // data read + written
+  double seconds = 0;
+  double ops_per_s = 0;
+  double mb_per_s = 0;  // 10^6 bytes per second
+  double p50_us = 0;
+  double p99_us = 0;
+  std::string error;  // non-empty: the job could not run here, and why
+};
+
+// Successful operations per second of a job on a server, from the start of its clients.
+struct TimelinePoint {
+  std::string server;
+  std::string job;  // "<job>@faults" for the run under faults
+  double t = 0;     // seconds from the job's start
+  double ops_per_s = 0;
+};
+
+// A fault struck during the run under faults, and how long until an operation succeeded again.
+struct FaultRecovery {
+  std::string server;
+  std::string variant;
+  std::string job;           // "<job>@faults", as in the timeline
+  std::string fault;         // crash, reboot, evict
+  double t = 0;              // seconds from the job's start, as in the timeline
+  double fault_seconds = 0;  // how long injecting the fault took (a restart included)
+  // From the fault's start to the first successful operation after it (any client); absent
+  // when none succeeded before the job ended.
+  std::optional<double> seconds_to_first_ok;
+  std::string error;  // non-empty: the fault could not be injected
+};
+
 struct RunSummary {
   std::string run_id;
   std::string topology;
@@ -31,6 +71,9 @@ struct RunSummary {
   std::vector<CaseReport> cases;
   std::vector<std::string> blind_controls;
   std::vector<PhaseThroughput> phases;
+  std::vector<JobThroughput> jobs;
+  std::vector<TimelinePoint> timeline;
+  std::vector<FaultRecovery> recovery;
 };
 
 nlohmann::json ResultsJson(const RunSummary& run);

@@ -31,7 +31,8 @@ TEST(VerdictTest, NegativeControlsFailSomewhereNotEverywhere) {
   t.servers[0].name = "ref";
   t.servers[1].name = "ctl";
   t.servers[1].expect = topology::Expect::kFail;
-  std::vector<CaseReport> cases = {Case("ref", "a", Verdict::kPass), Case("ctl", "a", Verdict::kPass)};
+  std::vector<CaseReport> cases = {Case("ref", "a", Verdict::kPass),
+                                   Case("ctl", "a", Verdict::kPass)};
   EXPECT_EQ(BlindControls(cases, t), std::vector<std::string>{"ctl"});
   EXPECT_EQ(ExitCode(cases, BlindControls(cases, t)), 1);
   cases.push_back(Case("ctl", "b", Verdict::kXFail));
@@ -57,13 +58,45 @@ TEST(ResultsTest, JsonRoundTripAndJunitEscaping) {
   EXPECT_EQ(ResultsJson(*back), ResultsJson(run));
   EXPECT_EQ(ResultsJson(run)["throughput"]["phases"][0]["ops_per_s"], 5.0);
   std::string x = JunitXml(run);
-  EXPECT_NE(x.find("<failure message=\"FAIL: x &lt;y&gt; &amp; &quot;z&quot;\""), std::string::npos);
+  EXPECT_NE(x.find("<failure message=\"FAIL: x &lt;y&gt; &amp; &quot;z&quot;\""),
+            std::string::npos);
   EXPECT_NE(x.find("<skipped"), std::string::npos);
   EXPECT_EQ(x.find("<y>"), std::string::npos);
   std::ostringstream table;
   PrintVerdictTable(run, table);
   EXPECT_NE(table.str().find("FAIL 1/1"), std::string::npos);
   EXPECT_EQ(SummaryFromJson(nlohmann::json::object()).status().code(), EINVAL);
+}
+
+TEST(ResultsTest, ThroughputJobsTimelineAndRecoveryRoundTrip) {
+  RunSummary run;
+  run.run_id = "r";
+  run.jobs = {
+      {"seq-read", "reference", "ref", "MB/s", 2, 100, 0, 104857600, 2.0, 50, 52.4, 900, 2100, ""},
+      {"seq-read", "ganesha", "g", "MB/s", 2, 0, 0, 0, 0, 0, 0, 0, 0, "setup: boom"}};
+  run.timeline = {{"ref", "metadata-mix@faults", 0.1, 2000}};
+  run.recovery = {
+      {"ref", "reference", "metadata-mix@faults", "crash", 1.5, 0.2, 0.25, ""},
+      {"ref", "reference", "metadata-mix@faults", "reboot", 3.0, 0.3, std::nullopt, ""}};
+  nlohmann::json j = ResultsJson(run);
+  const nlohmann::json& t = j["throughput"];
+  EXPECT_EQ(t["jobs"][0]["mb_per_s"], 52.4);
+  EXPECT_EQ(t["jobs"][0]["p99_us"], 2100);
+  EXPECT_FALSE(t["jobs"][0].contains("error"));
+  EXPECT_EQ(t["jobs"][1]["error"], "setup: boom");
+  EXPECT_EQ(t["timeline"][0]["job"], "metadata-mix@faults");
+  EXPECT_EQ(t["recovery"][0]["seconds_to_first_ok"], 0.25);
+  EXPECT_TRUE(t["recovery"][1]["seconds_to_first_ok"].is_null());
+  auto back = SummaryFromJson(j);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(ResultsJson(*back), j);
+
+  // Results written before these keys existed still read.
+  j["throughput"] = {{"phases", nlohmann::json::array()}};
+  back = SummaryFromJson(j);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(back->jobs.empty());
+  EXPECT_TRUE(back->recovery.empty());
 }
 
 }  // namespace

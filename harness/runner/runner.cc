@@ -12,14 +12,19 @@
 #include <map>
 #include <memory>
 
+#include "backend/libvirt/backend.h"
+#include "backend/libvirt/vm_nodes.h"
+#include "backend/local_ganesha.h"
 #include "backend/local_nodes.h"
 #include "ops/history.h"
+#include "report/html_report.h"
 #include "runner/baseline.h"
 #include "runner/case_runner.h"
 #include "runner/judge.h"
 #include "runner/mixed_runner.h"
 #include "runner/results.h"
 #include "runner/run_dir.h"
+#include "runner/throughput_runner.h"
 #include "scenario/mixed.h"
 #include "scenario/scenario.h"
 
@@ -28,7 +33,9 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 
-void OnSignal(int) { g_interrupted = true; }
+void OnSignal(int) {
+  g_interrupted = true;
+}
 
 // Ctrl-C and SIGTERM stop the run between steps; everything started is then torn down in order
 // by the destructors, and the results so far are written.
@@ -47,7 +54,8 @@ class InterruptGuard {
   }
 
  private:
-  struct sigaction old_int_ {}, old_term_{};
+  struct sigaction old_int_ {
+  }, old_term_{};
 };
 
 std::string Env(const char* name, const std::string& fallback) {
@@ -59,9 +67,18 @@ backend::LocalPaths BinaryPaths() {
   return {Env("OVL_OVLNFSD", OVL_OVLNFSD_PATH), Env("OVL_AGENT", OVL_AGENT_PATH)};
 }
 
-std::string Name(topology::Variant v) { return std::string(topology::NameOf(topology::kVariantNames, v)); }
+std::string Name(topology::Variant v) {
+  return std::string(topology::NameOf(topology::kVariantNames, v));
+}
 
-bool IsTty() { return isatty(STDOUT_FILENO) == 1; }
+bool IsTty() {
+  return isatty(STDOUT_FILENO) == 1;
+}
+
+unsigned NumCpus() {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<unsigned>(n) : 1;
+}
 
 // The servers the mixed workload runs against: those its faults target, or every server when
 // it has no faults.
@@ -104,9 +121,8 @@ void ApplyJudgement(CaseReport& r, const Judgement& j, topology::Expect expect,
   // A baseline limited to some rules covers the case only if every MUST finding is of them.
   if (known && !known->rules.empty() && j.failed) {
     for (const auto& f : j.findings) {
-      if (f.value("must", false) &&
-          std::find(known->rules.begin(), known->rules.end(), f.value("rule", "")) ==
-              known->rules.end()) {
+      if (f.value("must", false) && std::find(known->rules.begin(), known->rules.end(),
+                                              f.value("rule", "")) == known->rules.end()) {
         known.reset();
         break;
       }
@@ -119,8 +135,9 @@ void ApplyJudgement(CaseReport& r, const Judgement& j, topology::Expect expect,
   if (j.failed) r.log_tail = server.LogTail();
   if (known) {
     const std::string where = "baselines/" + known->variant + ".txt:" + std::to_string(known->line);
-    r.explanation = j.failed ? "known failure (" + where + ": " + known->reason + "): " + r.explanation
-                             : "listed as a known failure in " + where + " but passed: remove that line";
+    r.explanation = j.failed
+                        ? "known failure (" + where + ": " + known->reason + "): " + r.explanation
+                        : "listed as a known failure in " + where + " but passed: remove that line";
   }
 }
 
@@ -135,11 +152,11 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
     std::cerr << "harness: " << dir.status().ToString() << "\n";
     return 3;
   }
-  const std::string command = "harness run " + options.topology.string() +
-                              " --seed " + std::to_string(plan.seed);
-  (void)WriteFileAtomic(dir->path + "/manifest.json",
-                        Manifest(*dir, options.topology.string(), plan.seed, OVL_SOURCE_DIR, command)
-                            .dump(2));
+  const std::string command =
+      "harness run " + options.topology.string() + " --seed " + std::to_string(plan.seed);
+  nlohmann::json manifest =
+      Manifest(*dir, options.topology.string(), plan.seed, OVL_SOURCE_DIR, command);
+  (void)WriteFileAtomic(dir->path + "/manifest.json", manifest.dump(2));
   const std::string history_path = dir->path + "/history.jsonl";
   ops::HistoryWriter history(history_path);
   if (!history.ok()) {
@@ -152,14 +169,23 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
     std::cerr << "harness: scenario catalogue: " << scenarios.status().ToString() << "\n";
     return 2;
   }
-  auto baselines = Baselines::Load(Env("OVL_BASELINES", std::string(OVL_SOURCE_DIR) + "/baselines"));
+  auto baselines =
+      Baselines::Load(Env("OVL_BASELINES", std::string(OVL_SOURCE_DIR) + "/baselines"));
   if (!baselines.ok()) {
     std::cerr << "harness: baselines: " << baselines.status().message() << "\n";
     return 2;
   }
   utsname host{};
   uname(&host);
-  const std::string host_kernel = host.release;  // the kernel of every local server
+  const std::string host_kernel = host.release;
+  // The kernel a server runs on: the host's for local servers, its guest series in a VM.
+  auto kernel_of = [&](const std::string& server) {
+    const topology::ServerSpec* spec = topology.FindServer(server);
+    if (spec && spec->backend == topology::Backend::kLibvirt && spec->kernel) {
+      return spec->kernel->series.empty() ? std::string("custom") : spec->kernel->series;
+    }
+    return host_kernel;
+  };
   std::map<std::string, const scenario::Scenario*> by_id;
   for (const auto& s : *scenarios) by_id[s.id] = &s;
 
@@ -168,13 +194,15 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
   std::map<std::string, std::unique_ptr<backend::ServerNode>> servers;
   for (const auto& ps : plan.servers) {
     const topology::ServerSpec* spec = topology.FindServer(ps.name);
-    if (ps.backend != topology::Backend::kLocal) continue;  // no libvirt backend in this build
+    if (ps.backend != topology::Backend::kLocal) continue;  // VMs are booted below
     if (ps.variant == topology::Variant::kKernelOverlay) {
       servers[ps.name] = backend::MakeLocalKernelOverlay(*spec);
     } else if (ps.variant == topology::Variant::kReference ||
                ps.variant == topology::Variant::kReferenceVolatile ||
                ps.variant == topology::Variant::kReferenceNoindex) {
       servers[ps.name] = backend::MakeLocalOvlnfsd(*spec, paths, logs);
+    } else if (ps.variant == topology::Variant::kGanesha) {
+      servers[ps.name] = backend::MakeLocalGanesha(*spec, logs);
     }
   }
   std::map<std::string, std::unique_ptr<backend::AgentNode>> agents;
@@ -187,6 +215,29 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
       break;
     }
     agents[ci.name] = std::move(*a);
+  }
+  // VMs: every libvirt node boots before the first case; a VM that does not boot is an
+  // infrastructure error (exit 3) whose message holds its console tail.
+  std::shared_ptr<backend::libvirt::LibvirtBackend> vms;
+  if (topology.UsesLibvirt()) {
+    backend::libvirt::LibvirtOptions lo;
+    lo.settings = topology.libvirt;
+    lo.run_dir = dir->path;
+    lo.ovlnfsd = paths.ovlnfsd;
+    lo.agent = paths.agent;
+    lo.guestd = Env("OVL_GUESTD", OVL_GUESTD_PATH);
+    auto opened = backend::libvirt::LibvirtBackend::Open(lo);
+    auto nodes = opened.ok() ? backend::libvirt::StartVmNodes(*opened, topology, plan, NumCpus())
+                             : Result<backend::libvirt::VmNodes>(opened.status());
+    if (!nodes.ok()) {
+      std::cerr << "harness: libvirt: " << nodes.status().ToString() << "\n";
+      return 3;
+    }
+    vms = *opened;
+    manifest["accel"] = vms->accel_note();
+    (void)WriteFileAtomic(dir->path + "/manifest.json", manifest.dump(2));
+    for (auto& [name, node] : nodes->servers) servers[name] = std::move(node);
+    for (auto& [name, node] : nodes->agents) agents[name] = std::move(node);
   }
 
   RunClock clock;
@@ -267,7 +318,7 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
             r.explanation = cr.reason;
             r.log_tail = server->second->LogTail();
           } else {
-            ApplyJudgement(r, JudgeCase(events), pc.expect, *baselines, host_kernel,
+            ApplyJudgement(r, JudgeCase(events), pc.expect, *baselines, kernel_of(pc.server),
                            *server->second);
           }
         }
@@ -313,8 +364,8 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
         r.explanation = unsupported;
       } else {
         r.access = std::string(topology::NameOf(
-            topology::kAccessNames, plan.clients.empty() ? topology::Access::kLibnfs
-                                                         : plan.clients.front().access));
+            topology::kAccessNames,
+            plan.clients.empty() ? topology::Access::kLibnfs : plan.clients.front().access));
         MixedContext mc;
         mc.case_id = r.id;
         mc.server_name = name;
@@ -345,17 +396,36 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
         } else {
           r.explanation = std::to_string(mr.faults_injected) + " faults injected, " +
                           std::to_string(mr.faults_not_reached) + " after the end";
-          ApplyJudgement(r, JudgeCase(events), ps->expect, *baselines, host_kernel,
+          ApplyJudgement(r, JudgeCase(events), ps->expect, *baselines, kernel_of(name),
                          *server->second);
         }
       }
       if (!tty || r.verdict == Verdict::kFail || r.verdict == Verdict::kUnresolved) {
         if (tty) std::cout << "\r\033[K";
-        std::cout << VerdictName(r.verdict) << ": " << r.id << " -- " << r.explanation.substr(0, r.explanation.find('\n')) << "\n";
+        std::cout << VerdictName(r.verdict) << ": " << r.id << " -- "
+                  << r.explanation.substr(0, r.explanation.find('\n')) << "\n";
       }
       run.cases.push_back(std::move(r));
     }
     if (tty) std::cout << "\r\033[K";
+  }
+  if (!plan.throughput.empty() && !g_interrupted) {
+    ThroughputContext tc{
+        plan.throughput,
+        options.workloads_dir / "throughput",
+        ThroughputTargets(plan, servers),
+        paths,
+        logs,
+        dir->path + "/throughput",
+        plan.seed,
+        options.keep,
+        &g_interrupted,
+        [](const std::string& line) { std::cout << "throughput: " << line << "\n"; }};
+    ThroughputResults tr = RunThroughput(tc);
+    if (!tr.error.empty()) std::cerr << "harness: " << tr.error << "\n";
+    run.jobs = std::move(tr.jobs);
+    run.timeline = std::move(tr.timeline);
+    run.recovery = std::move(tr.recovery);
   }
   servers.clear();  // stops servers and unmounts before the results are written
   agents.clear();
@@ -370,6 +440,17 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
   (void)WriteFileAtomic(dir->path + "/junit.xml", junit);
   if (options.json) (void)WriteFileAtomic(options.json->string(), results);
   if (options.junit) (void)WriteFileAtomic(options.junit->string(), junit);
+  // report.html is rendered from the files just written, as `harness report` does later.
+  std::string chart_note;
+  auto html = report::RenderRunDirectory(dir->path, &chart_note);
+  if (html.ok()) {
+    (void)WriteFileAtomic(dir->path + "/report.html", *html);
+  } else {
+    std::cerr << "harness: report.html: " << html.status().message() << "\n";
+  }
+  if (!chart_note.empty()) {
+    std::cerr << "harness: report.html without charts: " << chart_note << "\n";
+  }
 
   std::cout << "\n";
   PrintVerdictTable(run, std::cout);
@@ -386,13 +467,23 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
 int RenderReport(const std::string& run_dir, std::ostream& out, std::ostream& err) {
   std::ifstream in(run_dir + "/results.json");
   auto j = nlohmann::json::parse(in, nullptr, false);
-  auto run = j.is_discarded() ? Result<RunSummary>(Status::Error(EINVAL, "not JSON"))
-                              : SummaryFromJson(j);
+  auto run =
+      j.is_discarded() ? Result<RunSummary>(Status::Error(EINVAL, "not JSON")) : SummaryFromJson(j);
   if (!run.ok()) {
     err << "harness: " << run_dir << "/results.json: " << run.status().message() << "\n";
     return 2;
   }
   (void)WriteFileAtomic(run_dir + "/junit.xml", JunitXml(*run));
+  std::string chart_note;
+  auto html = report::RenderRunDirectory(run_dir, &chart_note);
+  if (html.ok()) {
+    (void)WriteFileAtomic(run_dir + "/report.html", *html);
+  } else {
+    err << "harness: report.html: " << html.status().message() << "\n";
+  }
+  if (!chart_note.empty()) {
+    err << "harness: report.html without charts: " << chart_note << "\n";
+  }
   PrintVerdictTable(*run, out);
   out << "harness: run " << run->run_id << ", seed " << run->seed << ", exit code "
       << run->exit_code << "\n";

@@ -76,15 +76,10 @@ std::string Catalogue::JoinIds() const {
 Checked<ScenarioInfo> ParseScenarioHeader(std::string_view text, const std::string& file,
                                           std::string_view expected_id) {
   DiagnosticSink sink(file);
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    sink.Error(ToPos(e.mark, Pos{1, 1}), "", e.msg);
-    return sink.Take();
-  }
+  std::optional<YAML::Node> root = LoadDocument(text, &sink);
+  if (!root) return sink.Take();
   ScenarioInfo info;
-  MapReader m(RootField(root), &sink);
+  MapReader m(RootField(*root), &sink);
   Field id = m.Required("id");
   if (std::optional<std::string> s = id.present() ? ReadString(id, &sink) : std::nullopt) {
     info.id = *s;

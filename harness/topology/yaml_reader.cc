@@ -56,6 +56,15 @@ Field RootField(const YAML::Node& root) {
   return Field{root, "", ToPos(root.Mark(), Pos{1, 1})};
 }
 
+std::optional<YAML::Node> LoadDocument(std::string_view text, DiagnosticSink* sink) {
+  try {
+    return YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    sink->Error(ToPos(e.mark, Pos{1, 1}), "", e.msg);
+    return std::nullopt;
+  }
+}
+
 MapReader::MapReader(const Field& map, DiagnosticSink* sink) : map_(map), sink_(sink) {
   is_map_ = map.node.IsMap();
   if (!is_map_) {

@@ -47,6 +47,10 @@ struct Field {
 // The root of a document as a Field (position 1:1 when the document is empty).
 Field RootField(const YAML::Node& root);
 
+// Parses `text` as one YAML document; a syntax error is reported to `sink` at its position and
+// gives nothing.
+std::optional<YAML::Node> LoadDocument(std::string_view text, DiagnosticSink* sink);
+
 // Converts a yaml-cpp mark (0-based, -1 when unknown) to a Pos, or `fallback` when unknown.
 Pos ToPos(const YAML::Mark& mark, Pos fallback);
 

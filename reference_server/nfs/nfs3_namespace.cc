@@ -11,14 +11,51 @@ namespace ovl::nfs {
 
 namespace {
 
-constexpr rpc::AcceptStat kSuccess = rpc::AcceptStat::kSuccess;
-constexpr rpc::AcceptStat kGarbage = rpc::AcceptStat::kGarbageArgs;
-
 // Default permissions when a create-type call does not send a mode.
 constexpr uint32_t kDefaultFileMode = 0644;
 constexpr uint32_t kDefaultDirMode = 0755;
 // EXCLUSIVE create sends no attributes; the client follows up with SETATTR.
 constexpr uint32_t kExclusiveMode = 0600;
+
+// Decodes createhow3: the mode (`how`) and its arm, the attributes of UNCHECKED and GUARDED or
+// the verifier of EXCLUSIVE. False on an unknown mode or short data.
+bool DecodeCreateHow3(xdr::Decoder& in, uint32_t* how, SetAttrRequest* attrs,
+                      std::array<uint8_t, 8>* verf) {
+  if (!in.U32(how)) return false;
+  switch (static_cast<CreateHow3>(*how)) {
+    case CreateHow3::kUnchecked:
+    case CreateHow3::kGuarded:
+      return DecodeSattr3(in, attrs);
+    case CreateHow3::kExclusive:
+      return DecodeVerf(in, verf);
+    default:
+      return false;
+  }
+}
+
+// Decodes mknoddata3: the type and its arm, attributes and device numbers for a device,
+// attributes for a socket or FIFO, nothing for the types MKNOD answers with NFS3ERR_BADTYPE.
+// False on an unknown type or short data.
+bool DecodeMknodData3(xdr::Decoder& in, FileType* type, SetAttrRequest* attrs, uint32_t* major,
+                      uint32_t* minor) {
+  uint32_t word = 0;
+  if (!in.U32(&word)) return false;
+  *type = static_cast<FileType>(word);
+  switch (*type) {
+    case FileType::kChr:
+    case FileType::kBlk:
+      return DecodeSattr3(in, attrs) && DecodeSpecdata3(in, major, minor);
+    case FileType::kSock:
+    case FileType::kFifo:
+      return DecodeSattr3(in, attrs);
+    case FileType::kReg:
+    case FileType::kDir:
+    case FileType::kLnk:
+      return true;  // void arm
+    default:
+      return false;
+  }
+}
 
 bool IsEmpty(const SetAttrRequest& req) {
   using Time = SetAttrRequest::Time;
@@ -75,12 +112,9 @@ Status Nfs3Program::ApplyInitialAttrs(const Node& node, const Cred& cred, SetAtt
 rpc::AcceptStat Nfs3Program::Lookup(const Cred& cred, xdr::Decoder& in, xdr::Encoder& out) {
   DirOpArgs3 what;
   if (!DecodeDirOpArgs3(in, &what) || !AtEnd(in)) return kGarbage;
-  Result<std::pair<Node, Attr>> dir = Resolve(what.dir);
-  if (!dir.ok()) {
-    EncodeStatus(out, ToNfsstat3(dir.status()));
-    EncodePostOpAttr(out, std::nullopt);
-    return kSuccess;
-  }
+  std::optional<std::pair<Node, Attr>> dir =
+      ResolveOrEncodeFailure(what.dir, FailureAttrs::kPostOp, out);
+  if (!dir) return kSuccess;
   const auto& [dir_node, dir_attr] = *dir;
   Result<Node> found = [&]() -> Result<Node> {
     if (dir_attr.type != FileType::kDir) return Status::Error(ENOTDIR, "not a directory");
@@ -98,6 +132,7 @@ rpc::AcceptStat Nfs3Program::Lookup(const Cred& cred, xdr::Decoder& in, xdr::Enc
 }
 
 rpc::AcceptStat Nfs3Program::CreateCommon(const Cred& cred, const DirOpArgs3& where,
+                                          const SetAttrRequest& attrs,
                                           const std::function<Result<Node>(const Node& dir)>& make,
                                           xdr::Encoder& out) {
   std::optional<Attr> pre;
@@ -109,6 +144,9 @@ rpc::AcceptStat Nfs3Program::CreateCommon(const Cred& cred, const DirOpArgs3& wh
     return kSuccess;
   }
   Result<Node> made = make(*dir);
+  if (made.ok()) {
+    if (Status applied = ApplyInitialAttrs(*made, cred, attrs); !applied.ok()) made = applied;
+  }
   std::optional<Attr> post = AttrOf(*dir);
   EncodeStatus(out, ToNfsstat3(made.status()));
   if (made.ok()) {
@@ -124,21 +162,12 @@ rpc::AcceptStat Nfs3Program::Create(const Cred& cred, xdr::Decoder& in, xdr::Enc
   uint32_t how = 0;
   SetAttrRequest attrs;
   std::array<uint8_t, 8> verf{};
-  if (!DecodeDirOpArgs3(in, &where) || !in.U32(&how)) return kGarbage;
-  switch (static_cast<CreateHow3>(how)) {
-    case CreateHow3::kUnchecked:
-    case CreateHow3::kGuarded:
-      if (!DecodeSattr3(in, &attrs)) return kGarbage;
-      break;
-    case CreateHow3::kExclusive:
-      if (!DecodeVerf(in, &verf)) return kGarbage;
-      break;
-    default:
-      return kGarbage;
+  if (!DecodeDirOpArgs3(in, &where) || !DecodeCreateHow3(in, &how, &attrs, &verf) || !AtEnd(in)) {
+    return kGarbage;
   }
-  if (!AtEnd(in)) return kGarbage;
+  // EXCLUSIVE sent no attributes: `attrs` stays empty.
   return CreateCommon(
-      cred, where,
+      cred, where, attrs,
       [&](const Node& dir) -> Result<Node> {
         if (how == static_cast<uint32_t>(CreateHow3::kExclusive)) {
           return fs_->Create(dir, where.name, CreateMode::kExclusive, kExclusiveMode, verf, cred);
@@ -146,11 +175,8 @@ rpc::AcceptStat Nfs3Program::Create(const Cred& cred, xdr::Decoder& in, xdr::Enc
         CreateMode mode = how == static_cast<uint32_t>(CreateHow3::kGuarded)
                               ? CreateMode::kGuarded
                               : CreateMode::kUnchecked;
-        OVL_ASSIGN_OR_RETURN(
-            Node node,
-            fs_->Create(dir, where.name, mode, attrs.mode.value_or(kDefaultFileMode), verf, cred));
-        OVL_RETURN_IF_ERROR(ApplyInitialAttrs(node, cred, attrs));
-        return node;
+        return fs_->Create(dir, where.name, mode, attrs.mode.value_or(kDefaultFileMode), verf,
+                           cred);
       },
       out);
 }
@@ -160,12 +186,9 @@ rpc::AcceptStat Nfs3Program::MkDir(const Cred& cred, xdr::Decoder& in, xdr::Enco
   SetAttrRequest attrs;
   if (!DecodeDirOpArgs3(in, &where) || !DecodeSattr3(in, &attrs) || !AtEnd(in)) return kGarbage;
   return CreateCommon(
-      cred, where,
-      [&](const Node& dir) -> Result<Node> {
-        OVL_ASSIGN_OR_RETURN(
-            Node node, fs_->MkDir(dir, where.name, attrs.mode.value_or(kDefaultDirMode), cred));
-        OVL_RETURN_IF_ERROR(ApplyInitialAttrs(node, cred, attrs));
-        return node;
+      cred, where, attrs,
+      [&](const Node& dir) {
+        return fs_->MkDir(dir, where.name, attrs.mode.value_or(kDefaultDirMode), cred);
       },
       out);
 }
@@ -180,7 +203,7 @@ rpc::AcceptStat Nfs3Program::Symlink(const Cred& cred, xdr::Decoder& in, xdr::En
   }
   // Symlink attributes are ignored: a symlink's mode means nothing and its owner is the caller.
   return CreateCommon(
-      cred, where,
+      cred, where, /*attrs=*/{},
       [&](const Node& dir) -> Result<Node> {
         if (target.empty() || target.find('\0') != std::string::npos) {
           return Status::Error(EINVAL, "symlink target empty or with NUL");
@@ -193,29 +216,15 @@ rpc::AcceptStat Nfs3Program::Symlink(const Cred& cred, xdr::Decoder& in, xdr::En
 
 rpc::AcceptStat Nfs3Program::MkNod(const Cred& cred, xdr::Decoder& in, xdr::Encoder& out) {
   DirOpArgs3 where;
-  uint32_t type = 0, major = 0, minor = 0;
+  FileType ftype = FileType::kReg;
+  uint32_t major = 0, minor = 0;
   SetAttrRequest attrs;
-  if (!DecodeDirOpArgs3(in, &where) || !in.U32(&type)) return kGarbage;
-  const auto ftype = static_cast<FileType>(type);
-  switch (ftype) {
-    case FileType::kChr:
-    case FileType::kBlk:
-      if (!DecodeSattr3(in, &attrs) || !DecodeSpecdata3(in, &major, &minor)) return kGarbage;
-      break;
-    case FileType::kSock:
-    case FileType::kFifo:
-      if (!DecodeSattr3(in, &attrs)) return kGarbage;
-      break;
-    case FileType::kReg:
-    case FileType::kDir:
-    case FileType::kLnk:
-      break;  // void arm: answered with NFS3ERR_BADTYPE
-    default:
-      return kGarbage;
+  if (!DecodeDirOpArgs3(in, &where) || !DecodeMknodData3(in, &ftype, &attrs, &major, &minor) ||
+      !AtEnd(in)) {
+    return kGarbage;
   }
-  if (!AtEnd(in)) return kGarbage;
   return CreateCommon(
-      cred, where,
+      cred, where, attrs,
       [&](const Node& dir) -> Result<Node> {
         if (ftype == FileType::kReg || ftype == FileType::kDir || ftype == FileType::kLnk) {
           return Status::Error(kErrBadType, "mknod of a regular file, directory or symlink");
@@ -223,11 +232,8 @@ rpc::AcceptStat Nfs3Program::MkNod(const Cred& cred, xdr::Decoder& in, xdr::Enco
         if ((ftype == FileType::kChr || ftype == FileType::kBlk) && cred.uid != 0) {
           return Status::Error(EPERM, "only root may create device nodes");
         }
-        OVL_ASSIGN_OR_RETURN(
-            Node node, fs_->MkNod(dir, where.name, ftype, attrs.mode.value_or(kDefaultFileMode),
-                                  major, minor, cred));
-        OVL_RETURN_IF_ERROR(ApplyInitialAttrs(node, cred, attrs));
-        return node;
+        return fs_->MkNod(dir, where.name, ftype, attrs.mode.value_or(kDefaultFileMode), major,
+                          minor, cred);
       },
       out);
 }

@@ -13,9 +13,6 @@ namespace ovl::nfs {
 
 namespace {
 
-constexpr rpc::AcceptStat kSuccess = rpc::AcceptStat::kSuccess;
-constexpr rpc::AcceptStat kGarbage = rpc::AcceptStat::kGarbageArgs;
-
 bool SameNfstime(const struct timespec& a, const struct timespec& b) {
   // Compared as nfstime3, since that is all the client could have seen.
   return static_cast<uint32_t>(a.tv_sec) == static_cast<uint32_t>(b.tv_sec) &&
@@ -81,6 +78,31 @@ Result<std::pair<Node, Attr>> Nfs3Program::Resolve(const Handle& handle) {
   return std::pair{std::move(node), std::move(attr)};
 }
 
+std::optional<std::pair<Node, Attr>> Nfs3Program::ResolveOrEncodeFailure(const Handle& handle,
+                                                                         FailureAttrs attrs,
+                                                                         xdr::Encoder& out) {
+  Result<std::pair<Node, Attr>> r = Resolve(handle);
+  if (r.ok()) return *std::move(r);
+  EncodeStatus(out, ToNfsstat3(r.status()));
+  if (attrs == FailureAttrs::kWcc) {
+    EncodeWccData(out, std::nullopt, std::nullopt);
+  } else {
+    EncodePostOpAttr(out, std::nullopt);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::pair<Node, Attr>> Nfs3Program::ResolveAndEncodeAttr(const Handle& handle,
+                                                                       xdr::Encoder& out) {
+  std::optional<std::pair<Node, Attr>> r =
+      ResolveOrEncodeFailure(handle, FailureAttrs::kPostOp, out);
+  if (r) {
+    EncodeStatus(out, Nfsstat3::kOk);
+    EncodePostOpAttr(out, r->second);
+  }
+  return r;
+}
+
 rpc::AcceptStat Nfs3Program::Null(const Cred& /*cred*/, xdr::Decoder& in, xdr::Encoder& /*out*/) {
   return AtEnd(in) ? kSuccess : kGarbage;
 }
@@ -103,12 +125,8 @@ rpc::AcceptStat Nfs3Program::SetAttr(const Cred& cred, xdr::Decoder& in, xdr::En
       (check_guard && !DecodeNfstime3(in, &guard_ctime)) || !AtEnd(in)) {
     return kGarbage;
   }
-  Result<std::pair<Node, Attr>> r = Resolve(fh);
-  if (!r.ok()) {
-    EncodeStatus(out, ToNfsstat3(r.status()));
-    EncodeWccData(out, std::nullopt, std::nullopt);
-    return kSuccess;
-  }
+  std::optional<std::pair<Node, Attr>> r = ResolveOrEncodeFailure(fh, FailureAttrs::kWcc, out);
+  if (!r) return kSuccess;
   const auto& [node, pre] = *r;
   Status st;
   if (check_guard && !SameNfstime(pre.ctime, guard_ctime)) {
@@ -126,13 +144,8 @@ rpc::AcceptStat Nfs3Program::Access(const Cred& cred, xdr::Decoder& in, xdr::Enc
   Handle fh;
   uint32_t requested = 0;
   if (!DecodeFh3(in, &fh) || !in.U32(&requested) || !AtEnd(in)) return kGarbage;
-  Result<std::pair<Node, Attr>> r = Resolve(fh);
-  EncodeStatus(out, ToNfsstat3(r.status()));
-  if (!r.ok()) {
-    EncodePostOpAttr(out, std::nullopt);
-    return kSuccess;
-  }
-  EncodePostOpAttr(out, r->second);
+  std::optional<std::pair<Node, Attr>> r = ResolveAndEncodeAttr(fh, out);
+  if (!r) return kSuccess;
   out.U32(Access3Mask(r->second, cred, requested, policy_->options().read_only));
   return kSuccess;
 }
@@ -140,12 +153,8 @@ rpc::AcceptStat Nfs3Program::Access(const Cred& cred, xdr::Decoder& in, xdr::Enc
 rpc::AcceptStat Nfs3Program::ReadLink(const Cred& /*cred*/, xdr::Decoder& in, xdr::Encoder& out) {
   Handle fh;
   if (!DecodeFh3(in, &fh) || !AtEnd(in)) return kGarbage;
-  Result<std::pair<Node, Attr>> r = Resolve(fh);
-  if (!r.ok()) {
-    EncodeStatus(out, ToNfsstat3(r.status()));
-    EncodePostOpAttr(out, std::nullopt);
-    return kSuccess;
-  }
+  std::optional<std::pair<Node, Attr>> r = ResolveOrEncodeFailure(fh, FailureAttrs::kPostOp, out);
+  if (!r) return kSuccess;
   const auto& [node, attr] = *r;
   Result<std::string> target = attr.type == FileType::kLnk
                                    ? fs_->ReadLink(node)
@@ -163,12 +172,8 @@ rpc::AcceptStat Nfs3Program::Read(const Cred& cred, xdr::Decoder& in, xdr::Encod
   if (!DecodeFh3(in, &fh) || !in.U64(&offset) || !in.U32(&count) || !AtEnd(in)) {
     return kGarbage;
   }
-  Result<std::pair<Node, Attr>> r = Resolve(fh);
-  if (!r.ok()) {
-    EncodeStatus(out, ToNfsstat3(r.status()));
-    EncodePostOpAttr(out, std::nullopt);
-    return kSuccess;
-  }
+  std::optional<std::pair<Node, Attr>> r = ResolveOrEncodeFailure(fh, FailureAttrs::kPostOp, out);
+  if (!r) return kSuccess;
   const auto& [node, attr] = *r;
   Nfsstat3 st = CheckRegular(attr);
   if (st == Nfsstat3::kOk && !MayReadWrite(attr, cred, R_OK)) st = Nfsstat3::kAcces;
@@ -201,12 +206,8 @@ rpc::AcceptStat Nfs3Program::Write(const Cred& cred, xdr::Decoder& in, xdr::Enco
   if (count != data.size() || stable > static_cast<uint32_t>(StableHow::kFileSync)) {
     return kGarbage;
   }
-  Result<std::pair<Node, Attr>> r = Resolve(fh);
-  if (!r.ok()) {
-    EncodeStatus(out, ToNfsstat3(r.status()));
-    EncodeWccData(out, std::nullopt, std::nullopt);
-    return kSuccess;
-  }
+  std::optional<std::pair<Node, Attr>> r = ResolveOrEncodeFailure(fh, FailureAttrs::kWcc, out);
+  if (!r) return kSuccess;
   const auto& [node, pre] = *r;
   Nfsstat3 st = CheckRegular(pre);
   if (st == Nfsstat3::kOk && !MayReadWrite(pre, cred, W_OK)) st = Nfsstat3::kAcces;
@@ -233,12 +234,8 @@ rpc::AcceptStat Nfs3Program::Commit(const Cred& /*cred*/, xdr::Decoder& in, xdr:
   if (!DecodeFh3(in, &fh) || !in.U64(&offset) || !in.U32(&count) || !AtEnd(in)) {
     return kGarbage;
   }
-  Result<std::pair<Node, Attr>> r = Resolve(fh);
-  if (!r.ok()) {
-    EncodeStatus(out, ToNfsstat3(r.status()));
-    EncodeWccData(out, std::nullopt, std::nullopt);
-    return kSuccess;
-  }
+  std::optional<std::pair<Node, Attr>> r = ResolveOrEncodeFailure(fh, FailureAttrs::kWcc, out);
+  if (!r) return kSuccess;
   const auto& [node, pre] = *r;
   // The whole file is made durable whatever range was asked for, which the RFC allows.
   Status st = fs_->Commit(node);
@@ -251,12 +248,8 @@ rpc::AcceptStat Nfs3Program::Commit(const Cred& /*cred*/, xdr::Decoder& in, xdr:
 rpc::AcceptStat Nfs3Program::FsStat(const Cred& /*cred*/, xdr::Decoder& in, xdr::Encoder& out) {
   Handle fh;
   if (!DecodeFh3(in, &fh) || !AtEnd(in)) return kGarbage;
-  Result<std::pair<Node, Attr>> r = Resolve(fh);
-  if (!r.ok()) {
-    EncodeStatus(out, ToNfsstat3(r.status()));
-    EncodePostOpAttr(out, std::nullopt);
-    return kSuccess;
-  }
+  std::optional<std::pair<Node, Attr>> r = ResolveOrEncodeFailure(fh, FailureAttrs::kPostOp, out);
+  if (!r) return kSuccess;
   Result<struct statvfs> vfs = fs_->StatFs();
   EncodeStatus(out, ToNfsstat3(vfs.status()));
   EncodePostOpAttr(out, r->second);
@@ -275,13 +268,7 @@ rpc::AcceptStat Nfs3Program::FsStat(const Cred& /*cred*/, xdr::Decoder& in, xdr:
 rpc::AcceptStat Nfs3Program::FsInfo(const Cred& /*cred*/, xdr::Decoder& in, xdr::Encoder& out) {
   Handle fh;
   if (!DecodeFh3(in, &fh) || !AtEnd(in)) return kGarbage;
-  Result<std::pair<Node, Attr>> r = Resolve(fh);
-  EncodeStatus(out, ToNfsstat3(r.status()));
-  if (!r.ok()) {
-    EncodePostOpAttr(out, std::nullopt);
-    return kSuccess;
-  }
-  EncodePostOpAttr(out, r->second);
+  if (!ResolveAndEncodeAttr(fh, out)) return kSuccess;
   out.U32(kMaxIoSize);                                                  // rtmax
   out.U32(kMaxIoSize);                                                  // rtpref
   out.U32(kIoMultiple);                                                 // rtmult
@@ -298,13 +285,7 @@ rpc::AcceptStat Nfs3Program::FsInfo(const Cred& /*cred*/, xdr::Decoder& in, xdr:
 rpc::AcceptStat Nfs3Program::PathConf(const Cred& /*cred*/, xdr::Decoder& in, xdr::Encoder& out) {
   Handle fh;
   if (!DecodeFh3(in, &fh) || !AtEnd(in)) return kGarbage;
-  Result<std::pair<Node, Attr>> r = Resolve(fh);
-  EncodeStatus(out, ToNfsstat3(r.status()));
-  if (!r.ok()) {
-    EncodePostOpAttr(out, std::nullopt);
-    return kSuccess;
-  }
-  EncodePostOpAttr(out, r->second);
+  if (!ResolveAndEncodeAttr(fh, out)) return kSuccess;
   out.U32(kLinkMax);
   out.U32(kMaxNameLen);
   out.Bool(true);   // no_trunc: long names are refused, never truncated

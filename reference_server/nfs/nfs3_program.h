@@ -49,6 +49,9 @@ class Nfs3Program : public rpc::Program {
     bool modifies;
   };
   static const std::array<ProcEntry, kNfs3ProcCount> kProcs;
+  // What the procedure handlers return: a reply to send, or undecodable arguments.
+  static constexpr rpc::AcceptStat kSuccess = rpc::AcceptStat::kSuccess;
+  static constexpr rpc::AcceptStat kGarbage = rpc::AcceptStat::kGarbageArgs;
 
   // nfs3_program.cc: attribute, file data and file system procedures.
   rpc::AcceptStat Null(const Cred& cred, xdr::Decoder& in, xdr::Encoder& out);
@@ -82,6 +85,18 @@ class Nfs3Program : public rpc::Program {
   std::optional<Attr> AttrOf(const Node& node);
   // Decodes `handle` and reads its attributes.
   Result<std::pair<Node, Attr>> Resolve(const Handle& handle);
+  // How a procedure's failure reply carries the attributes of the object it was called on.
+  enum class FailureAttrs { kPostOp, kWcc };
+  // Resolve for a procedure handler. When `handle` does not resolve, encodes the whole failure
+  // reply (the status, then an empty post_op_attr or wcc_data as `attrs` says) and returns
+  // nothing: the handler then returns kSuccess. Encodes nothing when it resolves.
+  std::optional<std::pair<Node, Attr>> ResolveOrEncodeFailure(const Handle& handle,
+                                                              FailureAttrs attrs,
+                                                              xdr::Encoder& out);
+  // As ResolveOrEncodeFailure with kPostOp, and when `handle` resolves also encodes the start
+  // of the success reply: NFS3_OK and the object's post_op_attr.
+  std::optional<std::pair<Node, Attr>> ResolveAndEncodeAttr(const Handle& handle,
+                                                            xdr::Encoder& out);
   // Decodes `handle` as a directory the caller may change (W and X), returning its node and the
   // pre-operation attributes. `pre` is filled whenever the attributes could be read.
   Result<Node> ResolveWritableDir(const Handle& handle, const Cred& cred, std::optional<Attr>* pre);
@@ -95,8 +110,10 @@ class Nfs3Program : public rpc::Program {
   // to the union, checked like SETATTR.
   Status ApplyInitialAttrs(const Node& node, const Cred& cred, SetAttrRequest req);
   // Shared body of CREATE, MKDIR, SYMLINK and MKNOD: checks `where`, runs `make` in the
-  // directory and encodes the diropres3 reply.
+  // directory, applies `attrs` to what it made (ApplyInitialAttrs; a failure there is the
+  // reply's status) and encodes the diropres3 reply.
   rpc::AcceptStat CreateCommon(const Cred& cred, const DirOpArgs3& where,
+                               const SetAttrRequest& attrs,
                                const std::function<Result<Node>(const Node& dir)>& make,
                                xdr::Encoder& out);
   // Shared body of REMOVE and RMDIR.

@@ -14,9 +14,6 @@ namespace ovl::nfs {
 
 namespace {
 
-constexpr rpc::AcceptStat kSuccess = rpc::AcceptStat::kSuccess;
-constexpr rpc::AcceptStat kGarbage = rpc::AcceptStat::kGarbageArgs;
-
 constexpr uint64_t kDotCookie = 1;
 constexpr uint64_t kDotDotCookie = 2;
 
@@ -84,12 +81,8 @@ rpc::AcceptStat Nfs3Program::ReadDirCommon(const Cred& cred, xdr::Decoder& in, x
       (plus && !in.U32(&dircount)) || !in.U32(&maxcount) || !AtEnd(in)) {
     return kGarbage;
   }
-  Result<std::pair<Node, Attr>> r = Resolve(fh);
-  if (!r.ok()) {
-    EncodeStatus(out, ToNfsstat3(r.status()));
-    EncodePostOpAttr(out, std::nullopt);
-    return kSuccess;
-  }
+  std::optional<std::pair<Node, Attr>> r = ResolveOrEncodeFailure(fh, FailureAttrs::kPostOp, out);
+  if (!r) return kSuccess;
   const auto& [dir, dir_attr] = *r;
   Status st;
   if (dir_attr.type != FileType::kDir) {

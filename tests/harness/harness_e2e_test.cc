@@ -95,8 +95,8 @@ int CountMounts(const std::string& needle) {
 }
 
 TEST_F(HarnessE2ETest, DefaultTopologyRunsAsExpected) {
-  int code = Harness({"run", std::string(SOURCE_DIR) + "/topologies/local.yaml", "--results",
-                      dir_ + "/results"});
+  int code = Harness(
+      {"run", std::string(SOURCE_DIR) + "/topologies/local.yaml", "--results", dir_ + "/results"});
   ASSERT_EQ(code, 0) << log_;
   auto r = Results();
   ASSERT_EQ(r["schema_version"], 1);
@@ -175,9 +175,9 @@ faults:
                                 topo + "' --results '" + dir_ + "/results'"},
                            dir_ + "/harness.log"});
   ASSERT_TRUE(p.ok());
-  auto started = (*p)->WaitForLine(
-      [](const std::string& l) { return l.find("PASS: ") != std::string::npos; },
-      std::chrono::seconds(60));
+  auto started =
+      (*p)->WaitForLine([](const std::string& l) { return l.find("PASS: ") != std::string::npos; },
+                        std::chrono::seconds(60));
   ASSERT_TRUE(started.ok()) << started.status().ToString();
   std::this_thread::sleep_for(std::chrono::seconds(2));
   ASSERT_TRUE((*p)->Signal(SIGINT).ok());
@@ -204,9 +204,12 @@ workloads:
 )");
   ASSERT_EQ(Harness({"run", topo, "--results", dir_ + "/results"}), 0) << log_;
   const std::string run = RunDir();
+  EXPECT_TRUE(stdfs::exists(run + "/report.html")) << "harness run writes the report";
   stdfs::remove(run + "/junit.xml");
+  stdfs::remove(run + "/report.html");
   EXPECT_EQ(Harness({"report", run}), 0) << log_;
   EXPECT_TRUE(stdfs::exists(run + "/junit.xml"));
+  EXPECT_TRUE(stdfs::exists(run + "/report.html"));
   EXPECT_NE(log_.find("unlink-all"), std::string::npos);
   EXPECT_EQ(Harness({"report", dir_}), 2) << "a directory without results must be refused";
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "nfsclient/nfs_client.h"
+#include "nfsclient/nfs_client_assertions.h"
 #include "rpc/client.h"
 #include "support/server_process.h"
 
@@ -22,25 +23,6 @@ namespace ovl::integration {
 using nfsclient::Fattr;
 using nfsclient::NfsClient;
 using nfsclient::Nfsstat3Name;
-
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    ::ovl::Status _s = (expr);                              \
-    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
-  } while (0)
-
-// Declares `var` from a Result, failing the test on a transport error.
-#define ASSERT_RESULT(var, expr) \
-  auto var = (expr);             \
-  ASSERT_TRUE(var.ok()) << #expr << ": " << var.status().ToString()
-
-// Checks an nfsstat3, naming both values on failure.
-#define EXPECT_NFS(status_value, want)                                              \
-  EXPECT_EQ((status_value), (want)) << ::ovl::nfsclient::Nfsstat3Name(status_value) \
-                                    << " != " << ::ovl::nfsclient::Nfsstat3Name(want)
-#define ASSERT_NFS(status_value, want)                                              \
-  ASSERT_EQ((status_value), (want)) << ::ovl::nfsclient::Nfsstat3Name(status_value) \
-                                    << " != " << ::ovl::nfsclient::Nfsstat3Name(want)
 
 inline constexpr char kHost[] = "127.0.0.1";
 inline constexpr char kExportPath[] = "/export";

@@ -5,33 +5,17 @@
 // These cases change machine-wide rpcbind state and carry the ctest RESOURCE_LOCK "rpcbind".
 #include "rpc/rpcbind.h"
 
-#include <unistd.h>
-
 #include <sstream>
 #include <string>
 
 #include "integration/overlay_fixture.h"
 #include "support/loopback.h"
+#include "support/rpcbind.h"
 
 namespace ovl::integration {
 namespace {
 
 constexpr auto kToolTimeout = std::chrono::seconds(10);
-constexpr auto kRpcbindStartTimeout = std::chrono::seconds(5);
-
-// Starts rpcbind unless something answers on 127.0.0.1:111. It stays up afterwards: it is a
-// system service other servers register with, not a child of this test.
-Status EnsureRpcbind() {
-  if (testsupport::LoopbackPortAccepts(rpc::kPmapPort)) return Status::Ok();
-  for (const char* path : {"/usr/sbin/rpcbind", "/sbin/rpcbind"}) {
-    if (access(path, X_OK) != 0) continue;
-    // -w: warm start. It daemonizes: the spawned process exits once the daemon runs.
-    OVL_ASSIGN_OR_RETURN(ToolRun run, RunTool({path, "-w"}, kToolTimeout));
-    if (run.exit_status != 0) return Status::Error(EIO, std::string(path) + ": " + run.output);
-    return testsupport::WaitForLoopbackPort(rpc::kPmapPort, kRpcbindStartTimeout);
-  }
-  return Status::Error(ENOENT, "rpcbind is not installed");
-}
 
 // The `rpcinfo -p 127.0.0.1` line of program `prog` version `vers` over tcp, or "".
 std::string RpcinfoLine(uint32_t prog, uint32_t vers) {
@@ -55,7 +39,7 @@ std::string RpcinfoLine(uint32_t prog, uint32_t vers) {
 class RpcbindTest : public OverlayTest {
  protected:
   void SetUp() override {
-    Status st = EnsureRpcbind();
+    Status st = testsupport::EnsureRpcbind();
     if (st.code() == ENOENT) GTEST_SKIP() << st.message();
     ASSERT_TRUE(st.ok()) << st.ToString();
     testsupport::ServerOptions options = BaseOptions();

@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "backend/loopback.h"
 #include "base/fd.h"
 
 namespace ovl::testsupport {
@@ -23,31 +24,28 @@ sockaddr_in Loopback(uint16_t port) {
 }  // namespace
 
 Result<std::vector<uint16_t>> PickFreeLoopbackPorts(size_t count) {
-  // All sockets stay open until every port is known, so the ports are distinct.
-  std::vector<Fd> sockets;
-  std::vector<uint16_t> ports;
-  for (size_t i = 0; i < count; ++i) {
-    Fd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!s.valid()) return Status::FromErrno("socket");
-    sockaddr_in addr = Loopback(0);
-    if (bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-      return Status::FromErrno("bind 127.0.0.1:0");
-    }
-    socklen_t len = sizeof(addr);
-    if (getsockname(s.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      return Status::FromErrno("getsockname");
-    }
-    ports.push_back(ntohs(addr.sin_port));
-    sockets.push_back(std::move(s));
-  }
-  return ports;
+  return backend::PickFreeLoopbackPorts(count);
 }
 
 bool LoopbackPortAccepts(uint16_t port) {
-  Fd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!s.valid()) return false;
-  sockaddr_in addr = Loopback(port);
-  return connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  return backend::LoopbackPortAccepts(port);
+}
+
+Result<SilentListener> ListenSilentlyOnLoopback() {
+  SilentListener listener;
+  listener.socket = Fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!listener.socket.valid()) return Status::FromErrno("socket");
+  sockaddr_in addr = Loopback(0);
+  socklen_t len = sizeof(addr);
+  if (bind(listener.socket.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+    return Status::FromErrno("bind 127.0.0.1:0");
+  }
+  if (listen(listener.socket.get(), 4) != 0) return Status::FromErrno("listen");
+  if (getsockname(listener.socket.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return Status::FromErrno("getsockname");
+  }
+  listener.port = ntohs(addr.sin_port);
+  return listener;
 }
 
 Status WaitForLoopbackPort(uint16_t port, std::chrono::milliseconds timeout) {

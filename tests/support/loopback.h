@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "base/fd.h"
 #include "base/status.h"
 
 namespace ovl::testsupport {
@@ -16,5 +17,14 @@ Result<std::vector<uint16_t>> PickFreeLoopbackPorts(size_t count);
 bool LoopbackPortAccepts(uint16_t port);
 // Polls LoopbackPortAccepts until it holds; ETIMEDOUT after `timeout`.
 Status WaitForLoopbackPort(uint16_t port, std::chrono::milliseconds timeout);
+
+// A TCP socket listening on 127.0.0.1:`port` that nobody serves: connects complete in the
+// backlog, but no request is ever read or answered (a hung server). Closing `socket` ends it.
+struct SilentListener {
+  Fd socket;
+  uint16_t port = 0;
+};
+// Listens on a free loopback port.
+Result<SilentListener> ListenSilentlyOnLoopback();
 
 }  // namespace ovl::testsupport

@@ -1,0 +1,69 @@
+#include "backend/libvirt/domain_xml.h"
+
+namespace ovl::backend::libvirt {
+
+std::string XmlEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string DomainXml(const DomainConfig& c) {
+  auto q = [](const std::string& s) { return "'" + XmlEscape(s) + "'"; };
+  std::string x;
+  x += "<domain type=" + q(c.kvm ? "kvm" : "qemu") + ">\n";
+  x += "  <name>" + XmlEscape(c.name) + "</name>\n";
+  x += "  <memory unit='MiB'>" + std::to_string(c.memory_mib) + "</memory>\n";
+  x += "  <vcpu>" + std::to_string(c.vcpus) + "</vcpu>\n";
+  x += "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n";
+  x += "    <kernel>" + XmlEscape(c.kernel) + "</kernel>\n";
+  if (!c.initrd.empty()) x += "    <initrd>" + XmlEscape(c.initrd) + "</initrd>\n";
+  x += "    <cmdline>" + XmlEscape(c.cmdline) + "</cmdline>\n  </os>\n";
+  // A guest reboot restarts the guest in the same qemu process (links and sockets stay up);
+  // a power-off or a crash ends the domain.
+  x += "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n";
+  x += "  <on_crash>destroy</on_crash>\n  <devices>\n";
+  for (size_t i = 0; i < c.disks.size(); ++i) {
+    const DiskConfig& d = c.disks[i];
+    x += "    <disk type='file' device='disk'><driver name='qemu' type=" + q(d.format) +
+         "/><source file=" + q(d.path) +
+         "/><target dev=" + q(std::string("vd") + static_cast<char>('a' + i)) + " bus='virtio'/>" +
+         (d.readonly ? "<readonly/>" : "") + "</disk>\n";
+  }
+  x += "    <serial type='file'><source path=" + q(c.console_log) +
+       " append='on'/><target port='0'/></serial>\n";
+  for (const ChannelConfig& ch : c.channels) {
+    x += "    <channel type='unix'><source mode='bind' path=" + q(ch.socket) +
+         "/><target type='virtio' name=" + q(ch.name) + "/></channel>\n";
+  }
+  for (const NicConfig& n : c.nics) {
+    x += "    <interface type='udp'><mac address=" + q(n.mac) +
+         "/><source address='127.0.0.1' port=" + q(std::to_string(n.remote_port)) +
+         "><local address='127.0.0.1' port=" + q(std::to_string(n.local_port)) +
+         "/></source><model type='virtio'/></interface>\n";
+  }
+  x += "    <memballoon model='none'/>\n  </devices>\n</domain>\n";
+  return x;
+}
+
+}  // namespace ovl::backend::libvirt

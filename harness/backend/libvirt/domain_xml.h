@@ -1,0 +1,51 @@
+// Libvirt domain XML for a harness VM: direct kernel boot, virtio disks, a serial console logged
+// to a file, virtio-serial channels to unix sockets, and qemu UDP socket links on 127.0.0.1
+// (never a bridge, never a host address). Pure: unit-tested without libvirt.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ovl::backend::libvirt {
+
+struct DiskConfig {
+  std::string path;
+  std::string format;  // "qcow2" or "raw"
+  bool readonly = false;
+};
+
+// A virtio-serial port named `name` in the guest, a unix socket `socket` on the host (libvirt
+// binds it).
+struct ChannelConfig {
+  std::string name;
+  std::string socket;
+};
+
+// One end of a point-to-point link: this VM sends to 127.0.0.1:remote_port from
+// 127.0.0.1:local_port.
+struct NicConfig {
+  std::string mac;
+  uint16_t local_port = 0;
+  uint16_t remote_port = 0;
+};
+
+struct DomainConfig {
+  std::string name;
+  bool kvm = false;  // domain type 'kvm', else 'qemu' (TCG)
+  uint64_t memory_mib = 1024;
+  uint64_t vcpus = 1;
+  std::string kernel, initrd, cmdline;  // no initrd: the kernel mounts the root itself
+  std::vector<DiskConfig> disks;        // vda, vdb, ... in order
+  std::string console_log;              // the serial console, appended across restarts
+  std::vector<ChannelConfig> channels;
+  std::vector<NicConfig> nics;
+};
+
+// The <domain> document for `config`.
+std::string DomainXml(const DomainConfig& config);
+
+// `s` with XML's five special characters escaped.
+std::string XmlEscape(const std::string& s);
+
+}  // namespace ovl::backend::libvirt

@@ -1,0 +1,64 @@
+#include "backend/libvirt/domain_xml.h"
+
+#include <gtest/gtest.h>
+
+namespace ovl::backend::libvirt {
+namespace {
+
+DomainConfig Sample() {
+  DomainConfig c;
+  c.name = "ovlnfs-1234-knfsd";
+  c.kernel = "/cache/vmlinuz-6.1";
+  c.initrd = "/cache/initrd-6.1";
+  c.cmdline = "root=/dev/vda console=ttyS0";
+  c.disks = {{"/vm/root.qcow2", "qcow2", false}, {"/vm/payload.img", "raw", true}};
+  c.console_log = "/results/r/vm/knfsd/console.log";
+  c.channels = {{"ovl.control", "/run/x/control.sock"}};
+  c.nics = {{"52:54:00:c8:00:01", 20001, 20002}};
+  return c;
+}
+
+TEST(DomainXml, TcgUnlessKvm) {
+  DomainConfig c = Sample();
+  EXPECT_NE(DomainXml(c).find("<domain type='qemu'>"), std::string::npos);
+  c.kvm = true;
+  EXPECT_NE(DomainXml(c).find("<domain type='kvm'>"), std::string::npos);
+}
+
+TEST(DomainXml, DisksInOrderReadonlyMarked) {
+  const std::string x = DomainXml(Sample());
+  const size_t a = x.find("<source file='/vm/root.qcow2'/><target dev='vda'");
+  const size_t b =
+      x.find("<source file='/vm/payload.img'/><target dev='vdb' bus='virtio'/><readonly/>");
+  ASSERT_NE(a, std::string::npos);
+  ASSERT_NE(b, std::string::npos);
+  EXPECT_LT(a, b);
+}
+
+TEST(DomainXml, UdpLinkOnLoopbackOnly) {
+  const std::string x = DomainXml(Sample());
+  EXPECT_NE(x.find("<interface type='udp'><mac address='52:54:00:c8:00:01'/><source "
+                   "address='127.0.0.1' port='20002'><local address='127.0.0.1' port='20001'/>"),
+            std::string::npos);
+  EXPECT_EQ(x.find("bridge"), std::string::npos);
+  EXPECT_EQ(x.find("network"), std::string::npos);
+}
+
+TEST(DomainXml, ConsoleAppendsAndChannelsBind) {
+  const std::string x = DomainXml(Sample());
+  EXPECT_NE(x.find("<serial type='file'><source path='/results/r/vm/knfsd/console.log' "
+                   "append='on'/>"),
+            std::string::npos);
+  EXPECT_NE(x.find("<source mode='bind' path='/run/x/control.sock'/><target type='virtio' "
+                   "name='ovl.control'/>"),
+            std::string::npos);
+}
+
+TEST(DomainXml, EscapesText) {
+  DomainConfig c = Sample();
+  c.cmdline = "a<b & 'c'";
+  EXPECT_NE(DomainXml(c).find("<cmdline>a&lt;b &amp; &apos;c&apos;</cmdline>"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ovl::backend::libvirt

@@ -1,0 +1,56 @@
+#include <atomic>
+#include <functional>
+#include <thread>
+
+#include "backend/libvirt/vm_nodes.h"
+
+namespace ovl::backend::libvirt {
+
+Result<VmNodes> StartVmNodes(std::shared_ptr<LibvirtBackend> backend,
+                             const topology::Topology& topology, const plan::Plan& plan,
+                             unsigned parallel) {
+  // One job per VM; each writes only its own result slot.
+  std::vector<std::function<void()>> jobs;
+  std::vector<std::pair<std::string, Result<std::unique_ptr<ServerNode>>>> servers;
+  std::vector<std::pair<std::string, Result<std::unique_ptr<AgentNode>>>> agents;
+  servers.reserve(plan.servers.size());
+  agents.reserve(plan.clients.size());
+  for (const auto& ps : plan.servers) {
+    if (ps.backend != topology::Backend::kLibvirt) continue;
+    const topology::ServerSpec* spec = topology.FindServer(ps.name);
+    if (spec == nullptr)
+      return Status::Error(EINVAL, "plan server " + ps.name + " not in topology");
+    auto* slot = &servers.emplace_back(ps.name, Status::Error(ECANCELED, "not started"));
+    jobs.push_back([=, &plan] { slot->second = StartVmServer(backend, *spec, plan.links); });
+  }
+  for (const auto& ci : plan.clients) {
+    if (ci.backend != topology::Backend::kLibvirt) continue;
+    const topology::ClientSpec* spec = topology.FindClient(ci.client);
+    if (spec == nullptr)
+      return Status::Error(EINVAL, "plan client " + ci.client + " not in topology");
+    auto* slot = &agents.emplace_back(ci.name, Status::Error(ECANCELED, "not started"));
+    jobs.push_back([=, &plan, &topology] {
+      slot->second = StartVmAgent(backend, *spec, ci.name, topology.servers, plan.links);
+    });
+  }
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> workers;
+  for (unsigned i = 0; i < std::max(1u, parallel) && i < jobs.size(); ++i) {
+    workers.emplace_back([&] {
+      for (size_t j; (j = next.fetch_add(1)) < jobs.size();) jobs[j]();
+    });
+  }
+  for (auto& w : workers) w.join();
+  VmNodes nodes;
+  for (auto& [name, r] : servers) {
+    if (!r.ok()) return r.status();
+    nodes.servers[name] = std::move(*r);
+  }
+  for (auto& [name, r] : agents) {
+    if (!r.ok()) return r.status();
+    nodes.agents[name] = std::move(*r);
+  }
+  return nodes;
+}
+
+}  // namespace ovl::backend::libvirt

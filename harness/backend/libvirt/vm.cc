@@ -1,0 +1,224 @@
+#include "backend/libvirt/vm.h"
+
+#include <unistd.h>
+
+#include <deque>
+#include <filesystem>
+#include <fstream>
+
+#include "image/command.h"
+
+namespace ovl::backend::libvirt {
+namespace {
+
+namespace stdfs = std::filesystem;
+using json = nlohmann::json;
+
+constexpr milliseconds kPingInterval{1000};
+constexpr milliseconds kDiskToolTimeout{120'000};
+// Margin on top of a command's own timeout for the reply to come back over the channel.
+constexpr milliseconds kReplySlack{5'000};
+
+double SecondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string TailOfFile(const std::string& path, size_t lines) {
+  std::ifstream in(path);
+  std::deque<std::string> tail;
+  std::string line;
+  while (std::getline(in, line)) {
+    tail.push_back(line);
+    if (tail.size() > lines) tail.pop_front();
+  }
+  std::string out;
+  for (const auto& l : tail) out += l + "\n";
+  return out;
+}
+
+uint64_t TreeBytes(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = stdfs::recursive_directory_iterator(dir, ec);
+       !ec && it != stdfs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += it->file_size(ec);
+  }
+  return total;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Vm>> Vm::Start(Hypervisor* hv, VmSpec spec) {
+  std::unique_ptr<Vm> vm(new Vm(hv, std::move(spec)));
+  OVL_RETURN_IF_ERROR(vm->MakeDisks());
+  OVL_RETURN_IF_ERROR(vm->Boot());
+  return vm;
+}
+
+Vm::~Vm() {
+  control_.Close();
+  if (created_ && hv_->IsActive(spec_.domain)) (void)hv_->Destroy(spec_.domain);
+  std::error_code ec;
+  stdfs::remove_all(spec_.state_dir, ec);
+  stdfs::remove_all(spec_.socket_dir, ec);
+}
+
+Status Vm::MakeDisks() {
+  std::error_code ec;
+  for (const auto& d :
+       {spec_.state_dir, spec_.socket_dir, stdfs::path(spec_.console_log).parent_path().string()}) {
+    stdfs::create_directories(d, ec);
+    if (ec) return Status::Error(ec.value(), "create " + d + ": " + ec.message());
+  }
+  // Who owns these files: `harness clean` removes them once this process is gone.
+  std::ofstream(spec_.state_dir + "/owner") << ::getpid() << "\n" << spec_.socket_dir << "\n";
+  const std::string log = spec_.state_dir + "/tools.log";
+  OVL_RETURN_IF_ERROR(image::RunCommand({"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
+                                         "-b", spec_.base_image, spec_.state_dir + "/root.qcow2"},
+                                        log, kDiskToolTimeout));
+  const uint64_t payload = TreeBytes(spec_.payload_dir) + 32 * 1024 * 1024;
+  OVL_RETURN_IF_ERROR(image::MakeExt4(spec_.payload_dir, spec_.state_dir + "/payload.img", payload,
+                                      "ovl-payload", log));
+  if (spec_.data_disk_bytes > 0) {
+    const std::string empty = spec_.state_dir + "/empty";
+    stdfs::create_directories(empty, ec);
+    OVL_RETURN_IF_ERROR(image::MakeExt4(empty, spec_.state_dir + "/data.img", spec_.data_disk_bytes,
+                                        "ovl-data", log));
+  }
+  return Status::Ok();
+}
+
+Status Vm::Boot() {
+  DomainConfig c;
+  c.name = spec_.domain;
+  c.kvm = spec_.kvm;
+  c.memory_mib = spec_.memory_mib;
+  c.vcpus = spec_.vcpus;
+  c.kernel = spec_.kernel.vmlinuz;
+  c.initrd = spec_.kernel.initrd;
+  // panic=0: a panicking guest stops (on_reboot would restart it forever); WaitReady sees the
+  // panic on the console.
+  c.cmdline = "root=/dev/vda rw init=/sbin/ovl-init console=ttyS0 panic=0 quiet loglevel=4";
+  if (!spec_.cmdline_extra.empty()) c.cmdline += " " + spec_.cmdline_extra;
+  c.disks = {{spec_.state_dir + "/root.qcow2", "qcow2", false},
+             {spec_.state_dir + "/payload.img", "raw", true}};
+  if (spec_.data_disk_bytes > 0) c.disks.push_back({spec_.state_dir + "/data.img", "raw", false});
+  c.console_log = spec_.console_log;
+  c.channels = {{"ovl.control", spec_.socket_dir + "/control.sock"}};
+  if (spec_.agent_channel) c.channels.push_back({"ovl.agent", AgentSocket()});
+  c.nics = spec_.nics;
+  std::error_code ec;
+  for (const auto& ch : c.channels) stdfs::remove(ch.socket, ec);
+  const auto start = Clock::now();
+  control_.Close();
+  OVL_RETURN_IF_ERROR(hv_->Create(DomainXml(c)));
+  created_ = true;
+  Status st = control_.Connect(spec_.socket_dir + "/control.sock", start + milliseconds(30'000));
+  if (st.ok()) st = WaitReady(start, "");
+  if (!st.ok()) {
+    (void)hv_->Destroy(spec_.domain);
+    return st;
+  }
+  return Status::Ok();
+}
+
+Status Vm::WaitReady(Clock::time_point start, const std::string& old_boot_id) {
+  const auto deadline = start + spec_.boot_timeout;
+  // One ping per interval, bounded by the boot deadline. Pings sent before the guest opened its
+  // port wait in the socket; their late replies carry old ids and are skipped.
+  while (Clock::now() < deadline) {
+    const uint64_t id = next_id_++;
+    OVL_RETURN_IF_ERROR(control_.WriteLine(json{{"id", id}, {"cmd", "ping"}}.dump()));
+    const auto until = std::min(deadline, Clock::now() + kPingInterval);
+    for (;;) {
+      auto line = control_.ReadLine(until);
+      if (!line.ok()) {
+        if (line.status().code() == ETIMEDOUT) break;
+        return Failed(EIO, "control channel of " + spec_.node +
+                               " broke while booting: " + line.status().ToString());
+      }
+      json reply = json::parse(*line, nullptr, false);
+      if (reply.is_discarded() || !reply.value("ok", false)) continue;
+      const std::string boot_id = reply.value("boot_id", "");
+      if (boot_id.empty() || boot_id == old_boot_id) continue;
+      boot_id_ = boot_id;
+      boot_seconds_.push_back(SecondsSince(start));
+      return Status::Ok();
+    }
+    if (!hv_->IsActive(spec_.domain))
+      return Failed(EIO, "VM " + spec_.node + " stopped while booting");
+    if (ConsoleTail(40).find("Kernel panic") != std::string::npos) {
+      return Failed(EIO, "VM " + spec_.node + " panicked while booting");
+    }
+  }
+  return Failed(ETIMEDOUT, "VM " + spec_.node + " did not boot within " +
+                               std::to_string(spec_.boot_timeout.count() / 1000) + " s");
+}
+
+Status Vm::Failed(int code, const std::string& what) const {
+  return Status::Error(code,
+                       what + "; console (" + spec_.console_log + ") tail:\n" + ConsoleTail());
+}
+
+Result<json> Vm::Call(json request, milliseconds timeout) {
+  std::lock_guard<std::mutex> g(mu_);
+  const uint64_t id = next_id_++;
+  request["id"] = id;
+  const std::string cmd = request.value("cmd", "?");
+  OVL_RETURN_IF_ERROR(control_.WriteLine(request.dump()));
+  const auto deadline = Clock::now() + timeout;
+  // Bounded by the deadline; replies to abandoned requests are skipped.
+  for (;;) {
+    auto line = control_.ReadLine(deadline);
+    if (!line.ok()) {
+      return Failed(line.status().code(),
+                    spec_.node + ": " + cmd + ": " + line.status().ToString());
+    }
+    json reply = json::parse(*line, nullptr, false);
+    if (!reply.is_discarded() && reply.value("id", json()) == id) return reply;
+  }
+}
+
+Result<ExecReply> Vm::Exec(const std::vector<std::string>& argv, milliseconds timeout) {
+  OVL_ASSIGN_OR_RETURN(json reply,
+                       Call({{"cmd", "exec"}, {"argv", argv}, {"timeout_ms", timeout.count()}},
+                            timeout + kReplySlack));
+  std::string what;
+  for (const auto& a : argv) what += (what.empty() ? "" : " ") + a;
+  const std::string output = reply.value("output", "");
+  if (!reply.value("ok", false)) {
+    return Failed(ETIMEDOUT, spec_.node + ": " + what + ": " + reply.value("error", "failed") +
+                                 "; output:\n" + output);
+  }
+  ExecReply r{reply.value("rc", -1), output};
+  if (r.rc != 0) {
+    return Failed(
+        EIO, spec_.node + ": " + what + " exited " + std::to_string(r.rc) + "; output:\n" + output);
+  }
+  return r;
+}
+
+Status Vm::PowerCycle() {
+  control_.Close();
+  if (hv_->IsActive(spec_.domain)) OVL_RETURN_IF_ERROR(hv_->Destroy(spec_.domain));
+  created_ = false;
+  return Boot();
+}
+
+Status Vm::RebootWith(const std::vector<std::string>& argv) {
+  const std::string old = boot_id_;
+  const auto start = Clock::now();
+  OVL_RETURN_IF_ERROR(Exec(argv, milliseconds(120'000)).status());
+  std::lock_guard<std::mutex> g(mu_);
+  return WaitReady(start, old);
+}
+
+std::string Vm::AgentSocket() const {
+  return spec_.socket_dir + "/agent.sock";
+}
+
+std::string Vm::ConsoleTail(size_t lines) const {
+  return TailOfFile(spec_.console_log, lines);
+}
+
+}  // namespace ovl::backend::libvirt

@@ -1,0 +1,373 @@
+#include "backend/libvirt/vm_nodes.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "backend/libvirt/guest_scripts.h"
+
+namespace ovl::backend::libvirt {
+namespace {
+
+namespace stdfs = std::filesystem;
+using json = nlohmann::json;
+using std::chrono::seconds;
+
+constexpr milliseconds kRoleTimeout{120'000};  // serve/unserve/mount under TCG
+constexpr milliseconds kShortTimeout{60'000};
+constexpr milliseconds kRequestTimeout{120'000};  // one agent op (a hard mount may wait)
+constexpr uint64_t kDataDiskBytes = 4 * topology::kGiB;
+constexpr const char* kRole = "/payload/role.sh";
+
+std::string Mac(size_t index, bool server_end) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "52:54:00:%02x:%02zx:%02zx", server_end ? 1 : 2,
+                (index >> 8) & 0xff, index & 0xff);
+  return buf;
+}
+
+std::string NetEntry(size_t index, bool server_end) {
+  return Mac(index, server_end) + "=" + LinkAddress(index, server_end) + "/30";
+}
+
+Status Copy(const std::string& from, const std::string& to, bool recursive = false) {
+  std::error_code ec;
+  stdfs::copy(from, to,
+              recursive ? stdfs::copy_options::recursive | stdfs::copy_options::copy_symlinks
+                        : stdfs::copy_options::overwrite_existing,
+              ec);
+  if (ec) return Status::Error(ec.value(), "copy " + from + " to payload: " + ec.message());
+  return Status::Ok();
+}
+
+// The kernel a node boots: a Debian series from the image, or a supplied bzImage whose modules
+// travel on the payload (it must have virtio and ext4 built in: no initrd).
+Result<VmSpec> NewSpec(LibvirtBackend& b, const std::string& node,
+                       const std::optional<topology::KernelSpec>& kernel) {
+  if (kernel && kernel->series.empty()) {
+    OVL_ASSIGN_OR_RETURN(VmSpec s, b.NewVmSpec(node, b.image().kernels.front().series));
+    const std::string release = kernel->modules.filename();
+    s.kernel = {"", release, kernel->bzimage, ""};
+    OVL_RETURN_IF_ERROR(Copy(kernel->modules, s.payload_dir + "/modules/" + release, true));
+    return s;
+  }
+  return b.NewVmSpec(node, kernel ? kernel->series : "6.1");
+}
+
+// Writes the scripts and copies the binaries into the VM's payload dir.
+Status StagePayload(const LibvirtBackend& b, const VmSpec& spec,
+                    const std::map<std::string, std::string>& env) {
+  const auto& o = b.options();
+  OVL_RETURN_IF_ERROR(Copy(o.guestd, spec.payload_dir + "/ovl-guestd"));
+  OVL_RETURN_IF_ERROR(Copy(o.agent, spec.payload_dir + "/harness-agent"));
+  OVL_RETURN_IF_ERROR(Copy(o.ovlnfsd, spec.payload_dir + "/ovlnfsd"));
+  std::error_code ec;
+  for (const auto& [name, text] : std::map<std::string, std::string>{
+           {"init.sh", InitScript()}, {"role.sh", RoleScript()}, {"role.env", RoleEnv(env)}}) {
+    std::ofstream out(spec.payload_dir + "/" + name);
+    out << text;
+    if (!out) return Status::Error(EIO, "write payload " + name);
+    stdfs::permissions(spec.payload_dir + "/" + name, stdfs::perms(0755), ec);
+  }
+  return Status::Ok();
+}
+
+void ReportBoot(const LibvirtBackend& b, const Vm& vm) {
+  const auto& boots = vm.boot_seconds();
+  if (boots.empty()) return;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", boots.back());
+  // One write: VMs may boot in parallel.
+  *b.options().err << ("harness: VM " + vm.spec().node + " (" + vm.spec().kernel.release + ", " +
+                       (vm.spec().kvm ? "kvm" : "tcg") + ") boot " + std::to_string(boots.size()) +
+                       " took " + buf + " s\n")
+                   << std::flush;
+  std::ofstream(stdfs::path(vm.spec().console_log).parent_path() / "boots.json")
+      << json{{"node", vm.spec().node},
+              {"kernel", vm.spec().kernel.release},
+              {"accel", vm.spec().kvm ? "kvm" : "tcg"},
+              {"boot_seconds", boots}}
+             .dump()
+      << "\n";
+}
+
+class VmServer final : public ServerNode {
+ public:
+  VmServer(std::shared_ptr<LibvirtBackend> b, topology::ServerSpec spec, std::unique_ptr<Vm> vm)
+      : b_(std::move(b)), spec_(std::move(spec)), vm_(std::move(vm)) {}
+
+  std::string Unsupported() override { return ""; }
+
+  Status Setup(const ops::Fixture& fixture, const std::string&) override {
+    OVL_RETURN_IF_ERROR(Teardown(false));
+    const int layers = std::max(fixture.layers, static_cast<int>(spec_.layers));
+    OVL_RETURN_IF_ERROR(Role({"wipe", std::to_string(layers)}));
+    lowers_.clear();
+    for (int i = 0; i < fixture.layers; ++i) {
+      lowers_.push_back("/data/layers/lower" + std::to_string(i));
+    }
+    OVL_ASSIGN_OR_RETURN(json r, vm_->Call({{"cmd", "materialize"},
+                                            {"fixture", ops::FixtureToJson(fixture)},
+                                            {"lowers", lowers_}},
+                                           kRoleTimeout));
+    if (!r.value("ok", false)) {
+      return Status::Error(EIO, spec_.name + ": materialize: " + r.value("error", r.dump()));
+    }
+    return Serve();
+  }
+
+  Status Crash() override {
+    OVL_RETURN_IF_ERROR(vm_->PowerCycle());
+    ReportBoot(*b_, *vm_);
+    return serving_ ? Serve() : Status::Ok();
+  }
+
+  Status Reboot() override {
+    OVL_RETURN_IF_ERROR(vm_->RebootWith({kRole, "reboot"}));
+    ReportBoot(*b_, *vm_);
+    return serving_ ? Serve() : Status::Ok();
+  }
+
+  Status Evict() override { return Role({"evict"}); }
+
+  Status Teardown(bool keep) override {
+    if (serving_) OVL_RETURN_IF_ERROR(Role({"unserve"}));
+    serving_ = false;
+    // The layers are on the VM's disk, which goes with the VM; `keep` leaves them until then.
+    if (!keep) OVL_RETURN_IF_ERROR(Role({"wipe", "0"}));
+    return Status::Ok();
+  }
+
+  // Checked inside the guest, on the layers the fixture was materialised into.
+  Status VerifyLowerLayers(const ops::Fixture& fixture) override {
+    OVL_ASSIGN_OR_RETURN(json r, vm_->Call({{"cmd", "verify-lowers"},
+                                            {"fixture", ops::FixtureToJson(fixture)},
+                                            {"lowers", lowers_}},
+                                           kRoleTimeout));
+    if (r.value("ok", false)) return Status::Ok();
+    return Status::Error(r.value("errno", EIO), spec_.name + ": " + r.value("error", r.dump()));
+  }
+
+  json ConnectRequest() const override {
+    return {{"cmd", "connect"}, {"mode", "syscalls"}, {"root", "/mnt/" + spec_.name}};
+  }
+
+  std::string LogTail() const override {
+    std::string out = "console tail (" + vm_->spec().console_log + "):\n" + vm_->ConsoleTail(20);
+    if (spec_.variant != topology::Variant::kKnfsd &&
+        spec_.variant != topology::Variant::kKnfsdFuse) {
+      auto log = vm_->Exec({"tail", "-n", "20", "/run/ovlnfsd.log"}, milliseconds(10'000));
+      if (log.ok()) out += "ovlnfsd log tail:\n" + log->output;
+    }
+    return out;
+  }
+
+ private:
+  Status Role(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {kRole};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return vm_->Exec(argv, kRoleTimeout).status();
+  }
+
+  // Mounts the layers and serves them. knfsd: UNSUPPORTED when the mount cannot encode file
+  // handles (checked before exportfs, which would refuse it less precisely).
+  Status Serve() {
+    OVL_RETURN_IF_ERROR(Role({"serve"}));
+    serving_ = true;
+    if (spec_.variant != topology::Variant::kKnfsd &&
+        spec_.variant != topology::Variant::kKnfsdFuse) {
+      return Status::Ok();
+    }
+    OVL_ASSIGN_OR_RETURN(
+        json r, vm_->Call({{"cmd", "handle-check"}, {"path", spec_.export_path}}, kShortTimeout));
+    if (!r.value("ok", false)) {
+      const int err = r.value("errno", 0);
+      (void)Teardown(false);
+      const std::string why =
+          r.value("error", r.dump()) + " (overlay options " + spec_.overlay.MountOptions() + ")";
+      return Status::Error(err == EOPNOTSUPP ? kErrNotSupp : EIO, why);
+    }
+    return Role({"export"});
+  }
+
+  std::shared_ptr<LibvirtBackend> b_;
+  topology::ServerSpec spec_;
+  std::unique_ptr<Vm> vm_;
+  std::vector<std::string> lowers_;  // in the guest
+  bool serving_ = false;
+};
+
+class VmAgent final : public AgentNode {
+ public:
+  VmAgent(std::shared_ptr<LibvirtBackend> b, std::string name, std::unique_ptr<Vm> vm,
+          std::map<std::string, std::pair<std::string, std::string>> mounts,
+          std::string mount_options)
+      : b_(std::move(b)),
+        name_(std::move(name)),
+        vm_(std::move(vm)),
+        mounts_(std::move(mounts)),
+        mount_options_(std::move(mount_options)) {}
+
+  ~VmAgent() override {
+    if (agent_.WriteLine(R"({"cmd":"quit"})").ok())
+      (void)agent_.ReadLine(Clock::now() + seconds(5));
+  }
+
+  Status Connect() { return agent_.Connect(vm_->AgentSocket(), Clock::now() + seconds(30)); }
+
+  const std::string& name() const override { return name_; }
+
+  Result<json> Request(const json& request) override {
+    if (request.value("cmd", "") == "connect" && request.value("mode", "") == "syscalls") {
+      OVL_RETURN_IF_ERROR(MountFor(request.value("root", "")));
+    }
+    // Replies to requests that timed out arrive late, in order: skip them first.
+    while (stale_ > 0) {
+      auto old = agent_.ReadLine(Clock::now() + kRequestTimeout);
+      if (!old.ok())
+        return Status::Error(old.status().code(),
+                             name_ + ": agent still busy with an earlier request");
+      --stale_;
+    }
+    OVL_RETURN_IF_ERROR(agent_.WriteLine(request.dump()));
+    auto line = agent_.ReadLine(Clock::now() + kRequestTimeout);
+    if (!line.ok()) {
+      if (line.status().code() == ETIMEDOUT) ++stale_;
+      return Status::Error(line.status().code(),
+                           name_ + ": no agent reply within " +
+                               std::to_string(kRequestTimeout.count() / 1000) + " s to " +
+                               request.value("cmd", "?"));
+    }
+    auto reply = json::parse(*line, nullptr, false);
+    if (reply.is_discarded()) return Status::Error(EPROTO, name_ + " sent a bad reply: " + *line);
+    return reply;
+  }
+
+  Status EvictClientCaches() override {
+    return vm_->Exec({kRole, "evict"}, kShortTimeout).status();
+  }
+
+  std::string LogTail() const override {
+    std::string out = "console tail (" + vm_->spec().console_log + "):\n" + vm_->ConsoleTail(20);
+    auto log = vm_->Exec({"tail", "-n", "20", "/run/agent.log"}, milliseconds(10'000));
+    if (log.ok()) out += "harness-agent log tail:\n" + log->output;
+    return out;
+  }
+
+ private:
+  // A fresh NFS mount of the server behind `root` ("/mnt/<server>"); other roots are the
+  // agent's business.
+  Status MountFor(const std::string& root) {
+    const std::string prefix = "/mnt/";
+    if (root.rfind(prefix, 0) != 0) return Status::Ok();
+    auto it = mounts_.find(root.substr(prefix.size()));
+    if (it == mounts_.end()) return Status::Ok();
+    const auto& [address, export_path] = it->second;
+    return vm_
+        ->Exec({kRole, "mount", it->first, address, export_path, mount_options_}, kRoleTimeout)
+        .status();
+  }
+
+  std::shared_ptr<LibvirtBackend> b_;
+  std::string name_;
+  std::unique_ptr<Vm> vm_;
+  std::map<std::string, std::pair<std::string, std::string>> mounts_;  // server -> addr, export
+  std::string mount_options_;
+  LineChannel agent_;
+  int stale_ = 0;
+};
+
+}  // namespace
+
+std::string LinkAddress(size_t index, bool server_end) {
+  const size_t base = index * 4;
+  return "10.200." + std::to_string((base >> 8) & 0xff) + "." +
+         std::to_string((base & 0xff) + (server_end ? 1 : 2));
+}
+
+Result<std::unique_ptr<ServerNode>> StartVmServer(std::shared_ptr<LibvirtBackend> backend,
+                                                  const topology::ServerSpec& spec,
+                                                  const std::vector<plan::Link>& links) {
+  std::string role;
+  std::string flags;
+  switch (spec.variant) {
+    case topology::Variant::kKnfsd:
+      role = "knfsd";
+      break;
+    case topology::Variant::kKnfsdFuse:
+      role = "knfsd-fuse";
+      break;
+    case topology::Variant::kReference:
+      role = "reference";
+      break;
+    case topology::Variant::kReferenceVolatile:
+      role = "reference";
+      flags = "--handles volatile";
+      break;
+    case topology::Variant::kReferenceNoindex:
+      role = "reference";
+      flags = "--no-index";
+      break;
+    default:
+      return Status::Error(
+          EINVAL, spec.name + ": variant " +
+                      std::string(topology::NameOf(topology::kVariantNames, spec.variant)) +
+                      " does not run in a VM");
+  }
+  OVL_ASSIGN_OR_RETURN(VmSpec vs, NewSpec(*backend, spec.name, spec.kernel));
+  vs.data_disk_bytes = kDataDiskBytes;
+  std::string net;
+  for (size_t i = 0; i < links.size(); ++i) {
+    if (links[i].server != spec.name) continue;
+    vs.nics.push_back({Mac(i, true), links[i].server_port, links[i].client_port});
+    net += (net.empty() ? "" : " ") + NetEntry(i, true);
+  }
+  OVL_RETURN_IF_ERROR(StagePayload(*backend, vs,
+                                   {{"NAME", spec.name},
+                                    {"ROLE", role},
+                                    {"NET", net},
+                                    {"EXPORT", spec.export_path},
+                                    {"OVL_OPTS", spec.overlay.MountOptions()},
+                                    {"OVLNFSD_FLAGS", flags},
+                                    {"THREADS", std::to_string(spec.threads)}}));
+  OVL_ASSIGN_OR_RETURN(auto vm, Vm::Start(backend->hypervisor(), vs));
+  ReportBoot(*backend, *vm);
+  return std::unique_ptr<ServerNode>(std::make_unique<VmServer>(backend, spec, std::move(vm)));
+}
+
+Result<std::unique_ptr<AgentNode>> StartVmAgent(std::shared_ptr<LibvirtBackend> backend,
+                                                const topology::ClientSpec& spec,
+                                                const std::string& instance,
+                                                const std::vector<topology::ServerSpec>& servers,
+                                                const std::vector<plan::Link>& links) {
+  if (spec.access != topology::Access::kKernelMount) {
+    return Status::Error(EINVAL, instance + ": only kernel-mount clients run in a VM");
+  }
+  OVL_ASSIGN_OR_RETURN(VmSpec vs, NewSpec(*backend, instance, spec.kernel));
+  vs.agent_channel = true;
+  std::string net;
+  std::map<std::string, std::pair<std::string, std::string>> mounts;
+  for (size_t i = 0; i < links.size(); ++i) {
+    if (links[i].client != instance) continue;
+    vs.nics.push_back({Mac(i, false), links[i].client_port, links[i].server_port});
+    net += (net.empty() ? "" : " ") + NetEntry(i, false);
+    std::string export_path = "/export";
+    for (const auto& s : servers) {
+      if (s.name == links[i].server) export_path = s.export_path;
+    }
+    mounts[links[i].server] = {LinkAddress(i, true), export_path};
+  }
+  OVL_RETURN_IF_ERROR(
+      StagePayload(*backend, vs, {{"NAME", instance}, {"ROLE", "client"}, {"NET", net}}));
+  OVL_ASSIGN_OR_RETURN(auto vm, Vm::Start(backend->hypervisor(), vs));
+  ReportBoot(*backend, *vm);
+  std::string options = "vers=3,proto=tcp,hard";
+  if (!spec.mount_options.empty()) options += "," + spec.mount_options;
+  auto agent =
+      std::make_unique<VmAgent>(backend, instance, std::move(vm), std::move(mounts), options);
+  OVL_RETURN_IF_ERROR(agent->Connect());
+  return std::unique_ptr<AgentNode>(std::move(agent));
+}
+
+}  // namespace ovl::backend::libvirt

@@ -1,0 +1,266 @@
+// Boots server VMs (knfsd, ovlnfsd, knfsd on fuse-overlayfs) and kernel NFS client VMs (TCG
+// unless KVM boots) and drives harness-agent in the clients: hold a handle, write through it,
+// crash (power cut) or reboot the server, read the data back through the same handle. Needs root,
+// libvirt and QEMU; builds the guest image on first use (a few minutes, needs the Debian mirror).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "backend/libvirt/backend.h"
+#include "backend/libvirt/vm_nodes.h"
+#include "ops/fixture.h"
+#include "ops/ops.h"
+
+namespace ovl::backend::libvirt {
+namespace {
+
+using json = nlohmann::json;
+
+class LibvirtVmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (libvirt qemu:///system)";
+    if (!std::filesystem::exists("/usr/bin/qemu-system-x86_64")) GTEST_SKIP() << "no QEMU";
+    run_dir_ = std::filesystem::temp_directory_path() / ("vm_test." + std::to_string(getpid()));
+    LibvirtOptions o;
+    o.run_dir = run_dir_;
+    o.ovlnfsd = OVLNFSD_PATH;
+    o.agent = HARNESS_AGENT_PATH;
+    o.guestd = GUESTD_PATH;
+    auto b = LibvirtBackend::Open(o);
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    backend_ = *b;
+  }
+  // Consoles stay only when something failed.
+  void TearDown() override {
+    if (run_dir_.empty()) return;
+    if (HasFailure()) {
+      std::cerr << "consoles kept under " << run_dir_ << "\n";
+    } else {
+      std::filesystem::remove_all(run_dir_);
+    }
+  }
+
+  json Op(AgentNode& agent, ops::Op op) {
+    op.seq = ++seq_;
+    op.client = agent.name();
+    auto r = agent.Request({{"cmd", "op"}, {"op", op}});
+    EXPECT_TRUE(r.ok()) << r.status().ToString() << "\n" << agent.LogTail();
+    return r.ok() ? r->value("result", json()) : json();
+  }
+
+  std::string run_dir_;
+  std::shared_ptr<LibvirtBackend> backend_;
+  uint64_t seq_ = 0;
+};
+
+ops::Target Path(const std::string& p) {
+  return ops::Target{p, "", std::nullopt, ""};
+}
+ops::Target Var(const std::string& v) {
+  return ops::Target{"", v, std::nullopt, ""};
+}
+
+topology::ServerSpec Server(const std::string& name, topology::Variant variant,
+                            const std::string& kernel) {
+  topology::ServerSpec s;
+  s.name = name;
+  s.variant = variant;
+  s.backend = topology::Backend::kLibvirt;
+  s.kernel = topology::KernelSpec::Debian(kernel);
+  return s;
+}
+
+topology::ClientSpec Client(const std::string& name, const std::string& server,
+                            const std::string& kernel) {
+  topology::ClientSpec c;
+  c.name = name;
+  c.access = topology::Access::kKernelMount;
+  c.backend = topology::Backend::kLibvirt;
+  c.kernel = topology::KernelSpec::Debian(kernel);
+  c.servers = {server};
+  return c;
+}
+
+ops::Fixture SmallFixture() {
+  auto f = ops::FixtureFromJson(json{{"layers", 1},
+                                     {"entries", json::array({{{"file", "a"}, {"size", 5000}},
+                                                              {{"file", "d/b"}, {"size", 100}}})}},
+                                1);
+  EXPECT_TRUE(f.ok());
+  return f.ok() ? *f : ops::Fixture{};
+}
+
+ops::Op Lookup(const std::string& name, const std::string& save) {
+  ops::Op op{};
+  op.kind = ops::Kind::kLookup;
+  op.target = Path("");
+  op.name = name;
+  op.save = save;
+  return op;
+}
+
+ops::Op Write(const std::string& var, const std::string& data) {
+  ops::Op op{};
+  op.kind = ops::Kind::kWrite;
+  op.target = Var(var);
+  op.data = data;
+  op.stable = ops::Stable::kFileSync;
+  return op;
+}
+
+ops::Op Read(const std::string& var) {
+  ops::Op op{};
+  op.kind = ops::Kind::kRead;
+  op.target = Var(var);
+  op.count = 64;
+  return op;
+}
+
+json Reconnect(const ServerNode& server) {
+  json r = server.ConnectRequest();
+  r["cmd"] = "reconnect";
+  return r;
+}
+
+TEST_F(LibvirtVmTest, KnfsdHandleSurvivesPowerCut) {
+  topology::Topology topo;
+  topo.servers = {Server("knfsd", topology::Variant::kKnfsd, "6.1")};
+  topo.clients = {Client("kc", "knfsd", "6.1")};
+  plan::Plan plan;
+  plan.servers = {{"knfsd", topology::Variant::kKnfsd, topology::Backend::kLibvirt,
+                   topology::Expect::kPass, plan::kGuestNfsPort}};
+  plan.clients = {
+      {"kc", "kc", topology::Access::kKernelMount, topology::Backend::kLibvirt, {"knfsd"}}};
+  plan.links = {{"knfsd", "kc", 24101, 24102}};
+
+  auto t0 = std::chrono::steady_clock::now();
+  auto nodes = StartVmNodes(backend_, topo, plan, 2);
+  ASSERT_TRUE(nodes.ok()) << nodes.status().ToString();
+  std::cerr << "both VMs up after "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
+            << " s, booted in parallel (" << backend_->accel_note() << ")\n";
+  ServerNode& srv = *nodes->servers.at("knfsd");
+  AgentNode& agent = *nodes->agents.at("kc");
+
+  Status up = srv.Setup(SmallFixture(), "");
+  ASSERT_TRUE(up.ok()) << up.ToString() << "\n" << srv.LogTail();
+  auto connected = agent.Request(srv.ConnectRequest());
+  ASSERT_TRUE(connected.ok()) << connected.status().ToString();
+  ASSERT_EQ(connected->value("ok", false), true) << connected->dump() << "\n" << agent.LogTail();
+
+  json r = Op(agent, Lookup("a", "A"));
+  ASSERT_EQ(r.value("outcome", ""), "ok") << r.dump();
+  const std::string data = "copied up through a held handle";
+  r = Op(agent, Write("A", data));
+  ASSERT_EQ(r.value("outcome", ""), "ok") << r.dump();
+
+  Status crash = srv.Crash();
+  ASSERT_TRUE(crash.ok()) << crash.ToString();
+  auto rc = agent.Request(Reconnect(srv));
+  ASSERT_TRUE(rc.ok()) << rc.status().ToString();
+  EXPECT_EQ(rc->value("ok", false), true) << rc->dump();
+
+  r = Op(agent, Read("A"));
+  ASSERT_EQ(r.value("outcome", ""), "ok") << r.dump() << "\n" << agent.LogTail();
+  auto result = ops::ResultFromJson(r);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->data.substr(0, data.size()), data);
+  Status lowers = srv.VerifyLowerLayers(SmallFixture());  // the copy-up left the lower alone
+  EXPECT_TRUE(lowers.ok()) << lowers.ToString();
+
+  Status reboot = srv.Reboot();
+  ASSERT_TRUE(reboot.ok()) << reboot.ToString();
+  ASSERT_TRUE(agent.Request(Reconnect(srv)).ok());
+  r = Op(agent, Read("A"));
+  ASSERT_EQ(r.value("outcome", ""), "ok") << r.dump() << "\n" << agent.LogTail();
+
+  ASSERT_TRUE(agent.EvictClientCaches().ok());
+  ASSERT_TRUE(srv.Evict().ok());
+  ops::Op getattr{};
+  getattr.kind = ops::Kind::kGetAttr;
+  getattr.target = Var("A");
+  r = Op(agent, getattr);
+  EXPECT_EQ(r.value("outcome", ""), "ok") << r.dump();
+  EXPECT_TRUE(srv.Teardown(false).ok());
+}
+
+// ovlnfsd in a 6.12 guest, a clean guest reboot, and eviction of ovlnfsd's caches.
+TEST_F(LibvirtVmTest, ReferenceHandleSurvivesReboot) {
+  const topology::ServerSpec server = Server("reference", topology::Variant::kReference, "6.12");
+  const std::vector<plan::Link> links = {{"reference", "kr", 24111, 24112}};
+  auto s = StartVmServer(backend_, server, links);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto a = StartVmAgent(backend_, Client("kr", "reference", "6.12"), "kr", {server}, links);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ServerNode& srv = **s;
+  AgentNode& agent = **a;
+  Status up = srv.Setup(SmallFixture(), "");
+  ASSERT_TRUE(up.ok()) << up.ToString() << "\n" << srv.LogTail();
+  auto connected = agent.Request(srv.ConnectRequest());
+  ASSERT_TRUE(connected.ok()) << connected.status().ToString();
+  ASSERT_EQ(connected->value("ok", false), true) << connected->dump() << "\n" << agent.LogTail();
+
+  json r = Op(agent, Lookup("a", "A"));
+  ASSERT_EQ(r.value("outcome", ""), "ok") << r.dump() << "\n" << srv.LogTail();
+  const std::string data = "written before a clean reboot";
+  r = Op(agent, Write("A", data));
+  ASSERT_EQ(r.value("outcome", ""), "ok") << r.dump();
+  Status reboot = srv.Reboot();
+  ASSERT_TRUE(reboot.ok()) << reboot.ToString();
+  auto rc = agent.Request(Reconnect(srv));
+  ASSERT_TRUE(rc.ok()) << rc.status().ToString();
+  ASSERT_TRUE(srv.Evict().ok()) << srv.LogTail();
+  ASSERT_TRUE(agent.EvictClientCaches().ok());
+  r = Op(agent, Read("A"));
+  ASSERT_EQ(r.value("outcome", ""), "ok") << r.dump() << "\n" << srv.LogTail();
+  auto result = ops::ResultFromJson(r);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->data.substr(0, data.size()), data);
+  EXPECT_TRUE(srv.Teardown(false).ok());
+}
+
+// Without nfs_export the kernel overlay cannot encode handles: UNSUPPORTED, not a failure.
+TEST_F(LibvirtVmTest, KnfsdWithoutNfsExportIsUnsupported) {
+  topology::ServerSpec server = Server("knfsd-noexport", topology::Variant::kKnfsd, "6.12");
+  server.overlay.nfs_export = "off";
+  auto s = StartVmServer(backend_, server, {});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  Status up = (*s)->Setup(SmallFixture(), "");
+  EXPECT_EQ(up.code(), kErrNotSupp) << up.ToString();
+  EXPECT_NE(up.message().find("name_to_handle_at"), std::string::npos) << up.message();
+}
+
+// The kernel-side negative control: knfsd exporting a fuse-overlayfs mount. Its node ids live
+// in the fuse daemon's memory, so a handle held across a power cut must stop resolving.
+TEST_F(LibvirtVmTest, KnfsdFuseLosesHandleAcrossPowerCut) {
+  const topology::ServerSpec server = Server("kfuse", topology::Variant::kKnfsdFuse, "6.1");
+  const std::vector<plan::Link> links = {{"kfuse", "kf", 24121, 24122}};
+  auto s = StartVmServer(backend_, server, links);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto a = StartVmAgent(backend_, Client("kf", "kfuse", "6.1"), "kf", {server}, links);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ServerNode& srv = **s;
+  AgentNode& agent = **a;
+  Status up = srv.Setup(SmallFixture(), "");
+  ASSERT_TRUE(up.ok()) << up.ToString() << "\n" << srv.LogTail();
+  auto connected = agent.Request(srv.ConnectRequest());
+  ASSERT_TRUE(connected.ok()) << connected.status().ToString();
+  ASSERT_EQ(connected->value("ok", false), true) << connected->dump() << "\n" << agent.LogTail();
+  json r = Op(agent, Lookup("a", "A"));
+  ASSERT_EQ(r.value("outcome", ""), "ok") << r.dump();
+  r = Op(agent, Read("A"));
+  ASSERT_EQ(r.value("outcome", ""), "ok") << r.dump();
+  ASSERT_TRUE(srv.Crash().ok());
+  ASSERT_TRUE(agent.Request(Reconnect(srv)).ok());
+  ASSERT_TRUE(agent.EvictClientCaches().ok());
+  r = Op(agent, Read("A"));
+  EXPECT_EQ(r.value("outcome", ""), "error") << r.dump();
+  EXPECT_EQ(r.value("error", ""), "STALE") << r.dump();
+}
+
+}  // namespace
+}  // namespace ovl::backend::libvirt

@@ -1,0 +1,19 @@
+// Loopback TCP helpers for local servers: every server the local backend starts listens on
+// 127.0.0.1 only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "base/status.h"
+
+namespace ovl::backend {
+
+// `count` distinct TCP ports on 127.0.0.1 that were free a moment ago (bound to port 0 and
+// released together), for servers that need their port numbers before they start.
+Result<std::vector<uint16_t>> PickFreeLoopbackPorts(size_t count);
+// True when a TCP connect to 127.0.0.1:port succeeds now.
+bool LoopbackPortAccepts(uint16_t port);
+
+}  // namespace ovl::backend

@@ -1,0 +1,127 @@
+#include "image/image_command.h"
+
+#include <cstdio>
+
+#include "backend/libvirt/backend.h"
+#include "image/image.h"
+#include "image/recipe.h"
+
+namespace ovl::image {
+namespace {
+
+struct Flags {
+  std::string cache_dir = kDefaultCacheDir;
+  std::string uri = "qemu:///system";
+  topology::ImageRecipe recipe;
+  bool force = false;
+};
+
+// Parses `args` from index `from`; `allowed` lists the flags this command takes. Returns an
+// error message, or "".
+std::string Parse(const std::vector<std::string>& args, size_t from,
+                  const std::vector<std::string>& allowed, Flags* f) {
+  for (size_t i = from; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (std::find(allowed.begin(), allowed.end(), a) == allowed.end()) {
+      return "unexpected argument '" + a + "'";
+    }
+    if (a == "--force") {
+      f->force = true;
+      continue;
+    }
+    if (i + 1 >= args.size()) return a + " needs a value";
+    const std::string& v = args[++i];
+    if (a == "--cache-dir") f->cache_dir = v;
+    if (a == "--uri") f->uri = v;
+    if (a == "--suite") f->recipe.suite = v;
+    if (a == "--mirror") f->recipe.mirror = v;
+    if (a == "--kernel") f->recipe.kernels.push_back(v);
+    if (a == "--package") f->recipe.packages.push_back(v);
+  }
+  return "";
+}
+
+std::string Size(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(bytes) / (1ull << 30));
+  return buf;
+}
+
+void Print(const GuestImage& img, std::ostream& out) {
+  out << img.hash << "  built " << img.built << "  " << Size(img.bytes) << " on disk  " << img.dir
+      << "\n";
+  for (const auto& k : img.kernels) out << "  kernel " << k.series << ": " << k.release << "\n";
+}
+
+constexpr const char* kImageUsage =
+    "usage: harness image build [--cache-dir DIR] [--suite S] [--mirror URL] [--kernel SERIES]... "
+    "[--package PKG]... [--force]\n"
+    "       harness image list [--cache-dir DIR]\n"
+    "       harness image clean [--cache-dir DIR]\n";
+
+}  // namespace
+
+int ImageCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Flags f;
+  const std::string verb = args.empty() ? "" : args[0];
+  std::vector<std::string> allowed = {"--cache-dir"};
+  if (verb == "build") {
+    allowed.insert(allowed.end(), {"--suite", "--mirror", "--kernel", "--package", "--force"});
+  } else if (verb != "list" && verb != "clean") {
+    err << kImageUsage;
+    return 2;
+  }
+  const std::string bad = Parse(args, 1, allowed, &f);
+  if (!bad.empty()) {
+    err << "harness image " << verb << ": " << bad << "\n" << kImageUsage;
+    return 2;
+  }
+  if (verb == "build") {
+    auto recipe = MakeRecipe(f.recipe);
+    if (!recipe.ok()) {
+      err << "harness image build: " << recipe.status().message() << "\n";
+      return 2;
+    }
+    auto img = EnsureImage(*recipe, f.cache_dir, f.force, err);
+    if (!img.ok()) {
+      err << "harness image build: " << img.status().ToString() << "\n";
+      return 3;
+    }
+    Print(*img, out);
+    return 0;
+  }
+  if (verb == "list") {
+    auto images = ListImages(f.cache_dir);
+    if (!images.ok()) {
+      err << "harness image list: " << images.status().ToString() << "\n";
+      return 3;
+    }
+    if (images->empty()) out << "no guest images under " << f.cache_dir << "\n";
+    for (const auto& img : *images) Print(img, out);
+    return 0;
+  }
+  auto removed = RemoveImages(f.cache_dir);
+  if (!removed.ok()) {
+    err << "harness image clean: " << removed.status().ToString() << "\n";
+    return 3;
+  }
+  out << "removed " << *removed << " image(s) under " << f.cache_dir << "\n";
+  return 0;
+}
+
+int CleanCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Flags f;
+  const std::string bad = Parse(args, 0, {"--cache-dir", "--uri"}, &f);
+  if (!bad.empty()) {
+    err << "harness clean: " << bad << "\nusage: harness clean [--cache-dir DIR] [--uri URI]\n";
+    return 2;
+  }
+  Status st = backend::libvirt::CleanLeftovers(f.cache_dir, f.uri, out);
+  if (!st.ok()) {
+    err << "harness clean: " << st.ToString() << "\n";
+    return 3;
+  }
+  return 0;
+}
+
+}  // namespace ovl::image

@@ -1,0 +1,24 @@
+// `harness image build|list|clean` and `harness clean`, as functions the CLI front end calls
+// with the arguments after the subcommand name. Exit codes: 0 done, 2 usage error,
+// 3 infrastructure error (a tool or libvirt failed).
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace ovl::image {
+
+// image build [--cache-dir DIR] [--suite S] [--mirror URL] [--kernel SERIES]...
+//             [--package PKG]... [--force]
+//     Builds (or finds, unless --force) the guest image; prints its hash and files.
+// image list [--cache-dir DIR]     the cached images, their kernels and sizes
+// image clean [--cache-dir DIR]    removes every cached image
+int ImageCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// clean [--cache-dir DIR] [--uri URI]
+//     Destroys leftover project domains (named ovlnfs-...) and removes the VM disks and sockets
+//     of runs whose harness process is gone. Images stay (see `image clean`).
+int CleanCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+}  // namespace ovl::image

@@ -1,0 +1,63 @@
+// The throughput phase of a run: every throughput job of the plan on every local server that is
+// expected to pass (ovlnfsd, nfs-ganesha, kernel-overlay) and on the physical reference (the
+// same working set in a plain directory, reached with local syscalls: no overlay, no NFS), one
+// after the other on the same fixture. Each job gets fresh layers holding its working set and
+// its own harness-agent clients (libnfs for NFS servers, syscalls otherwise), all loading at
+// once (agent/load.h). Then, on each server, the job named in workloads/throughput/
+// under-faults.yaml runs again while those faults strike the server at equal spacing, for the
+// timeline around each fault and the time to the first successful operation after it.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/local_nodes.h"
+#include "backend/node.h"
+#include "plan/plan.h"
+#include "runner/results.h"
+#include "topology/topology.h"
+
+namespace ovl::runner {
+
+// What the throughput phase runs against.
+struct ThroughputTarget {
+  std::string server;                                   // the server's name, or "physical"
+  std::string variant;                                  // the server's variant, or "physical"
+  backend::ServerNode* node = nullptr;                  // null for the physical reference
+  topology::Access access = topology::Access::kLibnfs;  // how its clients reach it
+};
+
+// The servers of `plan` that take part: local, expected to pass, with a node in `servers` that
+// can run here; then the physical reference.
+std::vector<ThroughputTarget> ThroughputTargets(
+    const plan::Plan& plan,
+    const std::map<std::string, std::unique_ptr<backend::ServerNode>>& servers);
+
+struct ThroughputContext {
+  std::vector<topology::ThroughputJob> jobs;  // the plan's, in order
+  std::filesystem::path jobs_dir;             // workloads/throughput
+  std::vector<ThroughputTarget> targets;
+  backend::LocalPaths paths;  // to start agents
+  std::string log_dir;        // agents' logs
+  std::string work_dir;       // layers go under <work_dir>/<server>/<job>
+  uint64_t seed = 0;
+  bool keep = false;                                 // keep the layers
+  const std::atomic<bool>* interrupted = nullptr;    // stop between jobs once set
+  std::function<void(const std::string&)> progress;  // a line per job finished (may be empty)
+};
+
+struct ThroughputResults {
+  std::vector<JobThroughput> jobs;
+  std::vector<TimelinePoint> timeline;
+  std::vector<FaultRecovery> recovery;
+  std::string error;  // non-empty: the phase could not run at all (job files unreadable)
+};
+
+ThroughputResults RunThroughput(const ThroughputContext& ctx);
+
+}  // namespace ovl::runner
