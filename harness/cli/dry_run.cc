@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "image/image.h"
 #include "plan/plan_json.h"
 
 namespace ovl::cli {
@@ -81,8 +82,10 @@ void AppendClients(const topology::Topology& t, const plan::Plan& plan, std::str
       "libvirt: {}, accel {}, cache {}, image {} from {} (kernels {}; size {}), {} memory and {} "
       "vcpu per VM, boot timeout {}\n",
       lv.uri, Name(topology::kAccelNames, lv.accel),
-      lv.cache_dir.empty() ? std::string("<repo>/.cache/libvirt") : lv.cache_dir.string(),
-      lv.image.suite, lv.image.mirror, fmt::join(lv.image.kernels, ", "),
+      lv.cache_dir.empty() ? std::string(image::kDefaultCacheDir) : lv.cache_dir.string(),
+      lv.image.suite, lv.image.mirror,
+      lv.image.kernels.empty() ? fmt::format("{}", fmt::join(topology::kKernelSeries, ", "))
+                               : fmt::format("{}", fmt::join(lv.image.kernels, ", ")),
       topology::FormatSize(lv.image.size), topology::FormatSize(lv.memory), lv.vcpus,
       topology::FormatDuration(lv.boot_timeout));
 }

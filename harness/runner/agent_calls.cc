@@ -22,8 +22,8 @@ ovl::Result<ops::Result> ExecuteOp(backend::AgentNode& agent, const ops::Op& op)
   auto reply = agent.Request({{"cmd", "op"}, {"op", op}});
   if (!reply.ok()) return reply.status();
   if (!reply->contains("result")) {
-    return ovl::Status::Error(EPROTO, agent.name() + " refused op " + std::to_string(op.seq) +
-                                          ": " + reply->dump());
+    return ovl::Status::Error(
+        EPROTO, agent.name() + " refused op " + std::to_string(op.seq) + ": " + reply->dump());
   }
   try {
     return reply->at("result").get<ops::Result>();

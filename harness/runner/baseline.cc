@@ -28,7 +28,8 @@ ovl::Result<Baselines> Baselines::Load(const std::string& dir) {
         return ovl::Status::Error(EINVAL, file.string() + ":" + std::to_string(n) + ": " + why);
       };
       size_t colon = line.find(':');
-      if (colon == std::string::npos) return bad("expected '<scenario>[@fault] [kernel=X]: reason'");
+      if (colon == std::string::npos)
+        return bad("expected '<scenario>[@fault] [kernel=X]: reason'");
       BaselineEntry e;
       e.variant = file.stem().string();
       e.line = n;

@@ -21,8 +21,8 @@ namespace ovl::runner {
 struct BaselineEntry {
   std::string variant;
   std::string scenario;
-  std::string fault;   // "" = every fault
-  std::string kernel;  // "" = every kernel
+  std::string fault;               // "" = every fault
+  std::string kernel;              // "" = every kernel
   std::vector<std::string> rules;  // empty = every finding
   std::string reason;
   int line = 0;

@@ -11,16 +11,23 @@ namespace {
 using ops::Event;
 using topology::FaultKind;
 
-std::string FaultName(FaultKind k) { return std::string(topology::NameOf(topology::kFaultKindNames, k)); }
+std::string FaultName(FaultKind k) {
+  return std::string(topology::NameOf(topology::kFaultKindNames, k));
+}
 
-bool Restarts(FaultKind k) { return k == FaultKind::kCrash || k == FaultKind::kReboot; }
+bool Restarts(FaultKind k) {
+  return k == FaultKind::kCrash || k == FaultKind::kReboot;
+}
 
 // The fault itself, on the server (or a client's caches); reconnecting is the caller's job.
 ovl::Status InjectFault(const CaseContext& ctx, FaultKind kind, const std::string& client) {
   switch (kind) {
-    case FaultKind::kEvict: return ctx.server->Evict();
-    case FaultKind::kCrash: return ctx.server->Crash();
-    case FaultKind::kReboot: return ctx.server->Reboot();
+    case FaultKind::kEvict:
+      return ctx.server->Evict();
+    case FaultKind::kCrash:
+      return ctx.server->Crash();
+    case FaultKind::kReboot:
+      return ctx.server->Reboot();
     case FaultKind::kClientEvict: {
       auto it = ctx.agents.find(client);
       if (it == ctx.agents.end()) return ovl::Status::Error(EINVAL, "no client " + client);
@@ -34,12 +41,12 @@ ovl::Status InjectFault(const CaseContext& ctx, FaultKind kind, const std::strin
 ovl::Status RecordedFault(const CaseContext& ctx, Recorder& rec, const scenario::Step& step) {
   const double t = rec.BeginFault();
   ovl::Status st = InjectFault(ctx, step.fault, step.client);
-  rec.EndFault(t, {{"kind", FaultName(step.fault)},
-                   {"target", step.fault == FaultKind::kClientEvict ? step.client
-                                                                    : ctx.plan_case->server},
-                   {"ok", st.ok()},
-                   {"detail", st.ok() ? "" : st.ToString()},
-                   {"line", step.line}});
+  rec.EndFault(
+      t, {{"kind", FaultName(step.fault)},
+          {"target", step.fault == FaultKind::kClientEvict ? step.client : ctx.plan_case->server},
+          {"ok", st.ok()},
+          {"detail", st.ok() ? "" : st.ToString()},
+          {"line", step.line}});
   return st;
 }
 
@@ -102,8 +109,9 @@ CaseRun RunCase(const CaseContext& ctx) {
       ovl::Status st = RecordedFault(ctx, rec, step);
       if (st.ok() && Restarts(step.fault)) st = ReconnectAll(ctx);
       if (!st.ok()) {
-        return unresolved("fault " + FaultName(step.fault) + " (line " + std::to_string(step.line) + ")",
-                          st, ctx.server->LogTail());
+        return unresolved(
+            "fault " + FaultName(step.fault) + " (line " + std::to_string(step.line) + ")", st,
+            ctx.server->LogTail());
       }
       continue;
     }
@@ -126,9 +134,9 @@ CaseRun RunCase(const CaseContext& ctx) {
     if (pending) {
       if (fault_status.ok() && Restarts(pending->fault)) fault_status = ReconnectAll(ctx);
       if (!fault_status.ok()) {
-        return unresolved("fault " + FaultName(pending->fault) + " (line " +
-                              std::to_string(pending->line) + ")",
-                          fault_status, ctx.server->LogTail());
+        return unresolved(
+            "fault " + FaultName(pending->fault) + " (line " + std::to_string(pending->line) + ")",
+            fault_status, ctx.server->LogTail());
       }
       pending = nullptr;
     }
@@ -137,7 +145,8 @@ CaseRun RunCase(const CaseContext& ctx) {
                         result.status(), agent->second->LogTail());
     }
     ++run.ops;
-    run.bytes += result->data.size() + (step.op.kind == ops::Kind::kWrite ? step.op.data.size() : 0);
+    run.bytes +=
+        result->data.size() + (step.op.kind == ops::Kind::kWrite ? step.op.data.size() : 0);
   }
   // The lower layers are read-only to the union: they must still hold the fixture, byte for byte.
   ovl::Status lower = ctx.server->VerifyLowerLayers(expansion->fixture);

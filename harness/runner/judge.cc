@@ -1,6 +1,9 @@
 #include "runner/judge.h"
 
+#include <algorithm>
+
 #include "model/model.h"
+#include "runner/verdict.h"
 
 namespace ovl::runner {
 
@@ -29,6 +32,33 @@ Judgement JudgeCase(const std::vector<ops::Event>& events) {
   }
   if (v.findings_dropped) j.findings.push_back({{"dropped", v.findings_dropped}});
   return j;
+}
+
+void ApplyJudgement(CaseReport& r, const Judgement& j, topology::Expect expect,
+                    const Baselines& baselines, const std::string& kernel,
+                    const backend::ServerNode& server) {
+  auto known = baselines.Find(r.variant, r.scenario, r.fault, kernel);
+  // A baseline limited to some rules covers the case only if every MUST finding is of them.
+  if (known && !known->rules.empty() && j.failed) {
+    for (const auto& f : j.findings) {
+      if (f.value("must", false) && std::find(known->rules.begin(), known->rules.end(),
+                                              f.value("rule", "")) == known->rules.end()) {
+        known.reset();
+        break;
+      }
+    }
+  }
+  r.model_failed = j.failed;
+  r.findings = j.findings;
+  if (!j.explanation.empty()) r.explanation = j.explanation;
+  r.verdict = j.unresolved ? Verdict::kUnresolved : Decide(j.failed, expect, known.has_value());
+  if (j.failed) r.log_tail = server.LogTail();
+  if (known) {
+    const std::string where = "baselines/" + known->variant + ".txt:" + std::to_string(known->line);
+    r.explanation = j.failed
+                        ? "known failure (" + where + ": " + known->reason + "): " + r.explanation
+                        : "listed as a known failure in " + where + " but passed: remove that line";
+  }
 }
 
 }  // namespace ovl::runner

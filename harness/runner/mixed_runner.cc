@@ -21,9 +21,9 @@ constexpr milliseconds kRecoveryWait{60000};
 struct Shared {
   std::mutex mu;
   std::condition_variable cv;
-  uint64_t restarts = 0;      // server restarts completed (crash or reboot)
-  bool faulting = false;      // a fault is being applied right now
-  std::string failure;        // first infrastructure failure: the run is UNRESOLVED
+  uint64_t restarts = 0;  // server restarts completed (crash or reboot)
+  bool faulting = false;  // a fault is being applied right now
+  std::string failure;    // first infrastructure failure: the run is UNRESOLVED
   std::atomic<uint64_t> completed{0};
   std::atomic<uint64_t> bytes{0};
   std::atomic<bool> done{false};
@@ -133,7 +133,8 @@ MixedRun RunMixed(const MixedContext& ctx) {
   std::thread scheduler([&] {
     for (const auto& f : ctx.faults) {
       // Wait for the fault's moment: a time offset, or a number of completed operations.
-      while (!sh.done && (f.at_step ? sh.completed.load() < f.step : Clock::now() - start < f.time)) {
+      while (!sh.done &&
+             (f.at_step ? sh.completed.load() < f.step : Clock::now() - start < f.time)) {
         std::this_thread::sleep_for(milliseconds(2));
       }
       if (sh.done) {
@@ -147,9 +148,15 @@ MixedRun RunMixed(const MixedContext& ctx) {
       const double t = rec.BeginFault();
       ovl::Status st;
       switch (f.kind) {
-        case topology::FaultKind::kCrash: st = ctx.server->Crash(); break;
-        case topology::FaultKind::kReboot: st = ctx.server->Reboot(); break;
-        case topology::FaultKind::kEvict: st = ctx.server->Evict(); break;
+        case topology::FaultKind::kCrash:
+          st = ctx.server->Crash();
+          break;
+        case topology::FaultKind::kReboot:
+          st = ctx.server->Reboot();
+          break;
+        case topology::FaultKind::kEvict:
+          st = ctx.server->Evict();
+          break;
         case topology::FaultKind::kClientEvict:
           for (auto* a : ctx.agents) {
             if (a->name().rfind(f.target, 0) == 0) st = a->EvictClientCaches();
@@ -168,7 +175,8 @@ MixedRun RunMixed(const MixedContext& ctx) {
         ++sh.restarts;
       }
       if (!st.ok() && sh.failure.empty()) {
-        sh.failure = "fault " + FaultName(f.kind) + ": " + st.ToString() + "\n" + ctx.server->LogTail();
+        sh.failure =
+            "fault " + FaultName(f.kind) + ": " + st.ToString() + "\n" + ctx.server->LogTail();
       }
       sh.cv.notify_all();
     }

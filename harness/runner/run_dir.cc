@@ -49,7 +49,8 @@ Result<RunDir> MakeRunDir(const std::string& results_root, const std::string& to
                           uint64_t seed) {
   RunDir d;
   d.started = UtcNow("%Y-%m-%dT%H:%M:%SZ");
-  const std::string base = UtcNow("%Y%m%dT%H%M%SZ") + "-" + topology_name + "-s" + std::to_string(seed);
+  const std::string base =
+      UtcNow("%Y%m%dT%H%M%SZ") + "-" + topology_name + "-s" + std::to_string(seed);
   std::error_code ec;
   std::filesystem::create_directories(results_root, ec);
   // Two runs in one second get distinct directories.
@@ -74,7 +75,8 @@ nlohmann::json Manifest(const RunDir& dir, const std::string& topology_file, uin
   uname(&u);
   const std::string git = "git -C '" + source_dir + "' ";
   std::string commit = FirstLine(git + "rev-parse HEAD", "unknown");
-  if (commit != "unknown" && !FirstLine(git + "status --porcelain --untracked-files=no | head -1", "").empty()) {
+  if (commit != "unknown" &&
+      !FirstLine(git + "status --porcelain --untracked-files=no | head -1", "").empty()) {
     commit += "-dirty";
   }
   return {{"run_id", dir.id},
@@ -82,8 +84,10 @@ nlohmann::json Manifest(const RunDir& dir, const std::string& topology_file, uin
           {"command", command_line},
           {"topology", {{"file", topology_file}, {"fnv1a64", Fnv1a64Hex(content)}}},
           {"seed", seed},
-          {"host", {{"kernel", std::string(u.release)}, {"machine", std::string(u.machine)},
-                    {"nodename", std::string(u.nodename)}}},
+          {"host",
+           {{"kernel", std::string(u.release)},
+            {"machine", std::string(u.machine)},
+            {"nodename", std::string(u.nodename)}}},
           {"versions",
            {{"libvirt", FirstLine("libvirtd --version", "not installed")},
             {"qemu", FirstLine("qemu-system-x86_64 --version", "not installed")},

@@ -3,17 +3,16 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "base/status.h"
 
 namespace ovl::runner {
 
 struct RunDir {
-  std::string id;    // <UTC time>-<topology>-s<seed>
-  std::string path;  // <results>/<id>
+  std::string id;       // <UTC time>-<topology>-s<seed>
+  std::string path;     // <results>/<id>
   std::string started;  // ISO 8601 UTC
 };
 

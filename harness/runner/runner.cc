@@ -24,6 +24,7 @@
 #include "runner/mixed_runner.h"
 #include "runner/results.h"
 #include "runner/run_dir.h"
+#include "runner/scenario_phase.h"
 #include "runner/throughput_runner.h"
 #include "scenario/mixed.h"
 #include "scenario/scenario.h"
@@ -112,35 +113,6 @@ std::vector<std::string> MixedClients(const plan::Plan& plan, const std::string&
   return planned.empty() ? reaching : planned;
 }
 
-// Fills in a judged case: the model's findings, the verdict given the expectation and the
-// baselines, and the explanation.
-void ApplyJudgement(CaseReport& r, const Judgement& j, topology::Expect expect,
-                    const Baselines& baselines, const std::string& kernel,
-                    const backend::ServerNode& server) {
-  auto known = baselines.Find(r.variant, r.scenario, r.fault, kernel);
-  // A baseline limited to some rules covers the case only if every MUST finding is of them.
-  if (known && !known->rules.empty() && j.failed) {
-    for (const auto& f : j.findings) {
-      if (f.value("must", false) && std::find(known->rules.begin(), known->rules.end(),
-                                              f.value("rule", "")) == known->rules.end()) {
-        known.reset();
-        break;
-      }
-    }
-  }
-  r.model_failed = j.failed;
-  r.findings = j.findings;
-  if (!j.explanation.empty()) r.explanation = j.explanation;
-  r.verdict = j.unresolved ? Verdict::kUnresolved : Decide(j.failed, expect, known.has_value());
-  if (j.failed) r.log_tail = server.LogTail();
-  if (known) {
-    const std::string where = "baselines/" + known->variant + ".txt:" + std::to_string(known->line);
-    r.explanation = j.failed
-                        ? "known failure (" + where + ": " + known->reason + "): " + r.explanation
-                        : "listed as a known failure in " + where + " but passed: remove that line";
-  }
-}
-
 }  // namespace
 
 int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topology,
@@ -178,13 +150,19 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
   utsname host{};
   uname(&host);
   const std::string host_kernel = host.release;
-  // The kernel a server runs on: the host's for local servers, its guest series in a VM.
+  // The kernel release a server runs on: the host's for local servers, its guest's in a VM
+  // (a Debian series' release from the image; "custom" for a user-supplied kernel).
+  std::shared_ptr<backend::libvirt::LibvirtBackend> vms;
   auto kernel_of = [&](const std::string& server) {
     const topology::ServerSpec* spec = topology.FindServer(server);
-    if (spec && spec->backend == topology::Backend::kLibvirt && spec->kernel) {
-      return spec->kernel->series.empty() ? std::string("custom") : spec->kernel->series;
+    if (!spec || spec->backend != topology::Backend::kLibvirt || !spec->kernel) return host_kernel;
+    if (spec->kernel->series.empty()) return std::string("custom");
+    if (vms) {
+      for (const auto& k : vms->image().kernels) {
+        if (k.series == spec->kernel->series) return k.release;
+      }
     }
-    return host_kernel;
+    return spec->kernel->series;
   };
   std::map<std::string, const scenario::Scenario*> by_id;
   for (const auto& s : *scenarios) by_id[s.id] = &s;
@@ -217,9 +195,9 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
     agents[ci.name] = std::move(*a);
   }
   // VMs: every libvirt node boots before the first case; a VM that does not boot is an
-  // infrastructure error (exit 3) whose message holds its console tail.
-  std::shared_ptr<backend::libvirt::LibvirtBackend> vms;
-  if (topology.UsesLibvirt()) {
+  // infrastructure error (exit 3) whose message holds its console tail. Once interrupted
+  // (an image build can take minutes), nothing boots: the cases come out "interrupted".
+  if (topology.UsesLibvirt() && !g_interrupted) {
     backend::libvirt::LibvirtOptions lo;
     lo.settings = topology.libvirt;
     lo.run_dir = dir->path;
@@ -227,8 +205,10 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
     lo.agent = paths.agent;
     lo.guestd = Env("OVL_GUESTD", OVL_GUESTD_PATH);
     auto opened = backend::libvirt::LibvirtBackend::Open(lo);
-    auto nodes = opened.ok() ? backend::libvirt::StartVmNodes(*opened, topology, plan, NumCpus())
-                             : Result<backend::libvirt::VmNodes>(opened.status());
+    auto nodes = !opened.ok() ? Result<backend::libvirt::VmNodes>(opened.status())
+                 : g_interrupted
+                     ? Result<backend::libvirt::VmNodes>(backend::libvirt::VmNodes{})
+                     : backend::libvirt::StartVmNodes(*opened, topology, plan, NumCpus());
     if (!nodes.ok()) {
       std::cerr << "harness: libvirt: " << nodes.status().ToString() << "\n";
       return 3;
@@ -246,95 +226,26 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
   run.topology = topology.name;
   run.seed = plan.seed;
   run.started = dir->started;
-  std::map<std::string, PhaseThroughput> phases;
-  std::vector<ops::Event> events;  // of the current case, for the model
   const bool tty = IsTty();
-  const size_t total = plan.cases.size() * options.repeat;
-  size_t done = 0;
-  for (uint64_t round = 0; round < options.repeat; ++round) {
-    for (const auto& pc : plan.cases) {
-      ++done;
-      CaseReport r;
-      r.id = options.repeat > 1 ? pc.id + "#" + std::to_string(round + 1) : pc.id;
-      r.server = pc.server;
-      r.variant = Name(pc.variant);
-      r.scenario = pc.scenario;
-      r.fault = pc.fault ? std::string(topology::NameOf(topology::kFaultKindNames, *pc.fault)) : "";
-      r.access = std::string(topology::NameOf(topology::kAccessNames, pc.access));
-      r.seed = plan.seed + round;
-      if (tty) std::cout << "\r\033[K[" << done << "/" << total << "] " << r.id << std::flush;
-
-      auto server = servers.find(pc.server);
-      std::string unsupported = pc.unsupported;
-      if (unsupported.empty() && server == servers.end()) {
-        unsupported = "variant " + r.variant + " has no " +
-                      std::string(topology::NameOf(topology::kBackendNames, pc.backend)) +
-                      " backend in this build";
-      }
-      if (unsupported.empty()) unsupported = server->second->Unsupported();
-      if (g_interrupted) {
-        r.verdict = Verdict::kUnresolved;
-        r.explanation = "interrupted";
-      } else if (!unsupported.empty()) {
-        r.verdict = Verdict::kUnsupported;
-        r.explanation = unsupported;
-      } else if (!agent_failure.empty()) {
-        r.verdict = Verdict::kUnresolved;
-        r.explanation = "agent did not start: " + agent_failure;
-      } else {
-        CaseContext ctx;
-        ctx.plan_case = &pc;
-        auto s = by_id.find(pc.scenario);
-        if (s == by_id.end()) {
-          r.verdict = Verdict::kUnresolved;
-          r.explanation = "scenario " + pc.scenario + " has no steps file";
-        } else {
-          ctx.scenario = s->second;
-          ctx.seed = r.seed;
-          ctx.server = server->second.get();
-          for (size_t i = 0; i < ctx.scenario->clients.size() && i < pc.clients.size(); ++i) {
-            auto a = agents.find(pc.clients[i]);
-            if (a != agents.end()) ctx.agents[ctx.scenario->clients[i]] = a->second.get();
-          }
-          ctx.layers_dir = dir->path + "/servers/" + pc.server + "/" + std::to_string(done);
-          ctx.keep = options.keep;
-          events.clear();
-          ctx.history = &history;
-          ctx.events = &events;
-          ctx.clock = &clock;
-          CaseRun cr = RunCase(ctx);
-          r.seconds = cr.seconds;
-          r.ops = cr.ops;
-          auto& phase = phases["scenarios:" + pc.server];
-          phase.name = "scenarios:" + pc.server;
-          phase.ops += cr.ops;
-          phase.bytes += cr.bytes;
-          phase.seconds += cr.seconds;
-          if (cr.status == CaseRun::Status::kUnsupported) {
-            r.verdict = Verdict::kUnsupported;
-            r.explanation = cr.reason;
-          } else if (cr.status == CaseRun::Status::kUnresolved) {
-            r.verdict = Verdict::kUnresolved;
-            r.explanation = cr.reason;
-            r.log_tail = server->second->LogTail();
-          } else {
-            ApplyJudgement(r, JudgeCase(events), pc.expect, *baselines, kernel_of(pc.server),
-                           *server->second);
-          }
-        }
-      }
-      if (!tty || r.verdict == Verdict::kFail || r.verdict == Verdict::kUnresolved) {
-        if (tty) std::cout << "\r\033[K";
-        std::cout << VerdictName(r.verdict) << ": " << r.id;
-        if (r.verdict != Verdict::kPass && !r.explanation.empty()) {
-          std::cout << " -- " << r.explanation.substr(0, r.explanation.find('\n'));
-        }
-        std::cout << "\n";
-      }
-      run.cases.push_back(std::move(r));
-    }
-  }
-  if (tty) std::cout << "\r\033[K";
+  ScenarioPhaseContext sc;
+  sc.plan = &plan;
+  sc.repeat = options.repeat;
+  sc.keep = options.keep;
+  sc.tty = tty;
+  sc.servers = &servers;
+  sc.agents = &agents;
+  sc.scenarios = &by_id;
+  sc.agent_failure = agent_failure;
+  sc.baselines = &*baselines;
+  sc.kernel_of = kernel_of;
+  sc.history = &history;
+  sc.clock = &clock;
+  sc.run_dir = dir->path;
+  sc.interrupted = &g_interrupted;
+  ScenarioPhaseResult scenario_phase = RunScenarioPhase(sc);
+  run.cases = std::move(scenario_phase.cases);
+  std::map<std::string, PhaseThroughput>& phases = scenario_phase.phases;
+  std::vector<ops::Event> events;  // of the mixed workload on one server, for the model
 
   if (plan.mixed.enabled && !g_interrupted) {
     for (const auto& name : MixedServers(plan)) {
@@ -413,7 +324,7 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
     ThroughputContext tc{
         plan.throughput,
         options.workloads_dir / "throughput",
-        ThroughputTargets(plan, servers),
+        ThroughputTargets(plan, servers, agents),
         paths,
         logs,
         dir->path + "/throughput",

@@ -171,6 +171,12 @@ class Phase {
   void Report(const std::string& line) const {
     if (ctx_.progress) ctx_.progress(line);
   }
+  // Up to `n` clients for `target`: its client VMs, or agents of the pool.
+  Result<std::vector<backend::AgentNode*>> Clients(const ThroughputTarget& target, size_t n) {
+    if (target.clients.empty()) return pool_.Get(target.access, n);
+    return std::vector<backend::AgentNode*>(
+        target.clients.begin(), target.clients.begin() + std::min(n, target.clients.size()));
+  }
   std::string Dir(const ThroughputTarget& target, const std::string& job) const {
     return ctx_.work_dir + "/" + target.server + "/" + job;
   }
@@ -197,7 +203,8 @@ void Phase::Job(const ThroughputTarget& target, const tp::ThroughputJob& entry) 
     Layers layers(target, Dir(target, r.job), ctx_.keep);
     OVL_ASSIGN_OR_RETURN(nlohmann::json connect,
                          layers.Prepare(throughput::WorkingSet(job, ctx_.seed)));
-    OVL_ASSIGN_OR_RETURN(auto agents, pool_.Get(target.access, job.clients));
+    OVL_ASSIGN_OR_RETURN(auto agents, Clients(target, job.clients));
+    r.clients = agents.size();
     OVL_RETURN_IF_ERROR(ConnectAll(agents, connect));
     OVL_ASSIGN_OR_RETURN(auto reports, RunLoads(agents, job, ctx_.seed, kJobTimeline, false));
     const throughput::JobSummary s = throughput::Summarize(reports);
@@ -231,7 +238,7 @@ void Phase::UnderFaults(const ThroughputTarget& target, const tp::ThroughputJob&
     Layers layers(target, Dir(target, name + "@faults"), ctx_.keep);
     OVL_ASSIGN_OR_RETURN(nlohmann::json connect,
                          layers.Prepare(throughput::WorkingSet(job, ctx_.seed)));
-    OVL_ASSIGN_OR_RETURN(auto agents, pool_.Get(target.access, job.clients));
+    OVL_ASSIGN_OR_RETURN(auto agents, Clients(target, job.clients));
     OVL_RETURN_IF_ERROR(ConnectAll(agents, connect));
     Result<std::vector<LoadReport>> reports = Status::Error(EIO, "no reports");
     std::thread load(
@@ -301,19 +308,32 @@ void Phase::UnderFaults(const ThroughputTarget& target, const tp::ThroughputJob&
 
 std::vector<ThroughputTarget> ThroughputTargets(
     const plan::Plan& plan,
-    const std::map<std::string, std::unique_ptr<backend::ServerNode>>& servers) {
+    const std::map<std::string, std::unique_ptr<backend::ServerNode>>& servers,
+    const std::map<std::string, std::unique_ptr<backend::AgentNode>>& agents) {
   std::vector<ThroughputTarget> out;
   for (const plan::PlannedServer& ps : plan.servers) {
     auto node = servers.find(ps.name);
-    if (ps.backend != tp::Backend::kLocal || ps.expect != tp::Expect::kPass ||
-        node == servers.end()) {
-      continue;
+    if (ps.expect != tp::Expect::kPass || node == servers.end()) continue;
+    ThroughputTarget t{
+        ps.name,
+        std::string(tp::NameOf(tp::kVariantNames, ps.variant)),
+        node->second.get(),
+        tp::InfoOf(ps.variant).serves_nfs ? tp::Access::kLibnfs : tp::Access::kLocalSyscalls,
+        {}};
+    if (ps.backend == tp::Backend::kLibvirt) {
+      t.access = tp::Access::kKernelMount;
+      for (const plan::ClientInstance& ci : plan.clients) {
+        auto a = agents.find(ci.name);
+        if (ci.backend == tp::Backend::kLibvirt && a != agents.end() &&
+            std::find(ci.servers.begin(), ci.servers.end(), ps.name) != ci.servers.end()) {
+          t.clients.push_back(a->second.get());
+        }
+      }
+      if (t.clients.empty()) continue;
     }
-    out.push_back(
-        {ps.name, std::string(tp::NameOf(tp::kVariantNames, ps.variant)), node->second.get(),
-         tp::InfoOf(ps.variant).serves_nfs ? tp::Access::kLibnfs : tp::Access::kLocalSyscalls});
+    out.push_back(std::move(t));
   }
-  out.push_back({kPhysical, kPhysical, nullptr, tp::Access::kLocalSyscalls});
+  out.push_back({kPhysical, kPhysical, nullptr, tp::Access::kLocalSyscalls, {}});
   return out;
 }
 

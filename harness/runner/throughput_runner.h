@@ -1,5 +1,6 @@
-// The throughput phase of a run: every throughput job of the plan on every local server that is
-// expected to pass (ovlnfsd, nfs-ganesha, kernel-overlay) and on the physical reference (the
+// The throughput phase of a run: every throughput job of the plan on every server that is
+// expected to pass (ovlnfsd, nfs-ganesha, kernel-overlay on this host; ovlnfsd and knfsd in VMs,
+// loaded by harness-agents in their kernel-mount client VMs) and on the physical reference (the
 // same working set in a plain directory, reached with local syscalls: no overlay, no NFS), one
 // after the other on the same fixture. Each job gets fresh layers holding its working set and
 // its own harness-agent clients (libnfs for NFS servers, syscalls otherwise), all loading at
@@ -30,13 +31,17 @@ struct ThroughputTarget {
   std::string variant;                                  // the server's variant, or "physical"
   backend::ServerNode* node = nullptr;                  // null for the physical reference
   topology::Access access = topology::Access::kLibnfs;  // how its clients reach it
+  // A VM server's clients: the kernel-mount client VMs the plan links to it (a job uses as many
+  // as it asks for, up to these). Empty: harness-agents are started on this host.
+  std::vector<backend::AgentNode*> clients;
 };
 
-// The servers of `plan` that take part: local, expected to pass, with a node in `servers` that
-// can run here; then the physical reference.
+// The servers of `plan` that take part: expected to pass, with a node in `servers` (local, or a
+// VM with client VMs in `agents`); then the physical reference, on this host.
 std::vector<ThroughputTarget> ThroughputTargets(
     const plan::Plan& plan,
-    const std::map<std::string, std::unique_ptr<backend::ServerNode>>& servers);
+    const std::map<std::string, std::unique_ptr<backend::ServerNode>>& servers,
+    const std::map<std::string, std::unique_ptr<backend::AgentNode>>& agents);
 
 struct ThroughputContext {
   std::vector<topology::ThroughputJob> jobs;  // the plan's, in order

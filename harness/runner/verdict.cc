@@ -6,12 +6,18 @@ namespace ovl::runner {
 
 std::string VerdictName(Verdict v) {
   switch (v) {
-    case Verdict::kPass: return "PASS";
-    case Verdict::kFail: return "FAIL";
-    case Verdict::kXFail: return "XFAIL";
-    case Verdict::kXPass: return "XPASS";
-    case Verdict::kUnsupported: return "UNSUPPORTED";
-    case Verdict::kUnresolved: return "UNRESOLVED";
+    case Verdict::kPass:
+      return "PASS";
+    case Verdict::kFail:
+      return "FAIL";
+    case Verdict::kXFail:
+      return "XFAIL";
+    case Verdict::kXPass:
+      return "XPASS";
+    case Verdict::kUnsupported:
+      return "UNSUPPORTED";
+    case Verdict::kUnresolved:
+      return "UNRESOLVED";
   }
   return "UNRESOLVED";
 }

@@ -3,10 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "topology/topology.h"
 
@@ -29,13 +28,13 @@ struct CaseReport {
   std::string server;
   std::string variant;
   std::string scenario;
-  std::string fault;   // "" when the scenario has no fault expansion
+  std::string fault;  // "" when the scenario has no fault expansion
   std::string access;
   Verdict verdict = Verdict::kUnresolved;
-  bool model_failed = false;     // the model found a MUST violation
-  std::string explanation;       // first finding, or the UNSUPPORTED / UNRESOLVED reason
+  bool model_failed = false;  // the model found a MUST violation
+  std::string explanation;    // first finding, or the UNSUPPORTED / UNRESOLVED reason
   nlohmann::json findings = nlohmann::json::array();  // every finding (MUST and MAY)
-  std::string log_tail;          // server/agent log tail for failures
+  std::string log_tail;                               // server/agent log tail for failures
   double seconds = 0;
   uint64_t ops = 0;
   uint64_t seed = 0;

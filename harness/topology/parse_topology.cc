@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "topology/loader.h"
@@ -70,28 +71,22 @@ void ParseLibvirt(const Field& f, const ParseContext& ctx, LibvirtSettings* lv) 
   m.Finish();
 }
 
-// Every kernel series a libvirt node boots must be in the image; fills the default list.
-void CheckImageKernels(const Field& libvirt, DiagnosticSink* sink, Topology* t) {
-  std::vector<std::string> used;
-  auto note = [&](const std::optional<KernelSpec>& k) {
-    if (k && !k->series.empty() && std::find(used.begin(), used.end(), k->series) == used.end()) {
-      used.push_back(k->series);
+// Every kernel series a libvirt node boots must be in an image that lists its kernels. An image
+// that lists none gets every Debian series (image/recipe.h): one cached image for all topologies.
+void CheckImageKernels(const Field& libvirt, DiagnosticSink* sink, const Topology& t) {
+  const std::vector<std::string>& listed = t.libvirt.image.kernels;
+  if (listed.empty()) return;
+  std::set<std::string> reported;
+  auto check = [&](const std::optional<KernelSpec>& k) {
+    if (k && !k->series.empty() &&
+        std::find(listed.begin(), listed.end(), k->series) == listed.end() &&
+        reported.insert(k->series).second) {
+      sink->Error(libvirt.pos, "libvirt.image.kernels",
+                  "a node boots kernel " + k->series + ", which the image does not include");
     }
   };
-  for (const ServerSpec& s : t->servers) note(s.kernel);
-  for (const ClientSpec& c : t->clients) note(c.kernel);
-  std::vector<std::string>& listed = t->libvirt.image.kernels;
-  if (listed.empty()) {
-    std::sort(used.begin(), used.end());
-    listed = used;
-    return;
-  }
-  for (const std::string& series : used) {
-    if (std::find(listed.begin(), listed.end(), series) == listed.end()) {
-      sink->Error(libvirt.pos, "libvirt.image.kernels",
-                  "a node boots kernel " + series + ", which the image does not include");
-    }
-  }
+  for (const ServerSpec& s : t.servers) check(s.kernel);
+  for (const ClientSpec& c : t.clients) check(c.kernel);
 }
 
 void UseAllScenarios(const Catalogue& catalogue, WorkloadsSpec* w) {
@@ -354,7 +349,7 @@ Checked<Topology> ParseTopology(std::string_view text, const std::string& file,
   Field faults = m.Optional("faults");
   if (faults.present()) ParseFaults(faults, &sink, &t);
   m.Finish();
-  CheckImageKernels(libvirt, &sink, &t);
+  CheckImageKernels(libvirt, &sink, t);
   if (!sink.empty()) return sink.Take();
   return t;
 }

@@ -128,14 +128,14 @@ struct ImageRecipe {
   std::string suite = "bookworm";
   std::string mirror = "http://deb.debian.org/debian";
   std::vector<std::string> packages;  // extra Debian packages
-  std::vector<std::string> kernels;   // Debian kernel series; defaults to those the nodes boot
+  std::vector<std::string> kernels;   // Debian kernel series; empty: every series
   uint64_t size = 4 * kGiB;
 };
 
 struct LibvirtSettings {
   std::string uri = "qemu:///system";
   Accel accel = Accel::kAuto;
-  std::filesystem::path cache_dir;  // empty: the backend's default (<repo>/.cache/libvirt)
+  std::filesystem::path cache_dir;  // empty: image::kDefaultCacheDir (/var/cache/ovlnfs-harness)
   ImageRecipe image;
   uint64_t memory = 1 * kGiB;  // per VM
   uint64_t vcpus = 1;          // per VM

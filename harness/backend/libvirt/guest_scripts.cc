@@ -93,8 +93,7 @@ boot)
       > /etc/nfs.conf.d/ovlnfs.conf
     : > /etc/exports
     mount -t nfsd nfsd /proc/fs/nfsd
-    rpc.mountd
-    rpc.nfsd "$THREADS" ;;
+    rpc.mountd ;;  # nfsd threads start at export (below)
   esac ;;
 wipe)
   rm -rf $L
@@ -126,10 +125,14 @@ serve)
   esac ;;
 export)
   echo "$EXPORT 10.200.0.0/16(rw,sync,no_root_squash,no_subtree_check,fsid=1)" > /etc/exports
-  exportfs -ra ;;
+  exportfs -ra
+  # Only now: a request reaching nfsd before the export exists gets NFS3ERR_STALE, which a
+  # client's mount never recovers from; before this, clients see a refused connection and retry.
+  rpc.nfsd "$THREADS" ;;
 unserve)
   case "$ROLE" in
   knfsd*)
+    rpc.nfsd 0
     : > /etc/exports
     exportfs -ra
     exportfs -f
@@ -161,7 +164,13 @@ evict)
 mount)
   umount -l "/mnt/$2" 2>/dev/null
   mkdir -p "/mnt/$2"
-  mount -t nfs -o "$5" "$3:$4" "/mnt/$2" ;;
+  # On failure, what explains it: the links and the kernel's last words.
+  mount -t nfs -o "$5" "$3:$4" "/mnt/$2" || {
+    rc=$?
+    ip -br addr
+    dmesg | tail -n 8
+    exit $rc
+  } ;;
 *)
   echo "role.sh: unknown action $1" >&2
   exit 2 ;;

@@ -33,6 +33,7 @@ std::string NetEntry(size_t index, bool server_end) {
 
 Status Copy(const std::string& from, const std::string& to, bool recursive = false) {
   std::error_code ec;
+  stdfs::create_directories(stdfs::path(to).parent_path(), ec);
   stdfs::copy(from, to,
               recursive ? stdfs::copy_options::recursive | stdfs::copy_options::copy_symlinks
                         : stdfs::copy_options::overwrite_existing,
@@ -49,7 +50,11 @@ Result<VmSpec> NewSpec(LibvirtBackend& b, const std::string& node,
     OVL_ASSIGN_OR_RETURN(VmSpec s, b.NewVmSpec(node, b.image().kernels.front().series));
     const std::string release = kernel->modules.filename();
     s.kernel = {"", release, kernel->bzimage, ""};
-    OVL_RETURN_IF_ERROR(Copy(kernel->modules, s.payload_dir + "/modules/" + release, true));
+    if (Status st = Copy(kernel->modules, s.payload_dir + "/modules/" + release, true); !st.ok()) {
+      std::error_code ec;
+      stdfs::remove_all(s.state_dir, ec);
+      return st;
+    }
     return s;
   }
   return b.NewVmSpec(node, kernel ? kernel->series : "6.1");
@@ -71,6 +76,18 @@ Status StagePayload(const LibvirtBackend& b, const VmSpec& spec,
     stdfs::permissions(spec.payload_dir + "/" + name, stdfs::perms(0755), ec);
   }
   return Status::Ok();
+}
+
+// Stages the payload and boots the VM. Its state directory goes whatever fails: here when
+// staging does, with the Vm (its destructor) once Vm::Start has it.
+Result<std::unique_ptr<Vm>> StageAndStart(LibvirtBackend& b, const VmSpec& spec,
+                                          const std::map<std::string, std::string>& env) {
+  if (Status st = StagePayload(b, spec, env); !st.ok()) {
+    std::error_code ec;
+    stdfs::remove_all(spec.state_dir, ec);
+    return st;
+  }
+  return Vm::Start(b.hypervisor(), spec);
 }
 
 void ReportBoot(const LibvirtBackend& b, const Vm& vm) {
@@ -323,15 +340,14 @@ Result<std::unique_ptr<ServerNode>> StartVmServer(std::shared_ptr<LibvirtBackend
     vs.nics.push_back({Mac(i, true), links[i].server_port, links[i].client_port});
     net += (net.empty() ? "" : " ") + NetEntry(i, true);
   }
-  OVL_RETURN_IF_ERROR(StagePayload(*backend, vs,
-                                   {{"NAME", spec.name},
-                                    {"ROLE", role},
-                                    {"NET", net},
-                                    {"EXPORT", spec.export_path},
-                                    {"OVL_OPTS", spec.overlay.MountOptions()},
-                                    {"OVLNFSD_FLAGS", flags},
-                                    {"THREADS", std::to_string(spec.threads)}}));
-  OVL_ASSIGN_OR_RETURN(auto vm, Vm::Start(backend->hypervisor(), vs));
+  OVL_ASSIGN_OR_RETURN(auto vm, StageAndStart(*backend, vs,
+                                              {{"NAME", spec.name},
+                                               {"ROLE", role},
+                                               {"NET", net},
+                                               {"EXPORT", spec.export_path},
+                                               {"OVL_OPTS", spec.overlay.MountOptions()},
+                                               {"OVLNFSD_FLAGS", flags},
+                                               {"THREADS", std::to_string(spec.threads)}}));
   ReportBoot(*backend, *vm);
   return std::unique_ptr<ServerNode>(std::make_unique<VmServer>(backend, spec, std::move(vm)));
 }
@@ -358,14 +374,11 @@ Result<std::unique_ptr<AgentNode>> StartVmAgent(std::shared_ptr<LibvirtBackend> 
     }
     mounts[links[i].server] = {LinkAddress(i, true), export_path};
   }
-  OVL_RETURN_IF_ERROR(
-      StagePayload(*backend, vs, {{"NAME", instance}, {"ROLE", "client"}, {"NET", net}}));
-  OVL_ASSIGN_OR_RETURN(auto vm, Vm::Start(backend->hypervisor(), vs));
+  OVL_ASSIGN_OR_RETURN(
+      auto vm, StageAndStart(*backend, vs, {{"NAME", instance}, {"ROLE", "client"}, {"NET", net}}));
   ReportBoot(*backend, *vm);
-  std::string options = "vers=3,proto=tcp,hard";
-  if (!spec.mount_options.empty()) options += "," + spec.mount_options;
-  auto agent =
-      std::make_unique<VmAgent>(backend, instance, std::move(vm), std::move(mounts), options);
+  auto agent = std::make_unique<VmAgent>(backend, instance, std::move(vm), std::move(mounts),
+                                         spec.mount_options);
   OVL_RETURN_IF_ERROR(agent->Connect());
   return std::unique_ptr<AgentNode>(std::move(agent));
 }

@@ -1,0 +1,191 @@
+#include "runner/scenario_phase.h"
+
+#include <iostream>
+#include <mutex>
+#include <numeric>
+#include <thread>
+
+#include "runner/judge.h"
+
+namespace ovl::runner {
+namespace {
+
+// Union-find over node names.
+class Groups {
+ public:
+  size_t Of(const std::string& name) {
+    auto [it, added] = ids_.emplace(name, parent_.size());
+    if (added) parent_.push_back(parent_.size());
+    return Root(it->second);
+  }
+  void Join(const std::string& a, const std::string& b) { parent_[Of(a)] = Of(b); }
+
+ private:
+  size_t Root(size_t i) {
+    while (parent_[i] != i) i = parent_[i] = parent_[parent_[i]];
+    return i;
+  }
+  std::map<std::string, size_t> ids_;
+  std::vector<size_t> parent_;
+};
+
+constexpr char kLocalLane[] = "\x01local";  // not a node name: names are [a-z0-9-]
+
+std::string Name(topology::Variant v) {
+  return std::string(topology::NameOf(topology::kVariantNames, v));
+}
+
+class Phase {
+ public:
+  explicit Phase(const ScenarioPhaseContext& ctx)
+      : ctx_(ctx), total_(ctx.plan->cases.size() * ctx.repeat) {
+    result_.cases.resize(total_);
+  }
+
+  ScenarioPhaseResult Run() {
+    const std::vector<std::vector<size_t>> lanes = CaseLanes(*ctx_.plan);
+    std::vector<std::thread> threads;
+    for (size_t l = 1; l < lanes.size(); ++l) threads.emplace_back([&, l] { RunLane(lanes[l]); });
+    if (!lanes.empty()) RunLane(lanes[0]);
+    for (auto& t : threads) t.join();
+    if (ctx_.tty) std::cout << "\r\033[K" << std::flush;
+    return std::move(result_);
+  }
+
+ private:
+  void RunLane(const std::vector<size_t>& lane) {
+    const size_t n = ctx_.plan->cases.size();
+    for (uint64_t round = 0; round < ctx_.repeat; ++round) {
+      for (size_t i : lane) {
+        const size_t slot = round * n + i;
+        result_.cases[slot] = RunOne(ctx_.plan->cases[i], round, slot + 1);
+      }
+    }
+  }
+
+  // Runs and judges one case; `number` (1-based, plan order) names its layers directory.
+  CaseReport RunOne(const plan::Case& pc, uint64_t round, size_t number) {
+    CaseReport r;
+    r.id = ctx_.repeat > 1 ? pc.id + "#" + std::to_string(round + 1) : pc.id;
+    r.server = pc.server;
+    r.variant = Name(pc.variant);
+    r.scenario = pc.scenario;
+    r.fault = pc.fault ? std::string(topology::NameOf(topology::kFaultKindNames, *pc.fault)) : "";
+    r.access = std::string(topology::NameOf(topology::kAccessNames, pc.access));
+    r.seed = ctx_.plan->seed + round;
+    Progress(r.id);
+
+    auto server = ctx_.servers->find(pc.server);
+    std::string unsupported = pc.unsupported;
+    if (unsupported.empty() && server == ctx_.servers->end()) {
+      unsupported = "variant " + r.variant + " has no " +
+                    std::string(topology::NameOf(topology::kBackendNames, pc.backend)) +
+                    " backend in this build";
+    }
+    if (unsupported.empty()) unsupported = server->second->Unsupported();
+    auto scenario = ctx_.scenarios->find(pc.scenario);
+    if (*ctx_.interrupted) {
+      r.verdict = Verdict::kUnresolved;
+      r.explanation = "interrupted";
+    } else if (!unsupported.empty()) {
+      r.verdict = Verdict::kUnsupported;
+      r.explanation = unsupported;
+    } else if (!ctx_.agent_failure.empty()) {
+      r.verdict = Verdict::kUnresolved;
+      r.explanation = "agent did not start: " + ctx_.agent_failure;
+    } else if (scenario == ctx_.scenarios->end()) {
+      r.verdict = Verdict::kUnresolved;
+      r.explanation = "scenario " + pc.scenario + " has no steps file";
+    } else {
+      std::vector<ops::Event> events;  // of this case, for the model
+      CaseContext cc;
+      cc.plan_case = &pc;
+      cc.scenario = scenario->second;
+      cc.seed = r.seed;
+      cc.server = server->second.get();
+      for (size_t i = 0; i < cc.scenario->clients.size() && i < pc.clients.size(); ++i) {
+        auto a = ctx_.agents->find(pc.clients[i]);
+        if (a != ctx_.agents->end()) cc.agents[cc.scenario->clients[i]] = a->second.get();
+      }
+      cc.layers_dir = ctx_.run_dir + "/servers/" + pc.server + "/" + std::to_string(number);
+      cc.keep = ctx_.keep;
+      cc.history = ctx_.history;
+      cc.events = &events;
+      cc.clock = ctx_.clock;
+      CaseRun cr = RunCase(cc);
+      r.seconds = cr.seconds;
+      r.ops = cr.ops;
+      CountPhase(pc.server, cr);
+      if (cr.status == CaseRun::Status::kUnsupported) {
+        r.verdict = Verdict::kUnsupported;
+        r.explanation = cr.reason;
+      } else if (cr.status == CaseRun::Status::kUnresolved) {
+        r.verdict = Verdict::kUnresolved;
+        r.explanation = cr.reason;
+        r.log_tail = server->second->LogTail();
+      } else {
+        ApplyJudgement(r, JudgeCase(events), pc.expect, *ctx_.baselines, ctx_.kernel_of(pc.server),
+                       *server->second);
+      }
+    }
+    Report(r);
+    return r;
+  }
+
+  void CountPhase(const std::string& server, const CaseRun& cr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    PhaseThroughput& phase = result_.phases["scenarios:" + server];
+    phase.name = "scenarios:" + server;
+    phase.ops += cr.ops;
+    phase.bytes += cr.bytes;
+    phase.seconds += cr.seconds;
+  }
+
+  void Progress(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++started_;
+    if (ctx_.tty) std::cout << "\r\033[K[" << started_ << "/" << total_ << "] " << id << std::flush;
+  }
+
+  void Report(const CaseReport& r) {
+    if (ctx_.tty && r.verdict != Verdict::kFail && r.verdict != Verdict::kUnresolved) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ctx_.tty) std::cout << "\r\033[K";
+    std::cout << VerdictName(r.verdict) << ": " << r.id;
+    if (r.verdict != Verdict::kPass && !r.explanation.empty()) {
+      std::cout << " -- " << r.explanation.substr(0, r.explanation.find('\n'));
+    }
+    std::cout << "\n" << std::flush;
+  }
+
+  const ScenarioPhaseContext& ctx_;
+  const size_t total_;
+  std::mutex mu_;  // guards started_, result_.phases and stdout
+  size_t started_ = 0;
+  ScenarioPhaseResult result_;  // each lane writes only its own slots of cases
+};
+
+}  // namespace
+
+std::vector<std::vector<size_t>> CaseLanes(const plan::Plan& plan) {
+  Groups groups;
+  for (const plan::Case& pc : plan.cases) {
+    if (pc.backend != topology::Backend::kLibvirt) groups.Join(pc.server, kLocalLane);
+    for (const std::string& c : pc.clients) groups.Join(pc.server, c);
+  }
+  std::map<size_t, size_t> lane_of_group;  // group -> lane, lanes numbered by first case
+  std::vector<std::vector<size_t>> lanes;
+  for (size_t i = 0; i < plan.cases.size(); ++i) {
+    const size_t g = groups.Of(plan.cases[i].server);
+    auto [it, added] = lane_of_group.emplace(g, lanes.size());
+    if (added) lanes.emplace_back();
+    lanes[it->second].push_back(i);
+  }
+  return lanes;
+}
+
+ScenarioPhaseResult RunScenarioPhase(const ScenarioPhaseContext& ctx) {
+  return Phase(ctx).Run();
+}
+
+}  // namespace ovl::runner
