@@ -329,6 +329,7 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
         logs,
         dir->path + "/throughput",
         plan.seed,
+        options.repeat,
         options.keep,
         &g_interrupted,
         [](const std::string& line) { std::cout << "throughput: " << line << "\n"; }};

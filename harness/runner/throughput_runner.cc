@@ -160,8 +160,8 @@ class Phase {
   Phase(const ThroughputContext& ctx, const throughput::JobCatalogue& catalogue)
       : ctx_(ctx), catalogue_(catalogue), pool_(ctx) {}
 
-  // One job on one target.
-  void Job(const ThroughputTarget& target, const tp::ThroughputJob& entry);
+  // One job on one target; the timeline is kept of the first round only.
+  void Job(const ThroughputTarget& target, const tp::ThroughputJob& entry, uint64_t round);
   // The under-faults run of `entry` on a server.
   void UnderFaults(const ThroughputTarget& target, const tp::ThroughputJob& entry);
 
@@ -186,7 +186,7 @@ class Phase {
   AgentPool pool_;
 };
 
-void Phase::Job(const ThroughputTarget& target, const tp::ThroughputJob& entry) {
+void Phase::Job(const ThroughputTarget& target, const tp::ThroughputJob& entry, uint64_t round) {
   const ResolvedJob job = throughput::Resolve(*catalogue_.Find(entry.kind), entry);
   JobThroughput r;
   r.job = JobName(entry.kind);
@@ -216,7 +216,7 @@ void Phase::Job(const ThroughputTarget& target, const tp::ThroughputJob& entry) 
     r.mb_per_s = s.mb_per_s;
     r.p50_us = s.p50_us;
     r.p99_us = s.p99_us;
-    AddTimeline(target.server, r.job, reports, &results);
+    if (round == 0) AddTimeline(target.server, r.job, reports, &results);
     return Status::Ok();
   };
   Status st = run();
@@ -345,10 +345,12 @@ ThroughputResults RunThroughput(const ThroughputContext& ctx) {
     return out;
   }
   Phase phase(ctx, *catalogue);
-  for (const ThroughputTarget& target : ctx.targets) {
-    for (const tp::ThroughputJob& entry : ctx.jobs) {
-      if (ctx.interrupted && ctx.interrupted->load()) return std::move(phase.results);
-      phase.Job(target, entry);
+  for (uint64_t round = 0; round < ctx.rounds; ++round) {
+    for (const ThroughputTarget& target : ctx.targets) {
+      for (const tp::ThroughputJob& entry : ctx.jobs) {
+        if (ctx.interrupted && ctx.interrupted->load()) return std::move(phase.results);
+        phase.Job(target, entry, round);
+      }
     }
   }
   for (const ThroughputTarget& target : ctx.targets) {

@@ -51,7 +51,8 @@ struct ThroughputContext {
   std::string log_dir;        // agents' logs
   std::string work_dir;       // layers go under <work_dir>/<server>/<job>
   uint64_t seed = 0;
-  bool keep = false;                                 // keep the layers
+  uint64_t rounds = 1;  // --repeat: each job this many times over (repeats of one measurement)
+  bool keep = false;    // keep the layers
   const std::atomic<bool>* interrupted = nullptr;    // stop between jobs once set
   std::function<void(const std::string&)> progress;  // a line per job finished (may be empty)
 };

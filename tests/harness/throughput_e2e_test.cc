@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -126,6 +127,42 @@ TEST_F(ThroughputE2ETest, EveryVariantProducesFigures) {
   EXPECT_EQ(r["matrix"]["seed-unlink-reboot"]["ganesha"]["reboot"], "PASS");
   EXPECT_EQ(r["matrix"]["rename-parent"]["reference"]["crash"], "PASS");
   EXPECT_NE(log.find("throughput: ganesha metadata-mix"), std::string::npos) << log;
+}
+
+// With --repeat N every job runs N times: N entries per job and server, which `harness diff`
+// takes as repeats of one measurement and judges changes by their spread.
+TEST_F(ThroughputE2ETest, RepeatedJobsGiveDiffASpread) {
+  const std::string topology = dir_ + "/repeat.yaml";
+  std::ofstream(topology) << "name: repeat\nservers:\n  - {name: reference, variant: reference}\n"
+                          << "clients:\n  - {name: nfs, access: libnfs}\n"
+                          << "workloads:\n  scenarios: []\n  throughput:\n"
+                          << "    - {job: seq-read, size: 2M, clients: 1, duration: 300ms}\n";
+  auto run = [&](const std::vector<std::string>& args, const std::string& log) {
+    std::vector<std::string> argv = {HARNESS_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto p = backend::Process::Start({argv, dir_ + "/" + log});
+    EXPECT_TRUE(p.ok());
+    if (!p.ok()) return -1;
+    auto st = (*p)->Wait(std::chrono::seconds(120));
+    return st.ok() && std::holds_alternative<backend::Exited>(*st)
+               ? std::get<backend::Exited>(*st).code
+               : -1;
+  };
+  ASSERT_EQ(run({"run", topology, "--results", dir_ + "/results", "--repeat", "3"}, "run.log"), 0);
+  std::string run_dir;
+  for (const auto& e : stdfs::directory_iterator(dir_ + "/results")) run_dir = e.path();
+  std::ifstream in(run_dir + "/results.json");
+  nlohmann::json r = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_TRUE(r.is_object());
+  std::map<std::string, int> entries;
+  for (const auto& j : r["throughput"]["jobs"]) entries[j["server"].get<std::string>()]++;
+  EXPECT_EQ(entries["reference"], 3);
+  EXPECT_EQ(entries["physical"], 3);
+  ASSERT_EQ(run({"diff", run_dir, run_dir}, "diff.log"), 0);
+  std::ifstream diff_in(dir_ + "/diff.log");
+  const std::string diff((std::istreambuf_iterator<char>(diff_in)), {});
+  EXPECT_NE(diff.find("seq-read"), std::string::npos) << diff;
+  EXPECT_EQ(diff.find("not enough repeats"), std::string::npos) << diff;
 }
 
 }  // namespace
