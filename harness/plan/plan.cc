@@ -47,6 +47,11 @@ std::string UnsupportedReason(const ServerSpec& server, const ScenarioInfo& scen
         "verifiers and cookies it sends",
         NameOf(kAccessNames, access));
   }
+  if (scenario.Needs(Need::kServerHandles) && access == Access::kKernelMount) {
+    return "needs the server's own handle bytes: a kernel NFS client wraps them in its own "
+           "encoding and checks that itself (it ignores trailing bytes), so a corrupted handle "
+           "would test the client, not the server";
+  }
   if (scenario.Needs(Need::kTwoClients) && instances < 2) {
     return fmt::format("needs two {} client instances on server '{}'; the topology has {}",
                        NameOf(kAccessNames, access), server.name, instances);

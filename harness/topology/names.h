@@ -141,11 +141,12 @@ inline bool IsDataJob(JobKind kind) {
 }
 
 // What a scenario requires beyond a server and one client.
-enum class Need { kPowerLoss, kTwoClients, kRawNfs };
-inline constexpr std::array<Named<Need>, 3> kNeedNames{{
+enum class Need { kPowerLoss, kTwoClients, kRawNfs, kServerHandles };
+inline constexpr std::array<Named<Need>, 4> kNeedNames{{
     {"power-loss", Need::kPowerLoss},
     {"two-clients", Need::kTwoClients},
     {"raw-nfs", Need::kRawNfs},
+    {"server-handles", Need::kServerHandles},
 }};
 
 // Kernel series a libvirt node can boot from Debian packages.

@@ -9,7 +9,9 @@
 namespace ovl::topology::internal {
 namespace {
 
-constexpr std::string_view kDefaultMountOptions = "vers=3,proto=tcp,hard";
+// actimeo=0: the client asks the server instead of answering from its attribute cache, so a
+// handle another client made stale reads STALE, as the server says, not the cached attributes.
+constexpr std::string_view kDefaultMountOptions = "vers=3,proto=tcp,hard,actimeo=0";
 
 // Records `name` as taken, or reports that it already is.
 bool ClaimName(ParseContext* ctx, const std::string& name, Pos pos, const std::string& path) {

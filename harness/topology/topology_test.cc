@@ -195,7 +195,7 @@ TEST(TopologyTest, ClientsReachServersOnTheirBackend) {
   EXPECT_THAT(t->clients[0].InstanceNames(), ElementsAre("c-1", "c-2"));
   EXPECT_THAT(t->clients[1].servers, ElementsAre("vm"));
   EXPECT_EQ(t->clients[1].backend, Backend::kLibvirt);
-  EXPECT_EQ(t->clients[1].mount_options, "vers=3,proto=tcp,hard");
+  EXPECT_EQ(t->clients[1].mount_options, "vers=3,proto=tcp,hard,actimeo=0");
   EXPECT_EQ(t->clients[1].kernel->series, "6.1");
   EXPECT_EQ(t->servers[1].kernel->series, "6.12");
   // The kernel-overlay server gets an implicit local-syscalls client with two instances.

@@ -32,7 +32,7 @@ Result<std::unique_ptr<ServerNode>> StartVmServer(std::shared_ptr<LibvirtBackend
 // Boots a client VM for instance `instance` of `spec` (access kernel-mount) with one NIC per
 // link naming it; harness-agent runs in it on its own virtio-serial channel. A "connect" request
 // whose root is /mnt/<server> (a VM server's ConnectRequest) first NFSv3-mounts that server's
-// export there afresh, with "vers=3,proto=tcp,hard" and the topology's mount options after them.
+// export there afresh, with the topology's mount options.
 // `servers` are the topology's servers (for their export paths).
 Result<std::unique_ptr<AgentNode>> StartVmAgent(std::shared_ptr<LibvirtBackend> backend,
                                                 const topology::ClientSpec& spec,
