@@ -318,9 +318,15 @@ class PosixEnv final : public FsEnv {
                                               const std::string& attr) override {
     const ProcTarget t = ProcTargetOf(dirfd, name);
     auto get = t.follow ? ::getxattr : ::lgetxattr;
+    // Overlay values (origin handles, flags, counts) fit a small buffer: one call, not two.
+    char small[256];
+    const ssize_t got = get(t.path.c_str(), attr.c_str(), small, sizeof small);
+    if (got >= 0) {
+      return std::optional<std::string>(std::string(small, static_cast<size_t>(got)));
+    }
     std::string value;
-    // Size, then fetch; ERANGE means the value grew in between, so ask again.
-    for (;;) {
+    // Larger: size, then fetch; ERANGE means the value grew in between, so ask again.
+    while (errno == ERANGE) {
       const ssize_t size = get(t.path.c_str(), attr.c_str(), nullptr, 0);
       if (size < 0) break;
       value.resize(static_cast<size_t>(size));

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 
 #include "nfs/access.h"
 #include "nfs/nfs3_status.h"
@@ -182,14 +183,20 @@ rpc::AcceptStat Nfs3Program::Read(const Cred& cred, xdr::Decoder& in, xdr::Encod
     EncodePostOpAttr(out, attr);
     return kSuccess;
   }
-  Result<ReadResult> data = fs_->Read(node, offset, std::min(count, kMaxIoSize));
+  count = std::min(count, kMaxIoSize);
+  // Read straight into the buffer the reply is sent from (not zero-filled first, with room for
+  // the XDR padding): the data is copied from the page cache once and to the socket once.
+  auto buf = std::make_unique_for_overwrite<char[]>(size_t{count} + 3);
+  Result<ReadInfo> data = fs_->ReadInto(node, offset, count, buf.get());
   EncodeStatus(out, ToNfsstat3(data.status()));
-  EncodePostOpAttr(out, AttrOf(node));
-  if (data.ok()) {
-    out.U32(static_cast<uint32_t>(data->data.size()));
-    out.Bool(data->eof);
-    out.Opaque(data->data);
+  if (!data.ok()) {
+    EncodePostOpAttr(out, AttrOf(node));
+    return kSuccess;
   }
+  EncodePostOpAttr(out, data->attr);
+  out.U32(static_cast<uint32_t>(data->count));
+  out.Bool(data->eof);
+  out.OpaqueTail(std::move(buf), data->count);
   return kSuccess;
 }
 

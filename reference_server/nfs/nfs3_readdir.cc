@@ -104,30 +104,39 @@ rpc::AcceptStat Nfs3Program::ReadDirCommon(const Cred& cred, xdr::Decoder& in, x
   size_t max_entries = plus ? std::min(dircount / kMinDirInfo, maxcount / kMinEntryPlus) + 1
                             : maxcount / kMinEntry + 1;
   Result<std::vector<DirEntryPlus>> entries = DotEntries(dir, dir_attr, cookie, plus);
-  Result<DirPage> page = entries.ok() ? fs_->ReadDir(dir, cookie, max_entries, plus)
-                                      : Result<DirPage>(entries.status());
+  // READDIR3resok / READDIRPLUS3resok without entries: dir attributes (counted as present),
+  // cookieverf, the list terminator and eof.
+  size_t total = kPostOpAttrSize + kCookieVerfSize + 4 + 4;
+  size_t dir_total = 0;
+  auto fits = [&](const DirEntryPlus& e) {
+    size_t size = EntrySize(e, plus);
+    size_t dir_size = DirInfoSize(e);
+    if (total + size > maxcount || dir_total + dir_size > dircount) return false;
+    total += size;
+    dir_total += dir_size;
+    return true;
+  };
+  // "." and ".." first; the union is asked only for what the rest of the budget holds, so it
+  // looks up no entry that would not be sent.
+  bool refused = false;
+  if (entries.ok()) {
+    auto first_refused = std::find_if_not(entries->begin(), entries->end(), fits);
+    refused = first_refused != entries->end();
+    entries->erase(first_refused, entries->end());
+  }
+  Result<DirPage> page = !entries.ok() ? Result<DirPage>(entries.status())
+                         : refused     ? Result<DirPage>(DirPage{})
+                                       : fs_->ReadDir(dir, cookie, max_entries, plus, fits);
   std::optional<Attr> post = AttrOf(dir);
   if (!page.ok()) {
     EncodeStatus(out, ToNfsstat3(page.status()));
     EncodePostOpAttr(out, post);
     return kSuccess;
   }
+  const bool eof = !refused && page->eof;
   std::move(page->entries.begin(), page->entries.end(), std::back_inserter(*entries));
-
-  // READDIR3resok / READDIRPLUS3resok without entries: dir attributes, cookieverf, the list
-  // terminator and eof.
-  size_t total = (post ? kPostOpAttrSize : 4) + kCookieVerfSize + 4 + 4;
-  size_t dir_total = 0;
-  size_t fitting = 0;
-  for (const DirEntryPlus& e : *entries) {
-    size_t size = EntrySize(e, plus);
-    size_t dir_size = DirInfoSize(e);
-    if (total + size > maxcount || dir_total + dir_size > dircount) break;
-    total += size;
-    dir_total += dir_size;
-    ++fitting;
-  }
-  if (fitting == 0 && !entries->empty()) {
+  const size_t fitting = entries->size();
+  if (fitting == 0 && !eof) {
     EncodeStatus(out, Nfsstat3::kTooSmall);
     EncodePostOpAttr(out, post);
     return kSuccess;
@@ -149,7 +158,7 @@ rpc::AcceptStat Nfs3Program::ReadDirCommon(const Cred& cred, xdr::Decoder& in, x
     }
   }
   out.Bool(false);
-  out.Bool(page->eof && fitting == entries->size());
+  out.Bool(eof);
   return kSuccess;
 }
 

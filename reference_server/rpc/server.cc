@@ -35,6 +35,7 @@ using Clock = std::chrono::steady_clock;
 struct OutgoingReply {
   std::string head;
   std::string results;
+  xdr::Tail tail;  // a READ's data, sent from where it was read into
 };
 
 struct Connection {
@@ -85,6 +86,10 @@ bool WriteReplies(int fd, std::deque<OutgoingReply>& batch, Clock::duration time
       if (part->empty()) continue;
       iov.push_back({part->data(), part->size()});
       total += part->size();
+    }
+    if (r.tail.size > 0) {
+      iov.push_back({r.tail.data.get(), r.tail.size});
+      total += r.tail.size;
     }
     reply_ends.push_back(total);
   }
@@ -142,7 +147,7 @@ struct RpcServer::Impl {
   void WorkLoop();
   void Serve(Task task);
   void Dispatch(const ParsedCall& call, const Connection& conn, xdr::Encoder* head,
-                std::string* results);
+                std::string* results, xdr::Tail* tail);
   void Send(Connection& conn, OutgoingReply reply);
   void Finish(Connection& conn);
   void StopOnce();
@@ -350,6 +355,7 @@ void RpcServer::Impl::Serve(Task task) {
   xdr::Encoder head;
   size_t mark = head.ReserveU32();
   std::string results;
+  xdr::Tail tail;
   switch (call.verdict) {
     case CallVerdict::kDrop:
       Finish(conn);
@@ -361,15 +367,16 @@ void RpcServer::Impl::Serve(Task task) {
       EncodeAuthErrorReply(call.ctx.xid, call.auth_stat, &head);
       break;
     case CallVerdict::kDispatch:
-      Dispatch(call, conn, &head, &results);
+      Dispatch(call, conn, &head, &results, &tail);
       break;
   }
-  head.PatchU32(mark, kLastFragment | static_cast<uint32_t>(head.size() - 4 + results.size()));
-  Send(conn, OutgoingReply{head.Take(), std::move(results)});
+  head.PatchU32(
+      mark, kLastFragment | static_cast<uint32_t>(head.size() - 4 + results.size() + tail.size));
+  Send(conn, OutgoingReply{head.Take(), std::move(results), std::move(tail)});
 }
 
 void RpcServer::Impl::Dispatch(const ParsedCall& call, const Connection& conn, xdr::Encoder* head,
-                               std::string* results) {
+                               std::string* results, xdr::Tail* tail) {
   const CallContext& c = call.ctx;
   auto it = std::find_if(programs.begin(), programs.end(),
                          [&](const Program* p) { return p->number() == c.prog; });
@@ -393,7 +400,7 @@ void RpcServer::Impl::Dispatch(const ParsedCall& call, const Connection& conn, x
     return;
   }
   EncodeAcceptedReply(c.xid, stat, head);
-  if (stat == AcceptStat::kSuccess) *results = out.Take();
+  if (stat == AcceptStat::kSuccess) out.TakeParts(results, tail);
 }
 
 void RpcServer::Impl::Finish(Connection& conn) {

@@ -8,9 +8,8 @@
 
 namespace ovl {
 
-Status OverlayUnion::CopyMetadata(int src_dirfd, const std::string& src_name,
-                                  const struct stat& st, int dst_dirfd,
-                                  const std::string& dst_name) {
+Status OverlayUnion::CopyMetadata(int src_dirfd, const std::string& src_name, const struct stat& st,
+                                  int dst_dirfd, const std::string& dst_name) {
   OVL_ASSIGN_OR_RETURN(auto names, env_->ListXattr(src_dirfd, src_name));
   for (const auto& attr : names) {
     if (attr.rfind(kXattrOverlayPrefix, 0) == 0) continue;  // overlay's own state stays behind
@@ -18,13 +17,14 @@ Status OverlayUnion::CopyMetadata(int src_dirfd, const std::string& src_name,
     if (!value) continue;
     Status st_x = env_->SetXattr(dst_dirfd, dst_name, attr, *value);
     // security.* attributes may be refused by the upper filesystem; data xattrs may not.
-    if (!st_x.ok() && !(attr.rfind("security.", 0) == 0 &&
-                        (st_x.code() == EOPNOTSUPP || st_x.code() == EPERM))) {
+    if (!st_x.ok() &&
+        !(attr.rfind("security.", 0) == 0 && (st_x.code() == EOPNOTSUPP || st_x.code() == EPERM))) {
       return st_x;
     }
   }
   OVL_RETURN_IF_ERROR(env_->Chown(dst_dirfd, dst_name, st.st_uid, st.st_gid));
-  if (!S_ISLNK(st.st_mode)) OVL_RETURN_IF_ERROR(env_->Chmod(dst_dirfd, dst_name, st.st_mode & 07777));
+  if (!S_ISLNK(st.st_mode))
+    OVL_RETURN_IF_ERROR(env_->Chmod(dst_dirfd, dst_name, st.st_mode & 07777));
   const struct timespec times[2] = {st.st_atim, st.st_mtim};
   return env_->SetTimes(dst_dirfd, dst_name, times);
 }
@@ -36,8 +36,8 @@ Status OverlayUnion::CopyUpDir(const std::string& path) {
   OVL_RETURN_IF_ERROR(CopyUpDir(Dirname(path)));
   if (stack.lowers.empty()) return Status::Error(ENOENT, "directory vanished: " + path);
   const DirStack::Lower& src = stack.lowers[0];
-  OVL_ASSIGN_OR_RETURN(Fd sfd, env_->OpenBeneath(layers_.lowers[src.layer].root.get(),
-                                                 src.relpath, O_RDONLY | O_DIRECTORY));
+  OVL_ASSIGN_OR_RETURN(Fd sfd, env_->OpenBeneath(layers_.lowers[src.layer].root.get(), src.relpath,
+                                                 O_RDONLY | O_DIRECTORY));
   OVL_ASSIGN_OR_RETURN(struct stat st, env_->Stat(sfd.get(), ""));
   OVL_ASSIGN_OR_RETURN(RealFh lower_fh, env_->NameToHandle(sfd.get(), ""));
   OvlFb origin;
@@ -50,19 +50,29 @@ Status OverlayUnion::CopyUpDir(const std::string& path) {
   OVL_RETURN_IF_ERROR(env_->SetXattr(temp_dir, temp, kXattrOrigin, EncodeOvlFb(origin)));
   OVL_RETURN_IF_ERROR(CopyMetadata(sfd.get(), "", st, temp_dir, temp));
   OVL_ASSIGN_OR_RETURN(Fd parent, OpenUpperDir(Dirname(path)));
+  const Result<DirStamp> before = StampOf(parent.get());
   Status moved = env_->Rename(temp_dir, temp, parent.get(), Basename(path), RENAME_NOREPLACE);
   if (!moved.ok()) {
     RemoveTree(env_, temp_dir, temp).IgnoreError();
     // Another request copied it up first: that copy is as good as ours.
     if (moved.code() != EEXIST) return moved;
   } else {
-    OVL_RETURN_IF_ERROR(env_->Fsync(parent.get()));
-    OVL_ASSIGN_OR_RETURN(RealFh upper_fh, env_->NameToHandle(parent.get(), Basename(path)));
-    OvlFb upper;
-    upper.fh = upper_fh;
-    upper.uuid = layers_.upper.fs_uuid;
-    upper.upper = true;
-    OVL_RETURN_IF_ERROR(index_.CreateDirEntry(IndexName(origin), upper));
+    auto finish = [&]() -> Status {
+      OVL_RETURN_IF_ERROR(env_->Fsync(parent.get()));
+      OVL_ASSIGN_OR_RETURN(RealFh upper_fh, env_->NameToHandle(parent.get(), Basename(path)));
+      OvlFb upper;
+      upper.fh = upper_fh;
+      upper.uuid = layers_.upper.fs_uuid;
+      upper.upper = true;
+      return index_.CreateDirEntry(IndexName(origin), upper);
+    };
+    Status st = finish();
+    ForgetListing(path);  // it now merges an upper directory too
+    if (!st.ok()) {
+      ForgetListing(Dirname(path));
+      return st;
+    }
+    AfterUpperChange(Dirname(path), parent.get(), before, Basename(path));
     copy_ups_.fetch_add(1);
   }
   std::lock_guard<std::mutex> g(cache_mu_);
@@ -84,8 +94,8 @@ Status OverlayUnion::CopyUpFile(Obj& obj, int parent_fd, const std::string& name
     Fd out;
     switch (obj.type) {
       case FileType::kReg: {
-        OVL_ASSIGN_OR_RETURN(out, env_->OpenBeneath(temp_dir, temp, O_WRONLY | O_CREAT | O_EXCL,
-                                                    0600));
+        OVL_ASSIGN_OR_RETURN(out,
+                             env_->OpenBeneath(temp_dir, temp, O_WRONLY | O_CREAT | O_EXCL, 0600));
         OVL_RETURN_IF_ERROR(env_->CopyData(src.get(), out.get(), st.st_size));
         break;
       }

@@ -16,6 +16,10 @@ uint64_t OverlayUnion::FileIdOf(const Obj& obj) const {
 Result<Attr> OverlayUnion::AttrOf(const Obj& obj) {
   OVL_ASSIGN_OR_RETURN(Fd fd, OpenReal(obj, O_PATH));
   OVL_ASSIGN_OR_RETURN(struct stat st, env_->Stat(fd.get(), ""));
+  return AttrOfStat(obj, st);
+}
+
+Attr OverlayUnion::AttrOfStat(const Obj& obj, const struct stat& st) {
   Attr a;
   a.type = TypeOfMode(st.st_mode);
   a.mode = st.st_mode & 07777;
@@ -25,7 +29,8 @@ Result<Attr> OverlayUnion::AttrOf(const Obj& obj) {
       IndexEntry e;
       e.kind = IndexKind::kFile;
       e.st = st;
-      a.nlink = static_cast<uint32_t>(std::max(0, index_.UnionNlink(e, obj.index_name, obj.origin_nlink)));
+      a.nlink = static_cast<uint32_t>(
+          std::max(0, index_.UnionNlink(e, obj.index_name, obj.origin_nlink)));
     } else {
       a.nlink = static_cast<uint32_t>(obj.origin_nlink);
     }
@@ -72,7 +77,13 @@ Result<Obj> OverlayUnion::CopiedUp(const Handle& handle) {
     if (d.ok() && d->obj.id == obj.id && !d->in_upper) {
       OVL_RETURN_IF_ERROR(CopyUpDir(Dirname(path)));
       OVL_ASSIGN_OR_RETURN(Fd pfd, OpenUpperDir(Dirname(path)));
-      OVL_RETURN_IF_ERROR(CopyUpFile(obj, pfd.get(), Basename(path)));
+      const Result<DirStamp> before = StampOf(pfd.get());
+      Status st = CopyUpFile(obj, pfd.get(), Basename(path));
+      if (!st.ok()) {
+        ForgetListing(Dirname(path));
+        return st;
+      }
+      AfterUpperChange(Dirname(path), pfd.get(), before, Basename(path));
       return obj;
     }
   }
@@ -89,8 +100,7 @@ Status OverlayUnion::SetAttr(const Node& node, const SetAttrRequest& req) {
   }
   OVL_ASSIGN_OR_RETURN(obj, CopiedUp(node.handle));
   const bool can_open = obj.type == FileType::kReg || obj.is_dir();
-  OVL_ASSIGN_OR_RETURN(
-      Fd fd, OpenReal(obj, req.size ? O_WRONLY : (can_open ? O_RDONLY : O_PATH)));
+  OVL_ASSIGN_OR_RETURN(Fd fd, OpenReal(obj, req.size ? O_WRONLY : (can_open ? O_RDONLY : O_PATH)));
   if (req.size) OVL_RETURN_IF_ERROR(env_->Truncate(fd.get(), static_cast<off_t>(*req.size)));
   if (req.uid || req.gid) {
     OVL_RETURN_IF_ERROR(env_->Chown(fd.get(), "", req.uid ? *req.uid : static_cast<uid_t>(-1),
@@ -124,17 +134,25 @@ Result<std::string> OverlayUnion::ReadLink(const Node& node) {
 }
 
 Result<ReadResult> OverlayUnion::Read(const Node& node, uint64_t offset, uint32_t count) {
+  ReadResult r;
+  r.data.resize(count);
+  OVL_ASSIGN_OR_RETURN(ReadInfo info, ReadInto(node, offset, count, r.data.data()));
+  r.data.resize(info.count);
+  r.eof = info.eof;
+  return r;
+}
+
+Result<ReadInfo> OverlayUnion::ReadInto(const Node& node, uint64_t offset, uint32_t count,
+                                        char* buf) {
   OVL_ASSIGN_OR_RETURN(Obj obj, Resolve(node.handle));
   if (obj.is_dir()) return Status::Error(EISDIR, "read of a directory");
   if (obj.type != FileType::kReg) return Status::Error(EINVAL, "read of a special file");
   OVL_ASSIGN_OR_RETURN(Fd fd, OpenReal(obj, O_RDONLY));
-  ReadResult r;
-  r.data.resize(count);
-  OVL_ASSIGN_OR_RETURN(size_t n, env_->PRead(fd.get(), r.data.data(), count,
-                                             static_cast<off_t>(offset)));
-  r.data.resize(n);
+  ReadInfo r;
+  OVL_ASSIGN_OR_RETURN(r.count, env_->PRead(fd.get(), buf, count, static_cast<off_t>(offset)));
   OVL_ASSIGN_OR_RETURN(struct stat st, env_->Stat(fd.get(), ""));
-  r.eof = offset + n >= static_cast<uint64_t>(st.st_size);
+  r.eof = offset + r.count >= static_cast<uint64_t>(st.st_size);
+  r.attr = AttrOfStat(obj, st);
   return r;
 }
 
@@ -146,8 +164,8 @@ Result<WriteResult> OverlayUnion::Write(const Node& node, uint64_t offset, const
   if (obj.type != FileType::kReg) return Status::Error(EINVAL, "write to a special file");
   OVL_ASSIGN_OR_RETURN(obj, CopiedUp(node.handle));
   OVL_ASSIGN_OR_RETURN(Fd fd, OpenReal(obj, O_WRONLY));
-  OVL_ASSIGN_OR_RETURN(size_t n, env_->PWrite(fd.get(), data.data(), data.size(),
-                                              static_cast<off_t>(offset)));
+  OVL_ASSIGN_OR_RETURN(
+      size_t n, env_->PWrite(fd.get(), data.data(), data.size(), static_cast<off_t>(offset)));
   if (stable == StableHow::kFileSync) OVL_RETURN_IF_ERROR(env_->Fsync(fd.get()));
   if (stable == StableHow::kDataSync) OVL_RETURN_IF_ERROR(env_->Fdatasync(fd.get()));
   return WriteResult{static_cast<uint32_t>(n), stable};
@@ -160,6 +178,8 @@ Status OverlayUnion::Commit(const Node& node) {
   return env_->Fsync(fd.get());
 }
 
-Result<struct statvfs> OverlayUnion::StatFs() { return env_->StatFs(layers_.upper.root.get()); }
+Result<struct statvfs> OverlayUnion::StatFs() {
+  return env_->StatFs(layers_.upper.root.get());
+}
 
 }  // namespace ovl

@@ -30,8 +30,8 @@ StripeLocks::~StripeLocks() {
   for (auto it = mus_.rbegin(); it != mus_.rend(); ++it) (*it)->unlock();
 }
 
-Status OverlayUnion::PlaceWhiteoutOrUnlink(int parent_fd, const std::string& name,
-                                           bool upper_entry, bool whiteout) {
+Status OverlayUnion::PlaceWhiteoutOrUnlink(int parent_fd, const std::string& name, bool upper_entry,
+                                           bool whiteout) {
   if (!upper_entry) {
     OVL_RETURN_IF_ERROR(env_->MkNod(parent_fd, name, S_IFCHR | 0, makedev(0, 0)));
     return env_->Fsync(parent_fd);
@@ -40,8 +40,8 @@ Status OverlayUnion::PlaceWhiteoutOrUnlink(int parent_fd, const std::string& nam
   // stay hidden), then delete it there: the name changes atomically even for a directory that
   // still holds whiteouts.
   const std::string temp = TempName();
-  OVL_RETURN_IF_ERROR(env_->Rename(parent_fd, name, layers_.temp.get(), temp,
-                                   whiteout ? RENAME_WHITEOUT : 0));
+  OVL_RETURN_IF_ERROR(
+      env_->Rename(parent_fd, name, layers_.temp.get(), temp, whiteout ? RENAME_WHITEOUT : 0));
   OVL_RETURN_IF_ERROR(env_->Fsync(parent_fd));
   return RemoveTree(env_, layers_.temp.get(), temp);
 }
@@ -70,8 +70,10 @@ Result<OverlayUnion::DropPlan> OverlayUnion::PrepareDrop(const std::string& path
 }
 
 Status OverlayUnion::FinishDrop(const DropPlan& plan, const Dentry& d) {
-  if (plan.intent) return index_.EndNlinkChange(d.obj.index_name, plan.new_nlink, d.obj.origin_nlink);
-  if (d.obj.is_dir() && d.obj.id.layer != kUpperLayer) return index_.MakeTombstone(d.obj.index_name);
+  if (plan.intent)
+    return index_.EndNlinkChange(d.obj.index_name, plan.new_nlink, d.obj.origin_nlink);
+  if (d.obj.is_dir() && d.obj.id.layer != kUpperLayer)
+    return index_.MakeTombstone(d.obj.index_name);
   return Status::Ok();
 }
 
@@ -81,8 +83,15 @@ Status OverlayUnion::DropNameHere(const std::string& path, const DirStack& stack
   OVL_RETURN_IF_ERROR(CopyUpDir(path));
   OVL_ASSIGN_OR_RETURN(DropPlan plan, PrepareDrop(path, name, d, false));
   OVL_ASSIGN_OR_RETURN(Fd pfd, OpenUpperDir(path));
-  OVL_RETURN_IF_ERROR(PlaceWhiteoutOrUnlink(pfd.get(), name, d.in_upper, lower_has));
-  return FinishDrop(plan, d);
+  const Result<DirStamp> before = StampOf(pfd.get());
+  Status st = PlaceWhiteoutOrUnlink(pfd.get(), name, d.in_upper, lower_has);
+  if (st.ok()) st = FinishDrop(plan, d);
+  if (!st.ok()) {
+    ForgetListing(path);
+    return st;
+  }
+  AfterUpperChange(path, pfd.get(), before, name);
+  return Status::Ok();
 }
 
 Result<Node> OverlayUnion::CreateObject(const Node& dir, const std::string& name, FileType type,
@@ -110,6 +119,7 @@ Result<Node> OverlayUnion::CreateObject(const Node& dir, const std::string& name
 
   OVL_RETURN_IF_ERROR(CopyUpDir(d.path));
   OVL_ASSIGN_OR_RETURN(Fd pfd, OpenUpperDir(d.path));
+  const Result<DirStamp> before = StampOf(pfd.get());
   // Whatever still sits at the name is invisible (a whiteout, or an alias of a removed object):
   // the new object replaces it in one rename.
   bool occupied = env_->Stat(pfd.get(), name).ok();
@@ -154,8 +164,12 @@ Result<Node> OverlayUnion::CreateObject(const Node& dir, const std::string& name
     } else if (type == FileType::kDir) {
       st = env_->Rename(temp_dir, temp, pfd.get(), name, RENAME_EXCHANGE);
       if (st.ok()) {
-        OVL_RETURN_IF_ERROR(env_->Fsync(pfd.get()));
-        OVL_RETURN_IF_ERROR(RemoveTree(env_, temp_dir, temp));
+        st = env_->Fsync(pfd.get());
+        if (st.ok()) st = RemoveTree(env_, temp_dir, temp);
+        if (!st.ok()) {
+          ForgetListing(d.path);
+          return st;
+        }
       }
     } else {
       st = env_->Rename(temp_dir, temp, pfd.get(), name, 0);
@@ -165,8 +179,12 @@ Result<Node> OverlayUnion::CreateObject(const Node& dir, const std::string& name
     RemoveTree(env_, temp_dir, temp).IgnoreError();
     return st;
   }
-  OVL_RETURN_IF_ERROR(env_->Fsync(pfd.get()));
-  ForgetListing(d.path);
+  st = env_->Fsync(pfd.get());
+  if (!st.ok()) {
+    ForgetListing(d.path);
+    return st;
+  }
+  AfterUpperChange(d.path, pfd.get(), before, name);
   OVL_ASSIGN_OR_RETURN(DirStack now, StackOf(d.path));
   OVL_ASSIGN_OR_RETURN(Dentry made, LookupIn(d.path, now, name));
   return NodeOf(made.obj, JoinPath(d.path, name));
@@ -226,7 +244,6 @@ Status OverlayUnion::Remove(const Node& dir, const std::string& name) {
   OVL_ASSIGN_OR_RETURN(e, LookupIn(d.path, stack, name));
   if (e.obj.is_dir()) return Status::Error(EISDIR, "is a directory");
   OVL_RETURN_IF_ERROR(DropNameHere(d.path, stack, name, e));
-  ForgetListing(d.path);
   ForgetObj(e.obj);
   return Status::Ok();
 }
@@ -281,20 +298,28 @@ Status OverlayUnion::Link(const Node& file, const Node& dir, const std::string& 
     OVL_RETURN_IF_ERROR(index_.BeginNlinkChange(f.index_name, nlink + 1, f.origin_nlink, d.path,
                                                 name, IndexStore::NameChange::kLinked));
   }
-  if (env_->Stat(pfd.get(), name).ok()) {
-    // An invisible entry (whiteout) holds the name: link beside it, then rename over it.
-    const std::string temp = TempName();
-    OVL_RETURN_IF_ERROR(env_->Link(src_dir, src_name, layers_.temp.get(), temp));
-    OVL_RETURN_IF_ERROR(env_->Rename(layers_.temp.get(), temp, pfd.get(), name, 0));
-  } else {
-    OVL_RETURN_IF_ERROR(env_->Link(src_dir, src_name, pfd.get(), name));
+  const Result<DirStamp> before = StampOf(pfd.get());
+  auto link = [&]() -> Status {
+    if (env_->Stat(pfd.get(), name).ok()) {
+      // An invisible entry (whiteout) holds the name: link beside it, then rename over it.
+      const std::string temp = TempName();
+      OVL_RETURN_IF_ERROR(env_->Link(src_dir, src_name, layers_.temp.get(), temp));
+      OVL_RETURN_IF_ERROR(env_->Rename(layers_.temp.get(), temp, pfd.get(), name, 0));
+    } else {
+      OVL_RETURN_IF_ERROR(env_->Link(src_dir, src_name, pfd.get(), name));
+    }
+    OVL_RETURN_IF_ERROR(env_->Fsync(pfd.get()));
+    if (lower_origin) {
+      OVL_RETURN_IF_ERROR(index_.EndNlinkChange(f.index_name, nlink + 1, f.origin_nlink));
+      OVL_RETURN_IF_ERROR(index_.DropHoldingLink(f.index_name));
+    }
+    return Status::Ok();
+  };
+  if (Status st = link(); !st.ok()) {
+    ForgetListing(d.path);
+    return st;
   }
-  OVL_RETURN_IF_ERROR(env_->Fsync(pfd.get()));
-  if (lower_origin) {
-    OVL_RETURN_IF_ERROR(index_.EndNlinkChange(f.index_name, nlink + 1, f.origin_nlink));
-    OVL_RETURN_IF_ERROR(index_.DropHoldingLink(f.index_name));
-  }
-  ForgetListing(d.path);
+  AfterUpperChange(d.path, pfd.get(), before, name);
   ForgetObj(f);
   return Status::Ok();
 }
@@ -313,8 +338,8 @@ Status OverlayUnion::ClearDirForReplace(const std::string& path, const std::stri
   return RemoveTree(env_, layers_.temp.get(), temp);
 }
 
-Status OverlayUnion::Rename(const Node& from_dir, const std::string& from_name,
-                            const Node& to_dir, const std::string& to_name) {
+Status OverlayUnion::Rename(const Node& from_dir, const std::string& from_name, const Node& to_dir,
+                            const std::string& to_name) {
   OVL_RETURN_IF_ERROR(CheckName(from_name));
   OVL_RETURN_IF_ERROR(CheckName(to_name));
   if (opts_.read_only) return Status::Error(EROFS, "read-only export");
@@ -338,8 +363,7 @@ Status OverlayUnion::Rename(const Node& from_dir, const std::string& from_name,
       if (!empty) return Status::Error(ENOTEMPTY, "target directory not empty");
     }
   }
-  if (src.obj.is_dir() &&
-      (td_obj.path == src_path || td_obj.path.rfind(src_path + "/", 0) == 0)) {
+  if (src.obj.is_dir() && (td_obj.path == src_path || td_obj.path.rfind(src_path + "/", 0) == 0)) {
     return Status::Error(EINVAL, "cannot move a directory below itself");
   }
 
@@ -352,16 +376,18 @@ Status OverlayUnion::Rename(const Node& from_dir, const std::string& from_name,
     OVL_ASSIGN_OR_RETURN(DirStack sstack, StackOf(src_path));
     if (!sstack.lowers.empty()) {
       // The directory merges lower dirs that stay where they are: point at them explicitly.
-      OVL_RETURN_IF_ERROR(env_->SetXattr(from_fd.get(), from_name, kXattrRedirect,
-                                         "/" + sstack.lowers[0].relpath));
+      OVL_RETURN_IF_ERROR(
+          env_->SetXattr(from_fd.get(), from_name, kXattrRedirect, "/" + sstack.lowers[0].relpath));
     } else if (!sstack.opaque) {
       OVL_ASSIGN_OR_RETURN(bool lower_at_target, LowerHasName(tstack, to_name));
-      if (lower_at_target) OVL_RETURN_IF_ERROR(env_->SetXattr(from_fd.get(), from_name, kXattrOpaque, "y"));
+      if (lower_at_target)
+        OVL_RETURN_IF_ERROR(env_->SetXattr(from_fd.get(), from_name, kXattrOpaque, "y"));
     }
   } else if (!src.in_upper) {
     // A lower-only name: give it an upper alias in place first, so the move below is one step.
     if (src.obj.copied_up()) {
-      OVL_RETURN_IF_ERROR(env_->Link(layers_.index.get(), src.obj.index_name, from_fd.get(), from_name));
+      OVL_RETURN_IF_ERROR(
+          env_->Link(layers_.index.get(), src.obj.index_name, from_fd.get(), from_name));
       OVL_RETURN_IF_ERROR(env_->Fsync(from_fd.get()));
       OVL_RETURN_IF_ERROR(index_.DropHoldingLink(src.obj.index_name));
     } else {

@@ -52,6 +52,7 @@ void OverlayUnion::ForgetObj(const Obj& obj) {
 }
 
 void OverlayUnion::ForgetDirs() {
+  for (auto& gen : listing_gens_) gen.fetch_add(1);
   std::lock_guard<std::mutex> g(cache_mu_);
   stack_cache_.clear();
   listing_cache_.clear();
@@ -59,6 +60,7 @@ void OverlayUnion::ForgetDirs() {
 }
 
 void OverlayUnion::ForgetListing(const std::string& dir_path) {
+  ListingGen(dir_path).fetch_add(1);
   std::lock_guard<std::mutex> g(cache_mu_);
   listing_cache_.erase(dir_path);
 }
@@ -69,6 +71,7 @@ std::mutex& OverlayUnion::StripeOf(const ObjectId& id) {
 }
 
 void OverlayUnion::DropCaches() {
+  for (auto& gen : listing_gens_) gen.fetch_add(1);
   std::lock_guard<std::mutex> g(cache_mu_);
   obj_cache_.clear();
   stack_cache_.clear();

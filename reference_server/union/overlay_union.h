@@ -35,6 +35,42 @@ struct DirStack {
     std::string relpath;  // "" = layer root
   };
   std::vector<Lower> lowers;  // top-most first
+  bool operator==(const DirStack& o) const {
+    if (has_upper != o.has_upper || opaque != o.opaque || lowers.size() != o.lowers.size()) {
+      return false;
+    }
+    for (size_t i = 0; i < lowers.size(); ++i) {
+      if (lowers[i].layer != o.lowers[i].layer || lowers[i].relpath != o.lowers[i].relpath) {
+        return false;
+      }
+    }
+    return true;
+  }
+};
+
+// Open real directories of one union directory, for lookups of many names in it (a READDIR
+// page): -1 where the caller did not open one, so the lookup opens it itself.
+struct LayerDirFds {
+  int upper = -1;
+  std::vector<int> lowers;  // parallel to DirStack::lowers
+};
+
+// What tells that a real directory's entries may have changed: a change to the entries updates
+// mtime and ctime. Timestamps come from a coarse clock on kernels without multigrain timestamps
+// (before 6.13), so a change made behind the server's back in the same clock tick as the last
+// one can go unseen there; the server's own changes never rely on the stamp (see
+// OverlayUnion::AfterUpperChange).
+struct DirStamp {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  struct timespec mtime {};
+  struct timespec ctime {};
+  off_t size = 0;
+  bool operator==(const DirStamp& o) const {
+    return dev == o.dev && ino == o.ino && mtime.tv_sec == o.mtime.tv_sec &&
+           mtime.tv_nsec == o.mtime.tv_nsec && ctime.tv_sec == o.ctime.tv_sec &&
+           ctime.tv_nsec == o.ctime.tv_nsec && size == o.size;
+  }
 };
 
 // A union object resolved now.
@@ -73,6 +109,7 @@ class OverlayUnion final : public UnionFs {
   Result<Node> Lookup(const Node& dir, const std::string& name) override;
   Result<std::string> ReadLink(const Node& node) override;
   Result<ReadResult> Read(const Node& node, uint64_t offset, uint32_t count) override;
+  Result<ReadInfo> ReadInto(const Node& node, uint64_t offset, uint32_t count, char* buf) override;
   Result<WriteResult> Write(const Node& node, uint64_t offset, const std::string& data,
                             StableHow stable) override;
   Status Commit(const Node& node) override;
@@ -89,8 +126,8 @@ class OverlayUnion final : public UnionFs {
   Status Rename(const Node& from_dir, const std::string& from_name, const Node& to_dir,
                 const std::string& to_name) override;
   Status Link(const Node& file, const Node& dir, const std::string& name) override;
-  Result<DirPage> ReadDir(const Node& dir, uint64_t cookie, size_t max_entries,
-                          bool plus) override;
+  Result<DirPage> ReadDir(const Node& dir, uint64_t cookie, size_t max_entries, bool plus,
+                          const EntryFits& fits = nullptr) override;
   Result<struct statvfs> StatFs() override;
   void DropCaches() override;
   UnionCounters Counters() const override;
@@ -112,8 +149,9 @@ class OverlayUnion final : public UnionFs {
   Result<std::vector<DirStack::Lower>> StaticLowerWalk(const std::string& relpath);
   uint8_t CanonicalLayer(uint8_t layer) const;
   // Union lookup of `name` in the directory at `dir_path` with stack `stack`.
+  // `fds` (optional) holds already open real directories of `stack`.
   Result<Dentry> LookupIn(const std::string& dir_path, const DirStack& stack,
-                          const std::string& name);
+                          const std::string& name, const LayerDirFds* fds = nullptr);
   Result<Dentry> LookupPath(const std::string& path);
   // Builds an Obj for a lower non-directory at layer/relpath.
   Result<Obj> LowerObj(uint8_t layer, int dirfd, const std::string& name, const struct stat& st);
@@ -130,6 +168,8 @@ class OverlayUnion final : public UnionFs {
   Result<Fd> OpenUpperDir(const std::string& path, int flags = O_RDONLY | O_DIRECTORY);
   std::string IndexNameOf(const ObjectId& id) const;
   Result<Attr> AttrOf(const Obj& obj);
+  // The attributes of `obj` whose real inode's stat is `st`.
+  Attr AttrOfStat(const Obj& obj, const struct stat& st);
   uint64_t FileIdOf(const Obj& obj) const;
 
   // The object after making sure it lives in the upper layer (copying it up if needed).
@@ -145,9 +185,9 @@ class OverlayUnion final : public UnionFs {
                       int dst_dirfd, const std::string& dst_name);
 
   // ---- namespace_ops.cc
-  Result<Node> CreateObject(const Node& dir, const std::string& name, FileType type,
-                            uint32_t perm, const Cred& cred, const std::string& symlink_target,
-                            dev_t rdev, const std::array<uint8_t, 8>* verifier);
+  Result<Node> CreateObject(const Node& dir, const std::string& name, FileType type, uint32_t perm,
+                            const Cred& cred, const std::string& symlink_target, dev_t rdev,
+                            const std::array<uint8_t, 8>* verifier);
   // Dropping one name of an object, around the change of the name itself: PrepareDrop runs
   // before, FinishDrop after. The last name of a removed object gets its tombstone first (the
   // handle is dead before the name goes, and a name left behind by a crash is hidden); when the
@@ -175,9 +215,40 @@ class OverlayUnion final : public UnionFs {
     uint64_t cookie;
     uint64_t ino;  // fileid hint; 0 = compute by lookup
   };
-  Result<std::shared_ptr<const std::vector<MergedEntry>>> Listing(const std::string& path,
-                                                                  const DirStack& stack);
+  // The merged listing of one union directory, valid while its stack and the stamps of the real
+  // directories it read are unchanged. Shared read-only; a change makes a new one.
+  struct DirListing {
+    DirStack stack;
+    std::vector<DirStamp> stamps;      // upper (when has_upper), then each lower read
+    std::vector<MergedEntry> entries;  // cookie order
+    // What each name led to when a page last looked it up (empty handle: not yet), so the next
+    // page decodes the handle (a table hit) instead of looking the name up in every layer.
+    struct Known {
+      Handle handle;
+      uint64_t fileid = 0;
+    };
+    mutable std::mutex mu;
+    mutable std::vector<Known> known;  // parallel to entries
+  };
+  using ListingRef = std::shared_ptr<const DirListing>;
+  // Real directories of `stack`, opened for reading, with their stamps.
+  struct OpenedDirs {
+    std::vector<Fd> owned;
+    LayerDirFds fds;
+    std::vector<DirStamp> stamps;
+  };
+  Result<OpenedDirs> OpenDirs(const std::string& path, const DirStack& stack);
+  // The cached listing of `path` when still valid for `dirs`, else a new one read through them.
+  Result<ListingRef> Listing(const std::string& path, const DirStack& stack,
+                             const OpenedDirs& dirs);
   Result<bool> DirIsEmpty(const std::string& path, const DirStack& stack);
+  // The server's own change of name `name` in the upper directory at `path` (open as
+  // `upper_fd`, whose stamp was `before` just before the change): the cached listing is
+  // updated for that name and takes the new stamp, or is dropped when anything else changed.
+  void AfterUpperChange(const std::string& path, int upper_fd, const Result<DirStamp>& before,
+                        const std::string& name);
+  Result<DirStamp> StampOf(int fd);
+  std::atomic<uint64_t>& ListingGen(const std::string& path);
 
   // ---- caches (overlay_union.cc)
   void CacheObj(const Handle& h, const Obj& obj);
@@ -202,7 +273,10 @@ class OverlayUnion final : public UnionFs {
   mutable std::mutex cache_mu_;
   std::unordered_map<Handle, Obj> obj_cache_;
   std::unordered_map<std::string, DirStack> stack_cache_;
-  std::unordered_map<std::string, std::shared_ptr<const std::vector<MergedEntry>>> listing_cache_;
+  std::unordered_map<std::string, ListingRef> listing_cache_;
+  // Bumped by every change to a directory's listing (by path hash): a listing read while one
+  // happened is not cached, since it may predate the change while carrying a later stamp.
+  std::array<std::atomic<uint64_t>, 64> listing_gens_{};
   // no_index negative control: the only way it can decode a handle (handle -> union path).
   std::unordered_map<Handle, std::string> path_map_;
 

@@ -6,7 +6,9 @@
 namespace ovl {
 namespace {
 
-Status Stale(const std::string& why) { return Status::Error(ESTALE, why); }
+Status Stale(const std::string& why) {
+  return Status::Error(ESTALE, why);
+}
 
 std::vector<std::string> SplitPath(const std::string& path) {
   std::vector<std::string> out;
@@ -24,13 +26,20 @@ std::vector<std::string> SplitPath(const std::string& path) {
 
 FileType TypeOfMode(mode_t mode) {
   switch (mode & S_IFMT) {
-    case S_IFDIR: return FileType::kDir;
-    case S_IFLNK: return FileType::kLnk;
-    case S_IFCHR: return FileType::kChr;
-    case S_IFBLK: return FileType::kBlk;
-    case S_IFSOCK: return FileType::kSock;
-    case S_IFIFO: return FileType::kFifo;
-    default: return FileType::kReg;
+    case S_IFDIR:
+      return FileType::kDir;
+    case S_IFLNK:
+      return FileType::kLnk;
+    case S_IFCHR:
+      return FileType::kChr;
+    case S_IFBLK:
+      return FileType::kBlk;
+    case S_IFSOCK:
+      return FileType::kSock;
+    case S_IFIFO:
+      return FileType::kFifo;
+    default:
+      return FileType::kReg;
   }
 }
 
@@ -151,14 +160,14 @@ Result<Obj> OverlayUnion::UpperObj(int dirfd, const std::string& name, const str
 
 // Lower directories named `name` below `lowers`, by overlayfs merge rules: a whiteout or a
 // non-directory ends the stack, an opaque directory is its last member.
-static Result<std::vector<DirStack::Lower>> LowerDirsNamed(FsEnv* env, const LayerSet& ls,
-                                                           const std::vector<DirStack::Lower>& lowers,
-                                                           const std::string& name) {
+static Result<std::vector<DirStack::Lower>> LowerDirsNamed(
+    FsEnv* env, const LayerSet& ls, const std::vector<DirStack::Lower>& lowers,
+    const std::string& name) {
   std::vector<DirStack::Lower> out;
   for (const auto& l : lowers) {
-    OVL_ASSIGN_OR_RETURN(Fd fd, env->OpenBeneath(ls.lowers[l.layer].root.get(),
-                                                 l.relpath.empty() ? "." : l.relpath,
-                                                 O_PATH | O_DIRECTORY));
+    OVL_ASSIGN_OR_RETURN(
+        Fd fd, env->OpenBeneath(ls.lowers[l.layer].root.get(), l.relpath.empty() ? "." : l.relpath,
+                                O_PATH | O_DIRECTORY));
     auto st = env->Stat(fd.get(), name);
     if (!st.ok()) {
       if (st.status().code() == ENOENT) continue;
@@ -183,22 +192,27 @@ Result<std::vector<DirStack::Lower>> OverlayUnion::StaticLowerWalk(const std::st
 }
 
 Result<Dentry> OverlayUnion::LookupIn(const std::string& dir_path, const DirStack& stack,
-                                      const std::string& name) {
+                                      const std::string& name, const LayerDirFds* fds) {
   Dentry d;
   const std::string child_path = JoinPath(dir_path, name);
   if (stack.has_upper) {
-    OVL_ASSIGN_OR_RETURN(Fd ufd, OpenUpperDir(dir_path, O_PATH | O_DIRECTORY));
-    auto st = env_->Stat(ufd.get(), name);
+    Fd own;
+    int ufd = fds ? fds->upper : -1;
+    if (ufd < 0) {
+      OVL_ASSIGN_OR_RETURN(own, OpenUpperDir(dir_path, O_PATH | O_DIRECTORY));
+      ufd = own.get();
+    }
+    auto st = env_->Stat(ufd, name);
     if (st.ok()) {
       if (IsWhiteoutStat(*st)) return Status::Error(ENOENT, "whiteout");
-      OVL_ASSIGN_OR_RETURN(d.obj, UpperObj(ufd.get(), name, *st, child_path));
+      OVL_ASSIGN_OR_RETURN(d.obj, UpperObj(ufd, name, *st, child_path));
       d.in_upper = true;
       if (d.obj.is_dir()) {
         d.stack.has_upper = true;
-        OVL_ASSIGN_OR_RETURN(auto opaque, env_->GetXattr(ufd.get(), name, kXattrOpaque));
+        OVL_ASSIGN_OR_RETURN(auto opaque, env_->GetXattr(ufd, name, kXattrOpaque));
         d.stack.opaque = opaque && *opaque == "y";
         if (!d.stack.opaque) {
-          OVL_ASSIGN_OR_RETURN(auto redirect, env_->GetXattr(ufd.get(), name, kXattrRedirect));
+          OVL_ASSIGN_OR_RETURN(auto redirect, env_->GetXattr(ufd, name, kXattrRedirect));
           if (redirect && !redirect->empty() && (*redirect)[0] == '/') {
             OVL_ASSIGN_OR_RETURN(d.stack.lowers, StaticLowerWalk(redirect->substr(1)));
           } else {
@@ -215,16 +229,21 @@ Result<Dentry> OverlayUnion::LookupIn(const std::string& dir_path, const DirStac
   }
   for (size_t i = 0; i < stack.lowers.size(); ++i) {
     const auto& l = stack.lowers[i];
-    OVL_ASSIGN_OR_RETURN(Fd lfd, env_->OpenBeneath(layers_.lowers[l.layer].root.get(),
-                                                   l.relpath.empty() ? "." : l.relpath,
-                                                   O_PATH | O_DIRECTORY));
-    auto st = env_->Stat(lfd.get(), name);
+    Fd own;
+    int lfd = fds && i < fds->lowers.size() ? fds->lowers[i] : -1;
+    if (lfd < 0) {
+      OVL_ASSIGN_OR_RETURN(
+          own, env_->OpenBeneath(layers_.lowers[l.layer].root.get(),
+                                 l.relpath.empty() ? "." : l.relpath, O_PATH | O_DIRECTORY));
+      lfd = own.get();
+    }
+    auto st = env_->Stat(lfd, name);
     if (!st.ok()) {
       if (st.status().code() == ENOENT) continue;
       return st.status();
     }
     if (IsWhiteoutStat(*st)) break;
-    OVL_ASSIGN_OR_RETURN(d.obj, LowerObj(l.layer, lfd.get(), name, *st));
+    OVL_ASSIGN_OR_RETURN(d.obj, LowerObj(l.layer, lfd, name, *st));
     d.obj.path = child_path;
     if (d.obj.is_dir()) {
       std::vector<DirStack::Lower> rest(stack.lowers.begin() + i, stack.lowers.end());
@@ -273,9 +292,9 @@ Result<Dentry> OverlayUnion::LookupPath(const std::string& path) {
 
 Result<bool> OverlayUnion::LowerHasName(const DirStack& stack, const std::string& name) {
   for (const auto& l : stack.lowers) {
-    OVL_ASSIGN_OR_RETURN(Fd fd, env_->OpenBeneath(layers_.lowers[l.layer].root.get(),
-                                                  l.relpath.empty() ? "." : l.relpath,
-                                                  O_PATH | O_DIRECTORY));
+    OVL_ASSIGN_OR_RETURN(
+        Fd fd, env_->OpenBeneath(layers_.lowers[l.layer].root.get(),
+                                 l.relpath.empty() ? "." : l.relpath, O_PATH | O_DIRECTORY));
     auto st = env_->Stat(fd.get(), name);
     if (st.ok()) return !IsWhiteoutStat(*st);
     if (st.status().code() != ENOENT) return st.status();
@@ -468,7 +487,9 @@ Result<Node> OverlayUnion::NodeOf(const Obj& obj, const std::string& union_path)
   return Node{h, obj.type};
 }
 
-Result<Node> OverlayUnion::Root() { return NodeOf(root_, ""); }
+Result<Node> OverlayUnion::Root() {
+  return NodeOf(root_, "");
+}
 
 Result<Node> OverlayUnion::Decode(const Handle& handle) {
   OVL_ASSIGN_OR_RETURN(Obj obj, Resolve(handle));

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,7 +45,8 @@ struct Attr {
   uint32_t rdev_major = 0, rdev_minor = 0;
   uint64_t fsid = 0;
   uint64_t fileid = 0;  // stable across copy-up: the origin's inode number
-  struct timespec atime {}, mtime{}, ctime{};
+  struct timespec atime {
+  }, mtime{}, ctime{};
 };
 
 // Which attributes SETATTR changes. Unset optionals are left alone.
@@ -53,7 +55,8 @@ struct SetAttrRequest {
   std::optional<uint64_t> size;
   enum class Time { kDontChange, kServerNow, kClient };
   Time atime_how = Time::kDontChange, mtime_how = Time::kDontChange;
-  struct timespec atime {}, mtime{};
+  struct timespec atime {
+  }, mtime{};
 };
 
 // A resolved object: what a handle or a lookup refers to right now.
@@ -65,9 +68,9 @@ struct Node {
 struct DirEntryPlus {
   std::string name;
   uint64_t fileid = 0;
-  uint64_t cookie = 0;          // resume READDIR after this entry
-  std::optional<Node> node;     // filled for ReadDir(..., plus=true)
-  std::optional<Attr> attr;     // filled for ReadDir(..., plus=true)
+  uint64_t cookie = 0;       // resume READDIR after this entry
+  std::optional<Node> node;  // filled for ReadDir(..., plus=true)
+  std::optional<Attr> attr;  // filled for ReadDir(..., plus=true)
 };
 
 struct DirPage {
@@ -85,6 +88,13 @@ struct WriteResult {
 struct ReadResult {
   std::string data;
   bool eof = false;
+};
+
+// A read into the caller's buffer.
+struct ReadInfo {
+  size_t count = 0;
+  bool eof = false;
+  Attr attr;  // the file's attributes right after the read
 };
 
 enum class CreateMode { kUnchecked, kGuarded, kExclusive };
@@ -133,6 +143,10 @@ class UnionFs {
   virtual Result<Node> Lookup(const Node& dir, const std::string& name) = 0;
   virtual Result<std::string> ReadLink(const Node& node) = 0;
   virtual Result<ReadResult> Read(const Node& node, uint64_t offset, uint32_t count) = 0;
+  // As Read, into `buf` (room for `count` bytes), so a server can read straight into the
+  // buffer it sends from.
+  virtual Result<ReadInfo> ReadInto(const Node& node, uint64_t offset, uint32_t count,
+                                    char* buf) = 0;
   // Copies up first when needed. kFileSync/kDataSync writes are durable before returning.
   virtual Result<WriteResult> Write(const Node& node, uint64_t offset, const std::string& data,
                                     StableHow stable) = 0;
@@ -149,8 +163,8 @@ class UnionFs {
   virtual Result<Node> Symlink(const Node& dir, const std::string& name, const std::string& target,
                                const Cred& cred) = 0;
   // type is kChr, kBlk, kSock or kFifo.
-  virtual Result<Node> MkNod(const Node& dir, const std::string& name, FileType type,
-                             uint32_t perm, uint32_t major, uint32_t minor, const Cred& cred) = 0;
+  virtual Result<Node> MkNod(const Node& dir, const std::string& name, FileType type, uint32_t perm,
+                             uint32_t major, uint32_t minor, const Cred& cred) = 0;
   // Removes a non-directory name (EISDIR for a directory). Leaves a whiteout where a lower entry
   // of that name exists; the last name of a lower-origin object leaves a tombstone in the index.
   virtual Status Remove(const Node& dir, const std::string& name) = 0;
@@ -159,10 +173,14 @@ class UnionFs {
   virtual Status Rename(const Node& from_dir, const std::string& from_name, const Node& to_dir,
                         const std::string& to_name) = 0;
   virtual Status Link(const Node& file, const Node& dir, const std::string& name) = 0;
+  // Asked about each entry of a page, once it is complete, in order: false ends the page before
+  // it (not at eof), so a caller with a byte budget gets exactly what fits and no entry is
+  // looked up only to be thrown away.
+  using EntryFits = std::function<bool(const DirEntryPlus&)>;
   // One page of the merged directory listing, resuming after `cookie` (0 = start). Cookies are
-  // stable across eviction and restart. `max_entries` bounds the page.
-  virtual Result<DirPage> ReadDir(const Node& dir, uint64_t cookie, size_t max_entries,
-                                  bool plus) = 0;
+  // stable across eviction and restart. `max_entries` and `fits` (when set) bound the page.
+  virtual Result<DirPage> ReadDir(const Node& dir, uint64_t cookie, size_t max_entries, bool plus,
+                                  const EntryFits& fits = nullptr) = 0;
   virtual Result<struct statvfs> StatFs() = 0;
 
   // Drops every in-memory cache (handle table, lookup and directory caches). Afterwards decodes

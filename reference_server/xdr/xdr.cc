@@ -125,4 +125,23 @@ void Encoder::PatchU32(size_t at, uint32_t v) {
   StoreBe32(out_.data() + at, v);
 }
 
+void Encoder::OpaqueTail(std::unique_ptr<char[]> data, size_t len) {
+  U32(static_cast<uint32_t>(len));
+  std::memset(data.get() + len, 0, Pad(len));
+  tail_.data = std::move(data);
+  tail_.size = len + Pad(len);
+}
+
+std::string Encoder::Take() {
+  if (tail_.size > 0) out_.append(tail_.data.get(), tail_.size);
+  tail_ = Tail{};
+  return std::move(out_);
+}
+
+void Encoder::TakeParts(std::string* bytes, Tail* tail) {
+  *bytes = std::move(out_);
+  *tail = std::move(tail_);
+  tail_ = Tail{};
+}
+
 }  // namespace ovl::xdr

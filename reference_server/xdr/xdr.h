@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,6 +39,13 @@ class Decoder {
   bool ok_ = true;
 };
 
+// Bytes kept out of an Encoder's buffer, so a large payload (a READ's data) is written once by
+// its producer and read once by the transport, never copied in between.
+struct Tail {
+  std::unique_ptr<char[]> data;
+  size_t size = 0;  // including the XDR padding, which is zeroed
+};
+
 class Encoder {
  public:
   void U32(uint32_t v);
@@ -52,12 +60,21 @@ class Encoder {
   size_t ReserveU32();
   void PatchU32(size_t at, uint32_t v);
 
+  // The length word of a variable-length opaque whose `len` bytes are in `data`, which must have
+  // room for `len` + 3 (the padding). Nothing may be encoded after it.
+  void OpaqueTail(std::unique_ptr<char[]> data, size_t len);
+
+  // The encoded bytes, without the tail.
   const std::string& bytes() const { return out_; }
-  std::string Take() { return std::move(out_); }
   size_t size() const { return out_.size(); }
+  // Everything encoded as one string (copying the tail in, when there is one).
+  std::string Take();
+  // The encoded bytes and the tail apart, without copying either.
+  void TakeParts(std::string* bytes, Tail* tail);
 
  private:
   std::string out_;
+  Tail tail_;
 };
 
 }  // namespace ovl::xdr

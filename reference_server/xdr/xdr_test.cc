@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 
 namespace ovl::xdr {
@@ -174,6 +176,33 @@ TEST(XdrTest, RestReturnsUnconsumedBytes) {
   ASSERT_TRUE(d.U32(&v));
   EXPECT_EQ(d.rest(), std::string_view(e.bytes()).substr(4));
   EXPECT_EQ(d.remaining(), 4u);
+}
+
+TEST(XdrTest, OpaqueTailIsSentApartButDecodesLikeOpaque) {
+  auto data = std::make_unique<char[]>(5 + 3);
+  std::memcpy(data.get(), "hello\xff\xff\xff", 8);  // garbage where the padding goes
+  Encoder e;
+  e.U32(7);
+  e.OpaqueTail(std::move(data), 5);
+  EXPECT_EQ(e.bytes(), std::string("\0\0\0\7\0\0\0\5", 8));  // the tail is not copied in
+  Encoder same;
+  same.U32(7);
+  same.Opaque("hello");
+  std::string bytes;
+  Tail tail;
+  e.TakeParts(&bytes, &tail);
+  ASSERT_EQ(tail.size, 8u);
+  EXPECT_EQ(bytes + std::string(tail.data.get(), tail.size), same.bytes());
+}
+
+TEST(XdrTest, TakeCopiesTheTailIn) {
+  auto data = std::make_unique<char[]>(4 + 3);
+  std::memcpy(data.get(), "abcd", 4);
+  Encoder e;
+  e.OpaqueTail(std::move(data), 4);
+  Encoder same;
+  same.Opaque("abcd");
+  EXPECT_EQ(e.Take(), same.bytes());
 }
 
 }  // namespace
