@@ -165,19 +165,26 @@ TEST(LoadRedialTest, ACutOffLoadRedialsAndGoesOn) {
   ScriptedExecutor first(&down), second(&down);
   LoadRequest request = throughput::RequestFor(Small(tp::JobKind::kRandRead4k), 0, 1,
                                                std::chrono::milliseconds(20), true);
-  request.duration = std::chrono::milliseconds(300);
+  request.duration = std::chrono::milliseconds(600);
   int dials = 0;
-  auto start = std::chrono::steady_clock::now();
+  // The server is back 50 ms after the cut; dials before that fail. Timed from the cut itself,
+  // not from the start: on a loaded host the cutting thread may wake late.
+  std::atomic<int64_t> cut_at_ns{0};
+  auto now_ns = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
   Redial redial = [&]() -> Executor* {
-    // The server is back 100 ms after the load started; dials before that fail.
     ++dials;
-    if (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(100)) return nullptr;
+    if (now_ns() - cut_at_ns.load() < 50'000'000) return nullptr;
     down = false;
     return &second;
   };
   // Cut every op off from 50 ms on, until a redial succeeds.
   std::thread cut([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    cut_at_ns = now_ns();
     down = true;
   });
   Result<LoadReport> r = RunLoad(request, &first, redial);
