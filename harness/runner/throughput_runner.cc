@@ -121,6 +121,11 @@ Result<std::vector<LoadReport>> RunLoads(const std::vector<backend::AgentNode*>&
             Status::Error(EIO, agents[i]->name() + ": " + reply->value("error", reply->dump()));
       } else {
         got[i] = throughput::LoadReportFromJson(reply->at("load"));
+        // start_ns is the agent's steady clock, which is not ours in a VM: put the start on our
+        // clock, counting back from the reply (the timed part ends just before it is sent).
+        if (got[i].ok()) {
+          got[i]->start_ns = NowNs() - static_cast<int64_t>(got[i]->seconds * 1e9);
+        }
       }
     });
   }
