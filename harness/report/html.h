@@ -5,11 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-namespace ovl::report {
+#include "base/markup.h"
 
-// Text safe inside an element or a quoted attribute: & < > " ' escaped; control characters other
-// than tab and newline dropped (they have no business in a page).
-std::string HtmlEscape(const std::string& text);
+namespace ovl::report {
 
 // JavaScript source safe inside <script>...</script>: "</" becomes "<\/", which means the same
 // in JS strings, regexes and comments but can never close the element.

@@ -78,7 +78,7 @@ std::string ExitMeaning(int code) {
 }
 
 void Row(std::ostringstream& h, const std::string& key, const std::string& value) {
-  h << "<tr><th>" << HtmlEscape(key) << "</th><td>" << HtmlEscape(value) << "</td></tr>\n";
+  h << "<tr><th>" << EscapeMarkup(key) << "</th><td>" << EscapeMarkup(value) << "</td></tr>\n";
 }
 
 // "accel" at the top of the manifest or one level down (libvirt settings, versions...).
@@ -96,7 +96,7 @@ void Header(const RunFiles& run, const std::vector<Case>& cases, std::ostringstr
   const int exit_code = r.contains("exit_code") && r["exit_code"].is_number_integer()
                             ? r["exit_code"].get<int>()
                             : -1;
-  h << "<h1>harness run " << HtmlEscape(FieldText(r, "run_id"))
+  h << "<h1>harness run " << EscapeMarkup(FieldText(r, "run_id"))
     << "</h1>\n<p><span class=\"badge exit-" << (exit_code >= 0 && exit_code <= 3 ? exit_code : 3)
     << "\">exit code " << exit_code << ": " << ExitMeaning(exit_code) << "</span> ";
   std::map<std::string, int> counts;
@@ -187,8 +187,8 @@ std::string FaultLine(const std::string& fault, const std::vector<const Case*>& 
       "f badge " + VerdictClass(worst < kUnknownSeverity ? kVerdictsBySeverity[worst] : "");
   std::string out = explained ? "<a class=\"" + cls + "\" href=\"#" + explained->Anchor() + "\""
                               : "<span class=\"" + cls + "\"";
-  if (!title.empty()) out += " title=\"" + HtmlEscape(title) + "\"";
-  out += ">" + HtmlEscape(text) + (explained ? "</a>" : "</span>");
+  if (!title.empty()) out += " title=\"" + EscapeMarkup(title) + "\"";
+  out += ">" + EscapeMarkup(text) + (explained ? "</a>" : "</span>");
   if (counts.size() > 1) {
     out += "<span class=\"flaky\" title=\"verdicts differ between repeats\">flaky</span>";
   }
@@ -223,7 +223,8 @@ void Matrix(const std::vector<Case>& cases, const std::vector<std::string>& serv
        "explanation, click to jump to the findings.</span></p>\n<table class=\"matrix\"><tr><th>"
        "scenario</th>";
   for (const auto& s : servers) {
-    h << "<th>" << HtmlEscape(s) << "<div class=\"variant\">" << HtmlEscape(variant[s]) << "</div>";
+    h << "<th>" << EscapeMarkup(s) << "<div class=\"variant\">" << EscapeMarkup(variant[s])
+      << "</div>";
     if (blind.count(s)) {
       h << "<div class=\"control\">negative control: BLIND</div>";
     } else if (controls.count(s)) {
@@ -233,7 +234,7 @@ void Matrix(const std::vector<Case>& cases, const std::vector<std::string>& serv
   }
   h << "</tr>\n";
   for (const auto& [scenario, row] : cells) {
-    h << "<tr><td class=\"scenario\">" << HtmlEscape(scenario) << "</td>";
+    h << "<tr><td class=\"scenario\">" << EscapeMarkup(scenario) << "</td>";
     for (const auto& s : servers) {
       auto it = row.find(s);
       if (it == row.end()) {
@@ -249,8 +250,8 @@ void Matrix(const std::vector<Case>& cases, const std::vector<std::string>& serv
       const std::string worst_name = worst < kUnknownSeverity ? kVerdictsBySeverity[worst] : "";
       h << "<td class=\"" << VerdictClass(worst_name) << "\">";
       if (worst_name == "UNSUPPORTED") {
-        h << "<span class=\"f\" title=\"" << HtmlEscape(FirstLine(it->second.front()->explanation))
-          << "\">UNSUPPORTED</span>";
+        h << "<span class=\"f\" title=\""
+          << EscapeMarkup(FirstLine(it->second.front()->explanation)) << "\">UNSUPPORTED</span>";
       } else {
         for (const auto& [fault, fcases] : by_fault) h << FaultLine(fault, fcases);
       }
@@ -267,7 +268,7 @@ void Controls(const std::vector<Case>& cases, const std::set<std::string>& blind
        "<code>expect: fail</code>: each must fail somewhere, or the oracle is blind to the "
        "weakness it exists to show.</p>\n";
   for (const auto& b : blind) {
-    h << "<div class=\"alarm\"><b>" << HtmlEscape(b)
+    h << "<div class=\"alarm\"><b>" << EscapeMarkup(b)
       << "</b> passed every case: the oracle did not catch the weakness this control exists "
          "to show (BLIND, exit code 1).</div>\n";
   }
@@ -286,9 +287,9 @@ void Controls(const std::vector<Case>& cases, const std::set<std::string>& blind
     for (const auto* c : caught) scenarios.insert(c->scenario);
     std::string list;
     for (const auto& s : scenarios) list += (list.empty() ? "" : ", ") + s;
-    h << "<tr><td>" << HtmlEscape(server) << "</td><td>" << HtmlEscape(caught.front()->variant)
+    h << "<tr><td>" << EscapeMarkup(server) << "</td><td>" << EscapeMarkup(caught.front()->variant)
       << "</td><td class=\"num\">" << caught.size() << " of " << totals[server] << " cases</td><td>"
-      << HtmlEscape(list) << "</td></tr>\n";
+      << EscapeMarkup(list) << "</td></tr>\n";
   }
   h << "</table>\n";
 }
@@ -296,18 +297,18 @@ void Controls(const std::vector<Case>& cases, const std::set<std::string>& blind
 void CaseDetails(const Case& c, bool open, std::ostringstream& h) {
   const json& j = *c.j;
   h << "<details id=\"" << c.Anchor() << "\"" << (open ? " open" : "")
-    << "><summary><span class=\"badge " << VerdictClass(c.verdict) << "\">" << HtmlEscape(c.verdict)
-    << "</span> <code>" << HtmlEscape(c.id) << "</code> "
-    << HtmlEscape(FirstLine(c.explanation, 160)) << "</summary>\n";
+    << "><summary><span class=\"badge " << VerdictClass(c.verdict) << "\">"
+    << EscapeMarkup(c.verdict) << "</span> <code>" << EscapeMarkup(c.id) << "</code> "
+    << EscapeMarkup(FirstLine(c.explanation, 160)) << "</summary>\n";
   // The summary shows the first line; repeat the explanation only when it holds more.
   if (FirstLine(c.explanation, 160) != c.explanation) {
-    h << "<div class=\"explanation\">" << HtmlEscape(c.explanation) << "</div>\n";
+    h << "<div class=\"explanation\">" << EscapeMarkup(c.explanation) << "</div>\n";
   }
-  h << "<p class=\"note\">server " << HtmlEscape(c.server) << " (" << HtmlEscape(c.variant)
-    << "), scenario " << HtmlEscape(c.scenario) << ", fault "
-    << HtmlEscape(c.fault.empty() ? "none" : c.fault) << ", access "
-    << HtmlEscape(FieldText(j, "access")) << ", seed " << HtmlEscape(FieldText(j, "seed")) << ", "
-    << HtmlEscape(FieldText(j, "ops")) << " ops</p>\n";
+  h << "<p class=\"note\">server " << EscapeMarkup(c.server) << " (" << EscapeMarkup(c.variant)
+    << "), scenario " << EscapeMarkup(c.scenario) << ", fault "
+    << EscapeMarkup(c.fault.empty() ? "none" : c.fault) << ", access "
+    << EscapeMarkup(FieldText(j, "access")) << ", seed " << EscapeMarkup(FieldText(j, "seed"))
+    << ", " << EscapeMarkup(FieldText(j, "ops")) << " ops</p>\n";
   const json findings = j.value("findings", json::array());
   if (findings.is_array() && !findings.empty()) {
     h << "<table class=\"findings\"><tr><th></th><th>rule</th><th>step</th><th>client</th>"
@@ -315,12 +316,12 @@ void CaseDetails(const Case& c, bool open, std::ostringstream& h) {
     for (size_t i = 0; i < findings.size() && i < kFindingsShown; ++i) {
       const json& f = findings[i];
       if (!f.is_object()) {
-        h << "<tr><td colspan=\"7\">" << HtmlEscape(f.dump()) << "</td></tr>\n";
+        h << "<tr><td colspan=\"7\">" << EscapeMarkup(f.dump()) << "</td></tr>\n";
         continue;
       }
       h << "<tr><td>" << (f.value("must", false) ? "MUST" : "MAY") << "</td>";
       for (const char* key : {"rule", "step", "client", "op", "expected", "got"}) {
-        h << "<td>" << HtmlEscape(FieldText(f, key)) << "</td>";
+        h << "<td>" << EscapeMarkup(FieldText(f, key)) << "</td>";
       }
       h << "</tr>\n";
     }
@@ -331,7 +332,7 @@ void CaseDetails(const Case& c, bool open, std::ostringstream& h) {
     }
   }
   const std::string log = FieldText(j, "log_tail");
-  if (!log.empty()) h << "<pre>" << HtmlEscape(log) << "</pre>\n";
+  if (!log.empty()) h << "<pre>" << EscapeMarkup(log) << "</pre>\n";
   h << "</details>\n";
 }
 
@@ -367,8 +368,8 @@ void Details(const std::vector<Case>& cases, std::ostringstream& h) {
     for (const auto& [reason, list] : unsupported) {
       std::string ids;
       for (const auto* c : list) ids += (ids.empty() ? "" : "\n") + c->id;
-      h << "<tr><td>" << HtmlEscape(reason) << "</td><td><details><summary>" << list.size()
-        << "</summary><pre>" << HtmlEscape(ids) << "</pre></details></td></tr>\n";
+      h << "<tr><td>" << EscapeMarkup(reason) << "</td><td><details><summary>" << list.size()
+        << "</summary><pre>" << EscapeMarkup(ids) << "</pre></details></td></tr>\n";
     }
     h << "</table></details>\n";
   }
@@ -414,21 +415,21 @@ std::string RenderHtmlReport(const RunFiles& run, const ChartJs& chartjs) {
 
   std::ostringstream h;
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>harness run "
-    << HtmlEscape(FieldText(run.results, "run_id")) << "</title>\n<style>" << kReportStyle
+    << EscapeMarkup(FieldText(run.results, "run_id")) << "</title>\n<style>" << kReportStyle
     << "</style>\n</head><body><main>\n";
   Header(run, cases, h);
   Matrix(cases, servers, blind, h);
   Controls(cases, blind, h);
   Details(cases, h);
   if (chartjs.source.empty() && !throughput.charts.empty()) {
-    h << "<div class=\"alarm\">Charts are missing: " << HtmlEscape(chartjs.note)
+    h << "<div class=\"alarm\">Charts are missing: " << EscapeMarkup(chartjs.note)
       << ". The tables below hold every number.</div>\n";
   }
   h << throughput.html;
   h << "<footer>Written by <code>harness</code> from results.json (schema_version "
-    << HtmlEscape(FieldText(run.results, "schema_version")) << ")";
+    << EscapeMarkup(FieldText(run.results, "schema_version")) << ")";
   if (!chartjs.source.empty()) {
-    h << "; charts by Chart.js " << HtmlEscape(ChartJsVersion(chartjs.source))
+    h << "; charts by Chart.js " << EscapeMarkup(ChartJsVersion(chartjs.source))
       << " (MIT license), inlined";
   }
   h << ".</footer>\n</main>\n<script type=\"application/json\" id=\"report-charts\">"

@@ -29,9 +29,9 @@ json Charts(const std::string& html) {
   return json::parse(html.substr(from, html.find("</script>", from) - from));
 }
 
-TEST(HtmlEscapeTest, EscapesMarkupAndDropsControlCharacters) {
-  EXPECT_EQ(HtmlEscape("<a href=\"x\">&'</a>\x01\n"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;\n");
+TEST(HtmlEscapeTest, EscapesMarkupAndMasksControlCharacters) {
+  EXPECT_EQ(EscapeMarkup("<a href=\"x\">&'</a>\x01\n"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;?\n");
   EXPECT_EQ(ScriptSafe("a('</script>')</b>"), "a('<\\/script>')<\\/b>");
   const json j = {{"s", "</script><b>&"}};
   EXPECT_EQ(JsonForScript(j), "{\"s\":\"\\u003c/script\\u003e\\u003cb\\u003e\\u0026\"}");

@@ -87,14 +87,14 @@ std::string Table(const std::vector<const Measurement*>& ms,
                   const std::vector<std::string>& metrics) {
   std::ostringstream h;
   h << "<table><tr><th>measurement</th><th>server</th><th>variant</th>";
-  for (const auto& metric : metrics) h << "<th>" << HtmlEscape(metric) << "</th>";
+  for (const auto& metric : metrics) h << "<th>" << EscapeMarkup(metric) << "</th>";
   h << "</tr>\n";
   for (const auto* m : ms) {
-    h << "<tr><td>" << HtmlEscape(m->key) << "</td><td>" << HtmlEscape(m->server) << "</td><td>"
-      << HtmlEscape(m->variant) << "</td>";
+    h << "<tr><td>" << EscapeMarkup(m->key) << "</td><td>" << EscapeMarkup(m->server) << "</td><td>"
+      << EscapeMarkup(m->variant) << "</td>";
     if (m->samples.empty() && !m->error.empty()) {
       h << "<td colspan=\"" << std::max<size_t>(metrics.size(), 1)
-        << "\">could not run: " << HtmlEscape(m->error) << "</td></tr>\n";
+        << "\">could not run: " << EscapeMarkup(m->error) << "</td></tr>\n";
       continue;
     }
     for (const auto& metric : metrics) {
@@ -206,13 +206,13 @@ void Timeline(const json& timeline, const json& recovery,
         "successful operation after</th></tr>\n";
     for (const auto& r : recovery) {
       if (!r.is_object()) continue;
-      out.html += "<tr><td>" + HtmlEscape(FieldText(r, "job")) + "</td><td>" +
-                  HtmlEscape(FieldText(r, "server")) + "</td><td>" +
-                  HtmlEscape(FieldText(r, "variant")) + "</td><td>" +
-                  HtmlEscape(FieldText(r, "fault")) + "</td><td class=\"num\">" +
+      out.html += "<tr><td>" + EscapeMarkup(FieldText(r, "job")) + "</td><td>" +
+                  EscapeMarkup(FieldText(r, "server")) + "</td><td>" +
+                  EscapeMarkup(FieldText(r, "variant")) + "</td><td>" +
+                  EscapeMarkup(FieldText(r, "fault")) + "</td><td class=\"num\">" +
                   FormatNumber(FieldNumber(r, "t")) + "</td><td class=\"num\">" +
                   FormatNumber(FieldNumber(r, "fault_seconds")) + " s</td><td class=\"num\">" +
-                  HtmlEscape(RecoveryText(r)) + "</td></tr>\n";
+                  EscapeMarkup(RecoveryText(r)) + "</td></tr>\n";
     }
     out.html += "</table>\n";
   }

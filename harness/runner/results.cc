@@ -6,36 +6,10 @@
 #include <set>
 #include <sstream>
 
+#include "base/markup.h"
+
 namespace ovl::runner {
 namespace {
-
-std::string XmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        // XML 1.0 forbids most control characters, even escaped.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
-          out += '?';
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
 
 Verdict VerdictFromName(const std::string& name) {
   for (Verdict v : {Verdict::kPass, Verdict::kFail, Verdict::kXFail, Verdict::kXPass,
@@ -242,7 +216,8 @@ std::string JunitXml(const RunSummary& run) {
   for (const auto& c : run.cases) by_server[c.server].push_back(&c);
   std::ostringstream x;
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  x << "<testsuites name=\"" << XmlEscape(run.topology) << "\" time=\"" << run.seconds << "\">\n";
+  x << "<testsuites name=\"" << EscapeMarkup(run.topology) << "\" time=\"" << run.seconds
+    << "\">\n";
   for (const auto& [server, cases] : by_server) {
     const bool blind = std::find(run.blind_controls.begin(), run.blind_controls.end(), server) !=
                        run.blind_controls.end();
@@ -252,17 +227,17 @@ std::string JunitXml(const RunSummary& run) {
       skipped += c->verdict == Verdict::kUnsupported;
       errors += c->verdict == Verdict::kUnresolved;
     }
-    x << "  <testsuite name=\"" << XmlEscape(server) << "\" tests=\""
+    x << "  <testsuite name=\"" << EscapeMarkup(server) << "\" tests=\""
       << cases.size() + (blind ? 1 : 0) << "\" failures=\"" << failures << "\" errors=\"" << errors
       << "\" skipped=\"" << skipped << "\">\n";
     for (const auto* c : cases) {
-      x << "    <testcase classname=\"" << XmlEscape(server + "." + c->scenario) << "\" name=\""
-        << XmlEscape(c->id) << "\" time=\"" << c->seconds << "\">\n";
-      const std::string msg = XmlEscape(VerdictName(c->verdict) + ": " + c->explanation);
+      x << "    <testcase classname=\"" << EscapeMarkup(server + "." + c->scenario) << "\" name=\""
+        << EscapeMarkup(c->id) << "\" time=\"" << c->seconds << "\">\n";
+      const std::string msg = EscapeMarkup(VerdictName(c->verdict) + ": " + c->explanation);
       switch (c->verdict) {
         case Verdict::kFail:
         case Verdict::kXPass:
-          x << "      <failure message=\"" << msg << "\">" << XmlEscape(c->findings.dump(2))
+          x << "      <failure message=\"" << msg << "\">" << EscapeMarkup(c->findings.dump(2))
             << "</failure>\n";
           break;
         case Verdict::kUnresolved:
@@ -275,11 +250,11 @@ std::string JunitXml(const RunSummary& run) {
           break;
       }
       if (!c->log_tail.empty())
-        x << "      <system-out>" << XmlEscape(c->log_tail) << "</system-out>\n";
+        x << "      <system-out>" << EscapeMarkup(c->log_tail) << "</system-out>\n";
       x << "    </testcase>\n";
     }
     if (blind) {
-      x << "    <testcase classname=\"" << XmlEscape(server) << "\" name=\"negative-control\">\n"
+      x << "    <testcase classname=\"" << EscapeMarkup(server) << "\" name=\"negative-control\">\n"
         << "      <failure message=\"negative control passed every case: the oracle did not "
            "catch the weakness it exists to catch\"/>\n    </testcase>\n";
     }

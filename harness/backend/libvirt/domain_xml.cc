@@ -1,44 +1,20 @@
 #include "backend/libvirt/domain_xml.h"
 
+#include "base/markup.h"
+
 namespace ovl::backend::libvirt {
 
-std::string XmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string DomainXml(const DomainConfig& c) {
-  auto q = [](const std::string& s) { return "'" + XmlEscape(s) + "'"; };
+  auto q = [](const std::string& s) { return "'" + EscapeMarkup(s) + "'"; };
   std::string x;
   x += "<domain type=" + q(c.kvm ? "kvm" : "qemu") + ">\n";
-  x += "  <name>" + XmlEscape(c.name) + "</name>\n";
+  x += "  <name>" + EscapeMarkup(c.name) + "</name>\n";
   x += "  <memory unit='MiB'>" + std::to_string(c.memory_mib) + "</memory>\n";
   x += "  <vcpu>" + std::to_string(c.vcpus) + "</vcpu>\n";
   x += "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n";
-  x += "    <kernel>" + XmlEscape(c.kernel) + "</kernel>\n";
-  if (!c.initrd.empty()) x += "    <initrd>" + XmlEscape(c.initrd) + "</initrd>\n";
-  x += "    <cmdline>" + XmlEscape(c.cmdline) + "</cmdline>\n  </os>\n";
+  x += "    <kernel>" + EscapeMarkup(c.kernel) + "</kernel>\n";
+  if (!c.initrd.empty()) x += "    <initrd>" + EscapeMarkup(c.initrd) + "</initrd>\n";
+  x += "    <cmdline>" + EscapeMarkup(c.cmdline) + "</cmdline>\n  </os>\n";
   // A guest reboot restarts the guest in the same qemu process (links and sockets stay up);
   // a power-off or a crash ends the domain.
   x += "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n";

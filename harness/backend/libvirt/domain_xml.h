@@ -45,7 +45,4 @@ struct DomainConfig {
 // The <domain> document for `config`.
 std::string DomainXml(const DomainConfig& config);
 
-// `s` with XML's five special characters escaped.
-std::string XmlEscape(const std::string& s);
-
 }  // namespace ovl::backend::libvirt

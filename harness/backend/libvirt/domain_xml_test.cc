@@ -57,7 +57,7 @@ TEST(DomainXml, ConsoleAppendsAndChannelsBind) {
 TEST(DomainXml, EscapesText) {
   DomainConfig c = Sample();
   c.cmdline = "a<b & 'c'";
-  EXPECT_NE(DomainXml(c).find("<cmdline>a&lt;b &amp; &apos;c&apos;</cmdline>"), std::string::npos);
+  EXPECT_NE(DomainXml(c).find("<cmdline>a&lt;b &amp; &#39;c&#39;</cmdline>"), std::string::npos);
 }
 
 }  // namespace
