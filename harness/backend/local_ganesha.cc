@@ -40,20 +40,6 @@ constexpr milliseconds kPoll(50);
 // differ between them).
 constexpr char kStartLockPath[] = "/tmp/ovl-ganesha-start.lock";
 
-// `name` in $PATH or the sbin dirs (which a non-login root shell may lack); "" if absent.
-std::string FindProgram(const std::string& name) {
-  const char* env = getenv("PATH");
-  std::string dirs = std::string(env != nullptr ? env : "") + ":/usr/sbin:/sbin:/usr/bin:/bin";
-  std::istringstream parts(dirs);
-  std::string dir;
-  while (std::getline(parts, dir, ':')) {
-    if (dir.empty()) continue;
-    std::string path = dir + "/" + name;
-    if (access(path.c_str(), X_OK) == 0) return path;
-  }
-  return "";
-}
-
 bool FsalVfsInstalled() {
   // Debian installs FSALs in the multiarch lib dir; other layouts use lib or lib64.
   for (const char* pattern :

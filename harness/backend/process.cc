@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <sstream>
 
 // Boost 1.81's process/v2 config forgets these two with BOOST_PROCESS_USE_STD_FS.
 #include <boost/optional.hpp>
@@ -82,12 +83,11 @@ Result<std::unique_ptr<Process>> Process::Start(const Options& options) {
   OVL_ASSIGN_OR_RETURN(std::filesystem::path exe, FindExecutable(options.argv[0]));
   std::vector<std::string> args(options.argv.begin() + 1, options.argv.end());
   boost::system::error_code ec;
-  bp::process_stdio stdio{
-      options.pipe_stdio ? bp::detail::process_input_binding(in_read.get())
-                         : bp::detail::process_input_binding(nullptr),
-      options.pipe_stdio ? bp::detail::process_output_binding(out_write.get())
-                         : bp::detail::process_output_binding(err_write.get()),
-      bp::detail::process_error_binding(err_write.get())};
+  bp::process_stdio stdio{options.pipe_stdio ? bp::detail::process_input_binding(in_read.get())
+                                             : bp::detail::process_input_binding(nullptr),
+                          options.pipe_stdio ? bp::detail::process_output_binding(out_write.get())
+                                             : bp::detail::process_output_binding(err_write.get()),
+                          bp::detail::process_error_binding(err_write.get())};
   try {
     p->impl_->proc.emplace(p->impl_->ctx, exe, args, std::move(stdio));
   } catch (const boost::system::system_error& e) {  // Boost.Process reports launch failures so
@@ -160,8 +160,8 @@ Result<ExitStatus> Process::Wait(milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (running()) {
     if (std::chrono::steady_clock::now() >= deadline) {
-      return Status::Error(ETIMEDOUT, name_ + " still running after " +
-                                          std::to_string(timeout.count()) + " ms");
+      return Status::Error(
+          ETIMEDOUT, name_ + " still running after " + std::to_string(timeout.count()) + " ms");
     }
     std::this_thread::sleep_for(milliseconds(5));
   }
@@ -235,7 +235,8 @@ Result<std::string> Process::ReadLine(milliseconds timeout) {
       stdout_buffer_.erase(0, nl + 1);
       return line;
     }
-    auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return Status::Error(ETIMEDOUT, name_ + ": no reply");
     pollfd pfd{stdout_.get(), POLLIN, 0};
     int r = ::poll(&pfd, 1, static_cast<int>(left.count()));
@@ -249,6 +250,19 @@ Result<std::string> Process::ReadLine(milliseconds timeout) {
     if (n == 0) return Status::Error(EPIPE, name_ + " closed its output; log tail:\n" + Tail(20));
     stdout_buffer_.append(buf, static_cast<size_t>(n));
   }
+}
+
+std::string FindProgram(const std::string& name) {
+  const char* env = getenv("PATH");
+  std::string dirs = std::string(env != nullptr ? env : "") + ":/usr/sbin:/sbin:/usr/bin:/bin";
+  std::istringstream parts(dirs);
+  std::string dir;
+  while (std::getline(parts, dir, ':')) {
+    if (dir.empty()) continue;
+    std::string path = dir + "/" + name;
+    if (access(path.c_str(), X_OK) == 0) return path;
+  }
+  return "";
 }
 
 }  // namespace ovl::backend

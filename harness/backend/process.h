@@ -89,4 +89,8 @@ class Process {
   bool log_eof_ = false;
 };
 
+// The path of the executable `name` in $PATH or the sbin dirs (which a non-login root shell may
+// lack); "" if there is none.
+std::string FindProgram(const std::string& name);
+
 }  // namespace ovl::backend

@@ -25,19 +25,6 @@ int DecodeWaitStatus(int status) {
 
 }  // namespace
 
-std::string FindProgram(const std::string& name) {
-  const char* env = getenv("PATH");
-  std::string dirs = std::string(env != nullptr ? env : "") + ":/usr/sbin:/sbin:/usr/bin:/bin";
-  std::istringstream parts(dirs);
-  std::string dir;
-  while (std::getline(parts, dir, ':')) {
-    if (dir.empty()) continue;
-    std::string path = dir + "/" + name;
-    if (access(path.c_str(), X_OK) == 0) return path;
-  }
-  return "";
-}
-
 Result<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>& argv, int output_fd) {
   if (argv.empty()) return Status::Error(EINVAL, "Spawn: empty argv");
   std::vector<char*> args;

@@ -48,8 +48,4 @@ class ChildProcess {
   pid_t pid_ = -1;
 };
 
-// The path of the executable `name` in $PATH or the sbin dirs (which a non-login root shell may
-// lack); "" if there is none.
-std::string FindProgram(const std::string& name);
-
 }  // namespace ovl::testsupport
