@@ -7,17 +7,14 @@
 #include "base/fd.h"
 
 namespace ovl::backend {
-namespace {
 
-sockaddr_in Loopback(uint16_t port) {
+sockaddr_in LoopbackAddress(uint16_t port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   return addr;
 }
-
-}  // namespace
 
 Result<std::vector<uint16_t>> PickFreeLoopbackPorts(size_t count) {
   // All sockets stay open until every port is known, so the ports are distinct.
@@ -26,7 +23,7 @@ Result<std::vector<uint16_t>> PickFreeLoopbackPorts(size_t count) {
   for (size_t i = 0; i < count; ++i) {
     Fd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!s.valid()) return Status::FromErrno("socket");
-    sockaddr_in addr = Loopback(0);
+    sockaddr_in addr = LoopbackAddress(0);
     if (bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
       return Status::FromErrno("bind 127.0.0.1:0");
     }
@@ -43,7 +40,7 @@ Result<std::vector<uint16_t>> PickFreeLoopbackPorts(size_t count) {
 bool LoopbackPortAccepts(uint16_t port) {
   Fd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!s.valid()) return false;
-  sockaddr_in addr = Loopback(port);
+  sockaddr_in addr = LoopbackAddress(port);
   return connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
 }
 

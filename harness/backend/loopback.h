@@ -2,6 +2,8 @@
 // 127.0.0.1 only.
 #pragma once
 
+#include <netinet/in.h>
+
 #include <chrono>
 #include <cstdint>
 #include <vector>
@@ -10,6 +12,8 @@
 
 namespace ovl::backend {
 
+// 127.0.0.1:`port` as a socket address.
+sockaddr_in LoopbackAddress(uint16_t port);
 // `count` distinct TCP ports on 127.0.0.1 that were free a moment ago (bound to port 0 and
 // released together), for servers that need their port numbers before they start.
 Result<std::vector<uint16_t>> PickFreeLoopbackPorts(size_t count);

@@ -11,31 +11,11 @@
 
 namespace ovl::testsupport {
 
-namespace {
-
-sockaddr_in Loopback(uint16_t port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return addr;
-}
-
-}  // namespace
-
-Result<std::vector<uint16_t>> PickFreeLoopbackPorts(size_t count) {
-  return backend::PickFreeLoopbackPorts(count);
-}
-
-bool LoopbackPortAccepts(uint16_t port) {
-  return backend::LoopbackPortAccepts(port);
-}
-
 Result<SilentListener> ListenSilentlyOnLoopback() {
   SilentListener listener;
   listener.socket = Fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!listener.socket.valid()) return Status::FromErrno("socket");
-  sockaddr_in addr = Loopback(0);
+  sockaddr_in addr = backend::LoopbackAddress(0);
   socklen_t len = sizeof(addr);
   if (bind(listener.socket.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) {
     return Status::FromErrno("bind 127.0.0.1:0");

@@ -5,16 +5,15 @@
 #include <cstdint>
 #include <vector>
 
+#include "backend/loopback.h"
 #include "base/fd.h"
 #include "base/status.h"
 
 namespace ovl::testsupport {
 
-// `count` distinct TCP ports on 127.0.0.1 that were free a moment ago (bound to port 0 and
-// released together), for servers that need their port numbers before they start.
-Result<std::vector<uint16_t>> PickFreeLoopbackPorts(size_t count);
-// True when a TCP connect to 127.0.0.1:port succeeds now.
-bool LoopbackPortAccepts(uint16_t port);
+// The local backend's: see backend/loopback.h.
+using backend::LoopbackPortAccepts;
+using backend::PickFreeLoopbackPorts;
 // Polls LoopbackPortAccepts until it holds; ETIMEDOUT after `timeout`.
 Status WaitForLoopbackPort(uint16_t port, std::chrono::milliseconds timeout);
 
