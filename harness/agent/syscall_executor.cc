@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -342,7 +343,9 @@ Result<ops::Result> Link(const Object& o, const Object& dir, const ops::Op& op) 
   return out;
 }
 
-Result<std::vector<std::string>> SortedNames(const Object& dir) {
+// A directory stream of its own on `dir` (a fresh open: `dir`'s fd keeps its position).
+using DirStream = std::unique_ptr<DIR, int (*)(DIR*)>;
+Result<DirStream> OpenDirStream(const Object& dir) {
   int fd = openat(dir.fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno("open directory");
   DIR* d = fdopendir(fd);  // owns fd from here on: closedir closes it
@@ -351,15 +354,18 @@ Result<std::vector<std::string>> SortedNames(const Object& dir) {
     close(fd);
     return st;
   }
+  return DirStream(d, closedir);
+}
+
+Result<std::vector<std::string>> SortedNames(const Object& dir) {
+  OVL_ASSIGN_OR_RETURN(DirStream d, OpenDirStream(dir));
   std::vector<std::string> names;
   errno = 0;
-  while (struct dirent* e = readdir(d)) {
+  while (struct dirent* e = readdir(d.get())) {
     std::string name = e->d_name;
     if (name != "." && name != "..") names.push_back(std::move(name));
   }
-  Status st = errno != 0 ? Status::FromErrno("readdir") : Status::Ok();
-  closedir(d);
-  OVL_RETURN_IF_ERROR(st);
+  if (errno != 0) return Status::FromErrno("readdir");
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -407,27 +413,18 @@ Result<ops::Result> FsStat(const Object& o) {
 // The first kDefaultPageEntries names in directory order (READDIR from cookie 0).
 Result<ops::Result> ReaddirPage(const Object& dir) {
   OVL_RETURN_IF_ERROR(RequireDir(dir));
-  int fd = openat(dir.fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::FromErrno("open directory");
-  DIR* d = fdopendir(fd);  // owns fd from here on: closedir closes it
-  if (d == nullptr) {
-    Status st = Status::FromErrno("fdopendir");
-    close(fd);
-    return st;
-  }
+  OVL_ASSIGN_OR_RETURN(DirStream d, OpenDirStream(dir));
   ops::Result out;
   errno = 0;
   struct dirent* e = nullptr;
-  while (out.entries.size() < kDefaultPageEntries && (e = readdir(d)) != nullptr) {
+  while (out.entries.size() < kDefaultPageEntries && (e = readdir(d.get())) != nullptr) {
     std::string name = e->d_name;
     if (name != "." && name != "..") {
       out.entries.push_back({std::move(name), static_cast<uint64_t>(e->d_off)});
     }
   }
-  Status st = errno != 0 ? Status::FromErrno("readdir") : Status::Ok();
+  if (errno != 0) return Status::FromErrno("readdir");
   out.eof = e == nullptr;
-  closedir(d);
-  OVL_RETURN_IF_ERROR(st);
   return out;
 }
 
