@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "agent/fio_load.h"
 #include "agent/libnfs_executor.h"
 #include "agent/load.h"
 #include "agent/syscall_executor.h"
@@ -168,6 +169,7 @@ json Agent::HandleRequest(const json& request, bool* quit) {
   if (name == "connect") return Connect(request);
   if (name == "reconnect") return Reconnect(request);
   if (name == "load") return Load(request);
+  if (name == "start") return Start(request);
   if (name == "forget" || name == "quit") {
     if (request.size() != 1) return Error("\"" + name + "\" takes no fields");
     if (name == "forget") vars_.clear();
@@ -196,6 +198,7 @@ json Agent::Connect(const json& request) {
     return Error(path.status().message());
   }
   vars_.clear();
+  held_.reset();
   return Dial(std::move(fields));
 }
 
@@ -205,6 +208,7 @@ json Agent::Reconnect(const json& request) {
   if (fields.contains("mode") && fields["mode"] != config_["mode"]) {
     return Error("reconnect cannot change \"mode\"");
   }
+  held_.reset();
   json merged = config_;
   merged.update(fields);
   return Dial(std::move(merged));
@@ -228,14 +232,43 @@ json Agent::RunOp(const json& request) {
 json Agent::Load(const json& request) {
   Result<throughput::LoadRequest> load = throughput::LoadRequestFromJson(request);
   if (!load.ok()) return Error(load.status().message());
+  const bool fio = load->engine == topology::LoadEngine::kFio;
+  if (fio && !config_.is_null() && config_["mode"] != "syscalls") {
+    return Error("engine fio runs on a mounted path: this connection is " +
+                 config_["mode"].get<std::string>());
+  }
   if (!executor_) return Error("load before a successful connect");
   // After a fault the load dials the same access path again; the handles it holds stay.
   Redial redial = [this]() -> Executor* {
     json dialed = Dial(config_);
     return dialed.value("ok", false) ? executor_.get() : nullptr;
   };
-  Result<throughput::LoadReport> report = RunLoad(*load, executor_.get(), redial);
+  const auto start = std::chrono::steady_clock::now();
+  held_.reset();
+  const bool hold = load->hold;
+  Result<std::unique_ptr<PreparedLoad>> prepared =
+      fio ? PrepareFioLoad(std::move(load).value(), config_["root"].get<std::string>())
+          : PrepareLoad(std::move(load).value(), executor_.get(), std::move(redial));
+  if (!prepared.ok()) return Error(prepared.status().message());
+  if (hold) {
+    held_ = std::move(prepared).value();
+    return json{{"ok", true}, {"ready", true}};
+  }
+  return RunPrepared(**prepared, start);
+}
+
+json Agent::Start(const json& request) {
+  if (request.size() != 1) return Error("\"start\" takes no fields");
+  if (!held_) return Error("start without a held load");
+  std::unique_ptr<PreparedLoad> load = std::move(held_);
+  return RunPrepared(*load, std::chrono::steady_clock::now());
+}
+
+json Agent::RunPrepared(PreparedLoad& load, std::chrono::steady_clock::time_point since) {
+  Result<throughput::LoadReport> report = load.Run();
   if (!report.ok()) return Error(report.status().message());
+  report->request_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
   return json{{"ok", true}, {"load", throughput::ToJson(*report)}};
 }
 

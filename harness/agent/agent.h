@@ -20,7 +20,12 @@
 //       Runs a throughput load (throughput/load_spec.h; agent/load.h) on the connection: as
 //       many operations as it can until duration_ms or the job's max_ops, each timed; after a
 //       fault it redials the last connect's fields and goes on. The load keeps its own handles:
-//       the held handle variables are not touched.
+//       the held handle variables are not touched. With "engine":"fio" (a data job on a
+//       syscalls connection only) fio runs it instead (agent/fio_load.h). With "hold":true
+//       the agent sets the load up, answers {"ok":true,"ready":true} and holds it;
+//   {"cmd":"start"}
+//       then runs the held load's timed part and answers as to a load. A connect, a reconnect
+//       or another load drops a held load.
 //   {"cmd":"forget"}   drops every held handle variable.
 //   {"cmd":"quit"}     answers, then the agent exits 0 (as it does at end of input).
 //
@@ -38,6 +43,7 @@
 // {"cmd":"reconnect"} retries them.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <istream>
 #include <memory>
@@ -46,6 +52,7 @@
 #include <string>
 
 #include "agent/executor.h"
+#include "agent/load.h"
 
 namespace ovl::agent {
 
@@ -70,11 +77,15 @@ class Agent {
   nlohmann::json Reconnect(const nlohmann::json& request);
   nlohmann::json RunOp(const nlohmann::json& request);
   nlohmann::json Load(const nlohmann::json& request);
+  nlohmann::json Start(const nlohmann::json& request);
+  // Runs `load`'s timed part: its report, request_seconds counted from `since`.
+  nlohmann::json RunPrepared(PreparedLoad& load, std::chrono::steady_clock::time_point since);
   // Validates `config` (the connect fields); if valid, adopts it as config_ and replaces the
   // executor with one built from it, left empty when that fails.
   nlohmann::json Dial(nlohmann::json config);
 
   std::unique_ptr<Executor> executor_;
+  std::unique_ptr<PreparedLoad> held_;  // set up by a "load" with "hold", run by "start"
   nlohmann::json config_;  // the connect fields in force (no "cmd"); null before any connect
   VarTable vars_;
 };

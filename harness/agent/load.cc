@@ -50,17 +50,23 @@ std::string Payload(uint64_t size, uint64_t seed) {
   return out;
 }
 
-class Load {
+class Load : public PreparedLoad {
  public:
-  Load(const LoadRequest& request, Executor* executor, const Redial& redial)
-      : request_(request), spec_(request.job), executor_(executor), redial_(redial) {
+  Load(LoadRequest request, Executor* executor, Redial redial)
+      : request_(std::move(request)),
+        spec_(request_.job),
+        executor_(executor),
+        redial_(std::move(redial)) {
     write_ = Make(ops::Kind::kWrite, "");
     write_.data = Payload(spec_.request_size, request.seed);
     write_.stable = spec_.stable;
   }
 
+  Load(const Load&) = delete;
+  Load& operator=(const Load&) = delete;
+
   Status Setup();
-  LoadReport Run();
+  Result<LoadReport> Run() override;
 
  private:
   ops::Result Exec(const ops::Op& op) { return executor_->Execute(op, vars_); }
@@ -72,10 +78,10 @@ class Load {
   // Redials until it works or `deadline` passes.
   void Reconnect(Clock::time_point deadline, throughput::LoadRecorder& rec);
 
-  const LoadRequest& request_;
-  const LoadSpec& spec_;
+  const LoadRequest request_;
+  const LoadSpec& spec_;  // request_'s
   Executor* executor_;
-  const Redial& redial_;
+  const Redial redial_;
   VarTable vars_;  // the load's own handles; they outlive a redial
   std::vector<std::string> file_vars_;
   std::vector<std::string> link_vars_;
@@ -204,7 +210,7 @@ void Load::Reconnect(Clock::time_point deadline, throughput::LoadRecorder& rec) 
   }
 }
 
-LoadReport Load::Run() {
+Result<LoadReport> Load::Run() {
   throughput::OpSequence sequence(spec_, request_.seed);
   const Clock::time_point start = Clock::now();
   const Clock::time_point deadline = start + request_.duration;
@@ -236,10 +242,16 @@ LoadReport Load::Run() {
 
 }  // namespace
 
+Result<std::unique_ptr<PreparedLoad>> PrepareLoad(LoadRequest request, Executor* executor,
+                                                  Redial redial) {
+  auto load = std::make_unique<Load>(std::move(request), executor, std::move(redial));
+  OVL_RETURN_IF_ERROR(load->Setup());
+  return std::unique_ptr<PreparedLoad>(std::move(load));
+}
+
 Result<LoadReport> RunLoad(const LoadRequest& request, Executor* executor, const Redial& redial) {
-  Load load(request, executor, redial);
-  OVL_RETURN_IF_ERROR(load.Setup());
-  return load.Run();
+  OVL_ASSIGN_OR_RETURN(std::unique_ptr<PreparedLoad> load, PrepareLoad(request, executor, redial));
+  return load->Run();
 }
 
 }  // namespace ovl::agent

@@ -29,9 +29,23 @@ inline constexpr std::chrono::milliseconds kRedialInterval{5};
 // Builds a new executor for the same access path: null while the server does not answer.
 using Redial = std::function<Executor*()>;
 
-// Runs `request` on `executor`. An error when the setup fails (a working-set file is missing,
-// the server refuses the first LOOKUP): the load did not start. `redial` is called only after
-// an operation was cut off; the executor it returns replaces `executor` for the rest of the load.
+// A load whose setup (step 1) is done. The agent can hold one between two requests, so that the
+// runner starts the timed parts of several clients together, and times faults from there.
+class PreparedLoad {
+ public:
+  virtual ~PreparedLoad() = default;
+  // Step 2, the timed part; call once.
+  virtual Result<throughput::LoadReport> Run() = 0;
+};
+
+// Step 1 of `request` on `executor`. An error when the setup fails (a working-set file is
+// missing, the server refuses the first LOOKUP): the load cannot start. `redial` is called only
+// after an operation was cut off; the executor it returns replaces `executor` for the rest of
+// the load. `executor` must outlive the prepared load.
+Result<std::unique_ptr<PreparedLoad>> PrepareLoad(throughput::LoadRequest request,
+                                                  Executor* executor, Redial redial);
+
+// PrepareLoad, then Run.
 Result<throughput::LoadReport> RunLoad(const throughput::LoadRequest& request, Executor* executor,
                                        const Redial& redial);
 

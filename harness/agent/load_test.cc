@@ -222,6 +222,22 @@ TEST_F(LoadTest, AgentLoadRequest) {
   Result<LoadReport> report = throughput::LoadReportFromJson(r["load"]);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_GT(report->by_op["create"].ok, 0u);
+  EXPECT_GE(report->request_seconds, report->seconds);
+
+  // Held: set up now, the timed part on "start", once.
+  const json start = {{"cmd", "start"}};
+  EXPECT_EQ(testutil::AgentRequest(agent, start.dump())["ok"], false);
+  load["hold"] = true;
+  EXPECT_EQ(testutil::AgentRequest(agent, load.dump()), (json{{"ok", true}, {"ready", true}}));
+  json held = testutil::AgentRequest(agent, start.dump());
+  ASSERT_EQ(held["ok"], true) << held.dump();
+  EXPECT_GT(held["load"]["ops"].get<uint64_t>(), 0u);
+  EXPECT_EQ(testutil::AgentRequest(agent, start.dump())["ok"], false);
+  // A connect drops a held load.
+  ASSERT_EQ(testutil::AgentRequest(agent, load.dump())["ok"], true);
+  ASSERT_EQ(testutil::AgentRequest(agent, connect.dump())["ok"], true);
+  EXPECT_EQ(testutil::AgentRequest(agent, start.dump())["ok"], false);
+
   load["job"]["pattern"] = "diagonal";
   EXPECT_EQ(testutil::AgentRequest(agent, load.dump())["ok"], false);
 }

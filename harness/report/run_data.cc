@@ -148,7 +148,10 @@ std::vector<Measurement> Measurements(const nlohmann::json& results) {
   }
   for (const auto& job : throughput.value("jobs", nlohmann::json::array())) {
     if (!job.is_object()) continue;
-    const std::string name = FieldText(job, "job"), server = FieldText(job, "server");
+    // fio's figures are another measurement than the agent's: a group of their own.
+    std::string name = FieldText(job, "job");
+    const std::string server = FieldText(job, "server");
+    if (FieldText(job, "engine") == "fio") name += " (fio)";
     Measurement& m = Slot(all, name + " on " + server);
     m.job = true;
     m.group = name;

@@ -44,7 +44,7 @@ nlohmann::json ThroughputJobsJson(const std::vector<JobThroughput>& jobs) {
                         {"errors", r.errors},     {"bytes", r.bytes},
                         {"seconds", r.seconds},   {"ops_per_s", r.ops_per_s},
                         {"mb_per_s", r.mb_per_s}, {"p50_us", r.p50_us},
-                        {"p99_us", r.p99_us}};
+                        {"p99_us", r.p99_us},     {"engine", r.engine}};
     if (!r.error.empty()) e["error"] = r.error;
     out.push_back(std::move(e));
   }
@@ -85,6 +85,7 @@ void ThroughputFromJson(const nlohmann::json& t, RunSummary* run) {
     r.variant = e.at("variant");
     r.server = e.at("server");
     r.unit = e.at("unit");
+    r.engine = e.value("engine", "agent");  // runs from before fio
     r.clients = e.at("clients");
     r.ops = e.at("ops");
     r.errors = e.at("errors");

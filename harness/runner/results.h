@@ -37,6 +37,7 @@ struct JobThroughput {
   double p50_us = 0;
   double p99_us = 0;
   std::string error;  // non-empty: the job could not run here, and why
+  std::string engine = "agent";  // what generated the load: "agent" or "fio"
 };
 
 // Successful operations per second of a job on a server, from the start of its clients.

@@ -314,7 +314,7 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
       if (!tty || r.verdict == Verdict::kFail || r.verdict == Verdict::kUnresolved) {
         if (tty) std::cout << "\r\033[K";
         std::cout << VerdictName(r.verdict) << ": " << r.id << " -- "
-                  << r.explanation.substr(0, r.explanation.find('\n')) << "\n";
+                  << r.explanation.substr(0, r.explanation.find('\n')) << std::endl;
       }
       run.cases.push_back(std::move(r));
     }
@@ -332,7 +332,7 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
         options.repeat,
         options.keep,
         &g_interrupted,
-        [](const std::string& line) { std::cout << "throughput: " << line << "\n"; }};
+        [](const std::string& line) { std::cout << "throughput: " << line << std::endl; }};
     ThroughputResults tr = RunThroughput(tc);
     if (!tr.error.empty()) std::cerr << "harness: " << tr.error << "\n";
     run.jobs = std::move(tr.jobs);

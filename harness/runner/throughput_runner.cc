@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <future>
 #include <limits>
 #include <optional>
 #include <system_error>
@@ -103,33 +105,54 @@ Status ConnectAll(const std::vector<backend::AgentNode*>& agents, const nlohmann
   return Status::Ok();
 }
 
-// Every agent runs its client's load at once; their reports, or the first failure.
+// Runs `work(i)` for every agent at once, in threads; the results in order.
+template <typename T>
+std::vector<Result<T>> OnEachAgent(size_t n, const std::function<Result<T>(size_t)>& work) {
+  std::vector<Result<T>> got(n, Status::Error(EIO, "no reply"));
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < n; ++i) threads.emplace_back([&, i] { got[i] = work(i); });
+  for (auto& t : threads) t.join();
+  return got;
+}
+
+// Every agent sets its client's load up ("hold"); then all timed parts start together and
+// `started` is called. Their reports, or the first failure.
 Result<std::vector<LoadReport>> RunLoads(const std::vector<backend::AgentNode*>& agents,
                                          const ResolvedJob& job, uint64_t seed,
-                                         milliseconds timeline, bool ok_runs) {
-  std::vector<Result<LoadReport>> got(agents.size(), Status::Error(EIO, "no reply"));
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < agents.size(); ++i) {
-    threads.emplace_back([&, i] {
-      const nlohmann::json request =
-          throughput::ToJson(throughput::RequestFor(job, i, seed, timeline, ok_runs));
-      Result<nlohmann::json> reply = agents[i]->Request(request);
-      if (!reply.ok()) {
-        got[i] = reply.status();
-      } else if (!reply->value("ok", false) || !reply->contains("load")) {
-        got[i] =
-            Status::Error(EIO, agents[i]->name() + ": " + reply->value("error", reply->dump()));
-      } else {
-        got[i] = throughput::LoadReportFromJson(reply->at("load"));
+                                         milliseconds timeline, bool ok_runs,
+                                         const std::function<void()>& started = {}) {
+  auto ask = [&](size_t i, const nlohmann::json& request) -> Result<nlohmann::json> {
+    OVL_ASSIGN_OR_RETURN(nlohmann::json reply, agents[i]->Request(request));
+    if (!reply.value("ok", false)) {
+      return Status::Error(EIO, agents[i]->name() + ": " + reply.value("error", reply.dump()));
+    }
+    return reply;
+  };
+  for (Result<bool>& ready : OnEachAgent<bool>(agents.size(), [&](size_t i) -> Result<bool> {
+         throughput::LoadRequest request = throughput::RequestFor(job, i, seed, timeline, ok_runs);
+         request.hold = true;
+         OVL_RETURN_IF_ERROR(ask(i, throughput::ToJson(request)).status());
+         return true;
+       })) {
+    if (!ready.ok()) return ready.status();
+  }
+  if (started) started();
+  std::vector<Result<LoadReport>> got =
+      OnEachAgent<LoadReport>(agents.size(), [&](size_t i) -> Result<LoadReport> {
+        const int64_t sent = NowNs();
+        OVL_ASSIGN_OR_RETURN(nlohmann::json reply, ask(i, {{"cmd", "start"}}));
+        const double runner_seconds = static_cast<double>(NowNs() - sent) / 1e9;
+        if (!reply.contains("load")) return Status::Error(EIO, agents[i]->name() + ": no report");
+        OVL_ASSIGN_OR_RETURN(LoadReport report, throughput::LoadReportFromJson(reply["load"]));
+        Status clock = throughput::CheckClientClock(report.request_seconds, runner_seconds);
+        if (!clock.ok()) {
+          return Status::Error(clock.code(), agents[i]->name() + ": " + clock.message());
+        }
         // start_ns is the agent's steady clock, which is not ours in a VM: put the start on our
         // clock, counting back from the reply (the timed part ends just before it is sent).
-        if (got[i].ok()) {
-          got[i]->start_ns = NowNs() - static_cast<int64_t>(got[i]->seconds * 1e9);
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+        report.start_ns = NowNs() - static_cast<int64_t>(report.seconds * 1e9);
+        return report;
+      });
   std::vector<LoadReport> reports;
   for (auto& r : got) {
     if (!r.ok()) return r.status();
@@ -198,12 +221,17 @@ void Phase::Job(const ThroughputTarget& target, const tp::ThroughputJob& entry, 
   r.variant = target.variant;
   r.server = target.server;
   r.unit = job.def.unit;
+  r.engine = std::string(tp::NameOf(tp::kLoadEngineNames, job.engine));
   r.clients = job.clients;
   auto run = [&]() -> Status {
     if (target.node) {
       if (std::string why = target.node->Unsupported(); !why.empty()) {
         return Status::Error(kErrNotSupp, "unsupported: " + why);
       }
+    }
+    if (job.engine == tp::LoadEngine::kFio && target.access == tp::Access::kLibnfs) {
+      return Status::Error(kErrNotSupp, "unsupported: engine fio runs on a mounted path; " +
+                                            target.server + " is loaded through libnfs");
     }
     Layers layers(target, Dir(target, r.job), ctx_.keep);
     OVL_ASSIGN_OR_RETURN(nlohmann::json connect,
@@ -246,8 +274,22 @@ void Phase::UnderFaults(const ThroughputTarget& target, const tp::ThroughputJob&
     OVL_ASSIGN_OR_RETURN(auto agents, Clients(target, job.clients));
     OVL_RETURN_IF_ERROR(ConnectAll(agents, connect));
     Result<std::vector<LoadReport>> reports = Status::Error(EIO, "no reports");
-    std::thread load(
-        [&] { reports = RunLoads(agents, job, ctx_.seed, faults.timeline, /*ok_runs=*/true); });
+    // Set-up can take long (a thousand LOOKUPs in a TCG guest): the faults are timed from the
+    // start of the timed parts, and none strikes if the loads could not be set up.
+    std::promise<bool> go;
+    std::future<bool> went = go.get_future();
+    std::thread load([&] {
+      bool started = false;
+      reports = RunLoads(agents, job, ctx_.seed, faults.timeline, /*ok_runs=*/true, [&] {
+        started = true;
+        go.set_value(true);
+      });
+      if (!started) go.set_value(false);
+    });
+    if (!went.get()) {
+      load.join();
+      return reports.status();
+    }
     // The faults strike at equal spacing over the job's duration, each after the last is over.
     const Clock::time_point start = Clock::now();
     const size_t n = faults.faults.size();

@@ -230,7 +230,7 @@ Result<JobCatalogue> LoadJobCatalogue(const std::filesystem::path& dir) {
 
 ResolvedJob Resolve(const JobDef& def, const tp::ThroughputJob& entry) {
   const tp::ThroughputJob defaults;
-  ResolvedJob r{def, def.size, def.files, def.clients, def.duration};
+  ResolvedJob r{def, def.size, def.files, def.clients, def.duration, entry.engine};
   if (tp::IsDataJob(def.kind) && entry.size != defaults.size) r.size = entry.size;
   if (!tp::IsDataJob(def.kind) && entry.files != defaults.files) r.files = entry.files;
   if (entry.clients != defaults.clients) r.clients = entry.clients;
@@ -293,6 +293,7 @@ LoadRequest RequestFor(const ResolvedJob& job, uint64_t i, uint64_t seed, millis
   r.duration = job.duration;
   r.timeline = timeline;
   r.ok_runs = ok_runs;
+  r.engine = job.engine;
   return r;
 }
 

@@ -93,6 +93,7 @@ struct ResolvedJob {
   uint64_t files = 0;
   uint64_t clients = 1;
   milliseconds duration{0};
+  topology::LoadEngine engine = topology::LoadEngine::kAgent;
 };
 
 // The topology entry's size (data jobs), files (metadata jobs), clients and duration replace the

@@ -183,6 +183,8 @@ json ToJson(const LoadRequest& r) {
           {"duration_ms", static_cast<uint64_t>(r.duration.count())},
           {"timeline_ms", static_cast<uint64_t>(r.timeline.count())},
           {"ok_runs", r.ok_runs},
+          {"engine", std::string(topology::NameOf(topology::kLoadEngineNames, r.engine))},
+          {"hold", r.hold},
           {"job",
            {{"name", s.name},
             {"pattern", std::string(topology::NameOf(kPatternNames, s.pattern))},
@@ -201,7 +203,8 @@ json ToJson(const LoadRequest& r) {
 
 Result<LoadRequest> LoadRequestFromJson(const json& j) {
   OVL_RETURN_IF_ERROR(
-      OnlyKeys(j, {"cmd", "seed", "duration_ms", "timeline_ms", "ok_runs", "job"}, "request"));
+      OnlyKeys(j, {"cmd", "seed", "duration_ms", "timeline_ms", "ok_runs", "engine", "hold", "job"},
+               "request"));
   LoadRequest r;
   OVL_ASSIGN_OR_RETURN(r.seed, GetUint(j, "seed"));
   OVL_ASSIGN_OR_RETURN(uint64_t duration, GetUint(j, "duration_ms"));
@@ -224,6 +227,18 @@ Result<LoadRequest> LoadRequestFromJson(const json& j) {
   }
   OVL_ASSIGN_OR_RETURN(json job, Get<json>(j, "job"));
   OVL_ASSIGN_OR_RETURN(r.job, SpecFromJson(job));
+  if (j.contains("hold")) {
+    OVL_ASSIGN_OR_RETURN(r.hold, Get<bool>(j, "hold"));
+  }
+  if (j.contains("engine")) {
+    OVL_ASSIGN_OR_RETURN(r.engine, GetEnum(j, "engine", topology::kLoadEngineNames));
+  }
+  if (r.engine == topology::LoadEngine::kFio) {
+    if (r.job.pattern != Pattern::kSequential && r.job.pattern != Pattern::kRandom) {
+      return Invalid("\"engine\" fio runs sequential and random data jobs only");
+    }
+    if (r.ok_runs) return Invalid("\"engine\" fio cannot report \"ok_runs\"");
+  }
   return r;
 }
 

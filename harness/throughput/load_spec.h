@@ -7,6 +7,8 @@
 //   {"cmd":"load", "seed":1, "duration_ms":10000,
 //    "timeline_ms":1000,         optional: width of a timeline bucket (default 1000)
 //    "ok_runs":false,            optional: also report the milliseconds with a successful op
+//    "engine":"agent",           optional: "fio" runs a data job with fio (agent/fio_load.h)
+//    "hold":false,               optional: set up now, run the timed part on {"cmd":"start"}
 //    "job":{"name":"seq-read", "pattern":"sequential", "dir":"tput/c0", "file":"data",
 //           "fresh_file":false, "size":67108864, "files":0, "symlinks":0,
 //           "request_size":1048576, "stable":"unstable", "max_ops":100000000,
@@ -114,6 +116,9 @@ struct LoadRequest {
   milliseconds duration{0};
   milliseconds timeline{1000};  // bucket width of LoadReport::timeline
   bool ok_runs = false;         // fill LoadReport::ok_runs
+  topology::LoadEngine engine = topology::LoadEngine::kAgent;
+  // Set up, answer {"ok":true,"ready":true} and hold the load until {"cmd":"start"}.
+  bool hold = false;
 
   bool operator==(const LoadRequest&) const = default;
 };

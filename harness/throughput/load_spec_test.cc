@@ -96,6 +96,26 @@ TEST(LoadSpecTest, DataAndPhaseJobsHaveTheirOwnRules) {
   EXPECT_FALSE(LoadRequestFromJson(ToJson(r)).ok());
 }
 
+TEST(LoadSpecTest, FioRunsDataJobsWithoutOkRuns) {
+  LoadRequest r = MixRequest();
+  r.engine = topology::LoadEngine::kFio;
+  EXPECT_FALSE(LoadRequestFromJson(ToJson(r)).ok());  // a mix
+  r.job.pattern = Pattern::kRandom;
+  r.job.file = "data";
+  r.job.size = 1 << 20;
+  r.job.mix = {{LoadOp::kRead, 1}};
+  EXPECT_FALSE(LoadRequestFromJson(ToJson(r)).ok());  // ok_runs
+  r.ok_runs = false;
+  Result<LoadRequest> back = LoadRequestFromJson(ToJson(r));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, r);
+  nlohmann::json j = ToJson(r);
+  j["engine"] = "dd";
+  EXPECT_FALSE(LoadRequestFromJson(j).ok());
+  j.erase("engine");
+  EXPECT_EQ(LoadRequestFromJson(j)->engine, topology::LoadEngine::kAgent);
+}
+
 TEST(LoadSpecTest, Names) {
   EXPECT_EQ(FileName(42), "f000042");
   EXPECT_EQ(LinkName(7), "l000007");

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <bit>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <exception>
 #include <limits>
 
@@ -40,9 +42,9 @@ Status Invalid(const std::string& what) {
 
 LatencyHistogram::LatencyHistogram() : buckets_(kBuckets, 0) {}
 
-void LatencyHistogram::Record(uint64_t ns) {
-  ++buckets_[BucketOf(ns)];
-  ++count_;
+void LatencyHistogram::Record(uint64_t ns, uint64_t count) {
+  buckets_[BucketOf(ns)] += count;
+  count_ += count;
 }
 
 void LatencyHistogram::Merge(const LatencyHistogram& other) {
@@ -95,6 +97,7 @@ json ToJson(const LoadReport& r) {
           {"errors", r.errors},
           {"bytes", r.bytes},
           {"seconds", r.seconds},
+          {"request_seconds", r.request_seconds},
           {"start_ns", r.start_ns},
           {"reconnects", r.reconnects},
           {"first_error", r.first_error},
@@ -108,6 +111,19 @@ json ToJson(const LoadReport& r) {
           {"fail_runs", fails}};
 }
 
+Status CheckClientClock(double client_seconds, double runner_seconds) {
+  const double slack = 0.02 * runner_seconds + 0.25;
+  if (client_seconds <= runner_seconds + slack && client_seconds >= runner_seconds - slack) {
+    return Status::Ok();
+  }
+  char buf[200];
+  std::snprintf(buf, sizeof buf,
+                "the client's clock ran %s: it took %.3f s for a request the harness timed at "
+                "%.3f s, so its rates are not used",
+                client_seconds > runner_seconds ? "fast" : "slow", client_seconds, runner_seconds);
+  return Status::Error(ERANGE, buf);
+}
+
 Result<LoadReport> LoadReportFromJson(const json& j) {
   if (!j.is_object()) return Invalid("not an object");
   LoadReport r;
@@ -116,6 +132,7 @@ Result<LoadReport> LoadReportFromJson(const json& j) {
     r.errors = j.at("errors").get<uint64_t>();
     r.bytes = j.at("bytes").get<uint64_t>();
     r.seconds = j.at("seconds").get<double>();
+    r.request_seconds = j.at("request_seconds").get<double>();
     r.start_ns = j.at("start_ns").get<int64_t>();
     r.reconnects = j.at("reconnects").get<uint64_t>();
     r.first_error = j.at("first_error").get<std::string>();

@@ -23,7 +23,8 @@ class LatencyHistogram {
  public:
   LatencyHistogram();
 
-  void Record(uint64_t ns);
+  // Counts `count` operations that took `ns` nanoseconds each.
+  void Record(uint64_t ns, uint64_t count = 1);
   void Merge(const LatencyHistogram& other);
   uint64_t count() const { return count_; }
   // The q-quantile (0 < q <= 1) in microseconds, the middle of its bucket; 0 when empty.
@@ -56,6 +57,9 @@ struct LoadReport {
   uint64_t errors = 0;   // answered with an error, or cut off by a fault
   uint64_t bytes = 0;    // data read and written by successful operations
   double seconds = 0;    // of the timed part
+  // The client's clock from taking the request to answering it (set by the agent): the runner
+  // holds it against its own timing of the request (CheckClientClock).
+  double request_seconds = 0;
   int64_t start_ns = 0;  // steady clock at the start of the timed part
   uint64_t reconnects = 0;
   std::string first_error;
@@ -73,6 +77,12 @@ struct LoadReport {
 };
 
 nlohmann::json ToJson(const LoadReport& report);
+
+// Rates divide by the client's seconds, and a client in a VM keeps its own clock. OK when the
+// client's `client_seconds` for a request and the runner's `runner_seconds` for the same request
+// agree within 2% + 250 ms (the channel's round trip); else an error saying the client's clock
+// ran fast or slow, so that no rate is taken from it.
+Status CheckClientClock(double client_seconds, double runner_seconds);
 // EINVAL naming the field when `j` is not a report.
 Result<LoadReport> LoadReportFromJson(const nlohmann::json& j);
 

@@ -85,6 +85,18 @@ LoadReport Client(int64_t start_ns, std::vector<uint64_t> timeline, double secon
   return r;
 }
 
+TEST(ClientClockTest, AgreesWithinTwoPercentAndAQuarterSecond) {
+  EXPECT_TRUE(CheckClientClock(10.0, 10.0).ok());
+  EXPECT_TRUE(CheckClientClock(10.4, 10.2).ok());
+  EXPECT_TRUE(CheckClientClock(9.8, 10.2).ok());
+  Status fast = CheckClientClock(12.0, 10.0);
+  ASSERT_FALSE(fast.ok());
+  EXPECT_NE(fast.message().find("ran fast"), std::string::npos) << fast.message();
+  Status slow = CheckClientClock(3.0, 40.0);
+  ASSERT_FALSE(slow.ok());
+  EXPECT_NE(slow.message().find("ran slow"), std::string::npos) << slow.message();
+}
+
 TEST(SummaryTest, AddsClientsOverTheLongestRun) {
   JobSummary s = Summarize({Client(0, {}, 2.0, 100, 2'000'000), Client(0, {}, 4.0, 300, 0)});
   EXPECT_EQ(s.ops, 400u);

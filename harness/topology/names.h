@@ -140,6 +140,18 @@ inline bool IsDataJob(JobKind kind) {
   return kind <= JobKind::kRandWrite4k;
 }
 
+// What generates a throughput job's load in a client: harness-agent's own load generator
+// (every job, every access path), or fio (data jobs, on a mounted path: kernel-mount clients and
+// the physical reference).
+enum class LoadEngine {
+  kAgent,
+  kFio,
+};
+inline constexpr std::array<Named<LoadEngine>, 2> kLoadEngineNames{{
+    {"agent", LoadEngine::kAgent},
+    {"fio", LoadEngine::kFio},
+}};
+
 // What a scenario requires beyond a server and one client.
 enum class Need { kPowerLoss, kTwoClients, kRawNfs, kServerHandles };
 inline constexpr std::array<Named<Need>, 4> kNeedNames{{

@@ -170,6 +170,10 @@ std::optional<ThroughputJob> ParseJob(const Field& f, DiagnosticSink* sink) {
   if (clients.present()) j.clients = ReadUint(clients, sink, 1, 64).value_or(j.clients);
   Field duration = m.Optional("duration");
   if (duration.present()) j.duration = ReadDuration(duration, sink).value_or(j.duration);
+  Field engine = m.Optional("engine");
+  if (engine.present()) {
+    j.engine = ReadEnum(engine, sink, "load engine", kLoadEngineNames).value_or(j.engine);
+  }
   m.Finish();
   if (!kind) return std::nullopt;
   std::string name(NameOf(kJobKindNames, *kind));
@@ -180,6 +184,12 @@ std::optional<ThroughputJob> ParseJob(const Field& f, DiagnosticSink* sink) {
     sink->Error(files.pos, files.path, name + " moves data in one file: use size, not files");
   }
   if (j.duration.count() <= 0) sink->Error(duration.pos, duration.path, "must be positive");
+  if (j.engine == LoadEngine::kFio && !IsDataJob(*kind)) {
+    sink->Error(engine.pos, engine.path,
+                name +
+                    " is not a data job: fio runs seq-read, seq-write, rand-read-4k and "
+                    "rand-write-4k only");
+  }
   return j;
 }
 

@@ -102,6 +102,7 @@ struct ThroughputJob {
   uint64_t files = 1000;      // metadata jobs: files per client
   uint64_t clients = 1;       // concurrent client instances
   milliseconds duration{10'000};
+  LoadEngine engine = LoadEngine::kAgent;
 };
 
 struct WorkloadsSpec {

@@ -356,6 +356,22 @@ TEST(TopologyTest, ThroughputJobParams) {
                             "'fio'")));
 }
 
+TEST(TopologyTest, FioEngineIsForDataJobs) {
+  Checked<Topology> t =
+      Parse(std::string(kMinimal) +
+            "workloads:\n  throughput:\n    - {job: rand-read-4k, engine: fio}\n");
+  ASSERT_TRUE(t.ok()) << FormatDiagnostics(t.errors());
+  EXPECT_EQ(t->workloads.throughput[0].engine, LoadEngine::kFio);
+  EXPECT_THAT(
+      Errors(std::string(kMinimal) +
+             "workloads:\n  throughput:\n    - {job: metadata-mix, engine: fio}\n"
+             "    - {job: seq-read, engine: dd}\n"),
+      ElementsAre(HasSubstr("t.yaml:10:35: workloads.throughput[0].engine: metadata-mix is not a "
+                            "data job"),
+                  HasSubstr("t.yaml:11:31: workloads.throughput[1].engine: unknown load engine "
+                            "'dd'")));
+}
+
 TEST(TopologyTest, LoadTopologyReportsUnreadableFile) {
   Checked<Topology> t = LoadTopology("/nonexistent/x.yaml", TestCatalogue());
   ASSERT_FALSE(t.ok());
