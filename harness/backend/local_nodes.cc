@@ -18,7 +18,7 @@ using std::chrono::seconds;
 
 constexpr seconds kStartTimeout{15};
 constexpr seconds kStopTimeout{15};
-constexpr seconds kRequestTimeout{60};
+constexpr seconds kRequestTimeout{120};  // a load of up to 90 s, plus its set-up
 
 // lower0..lowerN-1, upper, work under `dir`, filled from the fixture.
 Result<std::vector<std::string>> MakeLayers(const ops::Fixture& fixture, const std::string& dir,

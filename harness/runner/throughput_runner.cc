@@ -316,7 +316,8 @@ void Phase::UnderFaults(const ThroughputTarget& target, const tp::ThroughputJob&
       FaultRecovery& f = struck[k];
       const int64_t until =
           k + 1 < struck_ns.size() ? struck_ns[k + 1] : std::numeric_limits<int64_t>::max();
-      f.seconds_to_first_ok = throughput::SecondsToFirstOk(*reports, struck_ns[k], until);
+      const int64_t over = struck_ns[k] + static_cast<int64_t>(f.fault_seconds * 1e9);
+      f.seconds_to_first_ok = throughput::SecondsToFirstOk(*reports, struck_ns[k], until, over);
       f.t = static_cast<double>(struck_ns[k] - first) / 1e9;
       char buf[160];
       std::snprintf(buf, sizeof buf, "%s at %.2f s took %.3f s; recovered after ", f.fault.c_str(),

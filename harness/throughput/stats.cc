@@ -249,10 +249,10 @@ std::vector<std::pair<double, double>> MergedTimeline(const std::vector<LoadRepo
 }
 
 std::optional<double> SecondsToFirstOk(const std::vector<LoadReport>& clients, int64_t fault_ns,
-                                       int64_t until_ns) {
+                                       int64_t until_ns, int64_t over_ns) {
   constexpr int64_t kMs = 1'000'000;
-  // The end of the last millisecond with a failure in [fault, until).
-  int64_t quiet_ns = fault_ns;
+  // The end of the fault, or of the last millisecond with a failure in [fault, until).
+  int64_t quiet_ns = std::max(fault_ns, over_ns);
   for (const LoadReport& r : clients) {
     for (const auto& [first, length] : r.fail_runs) {
       // The milliseconds of this run that end by `until_ns`: one holding the next fault's start

@@ -53,10 +53,10 @@ struct OkRun {
 
 // One client's answer to a load request.
 struct LoadReport {
-  uint64_t ops = 0;      // completed successfully
-  uint64_t errors = 0;   // answered with an error, or cut off by a fault
-  uint64_t bytes = 0;    // data read and written by successful operations
-  double seconds = 0;    // of the timed part
+  uint64_t ops = 0;     // completed successfully
+  uint64_t errors = 0;  // answered with an error, or cut off by a fault
+  uint64_t bytes = 0;   // data read and written by successful operations
+  double seconds = 0;   // of the timed part
   // The client's clock from taking the request to answering it (set by the agent): the runner
   // holds it against its own timing of the request (CheckClientClock).
   double request_seconds = 0;
@@ -131,8 +131,10 @@ std::vector<std::pair<double, double>> MergedTimeline(const std::vector<LoadRepo
 // Cut-offs count from the fault until `until_ns` (the next fault, or the end); so does the
 // search for that operation. To the millisecond: operations begun in the millisecond the fault
 // or the last cut-off fell in do not count. nullopt when none succeeded in time. Needs ok_runs
-// and fail_runs.
+// and fail_runs. With `over_ns` (when the fault's action returned: a VM destroyed and booted
+// again) the operation must also begin after it: one that slipped in before a VM actually went
+// down is no recovery, and a hard-mounted client's operations block rather than fail.
 std::optional<double> SecondsToFirstOk(const std::vector<LoadReport>& clients, int64_t fault_ns,
-                                       int64_t until_ns);
+                                       int64_t until_ns, int64_t over_ns = 0);
 
 }  // namespace ovl::throughput

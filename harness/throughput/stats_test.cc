@@ -136,6 +136,20 @@ TEST(RecoveryTest, FirstOpBegunAfterTheFaultThatSucceeded) {
   EXPECT_FALSE(SecondsToFirstOk({a}, 500 * kMs, kNever));
 }
 
+TEST(RecoveryTest, OpsBegunBeforeTheFaultWasOverDoNotCount) {
+  // A VM crash at 10 ms whose destroy-and-boot returned at 300 ms: the op begun in ms 11 (before
+  // the VM went down) is no recovery; the first begun after 300 ms, done in ms 420, is.
+  LoadReport a;
+  a.start_ns = 0;
+  a.ok_runs = {{0, 12, 1}, {400, 10, 420}};
+  std::optional<double> r = SecondsToFirstOk({a}, 10 * kMs, kNever, 300 * kMs);
+  ASSERT_TRUE(r);
+  EXPECT_NEAR(*r, (420 - 10) / 1000.0, 1e-9);
+  r = SecondsToFirstOk({a}, 10 * kMs, kNever);  // without it, the slipped-in op counts
+  ASSERT_TRUE(r);
+  EXPECT_NEAR(*r, (12 - 10) / 1000.0, 1e-9);
+}
+
 TEST(RecoveryTest, CountsFromTheLastFailureTheFaultCaused) {
   // A server that answered for a while after the fault (a clean shutdown), then failed
   // clients until it was back.
