@@ -30,6 +30,7 @@ using std::chrono::milliseconds;
 using throughput::LoadOp;
 using throughput::LoadReport;
 using throughput::LoadRequest;
+using throughput::OpCount;
 using throughput::Pattern;
 
 Status Invalid(const std::string& what) {
@@ -206,7 +207,9 @@ Result<LoadReport> ReportFromFio(const json& output, std::string_view iops_log,
       const uint64_t n = d.at("total_ios").get<uint64_t>();
       if (n == 0) continue;
       r.ops += n;
-      r.by_op[std::string(dir) == "sync" ? "commit" : dir].ok += n;
+      OpCount& op = r.by_op[std::string(dir) == "sync" ? "commit" : dir];
+      op.ok += n;
+      OVL_RETURN_IF_ERROR(AddLatencies(d, &op.latency));
       if (d.contains("io_bytes")) r.bytes += d["io_bytes"].get<uint64_t>();
       if (d.contains("runtime")) ms = std::max(ms, d["runtime"].get<double>());
       OVL_RETURN_IF_ERROR(AddLatencies(d, &r.latency));

@@ -121,6 +121,10 @@ TEST(HtmlReportTest, ChartsForPhasesJobsAndTimeline) {
   EXPECT_EQ(charts[0]["datasets"][0]["color"], charts[2]["datasets"][0]["color"]);
   EXPECT_THAT(html, HasSubstr("41150 &plusmn; 212.1 (n=2)"));
   EXPECT_THAT(html, HasSubstr("could not run: needs root for &lt;the layers&gt;"));
+  // Latency by operation: a column per procedure, the first of repeated entries.
+  EXPECT_THAT(html, HasSubstr("<th>getattr</th><th>readdirplus</th>"));
+  EXPECT_THAT(html, HasSubstr("<td>metadata-mix</td><td>reference</td><td class=\"num\">0.15 / "
+                              "0.9 (900)</td><td class=\"num\">4.00 / 9.00 (20)</td>"));
 
   const json& timeline = charts[6];
   EXPECT_EQ(timeline["type"], "line");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "report/html.h"
@@ -140,6 +141,49 @@ std::string RecoveryText(const json& r) {
   return std::isnan(s) ? "no successful operation before the job ended" : FormatNumber(s) + " s";
 }
 
+// p50 / p99 per procedure of each job on each server (the first of repeated entries): which
+// procedure makes a server slow.
+std::string ByOpTable(const json& jobs) {
+  std::vector<std::string> ops;  // columns, in first-seen order
+  std::vector<const json*> rows;
+  std::set<std::string> seen;
+  for (const auto& j : jobs) {
+    if (!j.is_object() || !j.contains("by_op") || !j["by_op"].is_object()) continue;
+    if (!seen.insert(FieldText(j, "job") + " on " + FieldText(j, "server")).second) continue;
+    rows.push_back(&j);
+    for (const auto& [op, v] : j["by_op"].items()) {
+      if (std::find(ops.begin(), ops.end(), op) == ops.end()) ops.push_back(op);
+    }
+  }
+  if (rows.empty()) return "";
+  std::ostringstream h;
+  h << "<h3>Latency by operation</h3><p class=\"note\">p50 / p99 in ms of the successful "
+       "operations of each procedure (count in brackets), all clients together.</p>"
+       "<table><tr><th>job</th><th>server</th>";
+  for (const auto& op : ops) h << "<th>" << EscapeMarkup(op) << "</th>";
+  h << "</tr>\n";
+  for (const json* j : rows) {
+    h << "<tr><td>" << EscapeMarkup(FieldText(*j, "job")) << "</td><td>"
+      << EscapeMarkup(FieldText(*j, "server")) << "</td>";
+    for (const auto& op : ops) {
+      h << "<td class=\"num\">";
+      const json& by_op = (*j)["by_op"];
+      if (by_op.contains(op) && by_op[op].is_object()) {
+        const json& o = by_op[op];
+        h << FormatNumber(FieldNumber(o, "p50_us") / 1000) << " / "
+          << FormatNumber(FieldNumber(o, "p99_us") / 1000) << " ("
+          << o.value("ops", uint64_t{0}) << ")";
+      } else {
+        h << "&ndash;";
+      }
+      h << "</td>";
+    }
+    h << "</tr>\n";
+  }
+  h << "</table>\n";
+  return h.str();
+}
+
 // Throughput over time: one chart per job, one line per server, the faults of `recovery` as
 // markers shaded until the first successful operation after them; then the recovery table.
 void Timeline(const json& timeline, const json& recovery,
@@ -245,6 +289,7 @@ ThroughputHtml RenderThroughput(const json& results, const std::vector<std::stri
     json l = throughput.is_object() ? throughput.value(key, json::array()) : json::array();
     return l.is_array() ? l : json::array();
   };
+  out.html += ByOpTable(list("jobs"));
   const json timeline = list("timeline"), recovery = list("recovery");
   std::map<std::string, std::string> variants;
   for (const auto& m : all) {

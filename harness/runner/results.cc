@@ -46,6 +46,10 @@ nlohmann::json ThroughputJobsJson(const std::vector<JobThroughput>& jobs) {
                         {"mb_per_s", r.mb_per_s}, {"p50_us", r.p50_us},
                         {"p99_us", r.p99_us},     {"engine", r.engine}};
     if (!r.error.empty()) e["error"] = r.error;
+    for (const auto& [name, op] : r.by_op) {
+      e["by_op"][name] = {
+          {"ops", op.ok}, {"errors", op.errors}, {"p50_us", op.p50_us}, {"p99_us", op.p99_us}};
+    }
     out.push_back(std::move(e));
   }
   return out;
@@ -86,6 +90,10 @@ void ThroughputFromJson(const nlohmann::json& t, RunSummary* run) {
     r.server = e.at("server");
     r.unit = e.at("unit");
     r.engine = e.value("engine", "agent");  // runs from before fio
+    const nlohmann::json by_op = e.value("by_op", nlohmann::json::object());
+    for (const auto& [name, op] : by_op.items()) {
+      r.by_op[name] = {op.at("ops"), op.at("errors"), op.at("p50_us"), op.at("p99_us")};
+    }
     r.clients = e.at("clients");
     r.ops = e.at("ops");
     r.errors = e.at("errors");

@@ -2,6 +2,7 @@
 // terminal's verdict table. They read the reports; they never run anything.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
@@ -10,6 +11,7 @@
 
 #include "base/status.h"
 #include "runner/verdict.h"
+#include "throughput/stats.h"
 
 namespace ovl::runner {
 
@@ -36,8 +38,9 @@ struct JobThroughput {
   double mb_per_s = 0;  // 10^6 bytes per second
   double p50_us = 0;
   double p99_us = 0;
-  std::string error;  // non-empty: the job could not run here, and why
+  std::string error;             // non-empty: the job could not run here, and why
   std::string engine = "agent";  // what generated the load: "agent" or "fio"
+  std::map<std::string, throughput::OpSummary> by_op;  // by procedure ("getattr", "read", ...)
 };
 
 // Successful operations per second of a job on a server, from the start of its clients.

@@ -71,9 +71,28 @@ TEST(ResultsTest, JsonRoundTripAndJunitEscaping) {
 TEST(ResultsTest, ThroughputJobsTimelineAndRecoveryRoundTrip) {
   RunSummary run;
   run.run_id = "r";
-  run.jobs = {
-      {"seq-read", "reference", "ref", "MB/s", 2, 100, 0, 104857600, 2.0, 50, 52.4, 900, 2100, ""},
-      {"seq-read", "ganesha", "g", "MB/s", 2, 0, 0, 0, 0, 0, 0, 0, 0, "setup: boom"}};
+  run.jobs.resize(2);
+  run.jobs[0] = {.job = "seq-read",
+                 .variant = "reference",
+                 .server = "ref",
+                 .unit = "MB/s",
+                 .clients = 2,
+                 .ops = 100,
+                 .bytes = 104857600,
+                 .seconds = 2.0,
+                 .ops_per_s = 50,
+                 .mb_per_s = 52.4,
+                 .p50_us = 900,
+                 .p99_us = 2100,
+                 .error = "",
+                 .engine = "fio",
+                 .by_op = {{"read", {100, 0, 900, 2100}}}};
+  run.jobs[1].job = "seq-read";
+  run.jobs[1].variant = "ganesha";
+  run.jobs[1].server = "g";
+  run.jobs[1].unit = "MB/s";
+  run.jobs[1].clients = 2;
+  run.jobs[1].error = "setup: boom";
   run.timeline = {{"ref", "metadata-mix@faults", 0.1, 2000}};
   run.recovery = {
       {"ref", "reference", "metadata-mix@faults", "crash", 1.5, 0.2, 0.25, ""},
@@ -84,6 +103,9 @@ TEST(ResultsTest, ThroughputJobsTimelineAndRecoveryRoundTrip) {
   EXPECT_EQ(t["jobs"][0]["p99_us"], 2100);
   EXPECT_FALSE(t["jobs"][0].contains("error"));
   EXPECT_EQ(t["jobs"][1]["error"], "setup: boom");
+  EXPECT_EQ(t["jobs"][0]["engine"], "fio");
+  EXPECT_EQ(t["jobs"][0]["by_op"]["read"]["p99_us"], 2100);
+  EXPECT_FALSE(t["jobs"][1].contains("by_op"));
   EXPECT_EQ(t["timeline"][0]["job"], "metadata-mix@faults");
   EXPECT_EQ(t["recovery"][0]["seconds_to_first_ok"], 0.25);
   EXPECT_TRUE(t["recovery"][1]["seconds_to_first_ok"].is_null());

@@ -346,6 +346,8 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
   run.seconds = clock.Now();
   run.blind_controls = BlindControls(run.cases, topology);
   run.exit_code = ExitCode(run.cases, run.blind_controls);
+  // An interrupted run did not finish what it was asked: never "as expected".
+  if (g_interrupted && run.exit_code == 0) run.exit_code = 3;
   const std::string results = ResultsJson(run).dump(2);
   const std::string junit = JunitXml(run);
   (void)WriteFileAtomic(dir->path + "/results.json", results);

@@ -249,6 +249,7 @@ void Phase::Job(const ThroughputTarget& target, const tp::ThroughputJob& entry, 
     r.mb_per_s = s.mb_per_s;
     r.p50_us = s.p50_us;
     r.p99_us = s.p99_us;
+    r.by_op = s.by_op;
     if (round == 0) AddTimeline(target.server, r.job, reports, &results);
     return Status::Ok();
   };

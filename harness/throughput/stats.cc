@@ -88,7 +88,9 @@ Result<LatencyHistogram> LatencyHistogram::FromJson(const json& j) {
 
 json ToJson(const LoadReport& r) {
   json by_op = json::object();
-  for (const auto& [name, c] : r.by_op) by_op[name] = {{"ok", c.ok}, {"errors", c.errors}};
+  for (const auto& [name, c] : r.by_op) {
+    by_op[name] = {{"ok", c.ok}, {"errors", c.errors}, {"latency", c.latency.ToJson()}};
+  }
   json runs = json::array();
   for (const OkRun& run : r.ok_runs) runs.push_back({run.first_ms, run.length, run.done_ms});
   json fails = json::array();
@@ -137,7 +139,14 @@ Result<LoadReport> LoadReportFromJson(const json& j) {
     r.reconnects = j.at("reconnects").get<uint64_t>();
     r.first_error = j.at("first_error").get<std::string>();
     for (const auto& [name, c] : j.at("by_op").items()) {
-      r.by_op[name] = OpCount{c.at("ok").get<uint64_t>(), c.at("errors").get<uint64_t>()};
+      OpCount& op = r.by_op[name];
+      op.ok = c.at("ok").get<uint64_t>();
+      op.errors = c.at("errors").get<uint64_t>();
+      if (c.contains("latency")) {
+        Result<LatencyHistogram> latency = LatencyHistogram::FromJson(c["latency"]);
+        if (!latency.ok()) return latency.status();
+        op.latency = std::move(latency).value();
+      }
     }
     const uint64_t bucket = j.at("timeline_ms").get<uint64_t>();
     if (bucket == 0) return Invalid("timeline_ms must be positive");
@@ -175,6 +184,7 @@ void LoadRecorder::Record(LoadOp op, uint64_t begin_ns, uint64_t end_ns, Ending 
   ++report_.ops;
   report_.bytes += bytes;
   report_.latency.Record(end_ns - begin_ns);
+  c.latency.Record(end_ns - begin_ns);
   const uint64_t bucket_ns = static_cast<uint64_t>(report_.timeline_bucket.count()) * 1'000'000;
   const size_t b = end_ns / bucket_ns;
   if (report_.timeline.size() <= b) report_.timeline.resize(b + 1, 0);
@@ -212,7 +222,13 @@ LoadReport LoadRecorder::Finish(uint64_t elapsed_ns) {
 JobSummary Summarize(const std::vector<LoadReport>& clients) {
   JobSummary s;
   LatencyHistogram all;
+  std::map<std::string, LatencyHistogram> by_op;
   for (const LoadReport& r : clients) {
+    for (const auto& [name, c] : r.by_op) {
+      s.by_op[name].ok += c.ok;
+      s.by_op[name].errors += c.errors;
+      by_op[name].Merge(c.latency);
+    }
     s.ops += r.ops;
     s.errors += r.errors;
     s.bytes += r.bytes;
@@ -225,6 +241,10 @@ JobSummary Summarize(const std::vector<LoadReport>& clients) {
   }
   s.p50_us = all.PercentileUs(0.5);
   s.p99_us = all.PercentileUs(0.99);
+  for (auto& [name, op] : s.by_op) {
+    op.p50_us = by_op[name].PercentileUs(0.5);
+    op.p99_us = by_op[name].PercentileUs(0.99);
+  }
   return s;
 }
 

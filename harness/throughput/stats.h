@@ -42,6 +42,7 @@ class LatencyHistogram {
 struct OpCount {
   uint64_t ok = 0;
   uint64_t errors = 0;
+  LatencyHistogram latency;  // of the successful ones
 };
 
 struct OkRun {
@@ -109,7 +110,16 @@ class LoadRecorder {
 };
 
 // A job over all its clients.
+// One procedure's share of a job, over all clients.
+struct OpSummary {
+  uint64_t ok = 0;
+  uint64_t errors = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+};
+
 struct JobSummary {
+  std::map<std::string, OpSummary> by_op;
   uint64_t ops = 0;
   uint64_t errors = 0;
   uint64_t bytes = 0;
