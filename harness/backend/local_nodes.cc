@@ -18,7 +18,7 @@ using std::chrono::seconds;
 
 constexpr seconds kStartTimeout{15};
 constexpr seconds kStopTimeout{15};
-constexpr seconds kRequestTimeout{120};  // a load of up to 90 s, plus its set-up
+constexpr seconds kRequestTimeout{60};
 
 // lower0..lowerN-1, upper, work under `dir`, filled from the fixture.
 Result<std::vector<std::string>> MakeLayers(const ops::Fixture& fixture, const std::string& dir,
@@ -285,7 +285,7 @@ class LocalAgent final : public AgentNode {
 
   Result<nlohmann::json> Request(const nlohmann::json& request) override {
     OVL_RETURN_IF_ERROR(proc_->WriteLine(request.dump()));
-    OVL_ASSIGN_OR_RETURN(std::string line, proc_->ReadLine(kRequestTimeout));
+    OVL_ASSIGN_OR_RETURN(std::string line, proc_->ReadLine(ReplyTimeout(request, kRequestTimeout)));
     auto reply = nlohmann::json::parse(line, nullptr, false);
     if (reply.is_discarded()) return Status::Error(EPROTO, name_ + " sent a bad reply: " + line);
     return reply;

@@ -3,10 +3,10 @@
 // and tell an agent how to reach them.
 #pragma once
 
+#include <chrono>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "base/status.h"
 #include "ops/fixture.h"
@@ -40,6 +40,15 @@ class ServerNode {
 };
 
 // One harness-agent: requests and replies as JSON lines.
+// How long an agent may take to answer `request`: a throughput load's set-up or timed part (at
+// most 240 s, the job definitions' bound) gets kLoadReplyTimeout, anything else `op_timeout`.
+inline constexpr std::chrono::seconds kLoadReplyTimeout{300};
+inline std::chrono::milliseconds ReplyTimeout(const nlohmann::json& request,
+                                              std::chrono::milliseconds op_timeout) {
+  const std::string cmd = request.is_object() ? request.value("cmd", "") : "";
+  return cmd == "load" || cmd == "start" ? kLoadReplyTimeout : op_timeout;
+}
+
 class AgentNode {
  public:
   virtual ~AgentNode() = default;

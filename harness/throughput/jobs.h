@@ -16,8 +16,8 @@
 //   working_set: {size: 64M}       data jobs: bytes per client
 //   working_set: {files: 1000, file_size: 4K, symlinks: 10}    metadata jobs, per client
 //   clients: 1
-//   duration: {default: 10s, min: 200ms, max: 90s}  (a load's timed part must answer within
-//                                  the agents' request timeout, 120 s)
+//   duration: {default: 10s, min: 200ms, max: 240s}  (a load's timed part must answer within
+//                                  backend::kLoadReplyTimeout, 300 s)
 //   max_ops: 100000000             per client
 //   mix: {read: 100}               weights by operation (load_spec.h names)
 //   phases: [create, lookup, remove]                  pattern: phases only

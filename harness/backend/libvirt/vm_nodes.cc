@@ -241,20 +241,20 @@ class VmAgent final : public AgentNode {
     }
     // Replies to requests that timed out arrive late, in order: skip them first.
     while (stale_ > 0) {
-      auto old = agent_.ReadLine(Clock::now() + kRequestTimeout);
+      auto old = agent_.ReadLine(Clock::now() + kLoadReplyTimeout);
       if (!old.ok())
         return Status::Error(old.status().code(),
                              name_ + ": agent still busy with an earlier request");
       --stale_;
     }
     OVL_RETURN_IF_ERROR(agent_.WriteLine(request.dump()));
-    auto line = agent_.ReadLine(Clock::now() + kRequestTimeout);
+    const milliseconds timeout = ReplyTimeout(request, kRequestTimeout);
+    auto line = agent_.ReadLine(Clock::now() + timeout);
     if (!line.ok()) {
       if (line.status().code() == ETIMEDOUT) ++stale_;
-      return Status::Error(line.status().code(),
-                           name_ + ": no agent reply within " +
-                               std::to_string(kRequestTimeout.count() / 1000) + " s to " +
-                               request.value("cmd", "?"));
+      return Status::Error(line.status().code(), name_ + ": no agent reply within " +
+                                                     std::to_string(timeout.count() / 1000) +
+                                                     " s to " + request.value("cmd", "?"));
     }
     auto reply = json::parse(*line, nullptr, false);
     if (reply.is_discarded()) return Status::Error(EPROTO, name_ + " sent a bad reply: " + *line);
