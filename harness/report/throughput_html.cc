@@ -84,6 +84,11 @@ bool HasMetric(const std::vector<const Measurement*>& ms, const std::string& met
   });
 }
 
+// A numeric cell holding `text`, or a dash when there is none.
+std::string NumCell(const std::string& text) {
+  return "<td class=\"num\">" + (text.empty() ? std::string("&ndash;") : text) + "</td>";
+}
+
 std::string Table(const std::vector<const Measurement*>& ms,
                   const std::vector<std::string>& metrics) {
   std::ostringstream h;
@@ -100,15 +105,15 @@ std::string Table(const std::vector<const Measurement*>& ms,
     }
     for (const auto& metric : metrics) {
       auto it = m->samples.find(metric);
-      h << "<td class=\"num\">";
+      std::string text;
       if (it != m->samples.end() && !it->second.empty()) {
         const Stats s = StatsOf(it->second);
-        h << FormatNumber(s.mean);
-        if (s.n > 1) h << " &plusmn; " << FormatNumber(s.sd) << " (n=" << s.n << ")";
-      } else {
-        h << "&ndash;";
+        text = FormatNumber(s.mean);
+        if (s.n > 1) {
+          text += " &plusmn; " + FormatNumber(s.sd) + " (n=" + std::to_string(s.n) + ")";
+        }
       }
-      h << "</td>";
+      h << NumCell(text);
     }
     h << "</tr>\n";
   }
@@ -165,18 +170,16 @@ std::string ByOpTable(const json& jobs) {
   for (const json* j : rows) {
     h << "<tr><td>" << EscapeMarkup(FieldText(*j, "job")) << "</td><td>"
       << EscapeMarkup(FieldText(*j, "server")) << "</td>";
+    const json& by_op = (*j)["by_op"];
     for (const auto& op : ops) {
-      h << "<td class=\"num\">";
-      const json& by_op = (*j)["by_op"];
+      std::string text;
       if (by_op.contains(op) && by_op[op].is_object()) {
         const json& o = by_op[op];
-        h << FormatNumber(FieldNumber(o, "p50_us") / 1000) << " / "
-          << FormatNumber(FieldNumber(o, "p99_us") / 1000) << " ("
-          << o.value("ops", uint64_t{0}) << ")";
-      } else {
-        h << "&ndash;";
+        text = FormatNumber(FieldNumber(o, "p50_us") / 1000) + " / " +
+               FormatNumber(FieldNumber(o, "p99_us") / 1000) + " (" +
+               std::to_string(o.value("ops", uint64_t{0})) + ")";
       }
-      h << "</td>";
+      h << NumCell(text);
     }
     h << "</tr>\n";
   }
