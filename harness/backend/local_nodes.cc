@@ -5,9 +5,13 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <sstream>
 #include <thread>
 
 namespace ovl::backend {
@@ -244,7 +248,8 @@ class LocalKernelOverlay final : public LocalServer {
     // A detached earlier instance keeps the upper and work dirs busy until syscalls still in
     // flight on it return: a host process cannot be cut off mid-syscall the way a VM can.
     const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
-    while (mount("overlay", (dir_ + "/mnt").c_str(), "overlay", 0, options_.c_str()) != 0) {
+    const std::string source = OverlayMountSource(getpid());
+    while (mount(source.c_str(), (dir_ + "/mnt").c_str(), "overlay", 0, options_.c_str()) != 0) {
       if (errno != EBUSY || std::chrono::steady_clock::now() >= deadline) {
         return Status::FromErrno("mount -t overlay -o " + options_);
       }
@@ -331,6 +336,62 @@ Result<std::unique_ptr<AgentNode>> StartLocalAgent(const std::string& name, topo
   OVL_ASSIGN_OR_RETURN(auto proc,
                        Process::Start({{paths.agent}, log_dir + "/agent-" + name + ".log", true}));
   return std::unique_ptr<AgentNode>(std::make_unique<LocalAgent>(name, access, std::move(proc)));
+}
+
+namespace {
+
+constexpr char kMountSourcePrefix[] = "ovlnfs-harness-";
+
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string UnescapeMountField(const std::string& field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size()) {
+      out += static_cast<char>(std::stoi(field.substr(i + 1, 3), nullptr, 8));
+      i += 3;
+    } else {
+      out += field[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string OverlayMountSource(pid_t pid) {
+  return kMountSourcePrefix + std::to_string(pid);
+}
+
+Result<size_t> CleanDeadRunMounts(std::ostream& out) {
+  std::ifstream in("/proc/self/mountinfo");
+  if (!in) return Status::Error(errno, "read /proc/self/mountinfo");
+  std::vector<std::string> stale;
+  std::string line;
+  while (std::getline(in, line)) {
+    // "<id> <parent> <dev> <root> <mount point> <options> [optional...] - <type> <source> ..."
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, point, word;
+    fields >> id >> parent >> dev >> root >> point;
+    while (fields >> word && word != "-") {
+    }
+    std::string type, source;
+    fields >> type >> source;
+    if (type != "overlay" || source.rfind(kMountSourcePrefix, 0) != 0) continue;
+    const std::string pid_text = source.substr(sizeof kMountSourcePrefix - 1);
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+    if (kill(pid, 0) == 0 || errno != ESRCH) continue;  // its harness still runs
+    stale.push_back(UnescapeMountField(point));
+  }
+  // Innermost first, so that a mount below another is not hidden by detaching its parent.
+  std::sort(stale.begin(), stale.end(), std::greater<>());
+  for (const std::string& point : stale) {
+    if (umount2(point.c_str(), MNT_DETACH) != 0) {
+      return Status::FromErrno("umount " + point);
+    }
+    out << "unmounted " << point << " (its harness is gone)\n";
+  }
+  return stale.size();
 }
 
 }  // namespace ovl::backend

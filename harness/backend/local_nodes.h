@@ -2,7 +2,10 @@
 // processes. Every child is reaped and every mount unmounted when its node is destroyed.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -34,5 +37,13 @@ Result<std::unique_ptr<AgentNode>> StartLocalAgent(const std::string& name, topo
 
 // Drops the host's page, dentry and inode caches (sync; echo 3 > /proc/sys/vm/drop_caches).
 Status DropHostCaches();
+
+// The source name of the overlay mounts this process makes: "ovlnfs-harness-<pid>".
+std::string OverlayMountSource(pid_t pid);
+
+// Detaches every overlay mount whose source names a harness process that no longer runs (a run
+// killed with SIGKILL leaves its kernel-overlay servers mounted), with a line per mount to
+// `out`. How many; an error when /proc/self/mountinfo cannot be read or a mount not detached.
+Result<size_t> CleanDeadRunMounts(std::ostream& out);
 
 }  // namespace ovl::backend

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "backend/libvirt/backend.h"
+#include "backend/local_nodes.h"
 #include "image/image.h"
 #include "image/recipe.h"
 
@@ -116,12 +117,18 @@ int CleanCommand(const std::vector<std::string>& args, std::ostream& out, std::o
     err << "harness clean: " << bad << "\nusage: harness clean [--cache-dir DIR] [--uri URI]\n";
     return 2;
   }
+  // The local backend's overlay mounts first: they need no libvirt.
+  int code = 0;
+  if (Result<size_t> mounts = backend::CleanDeadRunMounts(out); !mounts.ok()) {
+    err << "harness clean: " << mounts.status().ToString() << "\n";
+    code = 3;
+  }
   Status st = backend::libvirt::CleanLeftovers(f.cache_dir, f.uri, out);
   if (!st.ok()) {
     err << "harness clean: " << st.ToString() << "\n";
     return 3;
   }
-  return 0;
+  return code;
 }
 
 }  // namespace ovl::image
