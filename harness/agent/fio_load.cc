@@ -12,11 +12,11 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "base/fd.h"
+#include "base/file_text.h"
 
 extern char** environ;
 
@@ -39,22 +39,6 @@ Status Invalid(const std::string& what) {
 
 bool Writes(const LoadRequest& r) {
   return !r.job.mix.empty() && r.job.mix.front().op == LoadOp::kWrite;
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string Tail(const std::string& text, size_t lines) {
-  size_t pos = text.size();
-  while (lines-- > 0 && pos > 0) {
-    pos = text.rfind('\n', pos - 1);
-    if (pos == std::string::npos) return text;
-  }
-  return text.substr(pos + 1);
 }
 
 // Not timed: the file the job needs, in the state it needs (see fio_load.h).
@@ -108,19 +92,18 @@ Status RunFio(const std::vector<std::string>& args, const std::string& log, Cloc
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::Ok();
   const std::string how = WIFEXITED(status) ? "exited " + std::to_string(WEXITSTATUS(status))
                                             : "died of signal " + std::to_string(WTERMSIG(status));
-  return Status::Error(EIO, "fio " + how + ": " + Tail(Slurp(log), 5));
+  return Status::Error(EIO, "fio " + how + ": " + TailOfFile(log, 5));
 }
 
 // Adds the completion-latency bins of one direction ("read", "write" or "sync").
-Status AddLatencies(const json& dir, throughput::LatencyHistogram* latency) {
+void AddLatencies(const json& dir, throughput::LatencyHistogram* latency) {
   const json* lat = dir.contains("clat_ns")  ? &dir["clat_ns"]
                     : dir.contains("lat_ns") ? &dir["lat_ns"]
                                              : nullptr;
-  if (lat == nullptr || !lat->contains("bins")) return Status::Ok();
+  if (lat == nullptr || !lat->contains("bins")) return;
   for (const auto& [ns, count] : (*lat)["bins"].items()) {
     latency->Record(std::stoull(ns), count.get<uint64_t>());
   }
-  return Status::Ok();
 }
 
 // "msec, iops, direction, block size, offset[, priority]" lines; each the average over the
@@ -209,10 +192,10 @@ Result<LoadReport> ReportFromFio(const json& output, std::string_view iops_log,
       r.ops += n;
       OpCount& op = r.by_op[std::string(dir) == "sync" ? "commit" : dir];
       op.ok += n;
-      OVL_RETURN_IF_ERROR(AddLatencies(d, &op.latency));
+      AddLatencies(d, &op.latency);
       if (d.contains("io_bytes")) r.bytes += d["io_bytes"].get<uint64_t>();
       if (d.contains("runtime")) ms = std::max(ms, d["runtime"].get<double>());
-      OVL_RETURN_IF_ERROR(AddLatencies(d, &r.latency));
+      AddLatencies(d, &r.latency);
     }
     if (ms <= 0) ms = job.at("job_runtime").get<double>();
     r.seconds = ms / 1000.0;
@@ -262,13 +245,14 @@ Result<LoadReport> FioLoad::Run() {
                              request_.duration + kFioGrace));
   json output;
   try {
-    output = json::parse(Slurp(out_dir + "/out.json"));
+    output = json::parse(ReadFileText(out_dir + "/out.json").value_or(""));
   } catch (const std::exception& e) {
     return Invalid(std::string("out.json: ") + e.what());
   }
   // fio names the log after the job's index: <prefix>_iops.1.log.
-  OVL_ASSIGN_OR_RETURN(LoadReport report, ReportFromFio(output, Slurp(out_dir + "/fio_iops.1.log"),
-                                                        request_.timeline));
+  OVL_ASSIGN_OR_RETURN(LoadReport report,
+                       ReportFromFio(output, ReadFileText(out_dir + "/fio_iops.1.log").value_or(""),
+                                     request_.timeline));
   report.start_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count();
   return report;

@@ -1,10 +1,9 @@
 #include "topology/catalogue.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <system_error>
 
+#include "base/file_text.h"
 #include "topology/yaml_reader.h"
 
 namespace ovl::topology {
@@ -40,15 +39,6 @@ std::vector<std::filesystem::path> YamlFiles(const std::filesystem::path& dir,
   if (ec) sink->Error(Pos{}, "", "cannot read " + dir.string() + ": " + ec.message());
   std::sort(out.begin(), out.end());
   return out;
-}
-
-std::optional<std::string> ReadFile(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return std::move(text).str();
 }
 
 }  // namespace
@@ -109,7 +99,7 @@ Checked<Catalogue> LoadCatalogue(const std::filesystem::path& workloads_dir) {
   Catalogue catalogue;
   Diagnostics errors;
   for (const std::filesystem::path& file : YamlFiles(scenarios_dir, &sink)) {
-    std::optional<std::string> text = ReadFile(file);
+    std::optional<std::string> text = ReadFileText(file.string());
     if (!text) {
       errors.push_back(Diagnostic{file.string(), 0, 0, "", "cannot read the file"});
       continue;

@@ -2,10 +2,10 @@
 
 #include <unistd.h>
 
-#include <deque>
 #include <filesystem>
 #include <fstream>
 
+#include "base/file_text.h"
 #include "image/command.h"
 
 namespace ovl::backend::libvirt {
@@ -21,19 +21,6 @@ constexpr milliseconds kReplySlack{5'000};
 
 double SecondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-std::string TailOfFile(const std::string& path, size_t lines) {
-  std::ifstream in(path);
-  std::deque<std::string> tail;
-  std::string line;
-  while (std::getline(in, line)) {
-    tail.push_back(line);
-    if (tail.size() > lines) tail.pop_front();
-  }
-  std::string out;
-  for (const auto& l : tail) out += l + "\n";
-  return out;
 }
 
 uint64_t TreeBytes(const std::string& dir) {
