@@ -20,6 +20,7 @@
 #include "backend/local_nodes.h"
 #include "backend/loopback.h"
 #include "base/fd.h"
+#include "base/file_text.h"
 
 extern char** environ;
 
@@ -103,14 +104,6 @@ Result<std::string> ReadWhole(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return std::move(text).str();
-}
-
-Status WriteWhole(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return Status::Error(EIO, "cannot write " + path);
-  return Status::Ok();
 }
 
 off_t FileSize(const std::string& path) {
@@ -221,7 +214,7 @@ Status GaneshaDaemon::WriteConfig() {
     << "    Name = VFS;\n"
     << "  }\n"
     << "}\n";
-  return WriteWhole(config_path_, c.str());
+  return WriteFileText(config_path_, c.str());
 }
 
 Status GaneshaDaemon::Launch() {

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "base/fd.h"
+#include "base/file_text.h"
 #include "image/command.h"
 
 namespace ovl::image {
@@ -125,12 +126,8 @@ Status Build(const Recipe& recipe, const std::string& final_dir, std::ostream& l
   log << "); tool output in " << final_dir << "/build.log\n" << std::flush;
   const auto start = std::chrono::steady_clock::now();
   OVL_RETURN_IF_ERROR(RunCommand(MmdebstrapArgv(recipe, tree), build_log, kMmdebstrapTimeout));
-  {
-    std::ofstream init(tree + "/sbin/ovl-init", std::ios::trunc);
-    init << recipe.init;
-    if (!init) return Status::Error(EIO, "write " + tree + "/sbin/ovl-init");
-  }
-  stdfs::permissions(tree + "/sbin/ovl-init", stdfs::perms(0755), ec);
+  stdfs::remove(tree + "/sbin/ovl-init", ec);  // a new file, so that its mode is ours
+  OVL_RETURN_IF_ERROR(WriteFileText(tree + "/sbin/ovl-init", recipe.init, 0755));
   nlohmann::json kernels = nlohmann::json::array();
   for (const auto& series : recipe.kernels) {
     OVL_ASSIGN_OR_RETURN(std::string release, FindRelease(tree, series));
@@ -142,14 +139,12 @@ Status Build(const Recipe& recipe, const std::string& final_dir, std::ostream& l
   }
   OVL_RETURN_IF_ERROR(MakeExt4(tree, partial + "/base.img", recipe.size, "ovl-root", build_log));
   stdfs::remove_all(tree, ec);
-  {
-    std::ofstream(partial + "/recipe.txt") << RecipeText(recipe);
-    std::ofstream out(partial + "/image.json");
-    out << nlohmann::json{{"hash", RecipeHash(recipe)}, {"built", UtcNow()}, {"kernels", kernels}}
-               .dump(2)
-        << "\n";
-    if (!out) return Status::Error(EIO, "write " + partial + "/image.json");
-  }
+  OVL_RETURN_IF_ERROR(WriteFileText(partial + "/recipe.txt", RecipeText(recipe)));
+  OVL_RETURN_IF_ERROR(WriteFileText(
+      partial + "/image.json",
+      nlohmann::json{{"hash", RecipeHash(recipe)}, {"built", UtcNow()}, {"kernels", kernels}}.dump(
+          2) +
+          "\n"));
   stdfs::remove_all(final_dir, ec);
   stdfs::rename(partial, final_dir, ec);
   if (ec) return Status::Error(ec.value(), "rename " + partial + ": " + ec.message());

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/file_text.h"
+
 namespace ovl::runner {
 namespace {
 
@@ -96,11 +98,7 @@ nlohmann::json Manifest(const RunDir& dir, const std::string& topology_file, uin
 
 Status WriteFileAtomic(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.good()) return Status::Error(EIO, "write " + tmp);
-  }
+  OVL_RETURN_IF_ERROR(WriteFileText(tmp, text));
   if (std::rename(tmp.c_str(), path.c_str()) != 0) return Status::FromErrno("rename " + tmp);
   return Status::Ok();
 }

@@ -8,10 +8,10 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "base/fd.h"
+#include "base/file_text.h"
 #include "image/command.h"
 
 namespace ovl::backend::libvirt {
@@ -64,11 +64,14 @@ Status Prepare(const std::string& log_path, std::ostream& err) {
   const char* conf = "/etc/libvirt/qemu.conf";
   if (!stdfs::exists(conf, ec)) {
     err << "harness: writing " << conf << " (qemu runs as root: no libvirt-daemon-system here)\n";
-    std::ofstream out(conf);
-    out << "# Written by ovlnfs-harness: libvirt-daemon-system is not installed (it would also\n"
-           "# install a default network with a host bridge), so qemu runs as root.\n"
-           "user = \"root\"\ngroup = \"root\"\n";
-    if (!out) return Status::Error(EIO, std::string("write ") + conf);
+    // libvirt-daemon alone ships no /etc/libvirt at all (docs/vms.md, "A new host").
+    stdfs::create_directories("/etc/libvirt", ec);
+    if (ec) return Status::Error(ec.value(), "create /etc/libvirt: " + ec.message());
+    OVL_RETURN_IF_ERROR(WriteFileText(
+        conf,
+        "# Written by ovlnfs-harness: libvirt-daemon-system is not installed (it would also\n"
+        "# install a default network with a host bridge), so qemu runs as root.\n"
+        "user = \"root\"\ngroup = \"root\"\n"));
   }
   return Status::Ok();
 }

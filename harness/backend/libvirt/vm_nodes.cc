@@ -6,6 +6,7 @@
 #include <map>
 
 #include "backend/libvirt/guest_scripts.h"
+#include "base/file_text.h"
 
 namespace ovl::backend::libvirt {
 namespace {
@@ -70,10 +71,7 @@ Status StagePayload(const LibvirtBackend& b, const VmSpec& spec,
   std::error_code ec;
   for (const auto& [name, text] : std::map<std::string, std::string>{
            {"init.sh", InitScript()}, {"role.sh", RoleScript()}, {"role.env", RoleEnv(env)}}) {
-    std::ofstream out(spec.payload_dir + "/" + name);
-    out << text;
-    if (!out) return Status::Error(EIO, "write payload " + name);
-    stdfs::permissions(spec.payload_dir + "/" + name, stdfs::perms(0755), ec);
+    OVL_RETURN_IF_ERROR(WriteFileText(spec.payload_dir + "/" + name, text, 0755));
   }
   return Status::Ok();
 }
