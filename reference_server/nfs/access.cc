@@ -64,8 +64,12 @@ Status CheckSetAttr(const Attr& attr, const Cred& cred, SetAttrRequest& req) {
     if (!owner) return Status::Error(EPERM, "chmod: not the owner");
     if (!InGroup(cred, req.gid.value_or(attr.gid))) *req.mode &= ~uint32_t{S_ISGID};
   }
-  if (req.uid && *req.uid != attr.uid) return Status::Error(EPERM, "chown: only root may");
-  if (req.gid && *req.gid != attr.gid && (!owner || !InGroup(cred, *req.gid))) {
+  // chown(2) asks for ownership even when nothing changes: only the owner may keep its uid, and
+  // only the owner may set a gid, to the current one or to a group it is in.
+  if (req.uid && (!owner || *req.uid != attr.uid)) {
+    return Status::Error(EPERM, "chown: only root may");
+  }
+  if (req.gid && (!owner || (*req.gid != attr.gid && !InGroup(cred, *req.gid)))) {
     return Status::Error(EPERM, "chgrp: not the owner or not a member of the group");
   }
   if (req.size && !MayAccess(attr, cred, W_OK)) {
@@ -79,7 +83,19 @@ Status CheckSetAttr(const Attr& attr, const Cred& cred, SetAttrRequest& req) {
       !MayAccess(attr, cred, W_OK)) {
     return Status::Error(EACCES, "utimes: no write permission");
   }
+  if (req.size && !req.mode && ModeAfterWrite(attr, cred) != attr.mode) {
+    req.mode = ModeAfterWrite(attr, cred);
+  }
   return Status::Ok();
+}
+
+uint32_t ModeAfterWrite(const Attr& attr, const Cred& cred) {
+  if (cred.uid == 0 || attr.type != FileType::kReg) return attr.mode;
+  uint32_t mode = attr.mode & ~uint32_t{S_ISUID};
+  if ((mode & S_ISGID) != 0 && ((mode & S_IXGRP) != 0 || !InGroup(cred, attr.gid))) {
+    mode &= ~uint32_t{S_ISGID};
+  }
+  return mode;
 }
 
 Status CheckSticky(const Attr& dir, const Attr& victim, const Cred& cred) {

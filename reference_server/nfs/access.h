@@ -23,9 +23,18 @@ bool InGroup(const Cred& cred, uint32_t gid);
 uint32_t Access3Mask(const Attr& attr, const Cred& cred, uint32_t requested, bool read_only);
 
 // Whether `cred` may apply `req` to an object with `attr`, by the rules of chmod, chown,
-// truncate and utimensat: EPERM for ownership rules, EACCES for missing write permission.
+// truncate and utimensat: EPERM for ownership rules (a uid or gid in `req` needs the owner even
+// when it equals the current one), EACCES for missing write permission.
 // Like chmod(2), drops S_ISGID from req->mode when a non-root owner is not in the file's group.
+// Like truncate(2), a size change without a mode sets req->mode to ModeAfterWrite when that
+// differs from attr.mode.
 Status CheckSetAttr(const Attr& attr, const Cred& cred, SetAttrRequest& req);
+
+// The mode a write or a size change by `cred` leaves on an object with `attr`. As in Linux for a
+// caller without CAP_FSETID (here: any uid but 0), a regular file loses S_ISUID, and S_ISGID
+// when group execute is set or the caller is not in the file's group (set-gid without group
+// execute marks mandatory locking, which a group member keeps). Other types keep their mode.
+uint32_t ModeAfterWrite(const Attr& attr, const Cred& cred);
 
 // The sticky-directory rule for removing or replacing `victim` in `dir`: in a sticky directory
 // only root, the victim's owner or the directory's owner may do it (EPERM otherwise).

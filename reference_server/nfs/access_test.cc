@@ -124,6 +124,24 @@ TEST(CheckSetAttrTest, ChownOnlyByRoot) {
   EXPECT_TRUE(CheckSetAttr(File(0644), kOwner, r).ok());
 }
 
+// As chown(2): who is not the owner may not even "change" uid or gid to the values they have.
+TEST(CheckSetAttrTest, NonOwnerMayNotSetOwnerOrGroupEvenUnchanged) {
+  SetAttrRequest uid;
+  uid.uid = 1000;
+  SetAttrRequest gid;
+  gid.gid = 100;
+  for (FileType type : {FileType::kReg, FileType::kDir, FileType::kLnk, FileType::kFifo,
+                        FileType::kSock, FileType::kChr, FileType::kBlk}) {
+    Attr a = File(0666);
+    a.type = type;
+    EXPECT_EQ(CheckSetAttr(a, kOther, uid).code(), EPERM);
+    EXPECT_EQ(CheckSetAttr(a, kOther, gid).code(), EPERM);
+    EXPECT_EQ(CheckSetAttr(a, kMember, gid).code(), EPERM) << "group membership is not enough";
+    EXPECT_TRUE(CheckSetAttr(a, kOwner, gid).ok());
+    EXPECT_TRUE(CheckSetAttr(a, kRoot, uid).ok());
+  }
+}
+
 TEST(CheckSetAttrTest, ChgrpByOwnerToOwnGroup) {
   Cred owner{1000, 100, {101}};
   SetAttrRequest r;
@@ -141,6 +159,44 @@ TEST(CheckSetAttrTest, TruncateNeedsWrite) {
   EXPECT_TRUE(CheckSetAttr(File(0666), kOther, r).ok());
   EXPECT_EQ(CheckSetAttr(File(0444), kOwner, r).code(), EACCES);
   EXPECT_TRUE(CheckSetAttr(File(0444), kRoot, r).ok());
+}
+
+// A size change by a caller other than root clears set-id bits as a write does.
+TEST(CheckSetAttrTest, TruncateByNonRootClearsSetIdBits) {
+  SetAttrRequest r;
+  r.size = 0;
+  ASSERT_TRUE(CheckSetAttr(File(06777), kOther, r).ok());
+  EXPECT_EQ(r.mode, 0777u);
+  SetAttrRequest root;
+  root.size = 0;
+  ASSERT_TRUE(CheckSetAttr(File(06777), kRoot, root).ok());
+  EXPECT_FALSE(root.mode.has_value()) << "root keeps the bits";
+  SetAttrRequest plain;
+  plain.size = 0;
+  ASSERT_TRUE(CheckSetAttr(File(0777), kOther, plain).ok());
+  EXPECT_FALSE(plain.mode.has_value()) << "nothing to clear, no mode change";
+  SetAttrRequest both;
+  both.size = 0;
+  both.mode = 04755;
+  ASSERT_TRUE(CheckSetAttr(File(04755), kOwner, both).ok());
+  EXPECT_EQ(both.mode, 04755u) << "an explicit mode is the owner's chmod";
+}
+
+TEST(ModeAfterWriteTest, FollowsLinux) {
+  // Set-uid always goes; set-gid with group execute always goes.
+  EXPECT_EQ(ModeAfterWrite(File(04777), kOwner), 0777u);
+  EXPECT_EQ(ModeAfterWrite(File(02777), kMember), 0777u);
+  EXPECT_EQ(ModeAfterWrite(File(06777), kOther), 0777u);
+  EXPECT_EQ(ModeAfterWrite(File(06755), kOwner), 0755u);
+  // Set-gid without group execute stays for members of the file's group only.
+  EXPECT_EQ(ModeAfterWrite(File(02767), kOwner), 02767u);
+  EXPECT_EQ(ModeAfterWrite(File(02767), kMember), 02767u);
+  EXPECT_EQ(ModeAfterWrite(File(02767), kOther), 0767u);
+  EXPECT_EQ(ModeAfterWrite(File(06767), kMember), 02767u);
+  // Root (CAP_FSETID) keeps everything; other file types are left alone.
+  EXPECT_EQ(ModeAfterWrite(File(06777), kRoot), 06777u);
+  EXPECT_EQ(ModeAfterWrite(Dir(02777), kOther), 02777u);
+  EXPECT_EQ(ModeAfterWrite(File(01777), kOther), 01777u);
 }
 
 TEST(CheckSetAttrTest, Times) {

@@ -27,6 +27,16 @@ Nfsstat3 CheckRegular(const Attr& attr) {
   return Nfsstat3::kOk;
 }
 
+// Clears the set-id bits a write by `cred` takes away (access.h: ModeAfterWrite). Done before
+// the data changes, as the kernel does, so no crash leaves changed data under the old bits.
+Status DropSetIdForWrite(UnionFs& fs, const Node& node, const Attr& pre, const Cred& cred) {
+  const uint32_t mode = ModeAfterWrite(pre, cred);
+  if (mode == pre.mode) return Status::Ok();
+  SetAttrRequest req;
+  req.mode = mode;
+  return fs.SetAttr(node, req);
+}
+
 }  // namespace
 
 const std::array<Nfs3Program::ProcEntry, kNfs3ProcCount> Nfs3Program::kProcs = {{
@@ -223,7 +233,11 @@ rpc::AcceptStat Nfs3Program::Write(const Cred& cred, xdr::Decoder& in, xdr::Enco
     EncodeWccData(out, pre, pre);
     return kSuccess;
   }
-  Result<WriteResult> written = fs_->Write(node, offset, data, static_cast<StableHow>(stable));
+  // An empty write changes nothing, so it keeps the bits, as in the kernel.
+  Status cleared = data.empty() ? Status::Ok() : DropSetIdForWrite(*fs_, node, pre, cred);
+  Result<WriteResult> written = cleared.ok()
+                                    ? fs_->Write(node, offset, data, static_cast<StableHow>(stable))
+                                    : Result<WriteResult>(std::move(cleared));
   EncodeStatus(out, ToNfsstat3(written.status()));
   EncodeWccData(out, pre, AttrOf(node));
   if (written.ok()) {
