@@ -1,0 +1,159 @@
+// Trees deeper than PATH_MAX (docs/ovlnfsd.md, "Deep paths"): every procedure works at any depth
+// the underlying filesystem allows, in the upper (made through the union) and in a lower layer
+// (made on disk), and handles of deep objects decode after eviction and restart.
+#include <fcntl.h>
+#include <linux/limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "base/fd.h"
+#include "union/union_test_util.h"
+
+namespace ovl {
+namespace {
+
+// 25 components of 200 bytes: a union path of 5,024 bytes, past PATH_MAX (4,096).
+constexpr int kDepth = 25;
+
+std::string Component(int level) {
+  return std::string(199, static_cast<char>('a' + level % 26)) + std::to_string(level % 10);
+}
+
+std::vector<std::string> DeepNames() {
+  std::vector<std::string> names;
+  for (int i = 0; i < kDepth; ++i) names.push_back(Component(i));
+  return names;
+}
+
+std::string DeepPath() {
+  std::string path;
+  for (const auto& name : DeepNames()) path += (path.empty() ? "" : "/") + name;
+  return path;
+}
+
+// Makes the chain of DeepNames() below `root` with mkdirat/openat, one component at a time (no
+// path-based call can reach that deep), and writes `file` with `data` at the bottom.
+void MakeDeepTree(const std::string& root, const std::string& file, const std::string& data) {
+  Fd cur(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(cur.valid()) << root;
+  for (const auto& name : DeepNames()) {
+    ASSERT_EQ(mkdirat(cur.get(), name.c_str(), 0755), 0) << strerror(errno);
+    cur = Fd(openat(cur.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    ASSERT_TRUE(cur.valid()) << strerror(errno);
+  }
+  Fd f(openat(cur.get(), file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  ASSERT_TRUE(f.valid()) << strerror(errno);
+  ASSERT_EQ(write(f.get(), data.data(), data.size()), static_cast<ssize_t>(data.size()));
+}
+
+// The contents of `file` at the bottom of the deep chain below `root` ("<missing>" if absent).
+std::string ReadDeepFile(const std::string& root, const std::string& file) {
+  Fd cur(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  for (const auto& name : DeepNames()) {
+    cur = Fd(openat(cur.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!cur.valid()) return "<missing>";
+  }
+  Fd f(openat(cur.get(), file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!f.valid()) return "<missing>";
+  char buf[256];
+  const ssize_t n = read(f.get(), buf, sizeof buf);
+  return n < 0 ? "<error>" : std::string(buf, static_cast<size_t>(n));
+}
+
+class DeepPathTest : public UnionTest {
+ protected:
+  // Evict, then restart: the two ways a handle loses every in-memory trace.
+  template <typename Check>
+  void AfterEviction(Check check) {
+    fs_->DropCaches();
+    check("after eviction");
+    Open();
+    check("after restart");
+  }
+
+  // Removes `file` at the bottom of the chain and every directory of it, bottom-up.
+  void RemoveDeepTree(const std::string& file) {
+    std::vector<Node> dirs = {Root()};
+    for (const auto& name : DeepNames()) {
+      auto next = fs_->Lookup(dirs.back(), name);
+      ASSERT_TRUE(next.ok()) << next.status().ToString();
+      dirs.push_back(*next);
+    }
+    Status removed = fs_->Remove(dirs.back(), file);
+    ASSERT_TRUE(removed.ok()) << "REMOVE: " << removed.ToString();
+    for (int i = kDepth; i-- > 0;) {
+      Status st = fs_->RmDir(dirs[i], Component(i));
+      ASSERT_TRUE(st.ok()) << "RMDIR at level " << i << ": " << st.ToString();
+    }
+    EXPECT_TRUE(Names(Root()).empty());
+  }
+};
+
+TEST_F(DeepPathTest, UpperTreeMadeThroughTheUnion) {
+  ASSERT_GT(DeepPath().size(), static_cast<size_t>(PATH_MAX));
+  Open();
+  Node dir = Root();
+  for (const auto& name : DeepNames()) {
+    auto made = fs_->MkDir(dir, name, 0755, root_cred_);
+    ASSERT_TRUE(made.ok()) << "MKDIR: " << made.status().ToString();
+    dir = *made;
+  }
+  auto file = fs_->Create(dir, "file", CreateMode::kGuarded, 0644, {}, root_cred_);
+  ASSERT_TRUE(file.ok()) << "CREATE: " << file.status().ToString();
+  ASSERT_TRUE(WriteAll(*file, "deep data").ok());
+  EXPECT_EQ(ReadAll(*file), "deep data");
+  EXPECT_EQ(Names(dir), std::vector<std::string>{"file"});
+  AfterEviction([&](const char* when) {
+    auto attr = fs_->GetAttr(dir);
+    ASSERT_TRUE(attr.ok()) << when << ": " << attr.status().ToString();
+    EXPECT_EQ(attr->type, FileType::kDir) << when;
+    auto decoded = fs_->Decode(dir.handle);
+    ASSERT_TRUE(decoded.ok()) << when << ": " << decoded.status().ToString();
+    EXPECT_EQ(Names(*decoded), std::vector<std::string>{"file"}) << when;
+    EXPECT_EQ(MustWalk(DeepPath() + "/file").handle, file->handle) << when;
+    EXPECT_EQ(ReadAll(*fs_->Decode(file->handle)), "deep data") << when;
+    auto parent = fs_->Lookup(*decoded, "..");
+    ASSERT_TRUE(parent.ok()) << when << ": " << parent.status().ToString();
+    EXPECT_EQ(Names(*parent), std::vector<std::string>{Component(kDepth - 1)}) << when;
+  });
+  RemoveDeepTree("file");
+}
+
+TEST_F(DeepPathTest, LowerTreeDeeperThanPathMax) {
+  ASSERT_NO_FATAL_FAILURE(MakeDeepTree(lowers_[1], "file", "lower data"));
+  Open();
+  Node file = MustWalk(DeepPath() + "/file");
+  Node dir = MustWalk(DeepPath());
+  EXPECT_EQ(ReadAll(file), "lower data");
+  EXPECT_EQ(Names(dir), std::vector<std::string>{"file"});
+  AfterEviction([&](const char* when) {
+    auto attr = fs_->GetAttr(dir);
+    ASSERT_TRUE(attr.ok()) << when << ": " << attr.status().ToString();
+    auto decoded = fs_->Decode(dir.handle);
+    ASSERT_TRUE(decoded.ok()) << when << ": " << decoded.status().ToString();
+    EXPECT_EQ(Names(*decoded), std::vector<std::string>{"file"}) << when;
+  });
+  // Met by name again (a handle alone copies into the index only), the write copies the file up
+  // to its upper name, and with it every directory above it.
+  ASSERT_EQ(MustWalk(DeepPath() + "/file").handle, file.handle);
+  Status written = WriteAll(file, "upper");
+  ASSERT_TRUE(written.ok()) << "WRITE: " << written.ToString();
+  EXPECT_EQ(ReadDeepFile(lowers_[1], "file"), "lower data") << "the lower layer was modified";
+  EXPECT_EQ(ReadDeepFile(upper_, "file"), "upper data");
+  AfterEviction([&](const char* when) {
+    auto decoded = fs_->Decode(file.handle);
+    ASSERT_TRUE(decoded.ok()) << when << ": " << decoded.status().ToString();
+    EXPECT_EQ(ReadAll(*decoded), "upper data") << when;
+    auto ddir = fs_->Decode(dir.handle);
+    ASSERT_TRUE(ddir.ok()) << when << ": " << ddir.status().ToString();
+    EXPECT_EQ(Names(*ddir), std::vector<std::string>{"file"}) << when;
+  });
+  RemoveDeepTree("file");
+  EXPECT_EQ(ReadDeepFile(lowers_[1], "file"), "lower data");
+}
+
+}  // namespace
+}  // namespace ovl
