@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/fd.h"
+#include "fs/fault_injection_env.h"
 #include "union/union_test_util.h"
 
 namespace ovl {
@@ -17,36 +18,44 @@ namespace {
 
 // 25 components of 200 bytes: a union path of 5,024 bytes, past PATH_MAX (4,096).
 constexpr int kDepth = 25;
+// 45 components: 9,044 bytes, past the 8 KiB an intent record was once read with.
+constexpr int kDeeper = 45;
 
 std::string Component(int level) {
   return std::string(199, static_cast<char>('a' + level % 26)) + std::to_string(level % 10);
 }
 
-std::vector<std::string> DeepNames() {
+std::vector<std::string> DeepNames(int depth = kDepth) {
   std::vector<std::string> names;
-  for (int i = 0; i < kDepth; ++i) names.push_back(Component(i));
+  for (int i = 0; i < depth; ++i) names.push_back(Component(i));
   return names;
 }
 
-std::string DeepPath() {
+std::string DeepPath(int depth = kDepth) {
   std::string path;
-  for (const auto& name : DeepNames()) path += (path.empty() ? "" : "/") + name;
+  for (const auto& name : DeepNames(depth)) path += (path.empty() ? "" : "/") + name;
   return path;
 }
 
-// Makes the chain of DeepNames() below `root` with mkdirat/openat, one component at a time (no
-// path-based call can reach that deep), and writes `file` with `data` at the bottom.
-void MakeDeepTree(const std::string& root, const std::string& file, const std::string& data) {
+// Makes the chain of DeepNames(depth) below `root` with mkdirat/openat, one component at a time
+// (no path-based call can reach that deep), and, unless `file` is empty, writes `file` with
+// `data` at the bottom; `link`, when set, is a second name of `file`.
+void MakeDeepTree(const std::string& root, const std::string& file, const std::string& data,
+                  int depth = kDepth, const std::string& link = "") {
   Fd cur(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   ASSERT_TRUE(cur.valid()) << root;
-  for (const auto& name : DeepNames()) {
+  for (const auto& name : DeepNames(depth)) {
     ASSERT_EQ(mkdirat(cur.get(), name.c_str(), 0755), 0) << strerror(errno);
     cur = Fd(openat(cur.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     ASSERT_TRUE(cur.valid()) << strerror(errno);
   }
+  if (file.empty()) return;
   Fd f(openat(cur.get(), file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   ASSERT_TRUE(f.valid()) << strerror(errno);
   ASSERT_EQ(write(f.get(), data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  if (!link.empty()) {
+    ASSERT_EQ(linkat(cur.get(), file.c_str(), cur.get(), link.c_str(), 0), 0) << strerror(errno);
+  }
 }
 
 // The contents of `file` at the bottom of the deep chain below `root` ("<missing>" if absent).
@@ -153,6 +162,58 @@ TEST_F(DeepPathTest, LowerTreeDeeperThanPathMax) {
   });
   RemoveDeepTree("file");
   EXPECT_EQ(ReadDeepFile(lowers_[1], "file"), "lower data");
+}
+
+// REMOVE of one of two names of a lower file records the new link count with the directory's path
+// first (docs/handle-format.md, "Removing names"); after a crash at any point, recovery must read
+// that record whole, however deep the directory, so the count matches the names left.
+// One union per crash point, outside a TEST_F body.
+class CrashRun : public UnionTest {
+ public:
+  void TestBody() override {}
+  using UnionTest::fs_;
+  using UnionTest::lowers_;
+  using UnionTest::MustWalk;
+  using UnionTest::Names;
+  using UnionTest::Open;
+  using UnionTest::Options;
+  using UnionTest::upper_;
+};
+
+TEST(DeepPathCrashTest, LinkCountIntentOfADeepDirectory) {
+  const std::string dir = DeepPath(kDeeper);
+  int crash_points = 0;
+  bool completed = false;
+  for (uint64_t n = 1; n < 100 && !completed; ++n) {
+    SCOPED_TRACE("crash at mutating call " + std::to_string(n));
+    CrashRun t;
+    ASSERT_NO_FATAL_FAILURE(MakeDeepTree(t.lowers_[0], "a", "shared", kDeeper, "b"));
+    // The directories exist in the upper too (as if copied up), so the crash points are the
+    // remove's own.
+    ASSERT_NO_FATAL_FAILURE(MakeDeepTree(t.upper_, "", "", kDeeper));
+    FaultInjectionEnv env(DefaultFsEnv());
+    UnionOptions o = t.Options();
+    o.env = &env;
+    t.Open(o);
+    Node d = t.MustWalk(dir);
+    env.FailAt(n, EIO, FaultInjectionEnv::Mode::kCrash);
+    Status st = t.fs_->Remove(d, "a");
+    const bool crashed = env.crashed();
+    t.fs_.reset();
+    env.Disarm();
+    t.Open();  // restart on the real filesystem: recovery runs
+    const std::vector<std::string> names = t.Names(t.MustWalk(dir));
+    const bool removed = names == std::vector<std::string>{"b"};
+    EXPECT_TRUE(removed || names == (std::vector<std::string>{"a", "b"}));
+    auto attr = t.fs_->GetAttr(t.MustWalk(dir + "/b"));
+    ASSERT_TRUE(attr.ok()) << attr.status().ToString();
+    EXPECT_EQ(attr->nlink, removed ? 1u : 2u) << (removed ? "after" : "before") << " the remove";
+    completed = !crashed;
+    EXPECT_TRUE(crashed || st.ok()) << st.ToString();
+    crash_points += crashed ? 1 : 0;
+  }
+  EXPECT_TRUE(completed) << "the remove never completed";
+  EXPECT_GT(crash_points, 0);
 }
 
 }  // namespace
