@@ -131,12 +131,12 @@ class PosixEnv final : public FsEnv {
     while (relpath.size() - start >= PATH_MAX) {
       const size_t cut = relpath.rfind('/', start + PATH_MAX - 1);
       if (cut == std::string::npos || cut <= start) break;  // no cut fits: the kernel refuses it
-      OVL_ASSIGN_OR_RETURN(
-          step, OpenAt2(at, relpath.substr(start, cut - start), O_PATH | O_DIRECTORY, 0, relpath));
+      OVL_ASSIGN_OR_RETURN(step, OpenAt2(at, relpath.substr(start, cut - start).c_str(),
+                                         O_PATH | O_DIRECTORY, 0, relpath));
       at = step.get();
       start = cut + 1;
     }
-    return OpenAt2(at, start == 0 ? relpath : relpath.substr(start), flags, mode, relpath);
+    return OpenAt2(at, relpath.c_str() + start, flags, mode, relpath);
   }
 
   Result<Fd> OpenByHandle(int mount_fd, const RealFh& fh, int flags) override {
@@ -417,14 +417,14 @@ class PosixEnv final : public FsEnv {
 
  private:
   // openat2 of `path` beneath `dirfd`, never following a symlink; errors name `relpath`.
-  static Result<Fd> OpenAt2(int dirfd, const std::string& path, int flags, mode_t mode,
+  static Result<Fd> OpenAt2(int dirfd, const char* path, int flags, mode_t mode,
                             const std::string& relpath) {
     struct open_how how = {};
     how.flags = static_cast<unsigned>(flags | O_CLOEXEC);
     // openat2 rejects a mode unless the call can create something.
     if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) how.mode = mode;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    const char* p = path.empty() ? "." : path.c_str();
+    const char* p = *path == '\0' ? "." : path;
     for (;;) {
       const long fd = syscall(SYS_openat2, dirfd, p, &how, sizeof(how));
       if (fd >= 0) return Fd(static_cast<int>(fd));
