@@ -376,8 +376,7 @@ Status OverlayUnion::Rename(const Node& from_dir, const std::string& from_name, 
     OVL_ASSIGN_OR_RETURN(DirStack sstack, StackOf(src_path));
     if (!sstack.lowers.empty()) {
       // The directory merges lower dirs that stay where they are: point at them explicitly. A
-      // path too long for the filesystem's xattrs (ext4: one block) is refused as kernel
-      // overlayfs refuses a redirect it cannot store, with EXDEV: the client copies instead.
+      // redirect the filesystem cannot store (ext4: one block) gets EXDEV, as in kernel overlayfs.
       Status redirected =
           env_->SetXattr(from_fd.get(), from_name, kXattrRedirect, "/" + sstack.lowers[0].relpath);
       if (redirected.code() == ENOSPC || redirected.code() == E2BIG) {
