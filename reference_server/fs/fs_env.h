@@ -42,6 +42,7 @@ class FsEnv {
   // Opens `relpath` (a relative path, possibly several components, "" or "." for dirfd itself)
   // beneath `dirfd`: never escapes it, never follows a symlink in any component (openat2 with
   // RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS). `flags` are open(2) flags; O_CREAT uses `mode`.
+  // Any length: a path longer than PATH_MAX is resolved a piece at a time.
   virtual Result<Fd> OpenBeneath(int dirfd, const std::string& relpath, int flags,
                                  mode_t mode = 0) = 0;
   // Opens the object behind `fh` on the filesystem of `mount_fd` (open_by_handle_at(2)).
@@ -55,7 +56,8 @@ class FsEnv {
   virtual Result<std::vector<DirEntry>> ReadDir(int dirfd) = 0;
   // Target of the symlink dirfd/name.
   virtual Result<std::string> ReadLink(int dirfd, const std::string& name) = 0;
-  // Absolute path of an open fd as the kernel sees it (readlink of /proc/self/fd/N).
+  // Absolute path of an open fd as the kernel sees it (readlink of /proc/self/fd/N); for a
+  // directory deeper than the kernel prints (ENAMETOOLONG), found by walking up through "..".
   virtual Result<std::string> FdPath(int fd) = 0;
 
   virtual Status MkDir(int dirfd, const std::string& name, mode_t mode) = 0;

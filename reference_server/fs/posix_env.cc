@@ -122,19 +122,21 @@ Status CopyByReadWrite(int from, int to, uint64_t off, uint64_t len) {
 
 class PosixEnv final : public FsEnv {
  public:
+  // openat2 takes at most PATH_MAX - 1 bytes of path: a longer one is resolved in pieces cut at
+  // '/', each beneath the directory the last one led to, so the whole stays beneath dirfd.
   Result<Fd> OpenBeneath(int dirfd, const std::string& relpath, int flags, mode_t mode) override {
-    struct open_how how = {};
-    how.flags = static_cast<unsigned>(flags | O_CLOEXEC);
-    // openat2 rejects a mode unless the call can create something.
-    if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) how.mode = mode;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    const char* path = relpath.empty() ? "." : relpath.c_str();
-    for (;;) {
-      const long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-      if (fd >= 0) return Fd(static_cast<int>(fd));
-      // Opening a FIFO or a device may block and be interrupted by a signal.
-      if (errno != EINTR) return SysError("openat2", relpath);
+    Fd step;
+    int at = dirfd;
+    size_t start = 0;
+    while (relpath.size() - start >= PATH_MAX) {
+      const size_t cut = relpath.rfind('/', start + PATH_MAX - 1);
+      if (cut == std::string::npos || cut <= start) break;  // no cut fits: the kernel refuses it
+      OVL_ASSIGN_OR_RETURN(step, OpenAt2(at, relpath.substr(start, cut - start).c_str(),
+                                         O_PATH | O_DIRECTORY, 0, relpath));
+      at = step.get();
+      start = cut + 1;
     }
+    return OpenAt2(at, relpath.c_str() + start, flags, mode, relpath);
   }
 
   Result<Fd> OpenByHandle(int mount_fd, const RealFh& fh, int flags) override {
@@ -197,8 +199,30 @@ class PosixEnv final : public FsEnv {
     return ReadLinkAt(dirfd, name, "readlinkat");
   }
 
+  // The kernel prints at most a page of path for /proc/self/fd/N (ENAMETOOLONG beyond it). A
+  // deeper directory is named as getcwd(3) names one: up through "..", each step named by the
+  // parent's entry with its inode, until an ancestor the kernel can print.
   Result<std::string> FdPath(int fd) override {
-    return ReadLinkAt(AT_FDCWD, ProcFdPath(fd), "readlink");
+    auto path = ReadLinkAt(AT_FDCWD, ProcFdPath(fd), "readlink");
+    if (path.ok() || path.status().code() != ENAMETOOLONG) return path;
+    std::vector<std::string> names;  // bottom-up
+    Fd up;
+    for (int at = fd;;) {
+      OVL_ASSIGN_OR_RETURN(struct stat st, Stat(at, ""));
+      if (!S_ISDIR(st.st_mode)) return path;  // only a directory has a ".." to walk
+      up = Fd(openat(at, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!up.valid()) return SysErrorFd("openat(\"..\")", at);
+      OVL_ASSIGN_OR_RETURN(std::string name, NameOfChild(up.get(), st));
+      names.push_back(std::move(name));
+      at = up.get();
+      auto above = ReadLinkAt(AT_FDCWD, ProcFdPath(at), "readlink");
+      if (above.ok()) {
+        std::string out = *above == "/" ? "" : *above;
+        for (auto it = names.rbegin(); it != names.rend(); ++it) out += "/" + *it;
+        return out;
+      }
+      if (above.status().code() != ENAMETOOLONG) return above.status();
+    }
   }
 
   Status MkDir(int dirfd, const std::string& name, mode_t mode) override {
@@ -389,6 +413,36 @@ class PosixEnv final : public FsEnv {
     struct statvfs st;
     if (fstatvfs(fd, &st) < 0) return SysErrorFd("fstatvfs", fd);
     return st;
+  }
+
+ private:
+  // openat2 of `path` beneath `dirfd`, never following a symlink; errors name `relpath`.
+  static Result<Fd> OpenAt2(int dirfd, const char* path, int flags, mode_t mode,
+                            const std::string& relpath) {
+    struct open_how how = {};
+    how.flags = static_cast<unsigned>(flags | O_CLOEXEC);
+    // openat2 rejects a mode unless the call can create something.
+    if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) how.mode = mode;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    const char* p = *path == '\0' ? "." : path;
+    for (;;) {
+      const long fd = syscall(SYS_openat2, dirfd, p, &how, sizeof(how));
+      if (fd >= 0) return Fd(static_cast<int>(fd));
+      // Opening a FIFO or a device may block and be interrupted by a signal.
+      if (errno != EINTR) return SysError("openat2", relpath);
+    }
+  }
+
+  // The name under which directory `dirfd` holds the directory whose stat is `child`.
+  Result<std::string> NameOfChild(int dirfd, const struct stat& child) {
+    OVL_ASSIGN_OR_RETURN(auto entries, ReadDir(dirfd));
+    for (const auto& e : entries) {
+      if (e.ino != child.st_ino) continue;
+      auto st = Stat(dirfd, e.name);
+      if (st.ok() && st->st_dev == child.st_dev && st->st_ino == child.st_ino) return e.name;
+    }
+    return Status::Error(ENOENT, "FdPath: a directory is no longer in its parent (fd " +
+                                     std::to_string(dirfd) + ")");
   }
 };
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <string>
 #include <vector>
 
@@ -510,6 +511,34 @@ TEST_F(PosixEnvTest, ReadLinkAndFdPath) {
   Result<std::string> path = env_->FdPath(d->get());
   ASSERT_TRUE(path.ok()) << path.status().ToString();
   EXPECT_EQ(*path, dir_.path() + "/d");
+}
+
+// A tree deeper than PATH_MAX (25 components of 200 bytes) is opened a piece at a time, still
+// beneath the start and without symlinks, and a deep directory still has a path.
+TEST_F(PosixEnvTest, OpenBeneathAndFdPathPastPathMax) {
+  std::string deep;
+  Fd cur;
+  for (int i = 0; i < 25; ++i) {
+    const std::string name(200, static_cast<char>('a' + i));
+    ASSERT_TRUE(env_->MkDir(cur.valid() ? cur.get() : dir_.fd(), name, 0755).ok());
+    Result<Fd> next =
+        env_->OpenBeneath(cur.valid() ? cur.get() : dir_.fd(), name, O_PATH | O_DIRECTORY);
+    ASSERT_TRUE(next.ok()) << next.status().ToString();
+    cur = std::move(*next);
+    deep += (deep.empty() ? "" : "/") + name;
+  }
+  ASSERT_GT(deep.size(), static_cast<size_t>(PATH_MAX));
+  WriteFile(dir_.fd(), deep + "/f", "deep");
+  EXPECT_EQ(ReadFile(dir_.fd(), deep + "/f"), "deep");
+  ASSERT_TRUE(env_->Symlink(".", cur.get(), "link").ok());
+  EXPECT_EQ(env_->OpenBeneath(dir_.fd(), deep + "/link/f", O_RDONLY).status().code(), ELOOP);
+  std::string up = deep;
+  for (int i = 0; i < 26; ++i) up += "/..";
+  EXPECT_EQ(env_->OpenBeneath(dir_.fd(), up, O_PATH).status().code(), EXDEV);
+
+  Result<std::string> path = env_->FdPath(cur.get());
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  EXPECT_EQ(*path, dir_.path() + "/" + deep);
 }
 
 TEST_F(PosixEnvTest, PReadStopsAtEndOfFileAndPWriteAtOffset) {

@@ -155,18 +155,21 @@ Status IndexStore::RecoverNlinkIntents() {
     auto apply = [&]() -> Status {
       if (r.name.rfind("#ovl.", 0) == 0) return Status::Ok();  // never completed: no change made
       OVL_ASSIGN_OR_RETURN(Fd f, env_->OpenBeneath(dir, r.name, O_RDONLY));
-      char buf[8192];
-      OVL_ASSIGN_OR_RETURN(size_t n, env_->PRead(f.get(), buf, sizeof buf - 1, 0));
-      buf[n] = '\0';
+      // Read whole: the parent's path has no bound but the filesystem's depth.
+      OVL_ASSIGN_OR_RETURN(struct stat rst, env_->Stat(f.get(), ""));
+      std::string buf(static_cast<size_t>(rst.st_size), '\0');
+      OVL_ASSIGN_OR_RETURN(size_t n, env_->PRead(f.get(), buf.data(), buf.size(), 0));
+      buf.resize(n);
       char op = 0;
       int new_nlink = 0, lower_nlink = 0, consumed = 0;
       size_t dir_len = 0;
-      if (sscanf(buf, "%c %d %d %zu %n", &op, &new_nlink, &lower_nlink, &dir_len, &consumed) != 4 ||
+      if (sscanf(buf.c_str(), "%c %d %d %zu %n", &op, &new_nlink, &lower_nlink, &dir_len,
+                 &consumed) != 4 ||
           static_cast<size_t>(consumed) + dir_len + 1 > n) {
         return Status::Ok();  // unreadable: the count stays as it was
       }
-      const std::string parent(buf + consumed, dir_len);
-      const std::string entry(buf + consumed + dir_len + 1, n - consumed - dir_len - 1);
+      const std::string parent = buf.substr(consumed, dir_len);
+      const std::string entry = buf.substr(consumed + dir_len + 1);
       OVL_ASSIGN_OR_RETURN(IndexEntry idx, Lookup(r.name));
       if (idx.kind == IndexKind::kTombstone) return Status::Ok();
       bool present = false, linked = false;

@@ -375,9 +375,14 @@ Status OverlayUnion::Rename(const Node& from_dir, const std::string& from_name, 
     OVL_RETURN_IF_ERROR(CopyUpDir(src_path));
     OVL_ASSIGN_OR_RETURN(DirStack sstack, StackOf(src_path));
     if (!sstack.lowers.empty()) {
-      // The directory merges lower dirs that stay where they are: point at them explicitly.
-      OVL_RETURN_IF_ERROR(
-          env_->SetXattr(from_fd.get(), from_name, kXattrRedirect, "/" + sstack.lowers[0].relpath));
+      // The directory merges lower dirs that stay where they are: point at them explicitly. A
+      // redirect the filesystem cannot store (ext4: one block) gets EXDEV, as in kernel overlayfs.
+      Status redirected =
+          env_->SetXattr(from_fd.get(), from_name, kXattrRedirect, "/" + sstack.lowers[0].relpath);
+      if (redirected.code() == ENOSPC || redirected.code() == E2BIG) {
+        return Status::Error(EXDEV, "redirect does not fit: " + redirected.message());
+      }
+      OVL_RETURN_IF_ERROR(redirected);
     } else if (!sstack.opaque) {
       OVL_ASSIGN_OR_RETURN(bool lower_at_target, LowerHasName(tstack, to_name));
       if (lower_at_target)
