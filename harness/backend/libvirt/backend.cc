@@ -52,9 +52,14 @@ Result<std::shared_ptr<LibvirtBackend>> LibvirtBackend::Open(const LibvirtOption
   b->options_ = options;
   b->cache_dir_ = options.settings.cache_dir.empty() ? image::kDefaultCacheDir
                                                      : options.settings.cache_dir.string();
+  // libvirtd and qemu open disks and consoles from their own working directory, not ours.
+  std::error_code ec;
+  b->cache_dir_ = stdfs::absolute(b->cache_dir_, ec).lexically_normal().string();
+  if (!b->options_.run_dir.empty()) {
+    b->options_.run_dir = stdfs::absolute(options.run_dir, ec).lexically_normal().string();
+  }
   b->run_tag_ = RandomTag();
   std::ostream& err = *options.err;
-  std::error_code ec;
   stdfs::create_directories(b->cache_dir_ + "/vms", ec);
   if (ec) return Status::Error(ec.value(), "create " + b->cache_dir_ + "/vms: " + ec.message());
   OVL_RETURN_IF_ERROR(EnsureDaemons(options.settings.uri, b->cache_dir_ + "/daemons.log", err));
