@@ -241,6 +241,17 @@ class SpecialFilesTest : public OverlayTest {
     return res->status;
   }
 
+  // The name of the index entry that is inode `ino`, or "".
+  std::string IndexEntryOf(ino_t ino) {
+    for (const std::string& e : Entries(server_->work_dir() + "/index")) {
+      struct stat st;
+      if (lstat((server_->work_dir() + "/index/" + e).c_str(), &st) == 0 && st.st_ino == ino) {
+        return e;
+      }
+    }
+    return "";
+  }
+
   // One cell of the matrix: applies `proc` to `name` (of kind `k`, handle `held`), restarts,
   // and checks what a client sees afterwards.
   void RunCell(Proc proc, Kind k, const std::string& name, const std::string& held);
@@ -426,14 +437,7 @@ TEST_F(SpecialFilesTest, HardLinksOfCopiedUpSpecialFilesKeepIndexAndOrigin) {
     ASSERT_EQ(lstat((server_->upper_dir() + "/" + name + ".third").c_str(), &upper), 0);
     const std::string origin_handle = RealHandle(Lower(name));
     ASSERT_FALSE(origin_handle.empty());
-    std::string index_name;
-    for (const std::string& e : Entries(server_->work_dir() + "/index")) {
-      struct stat st;
-      if (lstat((server_->work_dir() + "/index/" + e).c_str(), &st) == 0 &&
-          st.st_ino == upper.st_ino) {
-        index_name = e;
-      }
-    }
+    const std::string index_name = IndexEntryOf(upper.st_ino);
     ASSERT_FALSE(index_name.empty()) << "no index entry is a hard link of the upper inode";
     const std::string index_path = server_->work_dir() + "/index/" + index_name;
     const std::string origin = LocalXattr(index_path, "trusted.overlay.origin");
@@ -450,6 +454,46 @@ TEST_F(SpecialFilesTest, HardLinksOfCopiedUpSpecialFilesKeepIndexAndOrigin) {
     EXPECT_EQ(upper.st_mtim.tv_sec, lower.st_mtim.tv_sec);
     EXPECT_EQ(upper.st_mtim.tv_nsec, lower.st_mtim.tv_nsec);
     EXPECT_EQ(LocalXattr(index_path, "trusted.test"), "v") << "an xattr was not copied up";
+  }
+}
+
+// The state a crash (or the hang of issue 10) leaves in the middle of a LINK of a lower special
+// file: the new name is linked, its count not yet stored, the intent record still there.
+// Start-up completes it without opening the entry.
+TEST_F(SpecialFilesTest, StartupCompletesALinkIntentOfASpecialFile) {
+  ASSERT_NO_FATAL_FAILURE(CreateServer(Options()));
+  for (Kind k : kSpecialKinds) {
+    ASSERT_NO_FATAL_FAILURE(MakeLocalObject(Lower(ObjName(k, Pos::kLower)), k));
+  }
+  ASSERT_NO_FATAL_FAILURE(StartBounded());
+  for (Kind k : kSpecialKinds) {
+    const std::string name = ObjName(k, Pos::kLower);
+    auto res = client_.Link(Lookup(root_, name), root_, name + ".new");
+    ASSERT_TRUE(res.ok()) << res.status().ToString();
+    ASSERT_NFS(res->status, kNfs3Ok) << "LINK of " << name;
+  }
+  ASSERT_OK(server_->Terminate().status());
+  const std::string pending = server_->work_dir() + "/ovlnfsd/pending";
+  for (Kind k : kSpecialKinds) {
+    const std::string name = ObjName(k, Pos::kLower);
+    struct stat upper;
+    ASSERT_EQ(lstat((server_->upper_dir() + "/" + name + ".new").c_str(), &upper), 0);
+    const std::string index_name = IndexEntryOf(upper.st_ino);
+    ASSERT_FALSE(index_name.empty()) << name;
+    const std::string index_path = server_->work_dir() + "/index/" + index_name;
+    ASSERT_EQ(lremovexattr(index_path.c_str(), "trusted.overlay.nlink"), 0) << strerror(errno);
+    // "+ NEW LOWER DIRLEN DIR/ENTRY": the root's entry NAME.new becomes a link, 2 names.
+    ASSERT_NO_FATAL_FAILURE(
+        WriteLocalFile(pending + "/" + index_name, "+ 2 1 0 /" + name + ".new"));
+  }
+  ASSERT_OK(server_->Start());
+  ASSERT_NO_FATAL_FAILURE(Mount());
+  client_.set_timeout(kCallTimeout);
+  EXPECT_EQ(Entries(pending), std::vector<std::string>{});
+  for (Kind k : kSpecialKinds) {
+    const std::string name = ObjName(k, Pos::kLower);
+    SCOPED_TRACE(name);
+    EXPECT_EQ(Getattr(Lookup(root_, name)).nlink, 2u) << "the count was not completed";
   }
 }
 
