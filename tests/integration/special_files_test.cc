@@ -454,6 +454,15 @@ TEST_F(SpecialFilesTest, HardLinksOfCopiedUpSpecialFilesKeepIndexAndOrigin) {
     EXPECT_EQ(upper.st_mtim.tv_sec, lower.st_mtim.tv_sec);
     EXPECT_EQ(upper.st_mtim.tv_nsec, lower.st_mtim.tv_nsec);
     EXPECT_EQ(LocalXattr(index_path, "trusted.test"), "v") << "an xattr was not copied up";
+
+    // A RENAME over one of the two names left drops it through an intent record too.
+    ASSERT_FALSE(CreateFile(root_, name + ".cover").empty());
+    auto renamed = client_.Rename(root_, name + ".cover", root_, name);
+    ASSERT_TRUE(renamed.ok()) << renamed.status().ToString();
+    ASSERT_NFS(renamed->status, kNfs3Ok);
+    ASSERT_NO_FATAL_FAILURE(Restart(name + " covered"));
+    EXPECT_EQ(Getattr(held).nlink, 1u) << "one name is left";
+    EXPECT_EQ(LocalXattr(index_path, "trusted.overlay.nlink"), "L-1");
   }
 }
 
