@@ -322,6 +322,9 @@ void SpecialFilesTest::RunCell(Proc proc, Kind k, const std::string& name,
       const Fattr attrs = Getattr(held);
       EXPECT_EQ(attrs.nlink, 2u);
       EXPECT_EQ(attrs.fileid, fileid);
+      // An index-only copy-up holds its entry until the object has an upper name: it has one.
+      EXPECT_EQ(Entries(server_->work_dir() + "/ovlnfsd/linkup"), std::vector<std::string>{})
+          << "a holding link was left behind";
       break;
     }
   }
