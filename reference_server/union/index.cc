@@ -138,7 +138,8 @@ Status IndexStore::BeginNlinkChange(const std::string& name, int new_nlink, int 
 Status IndexStore::ApplyNlink(const std::string& name, int new_nlink, int lower_nlink) {
   if (new_nlink <= 0) return MakeTombstone(name);
   OVL_RETURN_IF_ERROR(SetUnionNlink(name, new_nlink, lower_nlink));
-  // The entry may be a symlink, FIFO, socket or device node: never opened (see SyncEntry).
+  // The entry may be a symlink, FIFO, socket or device node, which is never opened (SyncEntry):
+  // then the removal of the intent record, made durable next, carries the count.
   return SyncEntry(env_, layers_->index.get(), name);
 }
 
