@@ -30,7 +30,7 @@ using nfsclient::kNfs3ErrStale;
 using nfsclient::kNfs3Ok;
 
 // A call that does not answer within this fails the test instead of hanging it.
-constexpr auto kCallTimeout = std::chrono::seconds(3);
+constexpr auto kCallTimeout = std::chrono::seconds(5);
 // Device numbers no driver registers (majors reach 4095; drivers, dynamic ones included, sit far
 // below): were the server to open such a node it would fail with ENXIO, and no driver is
 // probed (opening an absent loop device node, say, creates the device).
