@@ -72,6 +72,7 @@ int Run(const Flags& flags, const sigset_t& signals) {
   options.handle_mode = flags.handle_mode;
   options.use_index = flags.use_index;
   options.read_only = flags.export_options.read_only;
+  options.log = Say;
   Result<std::unique_ptr<UnionFs>> fs = UnionFs::Open(options);
   if (!fs.ok()) {
     Say(fs.status().ToString());

@@ -3,6 +3,8 @@
 // reopened on the same directories (recovery runs), and the result must be wholly the state
 // before the operation or wholly the state after it, with held handles agreeing.
 #include <dirent.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <functional>
 
@@ -19,17 +21,18 @@ class CrashTest : public UnionTest {
  public:
   void TestBody() override {}
   using UnionTest::fs_;
-  using UnionTest::LowerDir;
   using UnionTest::Lower;
+  using UnionTest::LowerDir;
   using UnionTest::LowerLink;
+  using UnionTest::lowers_;
   using UnionTest::MustWalk;
   using UnionTest::Open;
   using UnionTest::Options;
   using UnionTest::Root;
   using UnionTest::Tree;
   using UnionTest::Walk;
-  using UnionTest::WriteAll;
   using UnionTest::work_;
+  using UnionTest::WriteAll;
 };
 
 struct CrashCase {
@@ -226,6 +229,61 @@ TEST(CrashTest, LinkLowerFile) {
   c.old_nlink = {{"f", 1}};
   c.new_nlink = {{"f", 2}, {"l", 2}};
   RunCrashCase("link", c);
+}
+
+// Special files: a symlink and nodes the server must never open (a FIFO would block it, a
+// device run its driver; 4000 is a major no driver has). Sockets and block devices take the
+// same paths (integration_special_files_test covers them over the wire).
+struct SpecialKind {
+  const char* name;
+  mode_t type;  // S_IFLNK, S_IFIFO or S_IFCHR
+};
+constexpr SpecialKind kSpecialKinds[] = {{"symlink", S_IFLNK}, {"fifo", S_IFIFO}, {"chr", S_IFCHR}};
+
+// Makes `path` of kind `k` in lower layer 0.
+
+void MakeLowerSpecial(CrashTest& t, const SpecialKind& k, const std::string& path) {
+  const std::string full = t.lowers_[0] + "/" + path;
+  const int rc = k.type == S_IFLNK ? symlink("target", full.c_str())
+                                   : mknod(full.c_str(), k.type | 0644, makedev(4000, 3));
+  ASSERT_EQ(rc, 0) << full;
+}
+
+std::string SpecialContent(const SpecialKind& k) {
+  return k.type == S_IFLNK ? "-> target" : "<special>";
+}
+
+TEST(CrashTest, LinkLowerSpecialFile) {
+  for (const SpecialKind& k : kSpecialKinds) {
+    CrashCase c;
+    c.populate = [&](CrashTest& t) { MakeLowerSpecial(t, k, "f"); };
+    c.held = [](CrashTest& t) { return t.MustWalk("f").handle; };
+    c.op = [](CrashTest& t, const std::string&) {
+      return t.fs_->Link(t.MustWalk("f"), t.Root(), "l");
+    };
+    c.old_tree = {{"f", SpecialContent(k)}};
+    c.new_tree = {{"f", SpecialContent(k)}, {"l", SpecialContent(k)}};
+    c.old_nlink = {{"f", 1}};
+    c.new_nlink = {{"f", 2}, {"l", 2}};
+    RunCrashCase(k.name, c);
+  }
+}
+
+TEST(CrashTest, RemoveOneOfTwoNamesOfALowerSpecialFile) {
+  for (const SpecialKind& k : kSpecialKinds) {
+    CrashCase c;
+    c.populate = [&](CrashTest& t) {
+      MakeLowerSpecial(t, k, "a");
+      t.LowerLink(0, "a", "b");
+    };
+    c.held = [](CrashTest& t) { return t.MustWalk("a").handle; };
+    c.op = [](CrashTest& t, const std::string&) { return t.fs_->Remove(t.Root(), "a"); };
+    c.old_tree = {{"a", SpecialContent(k)}, {"b", SpecialContent(k)}};
+    c.new_tree = {{"b", SpecialContent(k)}};
+    c.old_nlink = {{"a", 2}, {"b", 2}};
+    c.new_nlink = {{"b", 1}};
+    RunCrashCase(k.name, c);
+  }
 }
 
 TEST(CrashTest, TruncateLowerFile) {

@@ -138,8 +138,9 @@ Status IndexStore::BeginNlinkChange(const std::string& name, int new_nlink, int 
 Status IndexStore::ApplyNlink(const std::string& name, int new_nlink, int lower_nlink) {
   if (new_nlink <= 0) return MakeTombstone(name);
   OVL_RETURN_IF_ERROR(SetUnionNlink(name, new_nlink, lower_nlink));
-  OVL_ASSIGN_OR_RETURN(Fd entry, env_->OpenBeneath(layers_->index.get(), name, O_RDONLY));
-  return env_->Fsync(entry.get());
+  // The entry may be a symlink, FIFO, socket or device node, which is never opened (SyncEntry):
+  // then the removal of the intent record, made durable next, carries the count.
+  return SyncEntry(env_, layers_->index.get(), name);
 }
 
 Status IndexStore::EndNlinkChange(const std::string& name, int new_nlink, int lower_nlink) {
@@ -148,44 +149,52 @@ Status IndexStore::EndNlinkChange(const std::string& name, int new_nlink, int lo
   return env_->Fsync(layers_->pending.get());
 }
 
-Status IndexStore::RecoverNlinkIntents() {
+Status IndexStore::ReplayIntent(const std::string& name) {
+  const int dir = layers_->pending.get();
+  // Only the server writes records, always as regular files; anything else is never opened.
+  OVL_ASSIGN_OR_RETURN(struct stat rst, env_->Stat(dir, name));
+  if (!S_ISREG(rst.st_mode)) return Status::Error(EINVAL, "not a regular file");
+  OVL_ASSIGN_OR_RETURN(Fd f, env_->OpenBeneath(dir, name, O_RDONLY | O_NONBLOCK | O_NOCTTY));
+  // Read whole: the parent's path has no bound but the filesystem's depth.
+  std::string buf(static_cast<size_t>(rst.st_size), '\0');
+  OVL_ASSIGN_OR_RETURN(size_t n, env_->PRead(f.get(), buf.data(), buf.size(), 0));
+  buf.resize(n);
+  char op = 0;
+  int new_nlink = 0, lower_nlink = 0, consumed = 0;
+  size_t dir_len = 0;
+  if (sscanf(buf.c_str(), "%c %d %d %zu %n", &op, &new_nlink, &lower_nlink, &dir_len,
+             &consumed) != 4 ||
+      static_cast<size_t>(consumed) + dir_len + 1 > n) {
+    return Status::Error(EINVAL, "unreadable record");
+  }
+  const std::string parent = buf.substr(consumed, dir_len);
+  const std::string entry = buf.substr(consumed + dir_len + 1);
+  OVL_ASSIGN_OR_RETURN(IndexEntry idx, Lookup(name));
+  if (idx.kind == IndexKind::kTombstone) return Status::Ok();
+  bool present = false, linked = false;
+  auto pfd = env_->OpenBeneath(layers_->upper.root.get(), parent.empty() ? "." : parent,
+                               O_PATH | O_DIRECTORY);
+  if (pfd.ok()) {
+    auto st = env_->Stat(pfd->get(), entry);
+    present = st.ok();
+    linked = present && st->st_ino == idx.st.st_ino && st->st_dev == idx.st.st_dev;
+  }
+  const bool done = op == static_cast<char>(NameChange::kLinked)     ? linked
+                    : op == static_cast<char>(NameChange::kUnlinked) ? !linked
+                                                                     : present;
+  return done ? ApplyNlink(name, new_nlink, lower_nlink) : Status::Ok();
+}
+
+Status IndexStore::RecoverNlinkIntents(const LogFn& log) {
   const int dir = layers_->pending.get();
   OVL_ASSIGN_OR_RETURN(auto records, env_->ReadDir(dir));
   for (const auto& r : records) {
-    auto apply = [&]() -> Status {
-      if (r.name.rfind("#ovl.", 0) == 0) return Status::Ok();  // never completed: no change made
-      OVL_ASSIGN_OR_RETURN(Fd f, env_->OpenBeneath(dir, r.name, O_RDONLY));
-      // Read whole: the parent's path has no bound but the filesystem's depth.
-      OVL_ASSIGN_OR_RETURN(struct stat rst, env_->Stat(f.get(), ""));
-      std::string buf(static_cast<size_t>(rst.st_size), '\0');
-      OVL_ASSIGN_OR_RETURN(size_t n, env_->PRead(f.get(), buf.data(), buf.size(), 0));
-      buf.resize(n);
-      char op = 0;
-      int new_nlink = 0, lower_nlink = 0, consumed = 0;
-      size_t dir_len = 0;
-      if (sscanf(buf.c_str(), "%c %d %d %zu %n", &op, &new_nlink, &lower_nlink, &dir_len,
-                 &consumed) != 4 ||
-          static_cast<size_t>(consumed) + dir_len + 1 > n) {
-        return Status::Ok();  // unreadable: the count stays as it was
-      }
-      const std::string parent = buf.substr(consumed, dir_len);
-      const std::string entry = buf.substr(consumed + dir_len + 1);
-      OVL_ASSIGN_OR_RETURN(IndexEntry idx, Lookup(r.name));
-      if (idx.kind == IndexKind::kTombstone) return Status::Ok();
-      bool present = false, linked = false;
-      auto pfd = env_->OpenBeneath(layers_->upper.root.get(), parent.empty() ? "." : parent,
-                                   O_PATH | O_DIRECTORY);
-      if (pfd.ok()) {
-        auto st = env_->Stat(pfd->get(), entry);
-        present = st.ok();
-        linked = present && st->st_ino == idx.st.st_ino && st->st_dev == idx.st.st_dev;
-      }
-      const bool done = op == static_cast<char>(NameChange::kLinked)     ? linked
-                        : op == static_cast<char>(NameChange::kUnlinked) ? !linked
-                                                                         : present;
-      return done ? ApplyNlink(r.name, new_nlink, lower_nlink) : Status::Ok();
-    };
-    OVL_RETURN_IF_ERROR(apply());
+    // A scratch name was never completed: no change was made.
+    if (r.name.rfind("#ovl.", 0) != 0) {
+      // Start-up must not stop at a record it cannot complete: the count stays as it was.
+      Status st = ReplayIntent(r.name);
+      if (!st.ok() && log) log("intent record " + r.name + " discarded: " + st.ToString());
+    }
     OVL_RETURN_IF_ERROR(env_->Unlink(dir, r.name, 0));
   }
   return env_->Fsync(dir);

@@ -62,7 +62,9 @@ class IndexStore {
                           const std::string& parent_relpath, const std::string& entry_name,
                           NameChange change);
   Status EndNlinkChange(const std::string& name, int new_nlink, int lower_nlink);
-  Status RecoverNlinkIntents();
+  // A record that cannot be completed (unreadable, not a regular file, or its change fails) is
+  // dropped, leaving the count as it was, and named through `log` (which may be empty).
+  Status RecoverNlinkIntents(const LogFn& log);
 
   // A copied-up file whose lower origin has one link, copied up through a handle (no name known),
   // has an index entry and no upper name. Kernel overlayfs takes such an entry for an orphan
@@ -77,6 +79,8 @@ class IndexStore {
 
  private:
   Result<int> OriginNlink(const std::string& name) const;
+  // Completes the intent record W/ovlnfsd/pending/`name` if its name change happened.
+  Status ReplayIntent(const std::string& name);
   // Stores `new_nlink` durably, or the tombstone when it is 0.
   Status ApplyNlink(const std::string& name, int new_nlink, int lower_nlink);
   FsEnv* env_;

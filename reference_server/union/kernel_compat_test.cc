@@ -4,6 +4,7 @@
 // and overlayfs on the host; skips with the mount error otherwise.
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <cstring>
 #include <filesystem>
@@ -52,6 +53,8 @@ class KernelCompatTest : public UnionTest {
         out[rel] = "-> " + stdfs::read_symlink(it->path()).string();
       } else if (it->is_directory()) {
         out[rel] = "<dir>";
+      } else if (!it->is_regular_file()) {
+        out[rel] = "<special>";  // never opened: a FIFO would block the reader
       } else {
         out[rel] = Slurp(it->path().string());
       }
@@ -105,6 +108,44 @@ TEST_F(KernelCompatTest, OvlnfsdLayersMountUnderKernel) {
   Open();
   EXPECT_EQ(Tree(Root()), ours);
   EXPECT_EQ(ReadAll(*fs_->Decode(cold.handle)), "COLD data");
+}
+
+// LINK of lower special files copies them up into the index (docs/handle-format.md: a hard link
+// of the upper inode named by its origin, with the union link count): the kernel sees each pair
+// of names as one inode with two links, and its mount-time index checks change nothing.
+TEST_F(KernelCompatTest, LinkedSpecialFilesMountUnderKernel) {
+  const std::string l0 = lowers_[0] + "/";
+  ASSERT_EQ(0, symlink("target", (l0 + "sl").c_str()));
+  ASSERT_EQ(0, mknod((l0 + "fifo").c_str(), S_IFIFO | 0644, 0));
+  // A device number no driver has: nothing may open it, and nothing would happen if it did.
+  ASSERT_EQ(0, mknod((l0 + "dev").c_str(), S_IFCHR | 0644, makedev(4000, 3)));
+  ASSERT_EQ(0, mknod((l0 + "kfifo").c_str(), S_IFIFO | 0644, 0));  // linked by the kernel
+  Open();
+  for (const char* name : {"sl", "fifo", "dev"}) {
+    ASSERT_TRUE(fs_->Link(MustWalk(name), Root(), std::string(name) + "2").ok()) << name;
+  }
+  auto ours = Tree(Root());
+  fs_.reset();
+
+  std::string why;
+  if (!MountKernel(&why)) GTEST_SKIP() << why;
+  EXPECT_EQ(KernelTree(), ours);
+  for (const std::string name : {"sl", "fifo", "dev"}) {
+    struct stat a, b;
+    ASSERT_EQ(0, lstat(K(name).c_str(), &a)) << name;
+    ASSERT_EQ(0, lstat(K(name + "2").c_str(), &b)) << name;
+    EXPECT_EQ(a.st_ino, b.st_ino) << name << ": the two names split under the kernel";
+    EXPECT_EQ(a.st_nlink, 2u) << name;
+  }
+  // And the other way round: a FIFO the kernel copies up by a link is one object here.
+  ASSERT_EQ(0, link(K("kfifo").c_str(), K("kfifo2").c_str())) << std::strerror(errno);
+  ours["kfifo2"] = "<special>";
+  UnmountKernel();
+  Open();
+  EXPECT_EQ(Tree(Root()), ours);
+  EXPECT_EQ(fs_->GetAttr(MustWalk("fifo"))->nlink, 2u);
+  EXPECT_EQ(MustWalk("kfifo2").handle, MustWalk("kfifo").handle) << "one object, one handle";
+  EXPECT_EQ(fs_->GetAttr(MustWalk("kfifo"))->nlink, 2u);
 }
 
 TEST_F(KernelCompatTest, KernelLayersServedByOvlnfsd) {

@@ -111,6 +111,18 @@ Status RemoveTree(FsEnv* env, int dirfd, const std::string& name) {
   return env->Unlink(dirfd, name, 0);
 }
 
+Status SyncEntry(FsEnv* env, int dirfd, const std::string& name) {
+  OVL_ASSIGN_OR_RETURN(struct stat st, env->Stat(dirfd, name));
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    // No fd to fsync. Journalling filesystems (ext4, xfs) commit metadata changes in the order
+    // they were made, so the entry's change is durable once a later change is: the directory's
+    // when it changed since, else the next one the caller makes durable.
+    return env->Fsync(dirfd);
+  }
+  OVL_ASSIGN_OR_RETURN(Fd fd, env->OpenBeneath(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY));
+  return env->Fsync(fd.get());
+}
+
 Result<LayerSet> OpenLayers(FsEnv* env, const std::vector<std::string>& lower_dirs,
                             const std::string& upper_dir, const std::string& work_dir) {
   if (lower_dirs.empty()) return Status::Error(EINVAL, "at least one lower dir is required");
@@ -152,12 +164,12 @@ Result<LayerSet> OpenLayers(FsEnv* env, const std::vector<std::string>& lower_di
   return ls;
 }
 
-Status RecoverLayers(FsEnv* env, LayerSet& ls) {
+Status RecoverLayers(FsEnv* env, LayerSet& ls, const LogFn& log) {
   OVL_ASSIGN_OR_RETURN(auto scratch, env->ReadDir(ls.temp.get()));
   for (const auto& e : scratch) OVL_RETURN_IF_ERROR(RemoveTree(env, ls.temp.get(), e.name));
   OVL_ASSIGN_OR_RETURN(auto entries, env->ReadDir(ls.index.get()));
   IndexStore index(env, &ls);
-  OVL_RETURN_IF_ERROR(index.RecoverNlinkIntents());
+  OVL_RETURN_IF_ERROR(index.RecoverNlinkIntents(log));
   for (const auto& e : entries) OVL_RETURN_IF_ERROR(index.RecoverEntry(e.name));
   OVL_RETURN_IF_ERROR(env->Fsync(ls.temp.get()));
   return env->Fsync(ls.index.get());

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <array>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -54,13 +55,22 @@ struct LayerSet {
 Result<LayerSet> OpenLayers(FsEnv* env, const std::vector<std::string>& lower_dirs,
                             const std::string& upper_dir, const std::string& work_dir);
 
-// Crash recovery, run before serving: empties W/work (half-made copy-ups and new objects), turns
-// orphan index entries (no name left in the union) into tombstones and drops directory index
-// entries whose upper dir is gone.
-Status RecoverLayers(FsEnv* env, LayerSet& layers);
+// Where start-up notes go (one line each, e.g. an intent record it had to discard).
+using LogFn = std::function<void(const std::string&)>;
+
+// Crash recovery, run before serving: empties W/work (half-made copy-ups and new objects),
+// replays intent records (one it cannot complete is dropped and named through `log`, which may
+// be empty), turns orphan index entries (no name left in the union) into tombstones and drops
+// directory index entries whose upper dir is gone. Never opens a FIFO, socket or device node.
+Status RecoverLayers(FsEnv* env, LayerSet& layers, const LogFn& log);
 
 // Removes dirfd/name and, for a directory, everything below it.
 Status RemoveTree(FsEnv* env, int dirfd, const std::string& name);
+
+// Makes the entry dirfd/name durable. A regular file or directory is opened and fsynced; a
+// symlink, FIFO, socket or device node is never opened (a FIFO blocks the opener, a device runs
+// its driver, the others cannot be opened): the fsync of dirfd carries it instead.
+Status SyncEntry(FsEnv* env, int dirfd, const std::string& name);
 
 // A fresh unique name for a scratch object in W/work.
 std::string TempName();

@@ -20,7 +20,7 @@ Result<std::unique_ptr<UnionFs>> UnionFs::Open(const UnionOptions& options) {
   FsEnv* env = options.env ? options.env : DefaultFsEnv();
   OVL_ASSIGN_OR_RETURN(LayerSet layers,
                        OpenLayers(env, options.lower_dirs, options.upper_dir, options.work_dir));
-  OVL_RETURN_IF_ERROR(RecoverLayers(env, layers));
+  OVL_RETURN_IF_ERROR(RecoverLayers(env, layers, options.log));
   auto u = std::make_unique<OverlayUnion>(options, env, std::move(layers));
   OVL_RETURN_IF_ERROR(u->InitRoot());
   return std::unique_ptr<UnionFs>(std::move(u));

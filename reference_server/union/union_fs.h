@@ -120,6 +120,8 @@ struct UnionOptions {
   bool use_index = true;
   bool read_only = false;
   FsEnv* env = nullptr;  // nullptr = DefaultFsEnv()
+  // Start-up notes, one line each (an intent record recovery had to discard); empty = none.
+  std::function<void(const std::string&)> log;
 };
 
 class UnionFs {

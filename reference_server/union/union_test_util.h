@@ -108,7 +108,8 @@ class UnionTest : public ::testing::Test {
     std::sort(out.begin(), out.end());
     return out;
   }
-  // The whole union as path -> content ("<dir>" for directories, "-> target" for symlinks).
+  // The whole union as path -> content ("<dir>" for directories, "-> target" for symlinks,
+  // "<special>" for FIFOs, sockets and devices).
   std::map<std::string, std::string> Tree(const Node& dir, const std::string& prefix = "") {
     std::map<std::string, std::string> out;
     for (const auto& name : Names(dir)) {
@@ -119,6 +120,8 @@ class UnionTest : public ::testing::Test {
         out.merge(Tree(n, p));
       } else if (n.type == FileType::kLnk) {
         out[p] = "-> " + *fs_->ReadLink(n);
+      } else if (n.type != FileType::kReg) {
+        out[p] = "<special>";
       } else {
         out[p] = ReadAll(n);
       }
