@@ -438,13 +438,13 @@ std::vector<Fd> Flood(uint16_t port, uint32_t source, int count) {
   return fds;
 }
 
-// ovlnfsd allowing only 127.0.0.0/30 (.1 to .3), so that 127.0.0.4 is a disallowed address.
+// ovlnfsd allowing only 127.0.0.0/25 (.1 to .127), so that 127.0.0.200 is a disallowed address.
 class ConnectionFloodTest : public OverlayTest {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(RaiseFdLimit());
     testsupport::ServerOptions options = BaseOptions();
-    options.extra_args = {"--allow", "127.0.0.0/30"};
+    options.extra_args = {"--allow", "127.0.0.0/25"};
     ASSERT_NO_FATAL_FAILURE(CreateServer(options));
     ASSERT_NO_FATAL_FAILURE(WriteLower("big", std::string(kBigFile, 'b')));
     ASSERT_NO_FATAL_FAILURE(StartAndMount());
@@ -496,14 +496,28 @@ TEST_F(ConnectionFloodTest, IdleFloodDoesNotLockOutANewClient) {
   std::printf("flood: 127.0.0.3 mounted and read in %lld ms\n",
               static_cast<long long>(took.count()));
   EXPECT_LT(took, std::chrono::milliseconds(1000));
-  // The client that mounted before the flood keeps its connection: it was not idle long.
+  // The client that mounted before the flood keeps its connection: 127.0.0.2 made room by
+  // closing its own.
   EXPECT_NFS(GetattrStatus(root_), kNfs3Ok);
+}
+
+// The same from 20 addresses, 100 connections each: under the per-address limit, over the total
+// one, which makes room by closing the connections idle longest.
+TEST_F(ConnectionFloodTest, IdleFloodFromManyAddressesDoesNotLockOutANewClient) {
+  std::vector<Fd> flood;
+  for (uint32_t host = 10; host < 30; ++host) {
+    for (Fd& fd : Flood(server_->port(), kIp(host), 100)) flood.push_back(std::move(fd));
+  }
+  EXPECT_EQ(flood.size(), 2000u);
+  const auto start = Clock::now();
+  ASSERT_NO_FATAL_FAILURE(MountAndRead("127.0.0.3", std::chrono::milliseconds(1000)));
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1000));
 }
 
 // A disallowed address gets the protocol's refusal to its first call and loses the connection
 // then; a flood from it never takes the place of an allowed client.
 TEST_F(ConnectionFloodTest, DisallowedAddressHoldsNoSlotPastItsFirstCall) {
-  Fd refused = TryDial(server_->port(), kIp(4));
+  Fd refused = TryDial(server_->port(), kIp(200));
   ASSERT_TRUE(refused.valid()) << strerror(errno);
   xdr::Encoder fh;
   fh.Opaque(root_);
@@ -517,7 +531,7 @@ TEST_F(ConnectionFloodTest, DisallowedAddressHoldsNoSlotPastItsFirstCall) {
   EXPECT_EQ(status, 13u) << "NFS3ERR_ACCES";
   EXPECT_TRUE(ClosedByPeer(refused.get(), kCloseTimeout)) << "kept open after its first call";
 
-  std::vector<Fd> flood = Flood(server_->port(), kIp(4), 2000);
+  std::vector<Fd> flood = Flood(server_->port(), kIp(200), 2000);
   EXPECT_EQ(flood.size(), 2000u);
   ASSERT_NO_FATAL_FAILURE(MountAndRead("127.0.0.3", std::chrono::milliseconds(1000)));
   EXPECT_NFS(GetattrStatus(root_), kNfs3Ok);
