@@ -12,7 +12,8 @@ const char kUsage[] =
     "usage: ovlnfsd --lower DIR[:DIR...] --upper DIR --work DIR --listen ADDR:PORT\n"
     "               [--export-path /PATH] [--allow CIDR]... [--read-only]\n"
     "               [--squash root|all|none] [--rpcbind] [--handles persistent|volatile]\n"
-    "               [--no-index] [--threads N]\n";
+    "               [--no-index] [--threads N] [--max-connections N]\n"
+    "               [--max-per-address N] [--idle-timeout SECONDS]\n";
 
 namespace {
 
@@ -30,6 +31,18 @@ std::optional<Int> ParseInt(std::string_view s) {
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+// Parses an integer from `low` to `high` into `out`; else "expected WHAT from LOW to HIGH".
+Status ParseRange(std::string_view flag, std::string_view value, int low, int high,
+                  const std::string& what, int* out) {
+  std::optional<int> n = ParseInt<int>(value);
+  if (!n || *n < low || *n > high) {
+    return Expected(flag, what + " from " + std::to_string(low) + " to " + std::to_string(high),
+                    value);
+  }
+  *out = *n;
+  return Status::Ok();
 }
 
 Status ParseListen(std::string_view value, Flags* flags) {
@@ -97,18 +110,24 @@ Status ApplyValue(std::string_view flag, std::string_view value, bool* allow_see
     }
     return Status::Ok();
   }
-  if (flag == "--threads") {
-    std::optional<int> n = ParseInt<int>(value);
-    if (!n || *n < 1 || *n > 1024) return Expected(flag, "a thread count from 1 to 1024", value);
-    flags->threads = *n;
-    return Status::Ok();
+  if (flag == "--threads")
+    return ParseRange(flag, value, 1, 1024, "a thread count", &flags->threads);
+  if (flag == "--max-connections") {
+    return ParseRange(flag, value, 1, 1000000, "a connection count", &flags->max_connections);
+  }
+  if (flag == "--max-per-address") {
+    return ParseRange(flag, value, 1, 1000000, "a connection count", &flags->max_per_address);
+  }
+  if (flag == "--idle-timeout") {
+    return ParseRange(flag, value, 1, 86400, "seconds", &flags->idle_timeout_s);
   }
   return Usage(flag, "unknown argument");
 }
 
 bool TakesValue(std::string_view flag) {
-  for (std::string_view f : {"--lower", "--upper", "--work", "--listen", "--export-path", "--allow",
-                             "--squash", "--handles", "--threads"}) {
+  for (std::string_view f :
+       {"--lower", "--upper", "--work", "--listen", "--export-path", "--allow", "--squash",
+        "--handles", "--threads", "--max-connections", "--max-per-address", "--idle-timeout"}) {
     if (flag == f) return true;
   }
   return false;

@@ -2,6 +2,7 @@
 //   ovlnfsd --lower DIR[:DIR...] --upper DIR --work DIR --listen ADDR:PORT
 //           [--export-path /PATH] [--allow CIDR]... [--read-only] [--squash root|all|none]
 //           [--rpcbind] [--handles persistent|volatile] [--no-index] [--threads N]
+//           [--max-connections N] [--max-per-address N] [--idle-timeout SECONDS]
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,11 @@ struct Flags {
   UnionOptions::HandleMode handle_mode = UnionOptions::HandleMode::kPersistent;
   bool use_index = true;
   int threads = 4;
+  // Connection limits (rpc::ServerOptions): in all, per client address, and the idle time
+  // after which a connection is closed.
+  int max_connections = 1024;
+  int max_per_address = 128;
+  int idle_timeout_s = 360;
 };
 
 // The usage text for --help.

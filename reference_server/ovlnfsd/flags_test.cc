@@ -39,13 +39,17 @@ TEST(FlagsTest, RequiredOnlyGivesDefaults) {
   EXPECT_FALSE(f->rpcbind);
   EXPECT_EQ(f->handle_mode, UnionOptions::HandleMode::kPersistent);
   EXPECT_TRUE(f->use_index);
+  EXPECT_EQ(f->max_connections, 1024);
+  EXPECT_EQ(f->max_per_address, 128);
+  EXPECT_EQ(f->idle_timeout_s, 360);
   EXPECT_FALSE(f->help);
 }
 
 TEST(FlagsTest, AllOptions) {
   Result<Flags> f = ParseFlags(
       With({"--export-path=/data", "--allow", "10.0.0.0/8", "--allow", "192.168.1.1", "--read-only",
-            "--squash", "all", "--rpcbind", "--handles", "volatile", "--no-index", "--threads=8"}));
+            "--squash", "all", "--rpcbind", "--handles", "volatile", "--no-index", "--threads=8",
+            "--max-connections", "50", "--max-per-address=5", "--idle-timeout", "30"}));
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   EXPECT_EQ(f->export_options.path, "/data");
   ASSERT_EQ(f->export_options.allow.size(), 2u);
@@ -57,6 +61,9 @@ TEST(FlagsTest, AllOptions) {
   EXPECT_EQ(f->handle_mode, UnionOptions::HandleMode::kVolatile);
   EXPECT_FALSE(f->use_index);
   EXPECT_EQ(f->threads, 8);
+  EXPECT_EQ(f->max_connections, 50);
+  EXPECT_EQ(f->max_per_address, 5);
+  EXPECT_EQ(f->idle_timeout_s, 30);
 }
 
 TEST(FlagsTest, PortZeroAndEqualsForm) {
@@ -81,6 +88,10 @@ TEST(FlagsTest, ErrorsNameTheArgument) {
   EXPECT_EQ(ErrorOf(With({"--handles", "x"})), "--handles: expected persistent|volatile, got 'x'");
   EXPECT_EQ(ErrorOf(With({"--threads", "0"})),
             "--threads: expected a thread count from 1 to 1024, got '0'");
+  EXPECT_EQ(ErrorOf(With({"--max-connections", "0"})),
+            "--max-connections: expected a connection count from 1 to 1000000, got '0'");
+  EXPECT_EQ(ErrorOf(With({"--idle-timeout", "1m"})),
+            "--idle-timeout: expected seconds from 1 to 86400, got '1m'");
   EXPECT_EQ(ErrorOf(With({"--export-path", "rel"})),
             "--export-path: expected an absolute path, got 'rel'");
   EXPECT_EQ(ErrorOf(With({"--lower", "/a::/b"})), "--lower: expected DIR[:DIR...], got '/a::/b'");

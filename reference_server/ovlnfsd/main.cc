@@ -5,6 +5,7 @@
 //   SIGUSR2          print the union's counters
 // Exit codes: 0 clean shutdown, 1 startup failure, 2 usage error.
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <array>
@@ -91,6 +92,12 @@ int Run(const Flags& flags, const sigset_t& signals) {
   server_options.address = flags.listen_address;
   server_options.port = flags.listen_port;
   server_options.workers = flags.threads;
+  server_options.max_connections = flags.max_connections;
+  server_options.max_connections_per_address = flags.max_per_address;
+  server_options.idle_timeout_ms = flags.idle_timeout_s * 1000;
+  // Peers outside --allow get their first call refused by the programs, then lose the
+  // connection, and never displace an allowed peer's connection.
+  server_options.peer_allowed = [&policy](uint32_t ipv4) { return policy.Allows(ipv4); };
   Result<std::unique_ptr<rpc::RpcServer>> server =
       rpc::RpcServer::Start(server_options, {&nfs_program, &mount_program});
   if (!server.ok()) {
@@ -138,6 +145,13 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // A client that disconnects mid-reply must not kill the server.
   std::signal(SIGPIPE, SIG_IGN);
+  // Every connection is a descriptor and the default soft limit (often 1024) is below
+  // --max-connections: take what the hard limit allows. Failing leaves the soft limit, which
+  // only means accepts fail sooner (the server rests its listener, see rpc/server.cc).
+  if (rlimit limit{}; getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
 
   using ovl::ovlnfsd::Flags;
   ovl::Result<Flags> flags =

@@ -21,18 +21,29 @@ Status SetTimeouts(int fd, int timeout_ms) {
   return Status::Ok();
 }
 
-}  // namespace
-
-Result<std::unique_ptr<RpcClient>> RpcClient::Connect(const std::string& ipv4, uint16_t port,
-                                                      const ClientOptions& options) {
+Result<sockaddr_in> Ipv4Address(const std::string& ipv4, uint16_t port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   if (inet_pton(AF_INET, ipv4.c_str(), &addr.sin_addr) != 1) {
     return Status::Error(EINVAL, "not an IPv4 address: " + ipv4);
   }
+  return addr;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RpcClient>> RpcClient::Connect(const std::string& ipv4, uint16_t port,
+                                                      const ClientOptions& options) {
+  OVL_ASSIGN_OR_RETURN(sockaddr_in addr, Ipv4Address(ipv4, port));
   Fd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return Status::FromErrno("socket");
+  if (!options.source_ipv4.empty()) {
+    OVL_ASSIGN_OR_RETURN(sockaddr_in local, Ipv4Address(options.source_ipv4, 0));
+    if (bind(fd.get(), reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) {
+      return Status::FromErrno("bind " + options.source_ipv4);
+    }
+  }
   OVL_RETURN_IF_ERROR(SetTimeouts(fd.get(), options.timeout_ms));
   int one = 1;
   setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

@@ -17,11 +17,14 @@ namespace ovl::rpc {
 struct ClientOptions {
   // Send and receive timeout: a silent server fails the call instead of hanging it.
   int timeout_ms = 5000;
+  // Local IPv4 address to connect from (bound before connect); empty: the kernel picks. Lets
+  // tests appear as distinct hosts through 127.0.0.0/8.
+  std::string source_ipv4;
 };
 
 class RpcClient {
  public:
-  // Connects to `ipv4`:`port`.
+  // Connects to `ipv4`:`port` (from options.source_ipv4 when set).
   static Result<std::unique_ptr<RpcClient>> Connect(const std::string& ipv4, uint16_t port,
                                                     const ClientOptions& options = {});
 

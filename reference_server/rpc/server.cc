@@ -1,130 +1,45 @@
 #include "rpc/server.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
 #include "base/fd.h"
+#include "rpc/connection.h"
 #include "rpc/message.h"
 #include "rpc/record.h"
 
 namespace ovl::rpc {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using ConnPtr = std::shared_ptr<Connection>;
+using std::chrono::milliseconds;
 
-// One reply ready to go: `head` holds the record mark and reply header, `results` the program's
-// encoded results. Kept apart so a 1 MiB READ result is never copied.
-struct OutgoingReply {
-  std::string head;
-  std::string results;
-  xdr::Tail tail;  // a READ's data, sent from where it was read into
-};
-
-struct Connection {
-  Connection(Fd f, uint32_t ip, uint16_t port) : fd(std::move(f)), peer_ipv4(ip), peer_port(port) {}
-
-  // Closed when the last reference goes: the reader and every queued or running call hold one.
-  const Fd fd;
-  const uint32_t peer_ipv4;
-  const uint16_t peer_port;
-
-  std::mutex mu;
-  // Signalled whenever `inflight` drops or the connection is dropped.
-  std::condition_variable progress;
-  // Calls handed to the pool whose reply is not yet written. Not maintained once dropped.
-  int inflight = 0;
-  // Set once we give up on the connection: nothing more is read, run or written.
-  bool dropped = false;
-  // Replies waiting for the writer. At most one worker writes at a time (`writing`); the others
-  // queue here and return to the pool, so a slow peer ties up at most one worker.
-  std::deque<OutgoingReply> outbox;
-  bool writing = false;
-
-  // Gives up on the connection; the shutdown wakes its reader and any blocked writer.
-  void DropLocked() {
-    if (!dropped) {
-      dropped = true;
-      ::shutdown(fd.get(), SHUT_RDWR);
-    }
-    inflight -= static_cast<int>(outbox.size());
-    outbox.clear();
-    progress.notify_all();
-  }
-};
+// epoll keys of the two descriptors that are not connections; connections count up from here.
+constexpr uint64_t kListenKey = 0, kWakeKey = 1, kFirstConnId = 2;
+// How long the listener rests when the process is out of descriptors or memory: the pending
+// connection stays queued, so the listener stays readable and would otherwise spin.
+constexpr milliseconds kAcceptBackoff(100);
 
 struct Task {
-  std::shared_ptr<Connection> conn;
+  ConnPtr conn;
   std::string record;
 };
-
-// Writes `batch` to `fd`. Fails on a socket error, or when one reply takes longer than `timeout`
-// to go out (each send blocks at most SO_SNDTIMEO, so a stalled peer is noticed in bounded time).
-bool WriteReplies(int fd, std::deque<OutgoingReply>& batch, Clock::duration timeout) {
-  std::vector<iovec> iov;
-  std::vector<size_t> reply_ends;  // cumulative byte offset where each reply ends
-  size_t total = 0;
-  for (OutgoingReply& r : batch) {
-    for (std::string* part : {&r.head, &r.results}) {
-      if (part->empty()) continue;
-      iov.push_back({part->data(), part->size()});
-      total += part->size();
-    }
-    if (r.tail.size > 0) {
-      iov.push_back({r.tail.data.get(), r.tail.size});
-      total += r.tail.size;
-    }
-    reply_ends.push_back(total);
-  }
-  size_t sent = 0, first = 0, next_end = 0;
-  Clock::time_point deadline = Clock::now() + timeout;
-  while (sent < total) {
-    msghdr msg{};
-    msg.msg_iov = &iov[first];
-    msg.msg_iovlen = std::min<size_t>(iov.size() - first, IOV_MAX);
-    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;  // includes EAGAIN: SO_SNDTIMEO expired without progress
-    }
-    sent += static_cast<size_t>(n);
-    for (size_t left = static_cast<size_t>(n); left > 0;) {
-      size_t step = std::min(left, iov[first].iov_len);
-      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + step;
-      iov[first].iov_len -= step;
-      left -= step;
-      if (iov[first].iov_len == 0) ++first;
-    }
-    bool finished_one = false;
-    while (next_end < reply_ends.size() && reply_ends[next_end] <= sent) {
-      ++next_end;
-      finished_one = true;
-    }
-    if (finished_one) {
-      deadline = Clock::now() + timeout;
-    } else if (Clock::now() > deadline) {
-      return false;
-    }
-  }
-  return true;
-}
 
 Status SetInt(int fd, int level, int name, int value, const char* what) {
   if (::setsockopt(fd, level, name, &value, sizeof(value)) != 0) return Status::FromErrno(what);
@@ -133,31 +48,52 @@ Status SetInt(int fd, int level, int name, int value, const char* what) {
 
 }  // namespace
 
+// One I/O thread owns the listener and every connection's reading, epoll interest and timers;
+// workers run calls and send replies without blocking (rpc/connection.h). The I/O thread learns
+// of worker-side changes through `dirty` and the eventfd.
 struct RpcServer::Impl {
-  Impl(const ServerOptions& o, std::vector<Program*> p) : options(o), programs(std::move(p)) {}
+  Impl(const ServerOptions& o, std::vector<Program*> p)
+      : options(o),
+        programs(std::move(p)),
+        limits{o.max_inflight_per_connection, o.max_queued_bytes_per_connection} {}
 
   Status Listen();
   void Launch();
-  void AcceptLoop();
-  void AcceptOne();
-  void Reap();
   void Wake();
-  void ReadLoop(std::shared_ptr<Connection> conn, uint64_t id);
-  bool AcquireSlot(Connection& conn);
+  void Notify(uint64_t id);
+  // The I/O thread.
+  void IoLoop();
+  void HandleEvent(uint64_t key, uint32_t events);
+  void AcceptSome();
+  void Admit(Fd fd, const sockaddr_in& peer);
+  bool Shed(const uint32_t* address, bool newcomer_allowed);
+  void ReadFrom(const ConnPtr& conn);
+  bool FeedBytes(const ConnPtr& conn, std::string_view data);
+  void Take(const ConnPtr& conn, std::string record);
+  void FlushFromIo(const ConnPtr& conn);
+  void Service(const ConnPtr& conn);
+  void Close(const ConnPtr& conn);
+  void ServiceDirty();
+  void Sweep(Clock::time_point now);
+  void CloseAll();
+  // Workers.
   void WorkLoop();
   void Serve(Task task);
   void Dispatch(const ParsedCall& call, const Connection& conn, xdr::Encoder* head,
                 std::string* results, xdr::Tail* tail);
-  void Send(Connection& conn, OutgoingReply reply);
-  void Finish(Connection& conn);
+  void Send(const ConnPtr& conn, OutgoingReply reply);
+  void Finish(const ConnPtr& conn);
+  void Enqueue(const ConnPtr& conn, std::vector<std::string> records);
   void StopOnce();
 
   const ServerOptions options;
   const std::vector<Program*> programs;  // immutable after Start: read without locks
+  const ConnectionLimits limits;
   Fd listen_fd;
-  Fd wake_fd;  // eventfd: wakes the acceptor to reap finished readers or to stop
+  Fd wake_fd;  // eventfd: wakes the I/O thread for dirty connections or to stop
+  Fd epoll_fd;
   uint16_t port = 0;
-  std::thread acceptor;
+  std::thread io;
   std::vector<std::thread> workers;
   std::once_flag stop_once;
 
@@ -167,16 +103,17 @@ struct RpcServer::Impl {
   std::deque<Task> queue;
   bool workers_stopping = false;
 
-  // Connection registry.
-  struct Entry {
-    std::shared_ptr<Connection> conn;
-    std::thread reader;
-  };
-  std::mutex conns_mu;
-  std::map<uint64_t, Entry> conns;
-  std::vector<uint64_t> finished;  // readers that have exited, awaiting join
-  uint64_t next_id = 0;
-  bool stopping = false;
+  // Connections whose state a worker changed in a way the I/O thread must act on.
+  std::mutex dirty_mu;
+  std::vector<uint64_t> dirty;
+  bool stopping = false;  // guarded by dirty_mu
+
+  // Owned by the I/O thread.
+  std::unordered_map<uint64_t, ConnPtr> conns;
+  std::unordered_map<uint32_t, int> per_address;
+  uint64_t next_id = kFirstConnId;
+  Clock::time_point accept_resume{};  // the listener rests until then (see kAcceptBackoff)
+  std::array<char, 64 * 1024> read_buf;
 };
 
 Status RpcServer::Impl::Listen() {
@@ -202,12 +139,20 @@ Status RpcServer::Impl::Listen() {
   port = ntohs(addr.sin_port);
   wake_fd = Fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!wake_fd.valid()) return Status::FromErrno("eventfd");
+  epoll_fd = Fd(::epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_fd.valid()) return Status::FromErrno("epoll_create1");
+  for (auto [fd, key] : {std::pair{listen_fd.get(), kListenKey}, {wake_fd.get(), kWakeKey}}) {
+    epoll_event ev{EPOLLIN, {.u64 = key}};
+    if (::epoll_ctl(epoll_fd.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+      return Status::FromErrno("epoll_ctl");
+    }
+  }
   return Status::Ok();
 }
 
 void RpcServer::Impl::Launch() {
   for (int i = 0; i < options.workers; ++i) workers.emplace_back(&Impl::WorkLoop, this);
-  acceptor = std::thread(&Impl::AcceptLoop, this);
+  io = std::thread(&Impl::IoLoop, this);
 }
 
 void RpcServer::Impl::Wake() {
@@ -216,119 +161,277 @@ void RpcServer::Impl::Wake() {
   [[maybe_unused]] ssize_t n = ::write(wake_fd.get(), &one, sizeof(one));
 }
 
-void RpcServer::Impl::AcceptLoop() {
+void RpcServer::Impl::Notify(uint64_t id) {
+  {
+    std::lock_guard lock(dirty_mu);
+    dirty.push_back(id);
+  }
+  Wake();
+}
+
+void RpcServer::Impl::IoLoop() {
+  // Timers (idle and send timeouts, the listener's rest) are checked this often.
+  const milliseconds tick =
+      std::clamp(milliseconds(std::min(options.send_timeout_ms, options.idle_timeout_ms) / 4),
+                 milliseconds(10), milliseconds(1000));
+  Clock::time_point next_sweep = Clock::now() + tick;
+  std::array<epoll_event, 256> events;
   while (true) {
-    pollfd fds[2] = {{listen_fd.get(), POLLIN, 0}, {wake_fd.get(), POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) continue;  // EINTR; poll has no other transient failure here
-    if (fds[1].revents & POLLIN) {
-      uint64_t count;
-      [[maybe_unused]] ssize_t n = ::read(wake_fd.get(), &count, sizeof(count));
-      Reap();
-      std::lock_guard lock(conns_mu);
-      if (stopping) return;
+    int n = ::epoll_wait(epoll_fd.get(), events.data(), static_cast<int>(events.size()),
+                         static_cast<int>(tick.count()));
+    for (int i = 0; i < n; ++i) HandleEvent(events[i].data.u64, events[i].events);
+    ServiceDirty();
+    {
+      std::lock_guard lock(dirty_mu);
+      if (stopping) break;
     }
-    if (fds[0].revents & POLLIN) AcceptOne();
+    const Clock::time_point now = Clock::now();
+    if (now >= next_sweep) {
+      Sweep(now);
+      next_sweep = now + tick;
+    }
+  }
+  CloseAll();
+}
+
+void RpcServer::Impl::HandleEvent(uint64_t key, uint32_t events) {
+  if (key == kWakeKey) {
+    uint64_t count;
+    [[maybe_unused]] ssize_t n = ::read(wake_fd.get(), &count, sizeof(count));
+    return;
+  }
+  if (key == kListenKey) {
+    AcceptSome();
+    return;
+  }
+  auto it = conns.find(key);
+  if (it == conns.end()) return;
+  ConnPtr conn = it->second;
+  if (events & (EPOLLERR | EPOLLHUP)) {  // reset, or shut both ways: nobody reads replies
+    std::lock_guard lock(conn->mu);
+    conn->DropLocked();
+  } else {
+    if (events & EPOLLOUT) FlushFromIo(conn);
+    if (events & EPOLLIN) ReadFrom(conn);
+  }
+  Service(conn);
+}
+
+void RpcServer::Impl::AcceptSome() {
+  // A bounded batch, so a connect storm cannot starve the connections already open.
+  for (int i = 0; i < 64; ++i) {
+    sockaddr_in peer{};
+    socklen_t len = sizeof(peer);
+    Fd fd(::accept4(listen_fd.get(), reinterpret_cast<sockaddr*>(&peer), &len,
+                    SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (fd.valid()) {
+      Admit(std::move(fd), peer);
+      continue;
+    }
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+      epoll_event ev{0, {.u64 = kListenKey}};
+      ::epoll_ctl(epoll_fd.get(), EPOLL_CTL_MOD, listen_fd.get(), &ev);
+      accept_resume = Clock::now() + kAcceptBackoff;
+    }
+    return;  // EAGAIN: none left; other errors concern only that connection
   }
 }
 
-void RpcServer::Impl::AcceptOne() {
-  sockaddr_in peer{};
-  socklen_t len = sizeof(peer);
-  Fd fd(::accept4(listen_fd.get(), reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-      // Out of descriptors or memory: the pending connection stays queued, so back off instead
-      // of spinning on a listener that stays readable.
-      pollfd wake = {wake_fd.get(), POLLIN, 0};
-      ::poll(&wake, 1, 100);
-    }
+void RpcServer::Impl::Admit(Fd fd, const sockaddr_in& peer) {
+  const uint32_t ip = ntohl(peer.sin_addr.s_addr);
+  const bool allowed = !options.peer_allowed || options.peer_allowed(ip);
+  // find, not []: a refused address must not leave an entry behind.
+  auto from_ip = per_address.find(ip);
+  if (from_ip != per_address.end() && from_ip->second >= options.max_connections_per_address &&
+      !Shed(&ip, allowed)) {
+    return;  // closes the newcomer
+  }
+  if (conns.size() >= static_cast<size_t>(options.max_connections) && !Shed(nullptr, allowed)) {
     return;
   }
-  timeval tv{options.send_timeout_ms / 1000, (options.send_timeout_ms % 1000) * 1000};
-  if (::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0) return;
-  // Replies are often small and latency-bound; keepalive eventually frees readers of vanished
+  // Replies are often small and latency-bound; keepalive eventually frees the slots of vanished
   // peers. Both are optimizations, so their failure is not fatal to the connection.
   SetInt(fd.get(), IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY").IgnoreError();
   SetInt(fd.get(), SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE").IgnoreError();
-
-  std::lock_guard lock(conns_mu);
-  if (stopping || conns.size() >= static_cast<size_t>(options.max_connections)) return;
-  auto conn = std::make_shared<Connection>(std::move(fd), ntohl(peer.sin_addr.s_addr),
-                                           ntohs(peer.sin_port));
-  uint64_t id = next_id++;
-  conns[id] = Entry{conn, std::thread(&Impl::ReadLoop, this, conn, id)};
+  const uint64_t id = next_id++;
+  epoll_event ev{EPOLLIN, {.u64 = id}};
+  if (::epoll_ctl(epoll_fd.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) return;
+  auto conn = std::make_shared<Connection>(id, std::move(fd), ip, ntohs(peer.sin_port), allowed,
+                                           Clock::now());
+  conn->events = EPOLLIN;
+  conns.emplace(id, std::move(conn));
+  ++per_address[ip];
 }
 
-void RpcServer::Impl::Reap() {
-  std::vector<std::thread> done;
-  {
-    std::lock_guard lock(conns_mu);
-    for (uint64_t id : finished) {
-      auto it = conns.find(id);
-      if (it == conns.end()) continue;
-      done.push_back(std::move(it->second.reader));
-      conns.erase(it);
+// Closes one connection to make room: of `address` when given, else of any. Disallowed peers'
+// connections go first (oldest first), then, for an allowed newcomer only, the allowed one idle
+// longest. False when there is none to close: the newcomer must go.
+bool RpcServer::Impl::Shed(const uint32_t* address, bool newcomer_allowed) {
+  ConnPtr victim;
+  bool victim_allowed = true;
+  Clock::time_point victim_since = Clock::time_point::max();
+  for (auto& [id, conn] : conns) {
+    if (address != nullptr && conn->peer_ipv4 != *address) continue;
+    std::lock_guard lock(conn->mu);
+    if (conn->allowed && (!newcomer_allowed || !conn->IdleLocked())) continue;
+    // Disallowed before allowed; within each, idle longest first.
+    if (std::pair(conn->allowed, conn->last_active) < std::pair(victim_allowed, victim_since)) {
+      victim = conn;
+      victim_allowed = conn->allowed;
+      victim_since = conn->last_active;
     }
-    finished.clear();
   }
-  for (std::thread& t : done) t.join();
-}
-
-bool RpcServer::Impl::AcquireSlot(Connection& conn) {
-  std::unique_lock lock(conn.mu);
-  conn.progress.wait(
-      lock, [&] { return conn.dropped || conn.inflight < options.max_inflight_per_connection; });
-  if (conn.dropped) return false;
-  ++conn.inflight;
+  if (victim == nullptr) return false;
+  Close(victim);
   return true;
 }
 
-void RpcServer::Impl::ReadLoop(std::shared_ptr<Connection> conn, uint64_t id) {
-  RecordAssembler assembler;
-  std::string buf(64 * 1024, '\0');
-  bool reading = true;
-  while (reading) {
-    ssize_t n = ::recv(conn->fd.get(), buf.data(), buf.size(), 0);
-    if (n == 0) {
-      // The peer sent its last call (or we shut the socket): let the replies in flight go out
-      // before the connection is released.
-      std::unique_lock lock(conn->mu);
-      conn->progress.wait(lock, [&] { return conn->dropped || conn->inflight == 0; });
-      break;
+void RpcServer::Impl::ReadFrom(const ConnPtr& conn) {
+  // What a limit left over goes first; then a few reads, so one busy peer cannot starve others.
+  if (!conn->unfed.empty() && !FeedBytes(conn, std::string(std::exchange(conn->unfed, {})))) {
+    return;
+  }
+  for (int round = 0; round < 4; ++round) {
+    ssize_t n = ::recv(conn->fd.get(), read_buf.data(), read_buf.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      if (!FeedBytes(conn, std::string_view(read_buf.data(), static_cast<size_t>(n)))) return;
+      continue;
     }
-    if (n < 0) {
-      if (errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    std::lock_guard lock(conn->mu);
+    if (n == 0) {
+      conn->read_done = true;  // the peer sent its last call: answer, then close
+    } else {
+      conn->DropLocked();
+    }
+    return;
+  }
+}
+
+// Feeds `data` to the connection's assembler, handing each record to the workers, while the
+// connection may take calls; what is left waits in `unfed`. False when it may take no more.
+bool RpcServer::Impl::FeedBytes(const ConnPtr& conn, std::string_view data) {
+  while (!data.empty()) {
+    {
+      std::lock_guard lock(conn->mu);
+      if (!conn->CanTakeLocked(limits)) {
+        conn->unfed.assign(data);
+        return false;
+      }
+    }
+    Result<size_t> used = conn->assembler.Feed(data);
+    if (!used.ok()) {  // oversize record: the stream cannot be resynchronized
       std::lock_guard lock(conn->mu);
       conn->DropLocked();
-      break;
+      return false;
     }
-    std::string_view pending(buf.data(), static_cast<size_t>(n));
-    while (reading && !pending.empty()) {
-      Result<size_t> used = assembler.Feed(pending);
-      if (!used.ok()) {  // oversize record: the stream cannot be resynchronized
-        std::lock_guard lock(conn->mu);
-        conn->DropLocked();
-        reading = false;
-        break;
-      }
-      pending.remove_prefix(*used);
-      if (!assembler.has_record()) continue;
-      if (!AcquireSlot(*conn)) {
-        reading = false;
-        break;
-      }
-      {
-        std::lock_guard lock(queue_mu);
-        queue.push_back(Task{conn, assembler.TakeRecord()});
-      }
-      queue_cv.notify_one();
-    }
+    data.remove_prefix(*used);
+    if (conn->assembler.has_record()) Take(conn, conn->assembler.TakeRecord());
+  }
+  return true;
+}
+
+void RpcServer::Impl::Take(const ConnPtr& conn, std::string record) {
+  {
+    std::lock_guard lock(conn->mu);
+    ++conn->calls;
+    conn->call_bytes += record.size();
+    conn->last_active = Clock::now();
+    // A disallowed peer gets an answer to this call (the programs' refusal) and no more.
+    if (!conn->allowed) conn->read_done = true;
   }
   {
-    std::lock_guard lock(conns_mu);
-    finished.push_back(id);
+    std::lock_guard lock(queue_mu);
+    queue.push_back(Task{conn, std::move(record)});
   }
-  Wake();
+  queue_cv.notify_one();
+}
+
+void RpcServer::Impl::FlushFromIo(const ConnPtr& conn) {
+  std::unique_lock lock(conn->mu);
+  std::vector<std::string> resume = conn->FlushLocked(lock);
+  lock.unlock();
+  Enqueue(conn, std::move(resume));
+}
+
+// Brings the connection's epoll interest in line with its state, closes it once finished or
+// dropped, and feeds bytes a limit left over once the limit is gone.
+void RpcServer::Impl::Service(const ConnPtr& conn) {
+  while (true) {
+    std::unique_lock lock(conn->mu);
+    if (conn->dropped || conn->FinishedLocked()) {
+      lock.unlock();
+      Close(conn);
+      return;
+    }
+    const bool can_take = conn->CanTakeLocked(limits);
+    conn->paused = !conn->read_done && !can_take;
+    const uint32_t events =
+        (can_take ? EPOLLIN : 0u) | (!conn->outbox.empty() && !conn->writing ? EPOLLOUT : 0u);
+    lock.unlock();
+    if (can_take && !conn->unfed.empty()) {
+      FeedBytes(conn, std::string(std::exchange(conn->unfed, {})));
+      continue;  // the state changed: look again
+    }
+    if (events != conn->events) {
+      epoll_event ev{events, {.u64 = conn->id}};
+      ::epoll_ctl(epoll_fd.get(), EPOLL_CTL_MOD, conn->fd.get(), &ev);
+      conn->events = events;
+    }
+    return;
+  }
+}
+
+void RpcServer::Impl::Close(const ConnPtr& conn) {
+  if (conns.erase(conn->id) == 0) return;
+  if (--per_address[conn->peer_ipv4] == 0) per_address.erase(conn->peer_ipv4);
+  ::epoll_ctl(epoll_fd.get(), EPOLL_CTL_DEL, conn->fd.get(), nullptr);
+  std::lock_guard lock(conn->mu);
+  conn->DropLocked();
+}
+
+void RpcServer::Impl::ServiceDirty() {
+  std::vector<uint64_t> ids;
+  {
+    std::lock_guard lock(dirty_mu);
+    ids.swap(dirty);
+  }
+  for (uint64_t id : ids) {
+    auto it = conns.find(id);
+    if (it == conns.end()) continue;
+    ConnPtr conn = it->second;
+    Service(conn);
+  }
+}
+
+// Timers: a pending reply that made no progress for send_timeout drops its connection; a
+// connection idle for idle_timeout is closed; the listener's rest ends.
+void RpcServer::Impl::Sweep(Clock::time_point now) {
+  const milliseconds send_timeout(options.send_timeout_ms), idle_timeout(options.idle_timeout_ms);
+  std::vector<ConnPtr> expired;
+  for (auto& [id, conn] : conns) {
+    std::lock_guard lock(conn->mu);
+    if ((!conn->outbox.empty() && now - conn->last_progress > send_timeout) ||
+        (conn->IdleLocked() && now - conn->last_active > idle_timeout)) {
+      expired.push_back(conn);
+    }
+  }
+  for (const ConnPtr& conn : expired) Close(conn);
+  if (accept_resume != Clock::time_point{} && now >= accept_resume) {
+    epoll_event ev{EPOLLIN, {.u64 = kListenKey}};
+    ::epoll_ctl(epoll_fd.get(), EPOLL_CTL_MOD, listen_fd.get(), &ev);
+    accept_resume = Clock::time_point{};
+  }
+}
+
+void RpcServer::Impl::CloseAll() {
+  for (auto& [id, conn] : conns) {
+    std::lock_guard lock(conn->mu);
+    conn->DropLocked();
+  }
+  conns.clear();
+  per_address.clear();
+  listen_fd.Reset();  // new connects are refused from now on
 }
 
 void RpcServer::Impl::WorkLoop() {
@@ -350,6 +453,13 @@ void RpcServer::Impl::Serve(Task task) {
   {
     std::lock_guard lock(conn.mu);
     if (conn.dropped) return;  // nobody will read the reply
+    if (!conn.MayStartLocked(limits)) {
+      // Its peer is behind on reading: the call waits on its connection, not in a worker.
+      conn.parked.push_back(std::move(task.record));
+      return;
+    }
+    ++conn.running;
+    conn.call_bytes -= task.record.size();
   }
   ParsedCall call = ParseCall(task.record);
   xdr::Encoder head;
@@ -358,7 +468,7 @@ void RpcServer::Impl::Serve(Task task) {
   xdr::Tail tail;
   switch (call.verdict) {
     case CallVerdict::kDrop:
-      Finish(conn);
+      Finish(task.conn);
       return;
     case CallVerdict::kRpcMismatch:
       EncodeRpcMismatchReply(call.ctx.xid, &head);
@@ -372,7 +482,7 @@ void RpcServer::Impl::Serve(Task task) {
   }
   head.PatchU32(
       mark, kLastFragment | static_cast<uint32_t>(head.size() - 4 + results.size() + tail.size));
-  Send(conn, OutgoingReply{head.Take(), std::move(results), std::move(tail)});
+  Send(task.conn, OutgoingReply{head.Take(), std::move(results), std::move(tail)});
 }
 
 void RpcServer::Impl::Dispatch(const ParsedCall& call, const Connection& conn, xdr::Encoder* head,
@@ -403,52 +513,45 @@ void RpcServer::Impl::Dispatch(const ParsedCall& call, const Connection& conn, x
   if (stat == AcceptStat::kSuccess) out.TakeParts(results, tail);
 }
 
-void RpcServer::Impl::Finish(Connection& conn) {
-  std::lock_guard lock(conn.mu);
-  --conn.inflight;
-  conn.progress.notify_all();
+void RpcServer::Impl::Finish(const ConnPtr& conn) {
+  std::unique_lock lock(conn->mu);
+  if (conn->dropped) return;
+  --conn->calls;
+  --conn->running;
+  const bool notify = conn->NeedsIoLocked(limits);
+  lock.unlock();
+  if (notify) Notify(conn->id);
 }
 
-void RpcServer::Impl::Send(Connection& conn, OutgoingReply reply) {
-  std::unique_lock lock(conn.mu);
-  if (conn.dropped) return;
-  conn.outbox.push_back(std::move(reply));
-  if (conn.writing) return;  // the current writer sends it
-  conn.writing = true;
-  const auto timeout = std::chrono::milliseconds(options.send_timeout_ms);
-  while (!conn.outbox.empty() && !conn.dropped) {
-    std::deque<OutgoingReply> batch;
-    batch.swap(conn.outbox);
-    lock.unlock();
-    bool written = WriteReplies(conn.fd.get(), batch, timeout);
-    lock.lock();
-    conn.inflight -= static_cast<int>(batch.size());
-    conn.progress.notify_all();
-    if (!written) conn.DropLocked();
+void RpcServer::Impl::Send(const ConnPtr& conn, OutgoingReply reply) {
+  std::unique_lock lock(conn->mu);
+  if (conn->dropped) return;
+  --conn->calls;
+  --conn->running;
+  conn->QueueLocked(std::move(reply), Clock::now());
+  std::vector<std::string> resume = conn->FlushLocked(lock);
+  const bool notify = conn->NeedsIoLocked(limits);
+  lock.unlock();
+  Enqueue(conn, std::move(resume));
+  if (notify) Notify(conn->id);
+}
+
+void RpcServer::Impl::Enqueue(const ConnPtr& conn, std::vector<std::string> records) {
+  if (records.empty()) return;
+  {
+    std::lock_guard lock(queue_mu);
+    for (std::string& record : records) queue.push_back(Task{conn, std::move(record)});
   }
-  conn.writing = false;
+  queue_cv.notify_all();
 }
 
 void RpcServer::Impl::StopOnce() {
   {
-    std::lock_guard lock(conns_mu);
+    std::lock_guard lock(dirty_mu);
     stopping = true;
   }
   Wake();
-  acceptor.join();
-
-  std::map<uint64_t, Entry> open;
-  {
-    std::lock_guard lock(conns_mu);
-    open.swap(conns);
-    finished.clear();
-  }
-  for (auto& [id, entry] : open) {
-    std::lock_guard lock(entry.conn->mu);
-    entry.conn->DropLocked();
-  }
-  for (auto& [id, entry] : open) entry.reader.join();
-
+  io.join();
   {
     std::lock_guard lock(queue_mu);
     workers_stopping = true;
@@ -456,13 +559,14 @@ void RpcServer::Impl::StopOnce() {
   queue_cv.notify_all();
   for (std::thread& t : workers) t.join();
   queue.clear();
-  listen_fd.Reset();
 }
 
 Result<std::unique_ptr<RpcServer>> RpcServer::Start(const ServerOptions& options,
                                                     std::vector<Program*> programs) {
   if (options.workers < 1 || options.max_connections < 1 ||
-      options.max_inflight_per_connection < 1 || options.send_timeout_ms < 1) {
+      options.max_connections_per_address < 1 || options.idle_timeout_ms < 1 ||
+      options.max_inflight_per_connection < 1 || options.max_queued_bytes_per_connection < 1 ||
+      options.send_timeout_ms < 1) {
     return Status::Error(EINVAL, "RPC server limits must be positive");
   }
   std::set<uint32_t> numbers;

@@ -116,9 +116,13 @@ uint32_t DecodeU32(const std::string& s) {
 // A raw connection for sending malformed streams and observing what the server does.
 class RawConn {
  public:
-  explicit RawConn(uint16_t port) : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+  // Connects to 127.0.0.1:`port`, from `source` (host byte order) when it is not 0.
+  explicit RawConn(uint16_t port, uint32_t source = 0)
+      : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
     sockaddr_in a{};
     a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(source);
+    if (source != 0 && bind(fd_.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return;
     a.sin_port = htons(port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     timeval tv{10, 0};
@@ -530,30 +534,154 @@ TEST_F(ServerTest, ClientThatNeverReadsIsDropped) {
   ExpectServing();
 }
 
-TEST_F(ServerTest, ExcessConnectionsAreClosed) {
-  ServerOptions options;
-  options.max_connections = 2;
-  StartServer(options);
-  auto a = Connect();
-  auto b = Connect();
-  ASSERT_NE(a, nullptr);
-  ASSERT_NE(b, nullptr);
-  ASSERT_TRUE(a->Call(Header(1, kProcNull), "").ok());
-  ASSERT_TRUE(b->Call(Header(1, kProcNull), "").ok());
+constexpr uint32_t Ip(uint32_t last) {
+  return 0x7f000000u | last;
+}
 
+// True when `conn` still gets an answer to an ADD call.
+bool Answers(RawConn& conn, uint32_t xid) {
+  return conn.WriteCall(Header(xid, kProcAdd), AddArgs(xid, 1)) && conn.ReadReply().ok();
+}
+
+// True when the server has closed `conn`: nothing more to read within `timeout`, then EOF.
+bool Closed(RawConn& conn, milliseconds timeout = milliseconds(2000)) {
+  return conn.DrainUntilClosed(timeout) >= 0;
+}
+
+TEST_F(ServerTest, TotalLimitShedsTheConnectionIdleLongest) {
+  ServerOptions options;
+  options.max_connections = 3;
+  StartServer(options);
+  RawConn busy(server_->port(), Ip(2)), oldest(server_->port(), Ip(3));
+  ASSERT_TRUE(Answers(oldest, 1));
+  std::this_thread::sleep_for(milliseconds(20));
+  RawConn newer(server_->port(), Ip(4));
+  ASSERT_TRUE(Answers(newer, 1));
+  ASSERT_TRUE(busy.WriteCall(Header(7, kProcSleep), U32Args(500)));  // not idle: a call runs
+  std::this_thread::sleep_for(milliseconds(100));
+
+  RawConn fourth(server_->port(), Ip(5));
+  EXPECT_TRUE(Answers(fourth, 1)) << "a new client was locked out";
+  EXPECT_TRUE(Closed(oldest)) << "the connection idle longest was kept";
+  EXPECT_TRUE(Answers(newer, 2));
+  auto r = busy.ReadReply();
+  ASSERT_TRUE(r.ok()) << "a busy connection was shed: " << r.status().ToString();
+  EXPECT_EQ(r->xid, 7u);
+}
+
+TEST_F(ServerTest, NewcomerIsClosedWhenNoConnectionIsIdle) {
+  ServerOptions options;
+  options.max_connections = 1;
+  StartServer(options);
+  RawConn busy(server_->port());
+  ASSERT_TRUE(busy.WriteCall(Header(1, kProcSleep), U32Args(500)));
+  std::this_thread::sleep_for(milliseconds(100));
   RawConn excess(server_->port());
   ASSERT_TRUE(excess.connected());  // accepted by the kernel, then closed by the server
   EXPECT_EQ(excess.DrainUntilClosed(milliseconds(5000)), 0);
+  ASSERT_TRUE(busy.ReadReply().ok());
+}
 
-  // Once a connection goes away its slot is reused.
-  a.reset();
-  bool served = false;
-  for (int attempt = 0; attempt < 50 && !served; ++attempt) {
-    auto c = RpcClient::Connect("127.0.0.1", server_->port());
-    served = c.ok() && (*c)->Call(Header(2, kProcNull), "").ok();
-    if (!served) std::this_thread::sleep_for(milliseconds(50));
+TEST_F(ServerTest, PerAddressLimitShedsThatAddressOnly) {
+  ServerOptions options;
+  options.max_connections_per_address = 2;
+  StartServer(options);
+  RawConn other(server_->port(), Ip(3));
+  ASSERT_TRUE(Answers(other, 1));
+  std::this_thread::sleep_for(milliseconds(20));
+  RawConn first(server_->port(), Ip(2)), second(server_->port(), Ip(2));
+  ASSERT_TRUE(Answers(first, 1));
+  std::this_thread::sleep_for(milliseconds(20));
+  ASSERT_TRUE(Answers(second, 1));
+  RawConn third(server_->port(), Ip(2));
+  EXPECT_TRUE(Answers(third, 1));
+  EXPECT_TRUE(Closed(first)) << "the address's oldest idle connection was kept";
+  EXPECT_TRUE(Answers(second, 2));
+  EXPECT_TRUE(Answers(other, 2)) << "another address's connection was shed";
+}
+
+TEST_F(ServerTest, IdleConnectionsAreClosed) {
+  ServerOptions options;
+  options.idle_timeout_ms = 300;
+  StartServer(options);
+  RawConn idle(server_->port());
+  ASSERT_TRUE(Answers(idle, 1));
+  RawConn busy(server_->port());
+  ASSERT_TRUE(busy.WriteCall(Header(2, kProcSleep), U32Args(1000)));  // longer than the timeout
+  EXPECT_TRUE(Closed(idle, milliseconds(3000)));
+  auto r = busy.ReadReply();
+  ASSERT_TRUE(r.ok()) << "a connection waiting for its reply counted as idle";
+  EXPECT_EQ(r->xid, 2u);
+  ExpectServing();
+}
+
+TEST_F(ServerTest, DisallowedPeerIsAnsweredOnceAndNeverDisplacesAllowedOnes) {
+  ServerOptions options;
+  options.max_connections = 2;
+  options.peer_allowed = [](uint32_t ip) { return ip != Ip(9); };
+  StartServer(options);
+  RawConn refused(server_->port(), Ip(9));
+  ASSERT_TRUE(Answers(refused, 1)) << "the first call gets the program's answer";
+  EXPECT_TRUE(Closed(refused)) << "kept open after its first call";
+
+  RawConn a(server_->port(), Ip(2)), b(server_->port(), Ip(3));
+  ASSERT_TRUE(Answers(a, 1));
+  ASSERT_TRUE(Answers(b, 1));
+  RawConn intruder(server_->port(), Ip(9));
+  ASSERT_TRUE(intruder.connected());
+  EXPECT_EQ(intruder.DrainUntilClosed(milliseconds(5000)), 0) << "it displaced an allowed peer";
+  EXPECT_TRUE(Answers(a, 2));
+  EXPECT_TRUE(Answers(b, 2));
+}
+
+TEST_F(ServerTest, AllowedPeerDisplacesDisallowedOnesFirst) {
+  ServerOptions options;
+  options.max_connections = 2;
+  options.peer_allowed = [](uint32_t ip) { return ip != Ip(9); };
+  StartServer(options);
+  RawConn a(server_->port(), Ip(2));
+  ASSERT_TRUE(Answers(a, 1));  // idle longest, but allowed
+  std::this_thread::sleep_for(milliseconds(20));
+  RawConn intruder(server_->port(), Ip(9));
+  ASSERT_TRUE(intruder.connected());
+  std::this_thread::sleep_for(milliseconds(100));
+  RawConn b(server_->port(), Ip(3));
+  EXPECT_TRUE(Answers(b, 1));
+  EXPECT_TRUE(Closed(intruder));
+  EXPECT_TRUE(Answers(a, 2));
+}
+
+// A peer that pipelines calls with big replies and never reads must not hold the only worker:
+// its calls wait on its own connection, and another client is served at once.
+TEST_F(ServerTest, SlowReaderDoesNotHoldAWorker) {
+  ServerOptions options;
+  options.workers = 1;
+  StartServer(options);
+  RawConn stuck(server_->port());
+  ASSERT_TRUE(stuck.connected());
+  // 6 MiB of replies: more than the kernel buffers between the two ends.
+  constexpr uint32_t kCalls = 24;
+  xdr::Encoder e;
+  e.Opaque(std::string(256 << 10, 'z'));
+  for (uint32_t xid = 0; xid < kCalls; ++xid) {
+    ASSERT_TRUE(stuck.WriteCall(Header(xid, kProcEcho), e.bytes()));
   }
-  EXPECT_TRUE(served);
+  std::this_thread::sleep_for(milliseconds(300));
+
+  auto c = Connect();
+  ASSERT_NE(c, nullptr);
+  for (uint32_t i = 0; i < 20; ++i) {
+    auto start = Clock::now();
+    auto r = c->Call(Header(i, kProcAdd), AddArgs(i, i));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_LT(Clock::now() - start, milliseconds(100)) << "call " << i;
+  }
+  // The stuck peer still gets every reply once it reads.
+  for (uint32_t i = 0; i < kCalls; ++i) {
+    auto r = stuck.ReadReply();
+    ASSERT_TRUE(r.ok()) << "reply " << i << ": " << r.status().ToString();
+    EXPECT_EQ(r->results.size(), e.size());
+  }
 }
 
 TEST_F(ServerTest, HalfClosedClientStillGetsReplies) {

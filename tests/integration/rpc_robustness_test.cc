@@ -2,17 +2,23 @@
 // security"): oversize records close only their own connection, undecodable arguments get
 // GARBAGE_ARGS, unknown program/version/procedure get PROG_UNAVAIL/PROG_MISMATCH/PROC_UNAVAIL,
 // and connections that send garbage, stall mid-record or never read do not block other clients.
+// Issue 10: slow readers cannot stall others or grow the server past its documented bound, and
+// connection floods cannot lock new clients out.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/fd.h"
@@ -32,17 +38,25 @@ constexpr uint32_t kLastFragment = 0x80000000u;
 constexpr auto kCloseTimeout = std::chrono::seconds(5);
 constexpr uint32_t kBigFile = 1 << 20;
 
-// A plain TCP connection to 127.0.0.1:`port`.
-Fd Dial(uint16_t port) {
+// A plain TCP connection to 127.0.0.1:`port`, from `source` (host byte order) when not 0.
+Fd TryDial(uint16_t port, uint32_t source = 0) {
   Fd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return Fd();
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
+  if (source != 0) {
+    addr.sin_addr.s_addr = htonl(source);
+    if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return Fd();
+  }
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (!fd.valid() || connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ADD_FAILURE() << "connect to port " << port << ": " << strerror(errno);
-    return Fd();
-  }
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return Fd();
+  return fd;
+}
+
+Fd Dial(uint16_t port) {
+  Fd fd = TryDial(port);
+  if (!fd.valid()) ADD_FAILURE() << "connect to port " << port << ": " << strerror(errno);
   return fd;
 }
 
@@ -312,6 +326,215 @@ TEST_F(RpcRobustnessTest, BadConnectionsDoNotBlockOtherClients) {
   }
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(3)) << "calls were slowed by bad peers";
   ExpectServing();
+}
+
+// The resident set size of process `pid` in KiB (VmRSS in /proc/<pid>/status); 0 if unreadable.
+long ResidentKib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+std::chrono::microseconds P99(std::vector<Clock::duration> samples) {
+  if (samples.empty()) return std::chrono::microseconds::max();
+  std::sort(samples.begin(), samples.end());
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+      samples[std::min(samples.size() - 1, samples.size() * 99 / 100)]);
+}
+
+// A new connection that pipelines `calls` READs of `count` bytes of `fh` and never reads a reply.
+Fd OpenSlowReader(uint16_t port, const std::string& fh, uint32_t count, int calls) {
+  Fd fd = Dial(port);
+  xdr::Encoder read;
+  read.Opaque(fh);
+  read.U64(0);
+  read.U32(count);
+  std::string pipelined;
+  for (int xid = 1; xid <= calls; ++xid) {
+    const std::string record = CallBody(static_cast<uint32_t>(xid), kNfsRead, read.bytes());
+    pipelined += FragmentHeader(record.size(), true) + record;
+  }
+  if (fd.valid()) {
+    EXPECT_TRUE(SendAll(fd.get(), pipelined));
+  }
+  return fd;
+}
+
+// ovlnfsd's memory bound for connections that send small calls and never read, as
+// docs/ovlnfsd.md derives it: each pins at most max(queue cap, threads x largest reply) of
+// replies, plus its call records and up to 64 KiB read ahead.
+constexpr long kQueueCapKib = 4096, kLargestReplyKib = kMaxRecord / 1024;
+constexpr long RssBoundKib(long connections, long threads, long call_kib) {
+  return connections * (std::max(kQueueCapKib, threads * kLargestReplyKib) + call_kib + 64);
+}
+
+// 16 connections pipeline 64 READs of 1 MiB each and never read: another client's NULL and
+// GETATTR stay fast, and the server grows by no more than the documented bound.
+TEST_F(RpcRobustnessTest, SlowReadersNeitherDelayOthersNorGrowTheServer) {
+  constexpr int kSlowReaders = 16, kCalls = 200;
+  const std::string big = Lookup(root_, "big");
+  ASSERT_FALSE(HasFailure());
+  // The server's own working set first: threads, caches, buffers of ordinary READs.
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(ReadAll(big).size(), kBigFile);
+  const long base_kib = ResidentKib(server_->pid());
+  ASSERT_GT(base_kib, 0);
+
+  std::vector<Fd> slow;
+  for (int i = 0; i < kSlowReaders; ++i) {
+    slow.push_back(OpenSlowReader(server_->port(), big, kBigFile, 64));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let the server take them up
+  client_.set_timeout(std::chrono::seconds(12));
+  std::vector<Clock::duration> nulls, getattrs;
+  long peak_kib = ResidentKib(server_->pid());
+  const auto deadline = Clock::now() + std::chrono::seconds(15);
+  for (int i = 0; i < kCalls && Clock::now() < deadline; ++i) {
+    auto start = Clock::now();
+    Status null = client_.Null();
+    nulls.push_back(Clock::now() - start);
+    EXPECT_TRUE(null.ok()) << null.ToString();
+    start = Clock::now();
+    auto attrs = client_.Getattr(big);
+    getattrs.push_back(Clock::now() - start);
+    EXPECT_TRUE(attrs.ok() && attrs->status == kNfs3Ok) << "GETATTR failed";
+    if (HasFailure()) break;  // the client is disconnected after a timeout
+    if (i % 10 == 0) peak_kib = std::max(peak_kib, ResidentKib(server_->pid()));
+  }
+  const long bound_kib = RssBoundKib(kSlowReaders, 4, 64 * 256 / 1024);  // READ calls < 256 B
+  std::printf(
+      "slow readers: %zu NULL p99 %lld us, %zu GETATTR p99 %lld us, RSS %ld -> %ld KiB "
+      "(growth bound %ld KiB)\n",
+      nulls.size(), static_cast<long long>(P99(nulls).count()), getattrs.size(),
+      static_cast<long long>(P99(getattrs).count()), base_kib, peak_kib, bound_kib);
+  EXPECT_EQ(nulls.size(), static_cast<size_t>(kCalls)) << "calls failed or took over 15 s";
+  EXPECT_LT(P99(nulls), std::chrono::milliseconds(100));
+  EXPECT_LT(P99(getattrs), std::chrono::milliseconds(100));
+  EXPECT_LE(peak_kib - base_kib, bound_kib);
+  ExpectServing();
+}
+
+constexpr uint32_t kIp(uint32_t last) {
+  return 0x7f000000u | last;
+}
+
+// Raises this process's open-file limit to its hard limit: a flood needs thousands of sockets.
+void RaiseFdLimit() {
+  rlimit limit{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &limit), 0);
+  limit.rlim_cur = limit.rlim_max;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &limit), 0);
+}
+
+// Up to `count` idle connections from `source`, opened within 10 s: the ones that connected.
+std::vector<Fd> Flood(uint16_t port, uint32_t source, int count) {
+  std::vector<Fd> fds;
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  for (int i = 0; i < count && Clock::now() < deadline; ++i) {
+    Fd fd = TryDial(port, source);
+    if (fd.valid()) fds.push_back(std::move(fd));
+  }
+  return fds;
+}
+
+// ovlnfsd allowing only 127.0.0.0/25 (.1 to .127), so that 127.0.0.200 is a disallowed address.
+class ConnectionFloodTest : public OverlayTest {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(RaiseFdLimit());
+    testsupport::ServerOptions options = BaseOptions();
+    options.extra_args = {"--allow", "127.0.0.0/25"};
+    ASSERT_NO_FATAL_FAILURE(CreateServer(options));
+    ASSERT_NO_FATAL_FAILURE(WriteLower("big", std::string(kBigFile, 'b')));
+    ASSERT_NO_FATAL_FAILURE(StartAndMount());
+  }
+
+  // A new client from `source` mounts the export, looks up "big" and reads from it, each call
+  // within `timeout`.
+  void MountAndRead(const std::string& source, std::chrono::milliseconds timeout) {
+    rpc::ClientOptions options;
+    options.timeout_ms = static_cast<int>(timeout.count());
+    options.source_ipv4 = source;
+    auto rpc = rpc::RpcClient::Connect(kHost, server_->port(), options);
+    ASSERT_TRUE(rpc.ok()) << rpc.status().ToString();
+    xdr::Encoder path;
+    path.String(kExportPath);
+    ASSERT_RESULT(mnt, RawCall(**rpc, kMountProgram, kMountVersion, kMountMnt, path.bytes()));
+    xdr::Decoder mnt_res(mnt->results);
+    uint32_t status = 1;
+    std::string root;
+    ASSERT_TRUE(mnt_res.U32(&status) && mnt_res.Opaque(&root, 64)) << "MNT reply";
+    ASSERT_EQ(status, 0u) << "MNT";
+    xdr::Encoder lookup;
+    lookup.Opaque(root);
+    lookup.String("big");
+    ASSERT_RESULT(found, RawCall(**rpc, kNfsProgram, kNfsVersion, kNfsLookup, lookup.bytes()));
+    xdr::Decoder lookup_res(found->results);
+    std::string fh;
+    ASSERT_TRUE(lookup_res.U32(&status) && lookup_res.Opaque(&fh, 64)) << "LOOKUP reply";
+    ASSERT_EQ(status, kNfs3Ok) << "LOOKUP";
+    xdr::Encoder read;
+    read.Opaque(fh);
+    read.U64(0);
+    read.U32(100);
+    ASSERT_RESULT(data, RawCall(**rpc, kNfsProgram, kNfsVersion, kNfsRead, read.bytes()));
+    ASSERT_EQ(data->accept_stat, AcceptStat::kSuccess);
+    EXPECT_NE(data->results.find(std::string(100, 'b')), std::string::npos) << "READ data";
+  }
+};
+
+// 2,000 idle connections from one address (more than every connection limit), then a new client
+// from another address mounts and reads within 1 s.
+TEST_F(ConnectionFloodTest, IdleFloodDoesNotLockOutANewClient) {
+  std::vector<Fd> flood = Flood(server_->port(), kIp(2), 2000);
+  std::printf("flood: %zu connections from 127.0.0.2\n", flood.size());
+  EXPECT_EQ(flood.size(), 2000u);
+  const auto start = Clock::now();
+  ASSERT_NO_FATAL_FAILURE(MountAndRead("127.0.0.3", std::chrono::milliseconds(1000)));
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  std::printf("flood: 127.0.0.3 mounted and read in %lld ms\n",
+              static_cast<long long>(took.count()));
+  EXPECT_LT(took, std::chrono::milliseconds(1000));
+  // The client that mounted before the flood keeps its connection: 127.0.0.2 made room by
+  // closing its own.
+  EXPECT_NFS(GetattrStatus(root_), kNfs3Ok);
+}
+
+// The same from 20 addresses, 100 connections each: under the per-address limit, over the total
+// one, which makes room by closing the connections idle longest.
+TEST_F(ConnectionFloodTest, IdleFloodFromManyAddressesDoesNotLockOutANewClient) {
+  std::vector<Fd> flood;
+  for (uint32_t host = 10; host < 30; ++host) {
+    for (Fd& fd : Flood(server_->port(), kIp(host), 100)) flood.push_back(std::move(fd));
+  }
+  EXPECT_EQ(flood.size(), 2000u);
+  const auto start = Clock::now();
+  ASSERT_NO_FATAL_FAILURE(MountAndRead("127.0.0.3", std::chrono::milliseconds(1000)));
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1000));
+}
+
+// A disallowed address gets the protocol's refusal to its first call and loses the connection
+// then; a flood from it never takes the place of an allowed client.
+TEST_F(ConnectionFloodTest, DisallowedAddressHoldsNoSlotPastItsFirstCall) {
+  Fd refused = TryDial(server_->port(), kIp(200));
+  ASSERT_TRUE(refused.valid()) << strerror(errno);
+  xdr::Encoder fh;
+  fh.Opaque(root_);
+  const std::string call = CallBody(1, kNfsGetattr, fh.bytes());
+  ASSERT_TRUE(SendAll(refused.get(), FragmentHeader(call.size(), true) + call));
+  auto reply = rpc::ParseReply(ReceiveRecord(refused.get()));
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  xdr::Decoder res(reply->results);
+  uint32_t status = 0;
+  ASSERT_TRUE(res.U32(&status));
+  EXPECT_EQ(status, 13u) << "NFS3ERR_ACCES";
+  EXPECT_TRUE(ClosedByPeer(refused.get(), kCloseTimeout)) << "kept open after its first call";
+
+  std::vector<Fd> flood = Flood(server_->port(), kIp(200), 2000);
+  EXPECT_EQ(flood.size(), 2000u);
+  ASSERT_NO_FATAL_FAILURE(MountAndRead("127.0.0.3", std::chrono::milliseconds(1000)));
+  EXPECT_NFS(GetattrStatus(root_), kNfs3Ok);
 }
 
 }  // namespace

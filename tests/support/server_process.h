@@ -78,6 +78,8 @@ class ServerProcess {
 
   // True while the server process has not exited (reaps it if it has).
   bool IsRunning();
+  // The process id of the running server (-1 when none), e.g. to read /proc/<pid>/status.
+  pid_t pid() const { return child_.pid(); }
   // The port of the running server (0 when none), and of the last one started.
   uint16_t port() const { return port_; }
   uint16_t last_port() const { return last_port_; }
