@@ -74,15 +74,6 @@ std::string ReadDeepFile(const std::string& root, const std::string& file) {
 
 class DeepPathTest : public UnionTest {
  protected:
-  // Evict, then restart: the two ways a handle loses every in-memory trace.
-  template <typename Check>
-  void AfterEviction(Check check) {
-    fs_->DropCaches();
-    check("after eviction");
-    Open();
-    check("after restart");
-  }
-
   // Removes `file` at the bottom of the chain and every directory of it, bottom-up.
   void RemoveDeepTree(const std::string& file) {
     std::vector<Node> dirs = {Root()};

@@ -9,17 +9,7 @@
 namespace ovl {
 namespace {
 
-class UnionFsTest : public UnionTest {
- protected:
-  // Evict, then restart: the two ways a handle loses every in-memory trace.
-  template <typename Check>
-  void AfterEviction(Check check) {
-    fs_->DropCaches();
-    check("after eviction");
-    Open();
-    check("after restart");
-  }
-};
+class UnionFsTest : public UnionTest {};
 
 TEST_F(UnionFsTest, MergesLayersTopDown) {
   Lower(0, "a", "top");
@@ -226,12 +216,12 @@ TEST_F(UnionFsTest, InodeReuseNeverResolves) {
   ASSERT_TRUE(f.ok());
   ASSERT_TRUE(fs_->Remove(Root(), "victim").ok());
   for (int i = 0; i < 200; ++i) {
-    ASSERT_TRUE(fs_->Create(Root(), "n" + std::to_string(i), CreateMode::kGuarded, 0644, {},
-                            root_cred_).ok());
+    ASSERT_TRUE(
+        fs_->Create(Root(), "n" + std::to_string(i), CreateMode::kGuarded, 0644, {}, root_cred_)
+            .ok());
   }
-  AfterEviction([&](const char* when) {
-    EXPECT_TRUE(IsStale(fs_->Decode(f->handle).status())) << when;
-  });
+  AfterEviction(
+      [&](const char* when) { EXPECT_TRUE(IsStale(fs_->Decode(f->handle).status())) << when; });
 }
 
 TEST_F(UnionFsTest, MalformedHandles) {

@@ -39,8 +39,8 @@ class UnionTest : public ::testing::Test {
   }
   void LowerLink(int layer, const std::string& existing, const std::string& path) {
     MakeParents(lowers_[layer] + "/" + path);
-    ASSERT_EQ(0, link((lowers_[layer] + "/" + existing).c_str(),
-                      (lowers_[layer] + "/" + path).c_str()));
+    ASSERT_EQ(
+        0, link((lowers_[layer] + "/" + existing).c_str(), (lowers_[layer] + "/" + path).c_str()));
   }
   static std::string Slurp(const std::string& file) {
     std::ifstream in(file, std::ios::binary);
@@ -62,6 +62,15 @@ class UnionTest : public ::testing::Test {
     fs_ = std::move(*u);
   }
   void Open() { Open(Options()); }
+
+  // Evict, then restart: the two ways a handle loses every in-memory trace.
+  template <typename Check>
+  void AfterEviction(Check check) {
+    fs_->DropCaches();
+    check("after eviction");
+    Open();
+    check("after restart");
+  }
 
   Node Root() { return *fs_->Root(); }
   // Looks up a slash-separated path from the root.
@@ -142,6 +151,8 @@ class UnionTest : public ::testing::Test {
   Cred root_cred_{};
 };
 
-inline bool IsStale(const Status& s) { return s.code() == ESTALE; }
+inline bool IsStale(const Status& s) {
+  return s.code() == ESTALE;
+}
 
 }  // namespace ovl
