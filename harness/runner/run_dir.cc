@@ -1,7 +1,9 @@
 #include "runner/run_dir.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <ctime>
 #include <filesystem>
@@ -96,13 +98,26 @@ nlohmann::json Manifest(const RunDir& dir, const std::string& topology_file, uin
 
 Status WriteFileAtomic(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.good()) return Status::Error(EIO, "write " + tmp);
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno("create " + tmp);
+  Status st;
+  for (size_t done = 0; done < text.size() && st.ok();) {
+    ssize_t n = write(fd, text.data() + done, text.size() - done);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+    } else if (n == 0) {
+      st = Status::Error(EIO, "write " + tmp + ": nothing written");
+    } else if (errno != EINTR) {
+      st = Status::FromErrno("write " + tmp);
+    }
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Status::FromErrno("rename " + tmp);
-  return Status::Ok();
+  // close() reports a delayed write error (e.g. on NFS); it closes the fd either way.
+  if (close(fd) != 0 && st.ok()) st = Status::FromErrno("close " + tmp);
+  if (st.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) {
+    st = Status::FromErrno("rename " + tmp + " to " + path);
+  }
+  if (!st.ok()) unlink(tmp.c_str());
+  return st;
 }
 
 }  // namespace ovl::runner
