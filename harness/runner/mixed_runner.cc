@@ -43,18 +43,24 @@ ovl::Status ReconnectUntilSettled(const MixedContext& ctx, backend::AgentNode& a
                                   uint64_t& connected_at) {
   constexpr milliseconds kRetryPause{100};
   const Clock::time_point first_try = Clock::now();
+  ovl::Status st = ovl::Status::Error(ECANCELED, "the run stopped before the reconnect");
   for (;;) {
-    ovl::Status st = Control(agent, ReconnectRequest(*ctx.server));
+    nlohmann::json request;
+    {
+      std::unique_lock<std::mutex> l(sh.mu);
+      // The server's address (a new port after a restart) is read while no fault changes it.
+      if (!sh.cv.wait_for(l, kRecoveryWait, [&] { return !sh.faulting || !sh.failure.empty(); }) ||
+          !sh.failure.empty()) {
+        return st;
+      }
+      request = ReconnectRequest(*ctx.server);
+      connected_at = sh.restarts;
+    }
+    st = Control(agent, request);
     if (st.ok()) return st;
     std::unique_lock<std::mutex> l(sh.mu);
-    // Woken early when a fault begins or ends, so the next attempt follows it closely.
-    sh.cv.wait_for(l, kRetryPause);
-    if (!sh.cv.wait_for(l, kRecoveryWait, [&] { return !sh.faulting || !sh.failure.empty(); }) ||
-        !sh.failure.empty()) {
-      return st;
-    }
+    sh.cv.wait_for(l, kRetryPause);  // woken early when a fault ends
     if (Clock::now() > std::max(first_try, sh.last_fault_end) + ctx.reconnect_grace) return st;
-    connected_at = sh.restarts;
   }
 }
 
@@ -93,7 +99,6 @@ void ClientLoop(const MixedContext& ctx, backend::AgentNode& agent, const std::v
                   " got no answer and no restart followed: " + result->error);
     }
     if (!sh.failure.empty()) return;
-    connected_at = sh.restarts;
     l.unlock();
     ovl::Status st = ReconnectUntilSettled(ctx, agent, sh, connected_at);
     if (!st.ok()) return fail("reconnect: " + st.ToString());
