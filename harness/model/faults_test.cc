@@ -166,7 +166,7 @@ TEST(FaultsTest, JudgesAHistoryFile) {
     ops::HistoryWriter w(path);
     History h(kFile);
     h.Do(Lookup("a", "H"), WithHandle("ha")).Do(Read(V("H")), WithData(FileData("a", 10)));
-    for (const ops::Event& e : h.End()) w.Append(e);
+    for (const ops::Event& e : h.End()) ASSERT_TRUE(w.Append(e).ok());
   }
   ovl::Result<std::vector<CaseVerdict>> v = JudgeFile(path);
   ASSERT_TRUE(v.ok()) << v.status().message();

@@ -89,6 +89,17 @@ std::optional<std::string> FromPostOpFh(const post_op_fh3& fh) {
   return FromFh(fh.post_op_fh3_u.handle);
 }
 
+// A copy of the list node at `node`. libnfs 4.0 decodes linked lists (exportnode, groupnode,
+// entry3, entryplus3) into nodes that need not be aligned for their 64-bit fields and pointers,
+// so reading a field in place is undefined behaviour (UBSan stops the agent there); a memcpy
+// into an aligned local is not.
+template <typename Node>
+Node CopyNode(const Node* node) {
+  Node copy;
+  std::memcpy(&copy, node, sizeof copy);
+  return copy;
+}
+
 DirEntry Entry(uint64_t fileid, const char* name, uint64_t cookie) {
   DirEntry entry;
   entry.fileid = fileid;
@@ -337,10 +348,13 @@ Status NfsClient::Await(RpcPtr& conn, Call& call) {
     if (n == 0) continue;
     if (call.connecting && (pfd.revents & (POLLERR | POLLHUP)) != 0) {
       // libnfs reports a failed connect as a generic POLLHUP; the socket knows the real cause
-      // (ECONNREFUSED: nothing listens there).
+      // (ECONNREFUSED: nothing listens there). libnfs still has to see the failure: its
+      // connect callback frees what rpc_connect_port_async allocated, and destroying the
+      // context does not.
       int so_error = 0;
       socklen_t len = sizeof(so_error);
       if (getsockopt(pfd.fd, SOL_SOCKET, SO_ERROR, &so_error, &len) == 0 && so_error != 0) {
+        (void)rpc_service(conn.get(), pfd.revents);
         conn.reset();
         return Status::Error(so_error, call.what + ": connect failed");
       }
@@ -456,13 +470,17 @@ Result<std::vector<ExportEntry>> NfsClient::Export() {
       mount_, "EXPORT",
       [](rpc_context* c, rpc_cb cb, void* p) { return rpc_mount3_export_async(c, cb, p); },
       [](const exports& list, std::vector<ExportEntry>& out) {
-        for (const exportnode* e = list; e != nullptr; e = e->ex_next) {
+        for (const exportnode* at = list; at != nullptr;) {
+          const exportnode e = CopyNode(at);
           ExportEntry entry;
-          if (e->ex_dir != nullptr) entry.dir = e->ex_dir;
-          for (const groupnode* g = e->ex_groups; g != nullptr; g = g->gr_next) {
-            entry.groups.emplace_back(g->gr_name != nullptr ? g->gr_name : "");
+          if (e.ex_dir != nullptr) entry.dir = e.ex_dir;
+          for (const groupnode* g_at = e.ex_groups; g_at != nullptr;) {
+            const groupnode g = CopyNode(g_at);
+            entry.groups.emplace_back(g.gr_name != nullptr ? g.gr_name : "");
+            g_at = g.gr_next;
           }
           out.push_back(std::move(entry));
+          at = e.ex_next;
         }
       });
 }
@@ -819,8 +837,10 @@ Result<ReaddirRes> NfsClient::Readdir(const std::string& dir, uint64_t cookie, u
         out.dir_attrs = FromPostOp(ok.dir_attributes);
         out.cookieverf = From8(ok.cookieverf);
         out.eof = ok.reply.eof != 0;
-        for (const entry3* e = ok.reply.entries; e != nullptr; e = e->nextentry) {
-          out.entries.push_back(Entry(e->fileid, e->name, e->cookie));
+        for (const entry3* at = ok.reply.entries; at != nullptr;) {
+          const entry3 e = CopyNode(at);
+          out.entries.push_back(Entry(e.fileid, e.name, e.cookie));
+          at = e.nextentry;
         }
       });
 }
@@ -849,11 +869,13 @@ Result<ReaddirRes> NfsClient::Readdirplus(const std::string& dir, uint64_t cooki
         out.dir_attrs = FromPostOp(ok.dir_attributes);
         out.cookieverf = From8(ok.cookieverf);
         out.eof = ok.reply.eof != 0;
-        for (const entryplus3* e = ok.reply.entries; e != nullptr; e = e->nextentry) {
-          DirEntry entry = Entry(e->fileid, e->name, e->cookie);
-          entry.attrs = FromPostOp(e->name_attributes);
-          entry.handle = FromPostOpFh(e->name_handle);
+        for (const entryplus3* at = ok.reply.entries; at != nullptr;) {
+          const entryplus3 e = CopyNode(at);
+          DirEntry entry = Entry(e.fileid, e.name, e.cookie);
+          entry.attrs = FromPostOp(e.name_attributes);
+          entry.handle = FromPostOpFh(e.name_handle);
           out.entries.push_back(std::move(entry));
+          at = e.nextentry;
         }
       });
 }

@@ -1,6 +1,7 @@
 #include "ops/history.h"
 
 #include <array>
+#include <cerrno>
 #include <utility>
 
 namespace ovl::ops {
@@ -93,14 +94,35 @@ std::optional<Event> EventFromJson(const nlohmann::json& j, std::string* error) 
   return e;
 }
 
-HistoryWriter::HistoryWriter(const std::string& path)
-    : out_(path, std::ios::out | std::ios::trunc) {}
+namespace {
 
-void HistoryWriter::Append(const Event& e) {
+// The failure of a stream operation on `path`: the errno the failing call left, or EIO.
+Status StreamError(const std::string& what) {
+  return Status::Error(errno != 0 ? errno : EIO, what);
+}
+
+}  // namespace
+
+HistoryWriter::HistoryWriter(const std::string& path) : path_(path) {
+  errno = 0;
+  out_.open(path, std::ios::out | std::ios::trunc);
+  if (!out_.good()) status_ = StreamError("create " + path);
+}
+
+Status HistoryWriter::status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return status_;
+}
+
+Status HistoryWriter::Append(const Event& e) {
   const std::string line = EventToJson(e).dump() + "\n";
   std::lock_guard<std::mutex> lock(mu_);
+  if (!status_.ok()) return status_;
+  errno = 0;
   out_ << line;
   out_.flush();
+  if (!out_.good()) status_ = StreamError("write " + path_);
+  return status_;
 }
 
 std::optional<std::vector<Event>> ReadHistory(const std::string& path, std::string* error) {

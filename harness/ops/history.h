@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "ops/ops.h"
 
 namespace ovl::ops {
@@ -52,13 +53,21 @@ std::optional<Event> EventFromJson(const nlohmann::json& j, std::string* error);
 // happened up to the kill.
 class HistoryWriter {
  public:
+  // Creates (truncates) `path`; status() says whether that worked.
   explicit HistoryWriter(const std::string& path);
-  bool ok() const { return out_.good(); }
-  void Append(const Event& e);
+  bool ok() const { return status().ok(); }
+  // OK while the file was opened and every append so far was written; else the first failure,
+  // naming the file.
+  Status status() const;
+  // Appends `e` and flushes. After a failure this writes nothing more and returns that failure
+  // again, so the file never has a gap in its middle.
+  [[nodiscard]] Status Append(const Event& e);
 
  private:
-  std::mutex mu_;
+  const std::string path_;
+  mutable std::mutex mu_;
   std::ofstream out_;
+  Status status_;
 };
 
 // Reads a whole history file; on a malformed line, returns nullopt and the line number + reason.

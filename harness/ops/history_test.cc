@@ -55,13 +55,29 @@ TEST(HistoryTest, WriterAndReaderAgreeLineByLine) {
   {
     HistoryWriter w(path);
     ASSERT_TRUE(w.ok());
-    for (const Event& e : Sample()) w.Append(e);
+    for (const Event& e : Sample()) ASSERT_TRUE(w.Append(e).ok());
   }
   std::string error;
   std::optional<std::vector<Event>> events = ReadHistory(path, &error);
   ASSERT_TRUE(events) << error;
   ASSERT_EQ(events->size(), Sample().size());
   EXPECT_EQ((*events)[2].result->DataDigestValue(), DataDigest("abc"));
+}
+
+TEST(HistoryTest, AFailedWriteIsReportedAndSticks) {
+  HistoryWriter w("/dev/full");
+  ASSERT_TRUE(w.ok()) << "opening /dev/full works; writing to it does not";
+  Status st = w.Append(Sample()[0]);
+  EXPECT_EQ(st.code(), ENOSPC) << st.ToString();
+  EXPECT_NE(st.message().find("/dev/full"), std::string::npos) << st.ToString();
+  EXPECT_FALSE(w.ok());
+  EXPECT_EQ(w.Append(Sample()[1]).code(), ENOSPC) << "a later append must not fill the gap";
+}
+
+TEST(HistoryTest, AFileThatCannotBeCreatedIsReported) {
+  HistoryWriter w("/nonexistent-dir/history.jsonl");
+  EXPECT_EQ(w.status().code(), ENOENT) << w.status().ToString();
+  EXPECT_FALSE(w.Append(Sample()[0]).ok());
 }
 
 TEST(HistoryTest, ReaderNamesTheBadLine) {

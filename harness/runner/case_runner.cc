@@ -74,6 +74,10 @@ CaseRun RunCase(const CaseContext& ctx) {
                            : status == CaseRun::Status::kUnsupported ? "unsupported"
                                                                      : "unresolved"},
                 {"reason", run.reason}});
+    if (ovl::Status h = rec.status(); !h.ok() && status == CaseRun::Status::kDone) {
+      run.status = CaseRun::Status::kUnresolved;
+      run.reason = "history: " + h.ToString();
+    }
     (void)ctx.server->Teardown(ctx.keep);
     return run;
   };
@@ -101,6 +105,7 @@ CaseRun RunCase(const CaseContext& ctx) {
 
   const scenario::Step* pending = nullptr;  // a fault to strike while the next op is in flight
   for (const auto& step : expansion->steps) {
+    if (ovl::Status h = rec.status(); !h.ok()) return unresolved("history", h, "");
     if (step.type == scenario::Step::Type::kFault) {
       if (step.during_next_ms > 0) {
         pending = &step;

@@ -1,5 +1,6 @@
 #include "runner/mixed_runner.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -21,9 +22,10 @@ constexpr milliseconds kRecoveryWait{60000};
 struct Shared {
   std::mutex mu;
   std::condition_variable cv;
-  uint64_t restarts = 0;  // server restarts completed (crash or reboot)
-  bool faulting = false;  // a fault is being applied right now
-  std::string failure;    // first infrastructure failure: the run is UNRESOLVED
+  uint64_t restarts = 0;               // server restarts completed (crash or reboot)
+  bool faulting = false;               // a fault is being applied right now
+  Clock::time_point last_fault_end{};  // when the latest fault was over
+  std::string failure;                 // first infrastructure failure: the run is UNRESOLVED
   std::atomic<uint64_t> completed{0};
   std::atomic<uint64_t> bytes{0};
   std::atomic<bool> done{false};
@@ -31,6 +33,35 @@ struct Shared {
 
 std::string FaultName(topology::FaultKind k) {
   return std::string(topology::NameOf(topology::kFaultKindNames, k));
+}
+
+// Reconnects `agent` after a restart. Faults can fall a fraction of a second apart, so the next
+// one may strike during the connect: a failed attempt waits for any fault under way to be over
+// and tries again, until ctx.reconnect_grace after the later of the last fault's end and the
+// first failure. `connected_at` becomes the restart count the connection was made after.
+ovl::Status ReconnectUntilSettled(const MixedContext& ctx, backend::AgentNode& agent, Shared& sh,
+                                  uint64_t& connected_at) {
+  constexpr milliseconds kRetryPause{100};
+  const Clock::time_point first_try = Clock::now();
+  ovl::Status st = ovl::Status::Error(ECANCELED, "the run stopped before the reconnect");
+  for (;;) {
+    nlohmann::json request;
+    {
+      std::unique_lock<std::mutex> l(sh.mu);
+      // The server's address (a new port after a restart) is read while no fault changes it.
+      if (!sh.cv.wait_for(l, kRecoveryWait, [&] { return !sh.faulting || !sh.failure.empty(); }) ||
+          !sh.failure.empty()) {
+        return st;
+      }
+      request = ReconnectRequest(*ctx.server);
+      connected_at = sh.restarts;
+    }
+    st = Control(agent, request);
+    if (st.ok()) return st;
+    std::unique_lock<std::mutex> l(sh.mu);
+    sh.cv.wait_for(l, kRetryPause);  // woken early when a fault ends
+    if (Clock::now() > std::max(first_try, sh.last_fault_end) + ctx.reconnect_grace) return st;
+  }
 }
 
 void ClientLoop(const MixedContext& ctx, backend::AgentNode& agent, const std::vector<ops::Op>& ops,
@@ -53,6 +84,7 @@ void ClientLoop(const MixedContext& ctx, backend::AgentNode& agent, const std::v
     auto result = ExecuteOp(agent, ops[i]);
     if (!result.ok()) return fail(result.status().ToString());
     rec.Complete(ops[i].seq, *result);
+    if (ovl::Status h = rec.status(); !h.ok()) return fail("history: " + h.ToString());
     sh.completed.fetch_add(1);
     sh.bytes.fetch_add(result->data.size() + ops[i].data.size());
     if (result->outcome != ops::Result::Outcome::kUnknown) continue;
@@ -67,9 +99,8 @@ void ClientLoop(const MixedContext& ctx, backend::AgentNode& agent, const std::v
                   " got no answer and no restart followed: " + result->error);
     }
     if (!sh.failure.empty()) return;
-    connected_at = sh.restarts;
     l.unlock();
-    ovl::Status st = Control(agent, ReconnectRequest(*ctx.server));
+    ovl::Status st = ReconnectUntilSettled(ctx, agent, sh, connected_at);
     if (!st.ok()) return fail("reconnect: " + st.ToString());
   }
 }
@@ -89,6 +120,10 @@ MixedRun RunMixed(const MixedContext& ctx) {
                 {"reason", out.run.reason},
                 {"faults_injected", out.faults_injected},
                 {"faults_not_reached", out.faults_not_reached}});
+    if (ovl::Status h = rec.status(); !h.ok() && status == CaseRun::Status::kDone) {
+      out.run.status = CaseRun::Status::kUnresolved;
+      out.run.reason = "history: " + h.ToString();
+    }
     (void)ctx.server->Teardown(ctx.keep);
     return out;
   };
@@ -171,6 +206,7 @@ MixedRun RunMixed(const MixedContext& ctx) {
       ++out.faults_injected;
       std::lock_guard<std::mutex> g(sh.mu);
       sh.faulting = false;
+      sh.last_fault_end = Clock::now();
       if (f.kind == topology::FaultKind::kCrash || f.kind == topology::FaultKind::kReboot) {
         ++sh.restarts;
       }

@@ -25,6 +25,9 @@ struct MixedContext {
   std::vector<backend::AgentNode*> agents;  // one per client, each with its own subtree
   std::string layers_dir;
   bool keep = false;
+  // How long a client keeps trying to reconnect after the last fault ended (or after its first
+  // failed attempt, when no fault is near): a server not back by then makes the run UNRESOLVED.
+  std::chrono::milliseconds reconnect_grace{10000};
   ops::HistoryWriter* history = nullptr;
   std::vector<ops::Event>* events = nullptr;
   const RunClock* clock = nullptr;

@@ -18,7 +18,11 @@ void Recorder::Record(ops::Event e) {
     held_.push_back(std::move(e));
     return;
   }
-  history_->Append(e);
+  Store(std::move(e));
+}
+
+void Recorder::Store(ops::Event e) {
+  history_->Append(e).IgnoreError();  // kept by the writer: see status()
   events_->push_back(std::move(e));
 }
 
@@ -35,12 +39,8 @@ void Recorder::EndFault(double t_start, nlohmann::json info) {
   e.info = std::move(info);
   std::lock_guard<std::mutex> g(mu_);
   holding_ = false;
-  history_->Append(e);
-  events_->push_back(std::move(e));
-  for (auto& h : held_) {
-    history_->Append(h);
-    events_->push_back(std::move(h));
-  }
+  Store(std::move(e));
+  for (auto& h : held_) Store(std::move(h));
   held_.clear();
 }
 

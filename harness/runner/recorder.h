@@ -32,9 +32,16 @@ class Recorder {
   double BeginFault();
   void EndFault(double t_start, nlohmann::json info);
 
+  // OK while every event so far reached the history file; else why not (naming the file). A
+  // case whose history is incomplete cannot be judged: callers stop it as UNRESOLVED.
+  Status status() const { return history_->status(); }
+
  private:
   ops::Event Make(ops::Event::Type type) const;
   void Record(ops::Event e);
+  // Appends `e` to the history file and the event list; a write failure is kept by the
+  // HistoryWriter (status()).
+  void Store(ops::Event e);
 
   std::string case_id_;
   ops::HistoryWriter* history_;

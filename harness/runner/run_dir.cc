@@ -1,7 +1,9 @@
 #include "runner/run_dir.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <ctime>
 #include <filesystem>
@@ -98,9 +100,12 @@ nlohmann::json Manifest(const RunDir& dir, const std::string& topology_file, uin
 
 Status WriteFileAtomic(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
-  OVL_RETURN_IF_ERROR(WriteFileText(tmp, text));
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Status::FromErrno("rename " + tmp);
-  return Status::Ok();
+  Status st = WriteFileText(tmp, text);
+  if (st.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) {
+    st = Status::FromErrno("rename " + tmp + " to " + path);
+  }
+  if (!st.ok()) unlink(tmp.c_str());
+  return st;
 }
 
 }  // namespace ovl::runner

@@ -25,7 +25,8 @@ Result<RunDir> MakeRunDir(const std::string& results_root, const std::string& to
 nlohmann::json Manifest(const RunDir& dir, const std::string& topology_file, uint64_t seed,
                         const std::string& source_dir, const std::string& command_line);
 
-// Writes `text` to `path` atomically (temp file + rename).
+// Writes `text` to `path` atomically (`path`.tmp, then rename). An error names the file and
+// carries the errno of the call that failed; no temp file is left behind.
 Status WriteFileAtomic(const std::string& path, const std::string& text);
 
 }  // namespace ovl::runner

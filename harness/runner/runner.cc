@@ -113,6 +113,38 @@ std::vector<std::string> MixedClients(const plan::Plan& plan, const std::string&
   return planned.empty() ? reaching : planned;
 }
 
+// Writes one output file of a run; a failure is said on `err`, naming the file. Returns
+// whether it was written.
+bool WriteOutput(const std::string& path, const std::string& text, std::ostream& err) {
+  Status st = WriteFileAtomic(path, text);
+  if (!st.ok()) err << "harness: cannot write " << path << ": " << st.ToString() << "\n";
+  return st.ok();
+}
+
+// Writes results.json, junit.xml (and their copies asked for by --json/--junit), then
+// report.html rendered from them. Every file is tried; returns whether all were written.
+bool WriteRunOutputs(const cli::RunOptions& options, const std::string& dir,
+                     const RunSummary& run) {
+  const std::string results = ResultsJson(run).dump(2);
+  const std::string junit = JunitXml(run);
+  bool ok = WriteOutput(dir + "/results.json", results, std::cerr);
+  ok &= WriteOutput(dir + "/junit.xml", junit, std::cerr);
+  if (options.json) ok &= WriteOutput(options.json->string(), results, std::cerr);
+  if (options.junit) ok &= WriteOutput(options.junit->string(), junit, std::cerr);
+  // report.html is rendered from the files just written, as `harness report` does later.
+  std::string chart_note;
+  auto html = report::RenderRunDirectory(dir, &chart_note);
+  if (html.ok()) {
+    ok &= WriteOutput(dir + "/report.html", *html, std::cerr);
+  } else {
+    std::cerr << "harness: report.html: " << html.status().message() << "\n";
+  }
+  if (!chart_note.empty()) {
+    std::cerr << "harness: report.html without charts: " << chart_note << "\n";
+  }
+  return ok;
+}
+
 }  // namespace
 
 int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topology,
@@ -128,11 +160,12 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
       "harness run " + options.topology.string() + " --seed " + std::to_string(plan.seed);
   nlohmann::json manifest =
       Manifest(*dir, options.topology.string(), plan.seed, OVL_SOURCE_DIR, command);
-  (void)WriteFileAtomic(dir->path + "/manifest.json", manifest.dump(2));
+  if (!WriteOutput(dir->path + "/manifest.json", manifest.dump(2), std::cerr)) return 3;
   const std::string history_path = dir->path + "/history.jsonl";
   ops::HistoryWriter history(history_path);
   if (!history.ok()) {
-    std::cerr << "harness: cannot write " << history_path << "\n";
+    std::cerr << "harness: cannot write " << history_path << ": " << history.status().ToString()
+              << "\n";
     return 3;
   }
 
@@ -215,7 +248,7 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
     }
     vms = *opened;
     manifest["accel"] = vms->accel_note();
-    (void)WriteFileAtomic(dir->path + "/manifest.json", manifest.dump(2));
+    if (!WriteOutput(dir->path + "/manifest.json", manifest.dump(2), std::cerr)) return 3;
     for (auto& [name, node] : nodes->servers) servers[name] = std::move(node);
     for (auto& [name, node] : nodes->agents) agents[name] = std::move(node);
   }
@@ -247,8 +280,9 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
   std::map<std::string, PhaseThroughput>& phases = scenario_phase.phases;
   std::vector<ops::Event> events;  // of the mixed workload on one server, for the model
 
-  if (plan.mixed.enabled && !g_interrupted) {
+  if (plan.mixed.enabled && !g_interrupted && history.ok()) {
     for (const auto& name : MixedServers(plan)) {
+      if (!history.ok()) break;
       CaseReport r;
       r.id = name + "/mixed";
       r.server = name;
@@ -320,7 +354,7 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
     }
     if (tty) std::cout << "\r\033[K";
   }
-  if (!plan.throughput.empty() && !g_interrupted) {
+  if (!plan.throughput.empty() && !g_interrupted && history.ok()) {
     ThroughputContext tc{
         plan.throughput,
         options.workloads_dir / "throughput",
@@ -348,23 +382,13 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
   run.exit_code = ExitCode(run.cases, run.blind_controls);
   // An interrupted run did not finish what it was asked: never "as expected".
   if (g_interrupted && run.exit_code == 0) run.exit_code = 3;
-  const std::string results = ResultsJson(run).dump(2);
-  const std::string junit = JunitXml(run);
-  (void)WriteFileAtomic(dir->path + "/results.json", results);
-  (void)WriteFileAtomic(dir->path + "/junit.xml", junit);
-  if (options.json) (void)WriteFileAtomic(options.json->string(), results);
-  if (options.junit) (void)WriteFileAtomic(options.junit->string(), junit);
-  // report.html is rendered from the files just written, as `harness report` does later.
-  std::string chart_note;
-  auto html = report::RenderRunDirectory(dir->path, &chart_note);
-  if (html.ok()) {
-    (void)WriteFileAtomic(dir->path + "/report.html", *html);
-  } else {
-    std::cerr << "harness: report.html: " << html.status().message() << "\n";
+  // A run whose history or results are incomplete cannot stand as a verdict.
+  if (Status h = history.status(); !h.ok()) {
+    std::cerr << "harness: cannot write " << history_path << ": " << h.ToString()
+              << "; the run stopped there\n";
+    run.exit_code = 3;
   }
-  if (!chart_note.empty()) {
-    std::cerr << "harness: report.html without charts: " << chart_note << "\n";
-  }
+  if (!WriteRunOutputs(options, dir->path, run)) run.exit_code = 3;
 
   std::cout << "\n";
   PrintVerdictTable(run, std::cout);
@@ -387,11 +411,11 @@ int RenderReport(const std::string& run_dir, std::ostream& out, std::ostream& er
     err << "harness: " << run_dir << "/results.json: " << run.status().message() << "\n";
     return 2;
   }
-  (void)WriteFileAtomic(run_dir + "/junit.xml", JunitXml(*run));
+  bool written = WriteOutput(run_dir + "/junit.xml", JunitXml(*run), err);
   std::string chart_note;
   auto html = report::RenderRunDirectory(run_dir, &chart_note);
   if (html.ok()) {
-    (void)WriteFileAtomic(run_dir + "/report.html", *html);
+    written &= WriteOutput(run_dir + "/report.html", *html, err);
   } else {
     err << "harness: report.html: " << html.status().message() << "\n";
   }
@@ -401,7 +425,7 @@ int RenderReport(const std::string& run_dir, std::ostream& out, std::ostream& er
   PrintVerdictTable(*run, out);
   out << "harness: run " << run->run_id << ", seed " << run->seed << ", exit code "
       << run->exit_code << "\n";
-  return run->exit_code;
+  return written ? run->exit_code : 3;
 }
 
 }  // namespace ovl::runner

@@ -14,13 +14,16 @@
 
 namespace ovl::runner {
 
-// Returns the exit code (0 as expected, 1 correctness failure, 3 infrastructure error).
+// Returns the exit code (0 as expected, 1 correctness failure, 3 infrastructure error). A run
+// that cannot write its history or an output file (manifest.json, results.json, junit.xml,
+// report.html, the --json/--junit copies) exits 3 and names the file on stderr; a history write
+// failure stops the run at that point.
 int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topology,
                 const plan::Plan& plan);
 
 // `harness report RUN_DIR`: reads RUN_DIR/results.json, writes RUN_DIR/junit.xml and
-// RUN_DIR/report.html again and prints the verdict table. Exit code: the run's own, or 2 when
-// RUN_DIR holds no valid results.
+// RUN_DIR/report.html again and prints the verdict table. Exit code: the run's own, 2 when
+// RUN_DIR holds no valid results, 3 when junit.xml or report.html cannot be written.
 int RenderReport(const std::string& run_dir, std::ostream& out, std::ostream& err);
 
 }  // namespace ovl::runner

@@ -87,6 +87,9 @@ class Phase {
     if (*ctx_.interrupted) {
       r.verdict = Verdict::kUnresolved;
       r.explanation = "interrupted";
+    } else if (ovl::Status h = ctx_.history->status(); !h.ok()) {
+      r.verdict = Verdict::kUnresolved;
+      r.explanation = "not run: the history cannot be written: " + h.ToString();
     } else if (!unsupported.empty()) {
       r.verdict = Verdict::kUnsupported;
       r.explanation = unsupported;

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -43,41 +44,70 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
+namespace internal {
+// Print what went wrong to stderr and abort: a Result used against its contract is a bug in the
+// caller, and going on would pass an error (or no value) off as a value.
+[[noreturn]] void DieOnOkStatusInResult();
+[[noreturn]] void DieOnValueOfError(const Status& status);
+}  // namespace internal
+
+// A T or an error Status, never an OK status without a value.
 template <typename T>
 class [[nodiscard]] Result {
+  static_assert(!std::is_same_v<T, Status>, "a Result<Status> could not tell value from error");
+
  public:
   Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {}  // NOLINT: must be an error
+  // `status` must be an error: an OK status aborts (ok() would be false and status().ok() true,
+  // and OVL_ASSIGN_OR_RETURN would pass "OK" upward with no value).
+  Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
+    if (std::get<1>(v_).ok()) internal::DieOnOkStatusInResult();
+  }
 
   bool ok() const { return v_.index() == 0; }
   // The error; Status::Ok() when this holds a value.
   Status status() const { return ok() ? Status::Ok() : std::get<1>(v_); }
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
+  // The value; aborts with the status text when this holds an error.
+  T& value() & {
+    CheckValue();
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    CheckValue();
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    CheckValue();
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
  private:
+  void CheckValue() const {
+    if (!ok()) internal::DieOnValueOfError(std::get<1>(v_));
+  }
+
   std::variant<T, Status> v_;
 };
 
 }  // namespace ovl
 
 // Returns early from the enclosing function when `expr` (a Status) is an error.
-#define OVL_RETURN_IF_ERROR(expr)          \
-  do {                                     \
-    ::ovl::Status _st = (expr);            \
-    if (!_st.ok()) return _st;             \
+#define OVL_RETURN_IF_ERROR(expr) \
+  do {                            \
+    ::ovl::Status _st = (expr);   \
+    if (!_st.ok()) return _st;    \
   } while (0)
 
 // Declares `lhs` from a Result expression, returning its Status from the enclosing function on
 // error. Usage: OVL_ASSIGN_OR_RETURN(auto fd, env.Open(...));
 #define OVL_CONCAT_INNER(a, b) a##b
 #define OVL_CONCAT(a, b) OVL_CONCAT_INNER(a, b)
-#define OVL_ASSIGN_OR_RETURN(lhs, expr) OVL_ASSIGN_OR_RETURN_IMPL(OVL_CONCAT(_res_, __LINE__), lhs, expr)
+#define OVL_ASSIGN_OR_RETURN(lhs, expr) \
+  OVL_ASSIGN_OR_RETURN_IMPL(OVL_CONCAT(_res_, __LINE__), lhs, expr)
 #define OVL_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                              \
   if (!tmp.ok()) return tmp.status();             \

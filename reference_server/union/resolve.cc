@@ -436,25 +436,20 @@ Result<Obj> OverlayUnion::Resolve(const Handle& handle) {
       return it->second;
     }
   }
-  Result<Obj> obj = Status::Ok();
-  if (!opts_.use_index) {
-    // Negative control: only the in-memory map of handles handed out since start.
+  // Negative control: only the in-memory map of handles handed out since start.
+  auto by_path = [&]() -> Result<Obj> {
     std::string path;
     {
       std::lock_guard<std::mutex> g(cache_mu_);
       auto it = path_map_.find(handle);
-      if (it == path_map_.end()) {
-        stale_.fetch_add(1);
-        return Stale("handle not in the in-memory map");
-      }
+      if (it == path_map_.end()) return Stale("handle not in the in-memory map");
       path = it->second;
     }
     auto d = LookupPath(path);
-    obj = (d.ok() && d->obj.id == fields->id) ? Result<Obj>(d->obj) : Stale("path changed");
-  } else {
-    index_lookups_.fetch_add(1);
-    obj = ResolveUncached(*fields);
-  }
+    return (d.ok() && d->obj.id == fields->id) ? Result<Obj>(d->obj) : Stale("path changed");
+  };
+  if (opts_.use_index) index_lookups_.fetch_add(1);
+  Result<Obj> obj = opts_.use_index ? ResolveUncached(*fields) : by_path();
   if (!obj.ok()) {
     if (obj.status().code() == ESTALE) stale_.fetch_add(1);
     return obj.status();

@@ -214,5 +214,30 @@ workloads:
   EXPECT_EQ(Harness({"report", dir_}), 2) << "a directory without results must be refused";
 }
 
+TEST_F(HarnessE2ETest, ResultsThatCannotBeWrittenAreAnInfrastructureError) {
+  std::string topo = Topology("quick.yaml", R"(name: quick
+backend: local
+servers:
+  - {name: reference, variant: reference}
+clients:
+  - {name: nfs, access: libnfs}
+workloads:
+  scenarios: [unlink-all]
+)");
+  // --json names a directory: results.json cannot be copied there.
+  const std::string json_path = dir_ + "/a-directory";
+  stdfs::create_directory(json_path);
+  EXPECT_EQ(Harness({"run", topo, "--results", dir_ + "/results", "--json", json_path}), 3) << log_;
+  EXPECT_NE(log_.find("harness: cannot write " + json_path), std::string::npos) << log_;
+  EXPECT_TRUE(stdfs::exists(RunDir() + "/results.json")) << "the other files are still written";
+
+  // `harness report` whose report.html cannot be replaced.
+  const std::string run = RunDir();
+  stdfs::remove(run + "/report.html");
+  stdfs::create_directory(run + "/report.html");
+  EXPECT_EQ(Harness({"report", run}), 3) << log_;
+  EXPECT_NE(log_.find("harness: cannot write " + run + "/report.html"), std::string::npos) << log_;
+}
+
 }  // namespace
 }  // namespace ovl

@@ -1,0 +1,149 @@
+// RunMixed against in-process fakes of a server and its agents: faults that fall close together
+// (a crash while a client is still reconnecting after the previous one) must not end the run,
+// and a server that never comes back must end it within the reconnect bound.
+#include "runner/mixed_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+namespace ovl::runner {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+// A server whose crashes take `down_for` each; `broken` keeps it down for good after a crash.
+class FakeServer : public backend::ServerNode {
+ public:
+  std::string Unsupported() override { return ""; }
+  Status Setup(const ops::Fixture&, const std::string&) override { return Status::Ok(); }
+  Status Crash() override {
+    down = true;
+    crashes.fetch_add(1);
+    std::this_thread::sleep_for(down_for);
+    if (!broken) down = false;
+    return Status::Ok();
+  }
+  Status Reboot() override { return Crash(); }
+  Status Evict() override { return Status::Ok(); }
+  Status Teardown(bool) override { return Status::Ok(); }
+  nlohmann::json ConnectRequest() const override { return {{"cmd", "connect"}}; }
+  std::string LogTail() const override { return ""; }
+
+  milliseconds down_for{40};
+  std::atomic<bool> broken{false};
+  std::atomic<bool> down{false};
+  std::atomic<int> crashes{0};
+};
+
+// An agent whose connection dies with each crash. With `hold_first_reconnect`, its first
+// reconnect is held until the second crash has begun, and then fails as a connect to a server
+// that is going down does ("Connection reset by peer"): the two crashes of seed 2 of
+// topologies/local.yaml, 0.31 s apart.
+class FakeAgent : public backend::AgentNode {
+ public:
+  explicit FakeAgent(FakeServer* server) : server_(server) {}
+  const std::string& name() const override { return name_; }
+  Result<nlohmann::json> Request(const nlohmann::json& request) override {
+    const std::string cmd = request.value("cmd", "");
+    if (cmd == "op") {
+      ops::Result r;
+      if (server_->down || generation_ != server_->crashes) {
+        r.outcome = ops::Result::Outcome::kUnknown;
+        r.error = "connection lost";
+      }
+      return nlohmann::json{{"result", ops::ResultToJson(r, true)}};
+    }
+    if (cmd == "reconnect" && reconnects.fetch_add(1) == 0 && hold_first_reconnect) {
+      const auto until = Clock::now() + std::chrono::seconds(5);
+      while (server_->crashes < 2 && Clock::now() < until) {
+        std::this_thread::sleep_for(milliseconds(1));
+      }
+    }
+    if (server_->down) {
+      return nlohmann::json{{"ok", false}, {"error", "connect failed: Connection reset by peer"}};
+    }
+    generation_ = server_->crashes;
+    return nlohmann::json{{"ok", true}};
+  }
+  Status EvictClientCaches() override { return Status::Ok(); }
+  std::string LogTail() const override { return ""; }
+
+  bool hold_first_reconnect = false;
+  std::atomic<int> reconnects{0};
+
+ private:
+  FakeServer* server_;
+  std::string name_ = "c1";
+  int generation_ = 0;
+};
+
+plan::FaultEvent CrashAt(milliseconds t) {
+  plan::FaultEvent f;
+  f.kind = topology::FaultKind::kCrash;
+  f.target = "ref";
+  f.time = t;
+  return f;
+}
+
+class MixedRunnerTest : public ::testing::Test {
+ protected:
+  MixedContext Context() {
+    MixedContext ctx;
+    ctx.case_id = "ref/mixed";
+    ctx.server_name = "ref";
+    ctx.seed = 2;
+    ctx.ops = 60;
+    ctx.duration = milliseconds(600);
+    ctx.faults = {CrashAt(milliseconds(100)), CrashAt(milliseconds(250))};
+    ctx.server = &server_;
+    ctx.agents = {&agent_};
+    ctx.history = &history_;
+    ctx.events = &events_;
+    ctx.clock = &clock_;
+    return ctx;
+  }
+
+  FakeServer server_;
+  FakeAgent agent_{&server_};
+  ops::HistoryWriter history_{"/dev/null"};
+  std::vector<ops::Event> events_;
+  RunClock clock_;
+};
+
+TEST_F(MixedRunnerTest, ACrashDuringAReconnectIsRetriedAfterIt) {
+  agent_.hold_first_reconnect = true;
+  MixedRun r = RunMixed(Context());
+  EXPECT_EQ(r.run.status, CaseRun::Status::kDone) << r.run.reason;
+  EXPECT_EQ(r.faults_injected, 2u);
+  EXPECT_GE(agent_.reconnects, 2) << "the reconnect that met the second crash was not retried";
+  EXPECT_EQ(r.run.ops, 60u) << "the run did not go on to the end";
+}
+
+TEST_F(MixedRunnerTest, AServerThatNeverComesBackEndsTheRunWithinTheBound) {
+  server_.broken = true;
+  MixedContext ctx = Context();
+  ctx.faults = {CrashAt(milliseconds(100))};
+  ctx.reconnect_grace = milliseconds(500);
+  const auto start = Clock::now();
+  MixedRun r = RunMixed(ctx);
+  EXPECT_EQ(r.run.status, CaseRun::Status::kUnresolved);
+  EXPECT_NE(r.run.reason.find("Connection reset by peer"), std::string::npos) << r.run.reason;
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST_F(MixedRunnerTest, AHistoryThatCannotBeWrittenStopsTheRun) {
+  ops::HistoryWriter full("/dev/full");
+  MixedContext ctx = Context();
+  ctx.history = &full;
+  MixedRun r = RunMixed(ctx);
+  EXPECT_EQ(r.run.status, CaseRun::Status::kUnresolved);
+  EXPECT_NE(r.run.reason.find("/dev/full"), std::string::npos) << r.run.reason;
+  EXPECT_LT(r.run.ops, 60u) << "the run went on without its history";
+}
+
+}  // namespace
+}  // namespace ovl::runner
