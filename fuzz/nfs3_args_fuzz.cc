@@ -8,10 +8,11 @@
 #include "union_fixture.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static ovl::fuzz::UnionFixture* fixture = new ovl::fuzz::UnionFixture();
-  fixture->BeforeCall();
+  // A static object, not a leaked pointer: its destructor removes the layers at exit.
+  static ovl::fuzz::UnionFixture fixture;
+  fixture.BeforeCall();
   // A program per call: BeforeCall replaces the union now and then.
-  ovl::nfs::Nfs3Program program(fixture->fs(), fixture->policy(), {1, 2, 3, 4, 5, 6, 7, 8});
-  ovl::fuzz::FuzzCall(*fixture, program, ovl::nfs::kNfs3ProcCount, data, size);
+  ovl::nfs::Nfs3Program program(fixture.fs(), fixture.policy(), {1, 2, 3, 4, 5, 6, 7, 8});
+  ovl::fuzz::FuzzCall(fixture, program, ovl::nfs::kNfs3ProcCount, data, size);
   return 0;
 }
