@@ -2,8 +2,17 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOVL_WERROR=ON
+# The sanitizer and fuzz builds compile the tree once more each: ccache, when installed, keeps
+# rebuilds cheap.
+CCACHE := $(if $(shell command -v ccache),\
+  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+SANITIZE_BUILD ?= build-sanitize
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 300
+# Any ASan or UBSan report fails the test that saw it (CMakeLists.txt: -fno-sanitize-recover).
+SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
 
-.PHONY: deps build run test bench format clean
+.PHONY: deps build run test sanitize fuzz fuzz-build fuzz-seeds bench format clean
 
 deps:
 	scripts/install-deps
@@ -18,6 +27,25 @@ run: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
 
+# The unit and over-the-wire suites (everything but the VM tests) under ASan + UBSan.
+sanitize: deps
+	cmake -S . -B $(SANITIZE_BUILD) $(CMAKE_FLAGS) $(CCACHE) -DOVL_SANITIZE=ON >/dev/null
+	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
+	cd $(SANITIZE_BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) --timeout 900 -LE vm
+
+# The libFuzzer targets of fuzz/, FUZZ_SECONDS each (docs/fuzzing.md).
+fuzz: fuzz-build
+	$(SANITIZER_ENV) scripts/run-fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-build: deps
+	CC=clang-16 CXX=clang++-16 cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DOVL_FUZZ=ON $(CCACHE) >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz make_seeds
+
+# Rewrites the generated seeds of fuzz/corpus (fuzz/make_seeds.cc).
+fuzz-seeds: fuzz-build
+	$(FUZZ_BUILD)/fuzz/make_seeds fuzz/corpus
+
 bench: build
 	scripts/run-benchmarks $(BUILD)
 
@@ -25,4 +53,4 @@ format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SANITIZE_BUILD) $(FUZZ_BUILD)

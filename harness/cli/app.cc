@@ -74,10 +74,30 @@ void ListBackends(std::ostream& out) {
   }
 }
 
+// A subcommand listed in --help whose arguments, --help included, all go to its ForwardFunction.
+CLI::App* AddForwarded(CLI::App& app, const std::string& name, const std::string& summary) {
+  CLI::App* sub = app.add_subcommand(name, summary);
+  sub->prefix_command();
+  sub->set_help_flag();
+  sub->fallthrough(false);
+  return sub;
+}
+
+// Runs `function` on what followed the subcommand `name`.
+int Forward(const ForwardFunction& function, const std::string& name, CLI::App* sub,
+            std::ostream& out, std::ostream& err) {
+  if (!function) {
+    err << "harness: " << name << " is not available in this build\n";
+    return kExitUsage;
+  }
+  return function(sub->remaining(), out, err);
+}
+
 }  // namespace
 
 int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
-                const RunFunction& run, const ReportFunction& report, const DiffFunction& diff) {
+                const RunFunction& run, const ReportFunction& report, const DiffFunction& diff,
+                const ForwardFunction& image, const ForwardFunction& clean) {
   CLI::App app(
       "Runs NFS-export-of-overlayfs scenarios against server variants under crash, "
       "reboot and eviction, as described by a topology file.",
@@ -135,6 +155,11 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
       ->check(CLI::Range(uint64_t{1}, uint64_t{10000}))
       ->capture_default_str();
 
+  CLI::App* image_cmd =
+      AddForwarded(app, "image", "image build|list|clean: the libvirt backend's guest image");
+  CLI::App* clean_cmd = AddForwarded(
+      app, "clean", "remove what killed runs left: overlay mounts, VM domains, disks, sockets");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -142,6 +167,8 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
     return code == 0 ? kExitOk : kExitUsage;
   }
 
+  if (image_cmd->parsed()) return Forward(image, "image", image_cmd, out, err);
+  if (clean_cmd->parsed()) return Forward(clean, "clean", clean_cmd, out, err);
   if (report_cmd->parsed()) {
     if (!report) {
       err << "harness: report is not available in this build\n";

@@ -1,9 +1,11 @@
-// The `harness` command line: validate, list and run. Kept apart from main() so tests can drive
-// it with their own output streams and a stand-in for the executor.
+// The `harness` command line: validate, list, report, diff, run, image and clean. Kept apart
+// from main() so tests can drive it with their own output streams and stand-ins for the commands.
 #pragma once
 
 #include <functional>
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include "cli/run_command.h"
 
@@ -18,15 +20,22 @@ using ReportFunction =
 using DiffFunction = std::function<int(const std::string& run_a, const std::string& run_b,
                                        std::ostream& out, std::ostream& err)>;
 
+// A subcommand that parses its own arguments (`harness image ...`, `harness clean ...`): it gets
+// every argument after its name.
+using ForwardFunction =
+    std::function<int(const std::vector<std::string>& args, std::ostream& out, std::ostream& err)>;
+
 // Exit codes of DESIGN.md section 4 that the front end itself produces.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitUsage = 2;  // usage, catalogue or topology error
 
 // Parses `argv` and runs the subcommand, writing to `out` and `err`. `run` receives a loaded
-// topology and its plan (`harness run`); `report` serves `harness report` and `diff` serves
-// `harness diff`; their results are the exit code. Returns the exit code.
+// topology and its plan (`harness run`); `report` serves `harness report`, `diff` `harness
+// diff`, `image` `harness image` and `clean` `harness clean`; their results are the exit code.
+// A null function makes its subcommand a usage error. Returns the exit code.
 int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
                 const RunFunction& run, const ReportFunction& report = nullptr,
-                const DiffFunction& diff = nullptr);
+                const DiffFunction& diff = nullptr, const ForwardFunction& image = nullptr,
+                const ForwardFunction& clean = nullptr);
 
 }  // namespace ovl::cli

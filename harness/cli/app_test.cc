@@ -109,6 +109,37 @@ TEST(UsageTest, BadCommandLinesExitWith2) {
   EXPECT_THAT(help.out, HasSubstr("--dry-run"));
 }
 
+TEST(UsageTest, HelpListsEverySubcommand) {
+  Outcome help = Harness({"--help"});
+  EXPECT_EQ(help.code, 0);
+  for (const char* sub : {"validate", "list", "report", "diff", "run", "image", "clean"}) {
+    EXPECT_THAT(help.out, HasSubstr(std::string("\n  ") + sub + " ")) << help.out;
+  }
+}
+
+TEST(UsageTest, ImageAndCleanGetEveryArgumentAfterTheirName) {
+  std::vector<std::string> got;
+  auto image = [&](const std::vector<std::string>& args, std::ostream&, std::ostream&) {
+    got = args;
+    return 3;
+  };
+  auto harness = [&](std::vector<const char*> argv) {
+    std::ostringstream out, err;
+    return HarnessMain(static_cast<int>(argv.size()), argv.data(), out, err, nullptr, nullptr,
+                       nullptr, image, image);
+  };
+  EXPECT_EQ(harness({"harness", "image", "build", "--kernel", "6.1", "--force"}), 3);
+  EXPECT_EQ(got, (std::vector<std::string>{"build", "--kernel", "6.1", "--force"}));
+  // --help is the subcommand's own, not the front end's.
+  EXPECT_EQ(harness({"harness", "clean", "--help"}), 3);
+  EXPECT_EQ(got, std::vector<std::string>{"--help"});
+  EXPECT_EQ(harness({"harness", "clean"}), 3);
+  EXPECT_THAT(got, IsEmpty());
+  // A build without them says so.
+  EXPECT_EQ(Harness({"image", "list"}).code, kExitUsage);
+  EXPECT_THAT(Harness({"clean"}).err, HasSubstr("clean is not available"));
+}
+
 TEST(ListTest, ListsCatalogueVariantsAndBackends) {
   Outcome o = Harness({"list", "scenarios"});
   EXPECT_EQ(o.code, 0) << o.err;

@@ -110,7 +110,9 @@ class StepReader {
   const YAML::Node& node() const { return node_; }
 
  private:
-  YAML::Node node_;
+  // const: yaml-cpp's non-const operator[] adds a missing key to the map, which frees the
+  // storage of any walk over that map in progress (ParseStep checks keys while walking them).
+  const YAML::Node node_;
   Errors* errors_;
 };
 
