@@ -48,6 +48,8 @@ ovl::Result<Baselines> Baselines::Load(const std::string& dir) {
           std::istringstream rules(q.substr(5));
           std::string r;
           while (std::getline(rules, r, ',')) e.rules.push_back(r);
+        } else if (q == "sometimes") {
+          e.sometimes = true;
         } else {
           return bad("unknown qualifier '" + q + "'");
         }

@@ -51,13 +51,18 @@ void ApplyJudgement(CaseReport& r, const Judgement& j, topology::Expect expect,
   r.model_failed = j.failed;
   r.findings = j.findings;
   if (!j.explanation.empty()) r.explanation = j.explanation;
-  r.verdict = j.unresolved ? Verdict::kUnresolved : Decide(j.failed, expect, known.has_value());
+  const Known k = !known ? Known::kNo : known->sometimes ? Known::kSometimes : Known::kAlways;
+  r.verdict = j.unresolved ? Verdict::kUnresolved : Decide(j.failed, expect, k);
   if (j.failed) r.log_tail = server.LogTail();
   if (known) {
     const std::string where = "baselines/" + known->variant + ".txt:" + std::to_string(known->line);
-    r.explanation = j.failed
-                        ? "known failure (" + where + ": " + known->reason + "): " + r.explanation
-                        : "listed as a known failure in " + where + " but passed: remove that line";
+    if (j.failed) {
+      r.explanation = "known failure (" + where + ": " + known->reason + "): " + r.explanation;
+    } else if (known->sometimes) {
+      r.explanation = "a known failure that shows only sometimes (" + where + ") did not show";
+    } else {
+      r.explanation = "listed as a known failure in " + where + " but passed: remove that line";
+    }
   }
 }
 

@@ -22,9 +22,10 @@ std::string VerdictName(Verdict v) {
   return "UNRESOLVED";
 }
 
-Verdict Decide(bool model_failed, topology::Expect expect, bool baselined) {
+Verdict Decide(bool model_failed, topology::Expect expect, Known known) {
   if (expect == topology::Expect::kFail) return model_failed ? Verdict::kXFail : Verdict::kPass;
-  if (baselined) return model_failed ? Verdict::kXFail : Verdict::kXPass;
+  if (known == Known::kAlways) return model_failed ? Verdict::kXFail : Verdict::kXPass;
+  if (known == Known::kSometimes) return model_failed ? Verdict::kXFail : Verdict::kPass;
   return model_failed ? Verdict::kFail : Verdict::kPass;
 }
 

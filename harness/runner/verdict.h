@@ -44,8 +44,10 @@ struct CaseReport {
 // baseline lists the case as a known failure. A negative control (expect: fail) must fail
 // somewhere, not everywhere: its failing cases are XFAIL, its passing ones PASS, and
 // BlindControls() checks that each control failed at least once. A baselined case is XFAIL
-// when it fails and XPASS when it passes (the baseline line is then stale).
-Verdict Decide(bool model_failed, topology::Expect expect, bool baselined);
+// when it fails and XPASS when it passes (the baseline line is then stale), unless the baseline
+// says the failure shows only sometimes: then a pass is a PASS.
+enum class Known { kNo, kAlways, kSometimes };
+Verdict Decide(bool model_failed, topology::Expect expect, Known known);
 
 // Negative-control servers of which no case failed: each one means the oracle missed a weakness
 // it exists to catch (reported as XPASS and exit code 1).
