@@ -15,6 +15,7 @@ struct Flags {
   std::string uri = "qemu:///system";
   topology::ImageRecipe recipe;
   bool force = false;
+  bool help = false;  // -h/--help anywhere: print the usage, do nothing else
 };
 
 // Parses `args` from index `from`; `allowed` lists the flags this command takes. Returns an
@@ -23,6 +24,10 @@ std::string Parse(const std::vector<std::string>& args, size_t from,
                   const std::vector<std::string>& allowed, Flags* f) {
   for (size_t i = from; i < args.size(); ++i) {
     const std::string& a = args[i];
+    if (a == "-h" || a == "--help") {
+      f->help = true;
+      continue;
+    }
     if (std::find(allowed.begin(), allowed.end(), a) == allowed.end()) {
       return "unexpected argument '" + a + "'";
     }
@@ -60,11 +65,17 @@ constexpr const char* kImageUsage =
     "       harness image list [--cache-dir DIR]\n"
     "       harness image clean [--cache-dir DIR]\n";
 
+constexpr const char* kCleanUsage = "usage: harness clean [--cache-dir DIR] [--uri URI]\n";
+
 }  // namespace
 
 int ImageCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   Flags f;
   const std::string verb = args.empty() ? "" : args[0];
+  if (verb == "-h" || verb == "--help") {
+    out << kImageUsage;
+    return 0;
+  }
   std::vector<std::string> allowed = {"--cache-dir"};
   if (verb == "build") {
     allowed.insert(allowed.end(), {"--suite", "--mirror", "--kernel", "--package", "--force"});
@@ -76,6 +87,10 @@ int ImageCommand(const std::vector<std::string>& args, std::ostream& out, std::o
   if (!bad.empty()) {
     err << "harness image " << verb << ": " << bad << "\n" << kImageUsage;
     return 2;
+  }
+  if (f.help) {
+    out << kImageUsage;
+    return 0;
   }
   if (verb == "build") {
     auto recipe = MakeRecipe(f.recipe);
@@ -114,8 +129,12 @@ int CleanCommand(const std::vector<std::string>& args, std::ostream& out, std::o
   Flags f;
   const std::string bad = Parse(args, 0, {"--cache-dir", "--uri"}, &f);
   if (!bad.empty()) {
-    err << "harness clean: " << bad << "\nusage: harness clean [--cache-dir DIR] [--uri URI]\n";
+    err << "harness clean: " << bad << "\n" << kCleanUsage;
     return 2;
+  }
+  if (f.help) {
+    out << kCleanUsage;
+    return 0;
   }
   // The local backend's overlay mounts first: they need no libvirt.
   int code = 0;

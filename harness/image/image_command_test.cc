@@ -40,6 +40,18 @@ TEST_F(ImageCommandTest, UsageErrors) {
   EXPECT_EQ(Run(true, {"--bogus"}), 2);
 }
 
+// --help prints the usage on stdout, exits 0 and does nothing else (clean touches no cache).
+TEST_F(ImageCommandTest, HelpPrintsTheUsageAndDoesNothing) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--help"}, {"-h"}, {"build", "--help"}, {"list", "--cache-dir", dir_, "-h"}}) {
+    EXPECT_EQ(Run(false, args), 0) << err_.str();
+    EXPECT_NE(out_.str().find("usage: harness image build"), std::string::npos) << out_.str();
+  }
+  EXPECT_EQ(Run(true, {"--help", "--cache-dir", dir_ + "/absent"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "usage: harness clean [--cache-dir DIR] [--uri URI]\n");
+  EXPECT_FALSE(stdfs::exists(dir_ + "/absent"));
+}
+
 TEST_F(ImageCommandTest, ListAndCleanEmptyCache) {
   EXPECT_EQ(Run(false, {"list", "--cache-dir", dir_}), 0);
   EXPECT_NE(out_.str().find("no guest images"), std::string::npos);
