@@ -34,7 +34,7 @@ sanitize: deps
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	cd $(SANITIZE_BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) --timeout 900 -LE "vm|e2e|browser"
 
-# The libFuzzer targets of fuzz/, FUZZ_SECONDS each (docs/fuzzing.md).
+# The libFuzzer targets of tests/fuzz/, FUZZ_SECONDS each (docs/fuzzing.md).
 fuzz: fuzz-build
 	$(SANITIZER_ENV) scripts/run-fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
@@ -43,9 +43,9 @@ fuzz-build: deps
 	  -DOVL_FUZZ=ON $(CCACHE) >/dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz make_seeds
 
-# Rewrites the generated seeds of fuzz/corpus (fuzz/make_seeds.cc).
+# Rewrites the generated seeds of tests/fuzz/corpus (tests/fuzz/make_seeds.cc).
 fuzz-seeds: fuzz-build
-	$(FUZZ_BUILD)/fuzz/make_seeds fuzz/corpus
+	$(FUZZ_BUILD)/tests/fuzz/make_seeds tests/fuzz/corpus
 
 bench: build
 	scripts/run-benchmarks $(BUILD)

@@ -167,7 +167,7 @@ TEST(ScenarioTest, RejectsBrokenFilesAndFixtures) {
   EXPECT_THAT(ParseError("id: x\nsteps:\n  - {op: remove, var: D}\n"), HasSubstr("needs path"));
 }
 
-// Found by fuzz/scenario_fuzz (docs/fuzzing.md): keys that are not plain strings (here null
+// Found by tests/fuzz/scenario_fuzz (docs/fuzzing.md): keys that are not plain strings (here null
 // keys of empty flow entries) are reported, and looking them up while the step's keys are
 // being walked must not add them to the map under the walk (a use-after-free under ASan).
 TEST(ScenarioTest, StepKeysThatAreNotStringsAreErrors) {

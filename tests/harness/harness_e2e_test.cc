@@ -192,8 +192,9 @@ faults:
   EXPECT_TRUE(stdfs::exists(RunDir() + "/results.json")) << "partial results not written";
 }
 
-TEST_F(HarnessE2ETest, ReportRerendersAFinishedRun) {
-  std::string topo = Topology("quick.yaml", R"(name: quick
+// One scenario (unlink-all) on ovlnfsd through libnfs: a run of a few seconds.
+std::string QuickUnlinkAllYaml() {
+  return R"(name: quick
 backend: local
 servers:
   - {name: reference, variant: reference}
@@ -201,7 +202,11 @@ clients:
   - {name: nfs, access: libnfs}
 workloads:
   scenarios: [unlink-all]
-)");
+)";
+}
+
+TEST_F(HarnessE2ETest, ReportRerendersAFinishedRun) {
+  std::string topo = Topology("quick.yaml", QuickUnlinkAllYaml());
   ASSERT_EQ(Harness({"run", topo, "--results", dir_ + "/results"}), 0) << log_;
   const std::string run = RunDir();
   EXPECT_TRUE(stdfs::exists(run + "/report.html")) << "harness run writes the report";
@@ -215,15 +220,7 @@ workloads:
 }
 
 TEST_F(HarnessE2ETest, ResultsThatCannotBeWrittenAreAnInfrastructureError) {
-  std::string topo = Topology("quick.yaml", R"(name: quick
-backend: local
-servers:
-  - {name: reference, variant: reference}
-clients:
-  - {name: nfs, access: libnfs}
-workloads:
-  scenarios: [unlink-all]
-)");
+  std::string topo = Topology("quick.yaml", QuickUnlinkAllYaml());
   // --json names a directory: results.json cannot be copied there.
   const std::string json_path = dir_ + "/a-directory";
   stdfs::create_directory(json_path);

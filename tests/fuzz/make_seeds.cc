@@ -1,7 +1,7 @@
 // make_seeds OUT_DIR: writes the seed corpora of the binary fuzz targets (record, nfs3_args,
 // mount_args, handle) as OUT_DIR/<target>/<name>, each a real message of its kind. The YAML
-// targets' seeds are the shipped topologies and scenarios (fuzz/CMakeLists.txt). Run by
-// `make fuzz-seeds`; the output is committed under fuzz/corpus/.
+// targets' seeds are the shipped topologies and scenarios (tests/fuzz/CMakeLists.txt). Run by
+// `make fuzz-seeds`; the output is committed under tests/fuzz/corpus/.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
