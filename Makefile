@@ -10,6 +10,9 @@ CCACHE := $(if $(shell command -v ccache),\
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 SANITIZE_BUILD ?= build-sanitize
+# -O1 (ASan's own advice) and line tables only: the sanitized tree compiles in about half the
+# time of -O2 -g, and reports still name file:line.
+SANITIZE_OPT ?= -O1 -g1 -DNDEBUG
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 300
 # Any ASan or UBSan report fails the test that saw it (CMakeLists.txt: -fno-sanitize-recover).
@@ -33,7 +36,9 @@ test: build
 # The unit and over-the-wire suites under ASan + UBSan: everything but the VM tests and the
 # harness end-to-end runs (labels vm, e2e, browser), which keeps CI within its 45 minutes.
 sanitize: deps
-	cmake -S . -B $(SANITIZE_BUILD) $(CMAKE_FLAGS) $(CCACHE) -DOVL_SANITIZE=ON >/dev/null
+	cmake -S . -B $(SANITIZE_BUILD) $(CMAKE_FLAGS) $(CCACHE) -DOVL_SANITIZE=ON \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(SANITIZE_OPT)" -DCMAKE_C_FLAGS_RELWITHDEBINFO="$(SANITIZE_OPT)" \
+	  >/dev/null
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	cd $(SANITIZE_BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) --timeout 900 -LE "vm|e2e|browser"
 
