@@ -77,7 +77,10 @@ size_t Connection::ConsumeLocked(size_t n) {
     outbox.pop_front();
     ++completed;
   }
-  if (completed > 0) last_active = last_progress = Clock::now();
+  if (completed > 0) {
+    last_active = last_progress = Clock::now();
+    answered = true;
+  }
   return completed;
 }
 

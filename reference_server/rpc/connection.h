@@ -70,6 +70,7 @@ struct Connection {
   std::deque<OutgoingReply> outbox;
   size_t front_sent = 0;            // bytes of outbox.front() already sent
   bool writing = false;             // a thread is sending from `outbox`; the others only append
+  bool answered = false;            // a reply went out: the peer speaks RPC to us
   Clock::time_point last_active;    // last call taken or reply sent: idle since then
   Clock::time_point last_progress;  // last reply completed, or when the outbox filled
 

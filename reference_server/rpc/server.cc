@@ -16,6 +16,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -264,21 +265,22 @@ void RpcServer::Impl::Admit(Fd fd, const sockaddr_in& peer) {
 }
 
 // Closes one connection to make room: of `address` when given, else of any. Disallowed peers'
-// connections go first (oldest first), then, for an allowed newcomer only, the allowed one idle
-// longest. False when there is none to close: the newcomer must go.
+// connections go first (oldest first), then, for an allowed newcomer only, an idle allowed one:
+// first those never answered or already at EOF (a flood of connections that never speak RPC must
+// not push out a client between two of its calls), idle longest first within each.
+// False when there is none to close: the newcomer must go.
 bool RpcServer::Impl::Shed(const uint32_t* address, bool newcomer_allowed) {
   ConnPtr victim;
-  bool victim_allowed = true;
-  Clock::time_point victim_since = Clock::time_point::max();
+  auto victim_key = std::tuple(true, true, Clock::time_point::max());
   for (auto& [id, conn] : conns) {
     if (address != nullptr && conn->peer_ipv4 != *address) continue;
     std::lock_guard lock(conn->mu);
     if (conn->allowed && (!newcomer_allowed || !conn->IdleLocked())) continue;
-    // Disallowed before allowed; within each, idle longest first.
-    if (std::pair(conn->allowed, conn->last_active) < std::pair(victim_allowed, victim_since)) {
+    const auto key =
+        std::tuple(conn->allowed, conn->answered && !conn->read_done, conn->last_active);
+    if (key < victim_key) {
       victim = conn;
-      victim_allowed = conn->allowed;
-      victim_since = conn->last_active;
+      victim_key = key;
     }
   }
   if (victim == nullptr) return false;

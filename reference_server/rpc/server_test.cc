@@ -600,6 +600,24 @@ TEST_F(ServerTest, PerAddressLimitShedsThatAddressOnly) {
   EXPECT_TRUE(Answers(other, 2)) << "another address's connection was shed";
 }
 
+// Seen under ASan in GarbageOnOneConnectionDoesNotDisturbAnother: connections that never speak
+// RPC, opened after a client's last call, must not push that client out between two calls.
+TEST_F(ServerTest, SilentConnectionsAreShedBeforeAClientBetweenCalls) {
+  ServerOptions options;
+  options.max_connections_per_address = 3;
+  StartServer(options);
+  RawConn client(server_->port(), Ip(2));
+  ASSERT_TRUE(Answers(client, 1));
+  std::this_thread::sleep_for(milliseconds(20));
+  RawConn silent1(server_->port(), Ip(2)), silent2(server_->port(), Ip(2));
+  ASSERT_TRUE(silent1.connected() && silent2.connected());
+  std::this_thread::sleep_for(milliseconds(20));
+  RawConn newcomer(server_->port(), Ip(2));
+  EXPECT_TRUE(Answers(newcomer, 1));
+  EXPECT_TRUE(Answers(client, 2)) << "a client between two calls was shed for a silent one";
+  EXPECT_TRUE(Closed(silent1)) << "the silent connection idle longest was kept";
+}
+
 TEST_F(ServerTest, IdleConnectionsAreClosed) {
   ServerOptions options;
   options.idle_timeout_ms = 300;

@@ -411,7 +411,10 @@ TEST_F(RpcRobustnessTest, SlowReadersNeitherDelayOthersNorGrowTheServer) {
   EXPECT_EQ(nulls.size(), static_cast<size_t>(kCalls)) << "calls failed or took over 15 s";
   EXPECT_LT(P99(nulls), std::chrono::milliseconds(100));
   EXPECT_LT(P99(getattrs), std::chrono::milliseconds(100));
+#if !defined(__SANITIZE_ADDRESS__)
+  // Under ASan (make sanitize) freed memory waits in ASan's quarantine, and the RSS is ASan's.
   EXPECT_LE(peak_kib - base_kib, bound_kib);
+#endif
   ExpectServing();
 }
 
