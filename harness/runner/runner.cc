@@ -121,6 +121,22 @@ bool WriteOutput(const std::string& path, const std::string& text, std::ostream&
   return st.ok();
 }
 
+// Renders report.html from the run directory's files and writes it there. A page that cannot
+// be rendered is said on `err` and is not a write failure; returns whether nothing failed to
+// be written.
+bool WriteReportHtml(const std::string& dir, std::ostream& err) {
+  std::string chart_note;
+  auto html = report::RenderRunDirectory(dir, &chart_note);
+  bool ok = true;
+  if (html.ok()) {
+    ok = WriteOutput(dir + "/report.html", *html, err);
+  } else {
+    err << "harness: report.html: " << html.status().message() << "\n";
+  }
+  if (!chart_note.empty()) err << "harness: report.html without charts: " << chart_note << "\n";
+  return ok;
+}
+
 // Writes results.json, junit.xml (and their copies asked for by --json/--junit), then
 // report.html rendered from them. Every file is tried; returns whether all were written.
 bool WriteRunOutputs(const cli::RunOptions& options, const std::string& dir,
@@ -132,17 +148,7 @@ bool WriteRunOutputs(const cli::RunOptions& options, const std::string& dir,
   if (options.json) ok &= WriteOutput(options.json->string(), results, std::cerr);
   if (options.junit) ok &= WriteOutput(options.junit->string(), junit, std::cerr);
   // report.html is rendered from the files just written, as `harness report` does later.
-  std::string chart_note;
-  auto html = report::RenderRunDirectory(dir, &chart_note);
-  if (html.ok()) {
-    ok &= WriteOutput(dir + "/report.html", *html, std::cerr);
-  } else {
-    std::cerr << "harness: report.html: " << html.status().message() << "\n";
-  }
-  if (!chart_note.empty()) {
-    std::cerr << "harness: report.html without charts: " << chart_note << "\n";
-  }
-  return ok;
+  return WriteReportHtml(dir, std::cerr) && ok;
 }
 
 }  // namespace
@@ -280,7 +286,7 @@ int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topolo
   std::map<std::string, PhaseThroughput>& phases = scenario_phase.phases;
   std::vector<ops::Event> events;  // of the mixed workload on one server, for the model
 
-  if (plan.mixed.enabled && !g_interrupted && history.ok()) {
+  if (plan.mixed.enabled && !g_interrupted) {
     for (const auto& name : MixedServers(plan)) {
       if (!history.ok()) break;
       CaseReport r;
@@ -412,16 +418,7 @@ int RenderReport(const std::string& run_dir, std::ostream& out, std::ostream& er
     return 2;
   }
   bool written = WriteOutput(run_dir + "/junit.xml", JunitXml(*run), err);
-  std::string chart_note;
-  auto html = report::RenderRunDirectory(run_dir, &chart_note);
-  if (html.ok()) {
-    written &= WriteOutput(run_dir + "/report.html", *html, err);
-  } else {
-    err << "harness: report.html: " << html.status().message() << "\n";
-  }
-  if (!chart_note.empty()) {
-    err << "harness: report.html without charts: " << chart_note << "\n";
-  }
+  written &= WriteReportHtml(run_dir, err);
   PrintVerdictTable(*run, out);
   out << "harness: run " << run->run_id << ", seed " << run->seed << ", exit code "
       << run->exit_code << "\n";

@@ -83,8 +83,9 @@ Status CheckSetAttr(const Attr& attr, const Cred& cred, SetAttrRequest& req) {
       !MayAccess(attr, cred, W_OK)) {
     return Status::Error(EACCES, "utimes: no write permission");
   }
-  if (req.size && !req.mode && ModeAfterWrite(attr, cred) != attr.mode) {
-    req.mode = ModeAfterWrite(attr, cred);
+  // A size change is a write: it takes the set-id bits a write would (ModeAfterWrite).
+  if (req.size && !req.mode) {
+    if (const uint32_t mode = ModeAfterWrite(attr, cred); mode != attr.mode) req.mode = mode;
   }
   return Status::Ok();
 }
