@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "fs/temp_dir_for_test.h"
+#include "base/temp_dir_for_test.h"
 #include "model/model_test_util.h"
 
 namespace ovl::model::testing {

@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "fs/temp_dir_for_test.h"
+#include "base/temp_dir_for_test.h"
 
 namespace ovl::ops {
 namespace {

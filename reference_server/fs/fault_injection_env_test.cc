@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "fs/temp_dir_for_test.h"
+#include "base/temp_dir_for_test.h"
 
 namespace ovl {
 namespace {

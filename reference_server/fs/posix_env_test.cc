@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "fs/fs_env.h"
-#include "fs/temp_dir_for_test.h"
+#include "base/temp_dir_for_test.h"
 
 namespace ovl {
 namespace {

@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "fs/temp_dir_for_test.h"
+#include "base/temp_dir_for_test.h"
 #include "nfs/export_policy.h"
 #include "nfs/nfs3_xdr.h"
 #include "rpc/program.h"

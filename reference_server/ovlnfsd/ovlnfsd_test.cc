@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "fs/temp_dir_for_test.h"
+#include "base/temp_dir_for_test.h"
 #include "nfs/mount_program.h"
 #include "nfs/nfs3_xdr.h"
 #include "rpc/client.h"

@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "fs/temp_dir_for_test.h"
+#include "base/temp_dir_for_test.h"
 #include "union/union_fs.h"
 
 namespace ovl {
