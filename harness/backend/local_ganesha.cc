@@ -87,7 +87,7 @@ Result<int> RunQuietly(const std::vector<std::string>& argv) {
 // Deletes every rpcbind registration of NFS v3 and MOUNT v1/v3 (`rpcinfo -d`, which root may
 // do for any owner).
 Status ClearRpcbindRegistrations() {
-  std::string rpcinfo = FindProgram("rpcinfo");
+  std::string rpcinfo = proc::FindProgram("rpcinfo");
   if (rpcinfo.empty()) return Status::Error(ENOENT, "rpcinfo (package rpcbind) is not installed");
   static const std::pair<const char*, const char*> kRegistrations[] = {
       {"100003", "3"}, {"100005", "1"}, {"100005", "3"}};
@@ -115,7 +115,7 @@ off_t FileSize(const std::string& path) {
 
 Status EnsureRpcbind() {
   if (LoopbackPortAccepts(kRpcbindPort)) return Status::Ok();
-  std::string rpcbind = FindProgram("rpcbind");
+  std::string rpcbind = proc::FindProgram("rpcbind");
   if (rpcbind.empty()) return Status::Error(ENOENT, "rpcbind is not installed");
   // -w: warm start (reuse registrations saved by an earlier rpcbind). It daemonizes, so the
   // spawned process exits as soon as the daemon runs.
@@ -138,11 +138,11 @@ std::string GaneshaDaemon::UnavailableReason() {
            "which needs CAP_DAC_READ_SEARCH); euid is " +
            std::to_string(geteuid());
   }
-  if (FindProgram("ganesha.nfsd").empty()) {
+  if (proc::FindProgram("ganesha.nfsd").empty()) {
     return "ganesha.nfsd is not installed (Debian packages nfs-ganesha, nfs-ganesha-vfs)";
   }
   if (!FsalVfsInstalled()) return "FSAL_VFS (libfsalvfs.so, package nfs-ganesha-vfs) is missing";
-  if (!LoopbackPortAccepts(kRpcbindPort) && FindProgram("rpcbind").empty()) {
+  if (!LoopbackPortAccepts(kRpcbindPort) && proc::FindProgram("rpcbind").empty()) {
     return "rpcbind is neither running nor installed; ganesha.nfsd exits without it";
   }
   return "";
@@ -230,10 +230,10 @@ Status GaneshaDaemon::Launch() {
   OVL_RETURN_IF_ERROR(EnsureRpcbind());
   OVL_RETURN_IF_ERROR(ClearRpcbindRegistrations());
   const off_t log_start = FileSize(log_path_);
-  OVL_ASSIGN_OR_RETURN(proc_,
-                       Process::Start({{FindProgram("ganesha.nfsd"), "-F", "-f", config_path_, "-L",
-                                        log_path_, "-p", options_.state_dir + "/ganesha.pid"},
-                                       console_path_}));
+  OVL_ASSIGN_OR_RETURN(
+      proc_, proc::Process::Start({{proc::FindProgram("ganesha.nfsd"), "-F", "-f", config_path_,
+                                    "-L", log_path_, "-p", options_.state_dir + "/ganesha.pid"},
+                                   console_path_}));
   const auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
   for (;;) {
     if (!proc_->running()) {
@@ -259,12 +259,12 @@ Status GaneshaDaemon::Launch() {
 Status GaneshaDaemon::Stop() {
   if (!IsRunning()) return Status::Error(ECHILD, "ganesha.nfsd is not running");
   OVL_RETURN_IF_ERROR(proc_->Signal(SIGTERM));
-  Result<ExitStatus> status = proc_->Wait(options_.stop_timeout);
+  Result<proc::ExitStatus> status = proc_->Wait(options_.stop_timeout);
   if (!status.ok()) {
     proc_->Kill().status().IgnoreError();
     return Status::Error(ETIMEDOUT, "ganesha.nfsd ignored SIGTERM; killed it");
   }
-  if (!std::holds_alternative<Exited>(*status) || std::get<Exited>(*status).code != 0) {
+  if (!std::holds_alternative<proc::Exited>(*status) || std::get<proc::Exited>(*status).code != 0) {
     return Status::Error(EIO,
                          "ganesha.nfsd " + ToString(*status) + " on SIGTERM:\n" + LogTail(2000));
   }

@@ -18,8 +18,8 @@
 #include <string>
 
 #include "backend/node.h"
-#include "backend/process.h"
 #include "base/status.h"
+#include "proc/process.h"
 #include "topology/topology.h"
 
 namespace ovl::backend {
@@ -81,7 +81,7 @@ class GaneshaDaemon {
   std::string console_path_;
   uint16_t nfs_port_ = 0;
   uint16_t mount_port_ = 0;
-  std::unique_ptr<Process> proc_;
+  std::unique_ptr<proc::Process> proc_;
 };
 
 // The "ganesha" variant: Setup mounts the layers as a host kernel overlayfs with the topology's

@@ -100,7 +100,7 @@ class LocalOvlnfsd final : public LocalServer {
 
   Status Crash() override {
     if (!proc_) return Status::Error(ESRCH, spec_.name + " is not running");
-    OVL_ASSIGN_OR_RETURN(ExitStatus st, proc_->Kill());
+    OVL_ASSIGN_OR_RETURN(proc::ExitStatus st, proc_->Kill());
     (void)st;
     return Start();
   }
@@ -157,7 +157,7 @@ class LocalOvlnfsd final : public LocalServer {
       argv.insert(argv.end(), {"--handles", "volatile"});
     }
     if (spec_.variant == topology::Variant::kReferenceNoindex) argv.push_back("--no-index");
-    OVL_ASSIGN_OR_RETURN(proc_, Process::Start({argv, log_path_, false}));
+    OVL_ASSIGN_OR_RETURN(proc_, proc::Process::Start({argv, log_path_, false}));
     const std::string prefix = "ovlnfsd: listening on ";
     auto line = proc_->WaitForLine([&](const std::string& l) { return l.rfind(prefix, 0) == 0; },
                                    kStartTimeout);
@@ -181,7 +181,7 @@ class LocalOvlnfsd final : public LocalServer {
       return Status::Error(ETIMEDOUT, spec_.name + " did not stop on SIGTERM");
     }
     proc_.reset();
-    if (!std::holds_alternative<Exited>(*exit) || std::get<Exited>(*exit).code != 0) {
+    if (!std::holds_alternative<proc::Exited>(*exit) || std::get<proc::Exited>(*exit).code != 0) {
       return Status::Error(EIO, spec_.name + " stopped badly: " + ToString(*exit));
     }
     return st.code() == ESRCH ? Status::Ok() : st;
@@ -189,7 +189,7 @@ class LocalOvlnfsd final : public LocalServer {
 
   LocalPaths paths_;
   std::string log_path_;
-  std::unique_ptr<Process> proc_;
+  std::unique_ptr<proc::Process> proc_;
   uint16_t port_ = 0;
   std::string last_tail_;
 };
@@ -280,7 +280,7 @@ class LocalKernelOverlay final : public LocalServer {
 
 class LocalAgent final : public AgentNode {
  public:
-  LocalAgent(std::string name, topology::Access access, std::unique_ptr<Process> proc)
+  LocalAgent(std::string name, topology::Access access, std::unique_ptr<proc::Process> proc)
       : name_(std::move(name)), access_(access), proc_(std::move(proc)) {}
   ~LocalAgent() override {
     if (proc_->WriteLine(R"({"cmd":"quit"})").ok()) (void)proc_->Wait(std::chrono::seconds(5));
@@ -305,7 +305,7 @@ class LocalAgent final : public AgentNode {
  private:
   std::string name_;
   topology::Access access_;
-  std::unique_ptr<Process> proc_;
+  std::unique_ptr<proc::Process> proc_;
 };
 
 }  // namespace
@@ -333,8 +333,8 @@ std::unique_ptr<ServerNode> MakeLocalKernelOverlay(const topology::ServerSpec& s
 Result<std::unique_ptr<AgentNode>> StartLocalAgent(const std::string& name, topology::Access access,
                                                    const LocalPaths& paths,
                                                    const std::string& log_dir) {
-  OVL_ASSIGN_OR_RETURN(auto proc,
-                       Process::Start({{paths.agent}, log_dir + "/agent-" + name + ".log", true}));
+  OVL_ASSIGN_OR_RETURN(
+      auto proc, proc::Process::Start({{paths.agent}, log_dir + "/agent-" + name + ".log", true}));
   return std::unique_ptr<AgentNode>(std::make_unique<LocalAgent>(name, access, std::move(proc)));
 }
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "backend/node.h"
-#include "backend/process.h"
+#include "proc/process.h"
 #include "topology/topology.h"
 
 namespace ovl::backend {

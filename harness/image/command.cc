@@ -4,7 +4,7 @@
 
 #include <cstdlib>
 
-#include "backend/process.h"
+#include "proc/process.h"
 
 namespace ovl::image {
 namespace {
@@ -15,7 +15,7 @@ std::string Describe(const std::vector<std::string>& argv) {
   return out.size() > 300 ? out.substr(0, 300) + "..." : out;
 }
 
-Status Finish(backend::Process& proc, const std::vector<std::string>& argv, milliseconds timeout) {
+Status Finish(proc::Process& proc, const std::vector<std::string>& argv, milliseconds timeout) {
   auto exit = proc.Wait(timeout);
   if (!exit.ok()) {
     (void)proc.Kill();
@@ -23,10 +23,10 @@ Status Finish(backend::Process& proc, const std::vector<std::string>& argv, mill
                                         std::to_string(timeout.count() / 1000) +
                                         " s; output tail:\n" + proc.Tail(20));
   }
-  const auto* e = std::get_if<backend::Exited>(&*exit);
+  const auto* e = std::get_if<proc::Exited>(&*exit);
   if (e == nullptr || e->code != 0) {
     return Status::Error(
-        EIO, Describe(argv) + ": " + backend::ToString(*exit) + "; output tail:\n" + proc.Tail(20));
+        EIO, Describe(argv) + ": " + proc::ToString(*exit) + "; output tail:\n" + proc.Tail(20));
   }
   return Status::Ok();
 }
@@ -35,7 +35,7 @@ Status Finish(backend::Process& proc, const std::vector<std::string>& argv, mill
 
 Status RunCommand(const std::vector<std::string>& argv, const std::string& log_path,
                   milliseconds timeout) {
-  auto proc = backend::Process::Start({argv, log_path, false});
+  auto proc = proc::Process::Start({argv, log_path, false});
   if (!proc.ok())
     return Status::Error(proc.status().code(), Describe(argv) + ": " + proc.status().message());
   return Finish(**proc, argv, timeout);
@@ -43,7 +43,7 @@ Status RunCommand(const std::vector<std::string>& argv, const std::string& log_p
 
 Result<std::string> CaptureCommand(const std::vector<std::string>& argv,
                                    const std::string& log_path, milliseconds timeout) {
-  auto proc = backend::Process::Start({argv, log_path, true});
+  auto proc = proc::Process::Start({argv, log_path, true});
   if (!proc.ok())
     return Status::Error(proc.status().code(), Describe(argv) + ": " + proc.status().message());
   std::string out;

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <regex>
 
-#include "backend/process.h"
+#include "proc/process.h"
 
 namespace ovl::report::testing {
 namespace {
@@ -35,11 +35,11 @@ Status RunChromium(const std::vector<std::string>& args, const std::string& stdo
   argv.insert(argv.end(), kChromiumFlags.begin(), kChromiumFlags.end());
   argv.push_back("--user-data-dir=" + profile);
   argv.insert(argv.end(), args.begin(), args.end());
-  OVL_ASSIGN_OR_RETURN(auto p, backend::Process::Start({argv, work_dir + "/chromium.log"}));
+  OVL_ASSIGN_OR_RETURN(auto p, proc::Process::Start({argv, work_dir + "/chromium.log"}));
   auto st = p->Wait(std::chrono::seconds(120));
   if (!st.ok()) return Status::Error(st.status().code(), "chromium: " + st.status().message());
-  if (!std::holds_alternative<backend::Exited>(*st) || std::get<backend::Exited>(*st).code != 0) {
-    return Status::Error(EIO, "chromium " + backend::ToString(*st) + ":\n" + p->Tail(15));
+  if (!std::holds_alternative<proc::Exited>(*st) || std::get<proc::Exited>(*st).code != 0) {
+    return Status::Error(EIO, "chromium " + proc::ToString(*st) + ":\n" + p->Tail(15));
   }
   return Status::Ok();
 }

@@ -9,14 +9,14 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "backend/process.h"
+#include "proc/process.h"
 
 namespace ovl {
 namespace {
 
 namespace stdfs = std::filesystem;
-using backend::Exited;
-using backend::Process;
+using proc::Exited;
+using proc::Process;
 
 class HarnessE2ETest : public ::testing::Test {
  protected:

@@ -12,15 +12,15 @@
 #include <filesystem>
 #include <fstream>
 
-#include "backend/process.h"
+#include "proc/process.h"
 #include "report/report_test_util.h"
 
 namespace ovl {
 namespace {
 
 namespace stdfs = std::filesystem;
-using backend::Exited;
-using backend::Process;
+using proc::Exited;
+using proc::Process;
 using ::testing::HasSubstr;
 using ::testing::Not;
 

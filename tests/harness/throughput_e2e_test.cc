@@ -15,7 +15,7 @@
 #include <set>
 
 #include "backend/local_ganesha.h"
-#include "backend/process.h"
+#include "proc/process.h"
 
 namespace ovl {
 namespace {
@@ -62,13 +62,12 @@ class ThroughputE2ETest : public ::testing::Test {
   int Harness(const std::vector<std::string>& args, const std::string& log) {
     std::vector<std::string> argv = {HARNESS_PATH};
     argv.insert(argv.end(), args.begin(), args.end());
-    auto p = backend::Process::Start({argv, dir_ + "/" + log});
+    auto p = proc::Process::Start({argv, dir_ + "/" + log});
     EXPECT_TRUE(p.ok());
     if (!p.ok()) return -1;
     auto st = (*p)->Wait(std::chrono::seconds(120));
-    return st.ok() && std::holds_alternative<backend::Exited>(*st)
-               ? std::get<backend::Exited>(*st).code
-               : -1;
+    return st.ok() && std::holds_alternative<proc::Exited>(*st) ? std::get<proc::Exited>(*st).code
+                                                                : -1;
   }
   // The newest run directory under <dir>/results.
   std::string RunDir() const {
@@ -83,14 +82,14 @@ class ThroughputE2ETest : public ::testing::Test {
 TEST_F(ThroughputE2ETest, EveryVariantProducesFigures) {
   const std::string topology = dir_ + "/tiny.yaml";
   std::ofstream(topology) << TinyLocalCompare();
-  auto p = backend::Process::Start(
+  auto p = proc::Process::Start(
       {{HARNESS_PATH, "run", topology, "--results", dir_ + "/results"}, dir_ + "/harness.log"});
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   auto st = (*p)->Wait(std::chrono::seconds(400));
   ASSERT_TRUE(st.ok()) << st.status().ToString();
   const std::string log = (*p)->Tail(80);
-  ASSERT_TRUE(std::holds_alternative<backend::Exited>(*st)) << log;
-  const int code = std::get<backend::Exited>(*st).code;
+  ASSERT_TRUE(std::holds_alternative<proc::Exited>(*st)) << log;
+  const int code = std::get<proc::Exited>(*st).code;
   EXPECT_TRUE(code == 0 || code == 1) << log;  // 1: a ganesha finding; never infrastructure
 
   std::string run_dir;

@@ -16,8 +16,8 @@
 
 #include "backend/libvirt/backend.h"
 #include "backend/libvirt/hypervisor.h"
-#include "backend/process.h"
 #include "image/image.h"
+#include "proc/process.h"
 
 namespace ovl {
 namespace {
@@ -73,7 +73,7 @@ TEST_F(VmSmokeTest, KnfsdAndReferencePassWithACrashAndARebootInjected) {
   // directory is not ours, must still find the consoles.
   const std::string results = stdfs::relative(dir_ + "/results").string();
   ASSERT_NE(results.front(), '/');
-  auto p = backend::Process::Start(
+  auto p = proc::Process::Start(
       {{HARNESS_PATH, "run", std::string(SOURCE_DIR) + "/topologies/vm-smoke.yaml", "--results",
         results},
        dir_ + "/harness.log"});
@@ -81,8 +81,8 @@ TEST_F(VmSmokeTest, KnfsdAndReferencePassWithACrashAndARebootInjected) {
   auto st = (*p)->Wait(std::chrono::seconds(900));
   ASSERT_TRUE(st.ok()) << st.status().ToString();
   const std::string log = (*p)->Tail(60);
-  ASSERT_TRUE(std::holds_alternative<backend::Exited>(*st)) << log;
-  EXPECT_EQ(std::get<backend::Exited>(*st).code, 0) << log;
+  ASSERT_TRUE(std::holds_alternative<proc::Exited>(*st)) << log;
+  EXPECT_EQ(std::get<proc::Exited>(*st).code, 0) << log;
 
   std::string run_dir;
   for (const auto& e : stdfs::directory_iterator(dir_ + "/results")) run_dir = e.path();
@@ -143,14 +143,14 @@ TEST_F(VmSmokeTest, AVmThatDoesNotBootExitsThreeWithItsConsoleTail) {
                           << "clients:\n  - {name: c, access: kernel-mount}\n"
                           << "workloads: {scenarios: [seed-unlink-reboot]}\n";
   const std::set<std::string> before = ProjectLeftovers();
-  auto p = backend::Process::Start(
+  auto p = proc::Process::Start(
       {{HARNESS_PATH, "run", topology, "--results", dir_ + "/results"}, dir_ + "/harness.log"});
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   auto st = (*p)->Wait(std::chrono::seconds(300));
   ASSERT_TRUE(st.ok()) << st.status().ToString();
   const std::string log = (*p)->Tail(80);
-  ASSERT_TRUE(std::holds_alternative<backend::Exited>(*st)) << log;
-  EXPECT_EQ(std::get<backend::Exited>(*st).code, 3) << log;
+  ASSERT_TRUE(std::holds_alternative<proc::Exited>(*st)) << log;
+  EXPECT_EQ(std::get<proc::Exited>(*st).code, 3) << log;
   EXPECT_NE(log.find("console"), std::string::npos) << log;
   EXPECT_NE(log.find("Kernel panic"), std::string::npos) << log;
   for (const std::string& left : ProjectLeftovers()) {

@@ -5,8 +5,8 @@
 #include <chrono>
 #include <string>
 
-#include "backend/process.h"
 #include "base/fd.h"
+#include "proc/process.h"
 #include "support/child_process.h"
 #include "support/loopback.h"
 
@@ -14,7 +14,7 @@ namespace ovl::testsupport {
 
 Status EnsureRpcbind() {
   if (LoopbackPortAccepts(kRpcbindPort)) return Status::Ok();
-  std::string rpcbind = backend::FindProgram("rpcbind");
+  std::string rpcbind = proc::FindProgram("rpcbind");
   if (rpcbind.empty()) return Status::Error(ENOENT, "rpcbind is not installed");
   Fd devnull(open("/dev/null", O_WRONLY | O_CLOEXEC));
   if (!devnull.valid()) return Status::FromErrno("open /dev/null");

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace ovl::image {
+namespace ovl::cli {
 
 // image build [--cache-dir DIR] [--suite S] [--mirror URL] [--kernel SERIES]...
 //             [--package PKG]... [--force]
@@ -21,4 +21,4 @@ int ImageCommand(const std::vector<std::string>& args, std::ostream& out, std::o
 //     of runs whose harness process is gone. Images stay (see `image clean`).
 int CleanCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
-}  // namespace ovl::image
+}  // namespace ovl::cli

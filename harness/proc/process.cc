@@ -1,4 +1,4 @@
-#include "backend/process.h"
+#include "proc/process.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -17,7 +17,7 @@
 #include <boost/process/v2/process.hpp>
 #include <boost/process/v2/stdio.hpp>
 
-namespace ovl::backend {
+namespace ovl::proc {
 
 namespace bp = boost::process::v2;
 
@@ -265,4 +265,4 @@ std::string FindProgram(const std::string& name) {
   return "";
 }
 
-}  // namespace ovl::backend
+}  // namespace ovl::proc

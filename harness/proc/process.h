@@ -19,7 +19,7 @@
 #include "base/fd.h"
 #include "base/status.h"
 
-namespace ovl::backend {
+namespace ovl::proc {
 
 using std::chrono::milliseconds;
 
@@ -93,4 +93,4 @@ class Process {
 // lack); "" if there is none.
 std::string FindProgram(const std::string& name);
 
-}  // namespace ovl::backend
+}  // namespace ovl::proc

@@ -1,4 +1,4 @@
-#include "image/image_command.h"
+#include "cli/image_command.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace ovl::image {
+namespace ovl::cli {
 namespace {
 
 namespace stdfs = std::filesystem;
@@ -91,4 +91,4 @@ TEST_F(ImageCommandTest, CleanRemovesOnlyDeadRunsLeftovers) {
 }
 
 }  // namespace
-}  // namespace ovl::image
+}  // namespace ovl::cli

@@ -1,11 +1,11 @@
-#include "backend/process.h"
+#include "proc/process.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <fstream>
 
-namespace ovl::backend {
+namespace ovl::proc {
 namespace {
 
 std::string LogPath(const char* name) {
@@ -15,8 +15,8 @@ std::string LogPath(const char* name) {
 TEST(ProcessTest, ExitCodeAndLogLines) {
   auto p = Process::Start({{"sh", "-c", "echo out; echo ready >&2; exit 3"}, LogPath("a")});
   ASSERT_TRUE(p.ok()) << p.status().ToString();
-  auto line = (*p)->WaitForLine([](const std::string& l) { return l == "ready"; },
-                                std::chrono::seconds(5));
+  auto line =
+      (*p)->WaitForLine([](const std::string& l) { return l == "ready"; }, std::chrono::seconds(5));
   EXPECT_TRUE(line.ok()) << line.status().ToString();
   auto st = (*p)->Wait(std::chrono::seconds(5));
   ASSERT_TRUE(st.ok());
@@ -58,4 +58,4 @@ TEST(ProcessTest, LineProtocolAndReadinessFailure) {
 }
 
 }  // namespace
-}  // namespace ovl::backend
+}  // namespace ovl::proc

@@ -1,4 +1,4 @@
-#include "image/image_command.h"
+#include "cli/image_command.h"
 
 #include <cstdio>
 
@@ -7,11 +7,11 @@
 #include "image/image.h"
 #include "image/recipe.h"
 
-namespace ovl::image {
+namespace ovl::cli {
 namespace {
 
 struct Flags {
-  std::string cache_dir = kDefaultCacheDir;
+  std::string cache_dir = image::kDefaultCacheDir;
   std::string uri = "qemu:///system";
   topology::ImageRecipe recipe;
   bool force = false;
@@ -53,7 +53,7 @@ std::string Size(uint64_t bytes) {
   return buf;
 }
 
-void Print(const GuestImage& img, std::ostream& out) {
+void Print(const image::GuestImage& img, std::ostream& out) {
   out << img.hash << "  built " << img.built << "  " << Size(img.bytes) << " on disk  " << img.dir
       << "\n";
   for (const auto& k : img.kernels) out << "  kernel " << k.series << ": " << k.release << "\n";
@@ -93,12 +93,12 @@ int ImageCommand(const std::vector<std::string>& args, std::ostream& out, std::o
     return 0;
   }
   if (verb == "build") {
-    auto recipe = MakeRecipe(f.recipe);
+    auto recipe = image::MakeRecipe(f.recipe);
     if (!recipe.ok()) {
       err << "harness image build: " << recipe.status().message() << "\n";
       return 2;
     }
-    auto img = EnsureImage(*recipe, f.cache_dir, f.force, err);
+    auto img = image::EnsureImage(*recipe, f.cache_dir, f.force, err);
     if (!img.ok()) {
       err << "harness image build: " << img.status().ToString() << "\n";
       return 3;
@@ -107,7 +107,7 @@ int ImageCommand(const std::vector<std::string>& args, std::ostream& out, std::o
     return 0;
   }
   if (verb == "list") {
-    auto images = ListImages(f.cache_dir);
+    auto images = image::ListImages(f.cache_dir);
     if (!images.ok()) {
       err << "harness image list: " << images.status().ToString() << "\n";
       return 3;
@@ -116,7 +116,7 @@ int ImageCommand(const std::vector<std::string>& args, std::ostream& out, std::o
     for (const auto& img : *images) Print(img, out);
     return 0;
   }
-  auto removed = RemoveImages(f.cache_dir);
+  auto removed = image::RemoveImages(f.cache_dir);
   if (!removed.ok()) {
     err << "harness image clean: " << removed.status().ToString() << "\n";
     return 3;
@@ -150,4 +150,4 @@ int CleanCommand(const std::vector<std::string>& args, std::ostream& out, std::o
   return code;
 }
 
-}  // namespace ovl::image
+}  // namespace ovl::cli
