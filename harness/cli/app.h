@@ -25,7 +25,7 @@ using DiffFunction = std::function<int(const std::string& run_a, const std::stri
 using ForwardFunction =
     std::function<int(const std::vector<std::string>& args, std::ostream& out, std::ostream& err)>;
 
-// Exit codes of DESIGN.md section 4 that the front end itself produces.
+// Exit codes (docs/design.md, "Exit codes") that the front end itself produces.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitUsage = 2;  // usage, catalogue or topology error
 

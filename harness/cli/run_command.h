@@ -27,8 +27,8 @@ struct RunOptions {
   uint64_t repeat = 1;                            // --repeat: run the plan this many times
 };
 
-// Runs `plan` (or prints it, for a dry run). Returns the process exit code (DESIGN.md section 4:
-// 0 as expected, 1 correctness failure, 2 usage/topology error, 3 infrastructure error).
+// Runs `plan` (or prints it, for a dry run). Returns the process exit code (docs/design.md, "Exit
+// codes": 0 as expected, 1 correctness failure, 2 usage/topology error, 3 infrastructure error).
 int RunCommand(const RunOptions& options, const topology::Topology& topology,
                const plan::Plan& plan);
 

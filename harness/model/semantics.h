@@ -1,6 +1,7 @@
-// What each operation of the ops vocabulary may return in a given State, and what it changes.
-// This is where the rules of the oracle live (DESIGN.md section 4, "Oracle"): each expectation
-// is a MUST (a violation fails the case) or a MAY (a difference is reported, not failed).
+// What each operation of the ops vocabulary may return in a given State, and what it changes. This
+// is where the rules of the oracle live (docs/design.md, "The oracle: MUST and MAY"): each
+// expectation is a MUST (a violation fails the case) or a MAY (a difference is reported, not
+// failed).
 #pragma once
 
 #include <string>

@@ -13,7 +13,7 @@ namespace {
 
 const std::filesystem::path kWorkloads = std::filesystem::path(OVL_SOURCE_DIR) / "workloads";
 
-// The catalogue of DESIGN.md section 5.
+// The catalogue of docs/design.md, "Scenario catalogue".
 const std::set<std::string> kDesignIds{"seed-unlink-reboot",
                                        "copyup-keeps-handle",
                                        "rename-file",

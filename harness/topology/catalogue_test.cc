@@ -87,8 +87,8 @@ TEST(LoadCatalogueTest, MissingDirectoryIsAnError) {
   EXPECT_THAT(c.errors()[0].message, HasSubstr("cannot read /nonexistent/workloads/scenarios"));
 }
 
-// The shipped catalogue: every scenario of DESIGN.md section 5, with the expansion and needs
-// the plan relies on.
+// The shipped catalogue: every scenario of docs/design.md, "Scenario catalogue", with the expansion
+// and needs the plan relies on.
 TEST(ShippedCatalogueTest, HasTheDesignScenarios) {
   Checked<Catalogue> c = LoadCatalogue(std::filesystem::path(OVL_SOURCE_DIR) / "workloads");
   ASSERT_TRUE(c.ok()) << FormatDiagnostics(c.errors());

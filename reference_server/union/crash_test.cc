@@ -1,7 +1,8 @@
-// Crash safety (DESIGN.md section 3): the process "dies" at every filesystem call of an operation
-// in turn (FaultInjectionEnv in crash mode: that call and every later one fail), the union is
-// reopened on the same directories (recovery runs), and the result must be wholly the state
-// before the operation or wholly the state after it, with held handles agreeing.
+// Crash safety (docs/design.md, "Crash safety and recovery"): the process "dies" at every
+// filesystem call of an operation in turn (FaultInjectionEnv in crash mode: that call and every
+// later one fail), the union is reopened on the same directories (recovery runs), and the result
+// must be wholly the state before the operation or wholly the state after it, with held handles
+// agreeing.
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>

@@ -1,7 +1,7 @@
-// DESIGN.md section 5, crash-during-copyup, over the wire: the server is killed while a WRITE
-// copies a large lower file up. After a restart the held handle is valid and the file is wholly
-// old or wholly new (never partial), the lower file is unchanged, and the work dir holds no
-// leftovers of the interrupted copy.
+// crash-during-copyup (docs/design.md, "Scenario catalogue"), over the wire: the server is killed
+// while a WRITE copies a large lower file up. After a restart the held handle is valid and the file
+// is wholly old or wholly new (never partial), the lower file is unchanged, and the work dir holds
+// no leftovers of the interrupted copy.
 #include <chrono>
 #include <map>
 #include <string>

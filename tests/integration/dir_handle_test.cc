@@ -1,6 +1,6 @@
-// Directory handles (DESIGN.md section 5, dir-handles): a handle of a directory that exists in
-// the lower layers (here merged from two of them) stays valid through copy-up of a child and
-// renames of the directory, its parent or grandparent and a move to another parent, after
+// Directory handles (docs/design.md, "Scenario catalogue", dir-handles): a handle of a directory
+// that exists in the lower layers (here merged from two of them) stays valid through copy-up of a
+// child and renames of the directory, its parent or grandparent and a move to another parent, after
 // eviction, restart and crash; it shows the merged contents; it is STALE after RMDIR.
 #include <string>
 

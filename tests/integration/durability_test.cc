@@ -2,9 +2,9 @@
 // and then COMMITted, is there after kill -9; the write verifier differs on every start; an
 // exclusive CREATE replayed after a restart with the same verifier succeeds with the same handle.
 //
-// A local SIGKILL leaves the host page cache intact, so these tests prove that acknowledged
-// data is not lost in the server process (no userspace buffering, correct replies), not that it
-// reached the disk; power-cut durability needs the VM backend (DESIGN.md section 4).
+// A local SIGKILL leaves the host page cache intact, so these tests prove that acknowledged data is
+// not lost in the server process (no userspace buffering, correct replies), not that it reached the
+// disk; power-cut durability needs the VM backend (docs/design.md, "Faults the harness injects").
 #include <iterator>
 #include <set>
 #include <string>
@@ -100,8 +100,8 @@ TEST_F(DurabilityTest, WriteVerifierDiffersOnEveryStart) {
   }
 }
 
-// DESIGN.md section 5, namespace-durability: every acknowledged namespace change is there after
-// a crash right after the replies.
+// namespace-durability (docs/design.md, "Scenario catalogue"): every acknowledged namespace change
+// is there after a crash right after the replies.
 TEST_F(DurabilityTest, AcknowledgedNamespaceChangesSurviveKill) {
   const std::string created = CreateFile(root_, "created");
   Write(created, 0, "created data");

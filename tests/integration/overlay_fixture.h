@@ -43,7 +43,7 @@ inline constexpr uint32_t kMountMnt = 1;
 Result<rpc::Reply> RawCall(rpc::RpcClient& client, uint32_t prog, uint32_t vers, uint32_t proc,
                            const std::string& args);
 
-// The events a held handle must survive ("after E" in DESIGN.md section 5).
+// The events a held handle must survive ("after E" in docs/design.md, "Scenario catalogue").
 enum class Fault {
   kEvict,   // SIGUSR1: every in-memory cache dropped
   kReboot,  // SIGTERM, then a new start on the same dirs

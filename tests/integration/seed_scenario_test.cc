@@ -1,5 +1,6 @@
-// The seed scenario of DESIGN.md section 5 (seed-unlink-reboot) end to end, and the negative
-// controls failing it: they prove that a weaker handle scheme is caught by the same checks.
+// The seed scenario of docs/design.md, "Scenario catalogue" (seed-unlink-reboot) end to end, and
+// the negative controls failing it: they prove that a weaker handle scheme is caught by the same
+// checks.
 //
 //   lower: a, hard link b. Client holds H(a). Remove a. Reboot.
 //   H decodes and reads the original data. Then remove b: after E, H is STALE.
