@@ -26,9 +26,9 @@ namespace tp = ::ovl::topology;
 constexpr std::chrono::milliseconds kShort{300};
 
 throughput::ResolvedJob Small(tp::JobKind kind) {
-  Result<throughput::JobCatalogue> c =
+  topology::Checked<throughput::JobCatalogue> c =
       throughput::LoadJobCatalogue(std::string(OVL_SOURCE_DIR) + "/workloads/throughput");
-  EXPECT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c.ok()) << topology::FormatDiagnostics(c.errors());
   tp::ThroughputJob entry{.kind = kind,
                           .size = 1024 * 1024,
                           .clients = 1,

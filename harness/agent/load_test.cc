@@ -32,9 +32,9 @@ namespace tp = ::ovl::topology;
 constexpr std::chrono::milliseconds kShort{150};
 
 throughput::JobCatalogue Catalogue() {
-  Result<throughput::JobCatalogue> c =
+  topology::Checked<throughput::JobCatalogue> c =
       throughput::LoadJobCatalogue(std::string(OVL_SOURCE_DIR) + "/workloads/throughput");
-  EXPECT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c.ok()) << topology::FormatDiagnostics(c.errors());
   return c.ok() ? *c : throughput::JobCatalogue{};
 }
 

@@ -3,10 +3,11 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <optional>
 
-#include "topology/catalogue.h"
 #include "topology/loader.h"
+#include "workload/workloads.h"
 
 namespace ovl::cli {
 namespace {
@@ -21,13 +22,21 @@ std::string Name(const std::array<topology::Named<E>, N>& table, E value) {
   return std::string(NameOf(table, value));
 }
 
-std::optional<Catalogue> LoadCatalogueOrReport(const std::filesystem::path& dir,
-                                               std::ostream& err) {
-  Checked<Catalogue> c = topology::LoadCatalogue(dir);
-  if (c.ok()) return std::move(c).value();
-  err << topology::FormatDiagnostics(c.errors());
-  err << "harness: the scenario catalogue in " << dir.string() << " has errors\n";
+std::optional<workload::Workloads> LoadWorkloadsOrReport(const workload::WorkloadPaths& paths,
+                                                         std::ostream& err) {
+  Checked<workload::Workloads> w = workload::LoadWorkloads(paths);
+  if (w.ok()) return std::move(w).value();
+  err << topology::FormatDiagnostics(w.errors());
+  err << fmt::format("harness: the workloads ({}, {}) have {} error{}\n", paths.workloads.string(),
+                     paths.baselines.string(), w.errors().size(),
+                     w.errors().size() == 1 ? "" : "s");
   return std::nullopt;
+}
+
+// Where the baselines are unless --baselines says: $OVL_BASELINES, else the source tree's.
+std::string DefaultBaselines() {
+  const char* env = std::getenv("OVL_BASELINES");
+  return env && *env ? env : std::string(OVL_SOURCE_DIR) + "/baselines";
 }
 
 std::optional<Topology> LoadTopologyOrReport(const std::filesystem::path& file,
@@ -96,8 +105,7 @@ int Forward(const ForwardFunction& function, const std::string& name, CLI::App* 
 }  // namespace
 
 int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
-                const RunFunction& run, const ReportFunction& report, const DiffFunction& diff,
-                const ForwardFunction& image, const ForwardFunction& clean) {
+                const Commands& commands) {
   CLI::App app(
       "Runs NFS-export-of-overlayfs scenarios against server variants under crash, "
       "reboot and eviction, as described by a topology file.",
@@ -107,6 +115,11 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
   std::string workloads = std::string(OVL_SOURCE_DIR) + "/workloads";
   app.add_option("--workloads", workloads,
                  "directory holding scenarios/ and fixtures/ (the scenario catalogue)")
+      ->capture_default_str();
+  std::string baselines = DefaultBaselines();
+  app.add_option("--baselines", baselines,
+                 "directory of known failures, <variant>.txt (default: $OVL_BASELINES, else the "
+                 "source tree's)")
       ->capture_default_str();
 
   std::string validate_path;
@@ -123,6 +136,13 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
       app.add_subcommand("report", "re-render the report of a finished run directory");
   report_cmd->add_option("run_dir", report_dir, "results/<run-id>")->required();
 
+  std::string analyze_dir;
+  CLI::App* analyze_cmd = app.add_subcommand(
+      "analyze",
+      "re-judge a finished run's history.jsonl with the current model and baselines; rewrite "
+      "its results.json, junit.xml and report.html");
+  analyze_cmd->add_option("run_dir", analyze_dir, "results/<run-id>")->required();
+
   std::string diff_a, diff_b;
   CLI::App* diff_cmd = app.add_subcommand(
       "diff",
@@ -131,7 +151,7 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
   diff_cmd->add_option("run_a", diff_a, "the earlier run (results/<run-id>)")->required();
   diff_cmd->add_option("run_b", diff_b, "the later run")->required();
 
-  RunOptions options;
+  runner::RunOptions options;
   std::string topology_path, results = options.results_dir.string(), junit, json;
   uint64_t seed = 0;
   CLI::App* run_cmd = app.add_subcommand("run", "run a topology (or print its plan: --dry-run)");
@@ -167,44 +187,46 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
     return code == 0 ? kExitOk : kExitUsage;
   }
 
-  if (image_cmd->parsed()) return Forward(image, "image", image_cmd, out, err);
-  if (clean_cmd->parsed()) return Forward(clean, "clean", clean_cmd, out, err);
+  auto unavailable = [&](const std::string& name) {
+    err << "harness: " << name << " is not available in this build\n";
+    return kExitUsage;
+  };
+  if (image_cmd->parsed()) return Forward(commands.image, "image", image_cmd, out, err);
+  if (clean_cmd->parsed()) return Forward(commands.clean, "clean", clean_cmd, out, err);
   if (report_cmd->parsed()) {
-    if (!report) {
-      err << "harness: report is not available in this build\n";
-      return kExitUsage;
-    }
-    return report(report_dir, out, err);
+    return commands.report ? commands.report(report_dir, out, err) : unavailable("report");
   }
   if (diff_cmd->parsed()) {
-    if (!diff) {
-      err << "harness: diff is not available in this build\n";
-      return kExitUsage;
-    }
-    return diff(diff_a, diff_b, out, err);
+    return commands.diff ? commands.diff(diff_a, diff_b, out, err) : unavailable("diff");
   }
 
-  if (list->parsed() && what != "variants" && what != "backends") {
-    std::optional<Catalogue> catalogue = LoadCatalogueOrReport(workloads, err);
-    if (!catalogue) return kExitUsage;
-    ListScenarios(*catalogue, out);
-  }
-  if (list->parsed()) {
-    if (what.empty() || what == "variants") ListVariants(out);
-    if (what.empty() || what == "backends") ListBackends(out);
+  if (list->parsed() && (what == "variants" || what == "backends")) {
+    if (what == "variants") ListVariants(out);
+    if (what == "backends") ListBackends(out);
     return kExitOk;
   }
-
-  std::optional<Catalogue> catalogue = LoadCatalogueOrReport(workloads, err);
-  if (!catalogue) return kExitUsage;
+  std::optional<workload::Workloads> loaded = LoadWorkloadsOrReport({workloads, baselines}, err);
+  if (!loaded) return kExitUsage;
+  if (analyze_cmd->parsed()) {
+    return commands.analyze ? commands.analyze(analyze_dir, loaded->baselines, out, err)
+                            : unavailable("analyze");
+  }
+  if (list->parsed()) {
+    ListScenarios(loaded->catalogue, out);
+    if (what.empty()) {
+      ListVariants(out);
+      ListBackends(out);
+    }
+    return kExitOk;
+  }
   const std::string& path = validate->parsed() ? validate_path : topology_path;
-  std::optional<Topology> topology = LoadTopologyOrReport(path, *catalogue, err);
+  std::optional<Topology> topology = LoadTopologyOrReport(path, loaded->catalogue, err);
   if (!topology) return kExitUsage;
 
   plan::PlanOptions plan_options;
   if (seed_opt->count() > 0) plan_options.seed = seed;
   plan_options.only = options.only;
-  Result<plan::Plan> plan = plan::MakePlan(*topology, *catalogue, plan_options);
+  Result<plan::Plan> plan = plan::MakePlan(*topology, loaded->catalogue, plan_options);
   if (!plan.ok()) {
     err << "harness: " << plan.status().message() << "\n";
     return kExitUsage;
@@ -218,14 +240,15 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
   }
 
   options.topology = topology_path;
-  options.workloads_dir = workloads;
   if (seed_opt->count() > 0) options.seed = seed;
   options.results_dir = results;
   if (junit_opt->count() > 0) options.junit = junit;
   if (json_opt->count() > 0) options.json = json;
   out << fmt::format("harness: topology {} ({}), seed {} ({})\n", topology->name, topology_path,
                      plan->seed, options.seed ? "from --seed" : "from the topology");
-  return run(options, *topology, *plan);
+  if (!commands.run) return unavailable("run");
+  return commands.run(runner::RunRequest{std::move(options), std::move(*topology),
+                                         std::move(*loaded), std::move(*plan)});
 }
 
 }  // namespace ovl::cli

@@ -7,15 +7,20 @@
 #include <string>
 #include <vector>
 
-#include "cli/run_command.h"
+#include "runner/run_request.h"
+#include "workload/baseline.h"
 
 namespace ovl::cli {
 
-using RunFunction =
-    std::function<int(const RunOptions&, const topology::Topology&, const plan::Plan&)>;
+using RunFunction = std::function<int(const runner::RunRequest&)>;
 // Re-renders the report of a finished run directory (`harness report RUN_DIR`).
 using ReportFunction =
     std::function<int(const std::string& run_dir, std::ostream& out, std::ostream& err)>;
+// Re-judges a finished run directory's history with the current model and `baselines`
+// (`harness analyze RUN_DIR`).
+using AnalyzeFunction =
+    std::function<int(const std::string& run_dir, const workload::Baselines& baselines,
+                      std::ostream& out, std::ostream& err)>;
 // Compares two finished run directories (`harness diff RUN_A RUN_B`).
 using DiffFunction = std::function<int(const std::string& run_a, const std::string& run_b,
                                        std::ostream& out, std::ostream& err)>;
@@ -29,13 +34,21 @@ using ForwardFunction =
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitUsage = 2;  // usage, catalogue or topology error
 
-// Parses `argv` and runs the subcommand, writing to `out` and `err`. `run` receives a loaded
-// topology and its plan (`harness run`); `report` serves `harness report`, `diff` `harness
-// diff`, `image` `harness image` and `clean` `harness clean`; their results are the exit code.
-// A null function makes its subcommand a usage error. Returns the exit code.
+// The commands HarnessMain dispatches to; a null one makes its subcommand a usage error.
+struct Commands {
+  RunFunction run;          // `harness run`: a validated topology, its workloads and plan
+  ReportFunction report;    // `harness report`
+  AnalyzeFunction analyze;  // `harness analyze`, with the validated workloads' baselines
+  DiffFunction diff;        // `harness diff`
+  ForwardFunction image;    // `harness image`
+  ForwardFunction clean;    // `harness clean`
+};
+
+// Parses `argv` and runs the subcommand, writing to `out` and `err`. Every command that reads
+// workloads (validate, list scenarios, run, analyze) loads all of them first, scenarios, jobs and
+// baselines, and stops with every error (exit 2) before doing anything else. Returns the exit
+// code.
 int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
-                const RunFunction& run, const ReportFunction& report = nullptr,
-                const DiffFunction& diff = nullptr, const ForwardFunction& image = nullptr,
-                const ForwardFunction& clean = nullptr);
+                const Commands& commands);
 
 }  // namespace ovl::cli

@@ -26,10 +26,29 @@ struct Outcome {
   std::string err;
 };
 
+Commands RunOnly(RunFunction run) {
+  Commands c;
+  c.run = std::move(run);
+  return c;
+}
+
+Commands DiffOnly(DiffFunction diff) {
+  Commands c;
+  c.diff = std::move(diff);
+  return c;
+}
+
+Commands ImageAndClean(const ForwardFunction& f) {
+  Commands c;
+  c.image = f;
+  c.clean = f;
+  return c;
+}
+
 // Runs `harness args...`; a real run goes to `run` (default: fail the test).
 Outcome Harness(std::vector<std::string> args, RunFunction run = nullptr) {
   if (!run) {
-    run = [](const RunOptions&, const topology::Topology&, const plan::Plan&) {
+    run = [](const runner::RunRequest&) {
       ADD_FAILURE() << "unexpected run";
       return 99;
     };
@@ -39,7 +58,7 @@ Outcome Harness(std::vector<std::string> args, RunFunction run = nullptr) {
   for (const std::string& a : args) argv.push_back(a.c_str());
   std::ostringstream out, err;
   Outcome o;
-  o.code = HarnessMain(static_cast<int>(argv.size()), argv.data(), out, err, run);
+  o.code = HarnessMain(static_cast<int>(argv.size()), argv.data(), out, err, RunOnly(run));
   o.out = out.str();
   o.err = err.str();
   return o;
@@ -94,7 +113,59 @@ TEST(ValidateTest, MissingFileIsATopologyError) {
 TEST(ValidateTest, BrokenCatalogueIsReported) {
   Outcome o = Harness({"--workloads", "/nonexistent", "validate", "x.yaml"});
   EXPECT_EQ(o.code, 2);
-  EXPECT_THAT(o.err, HasSubstr("scenario catalogue in /nonexistent has errors"));
+  EXPECT_THAT(o.err, HasSubstr("cannot read /nonexistent/scenarios"));
+  EXPECT_THAT(o.err, HasSubstr("harness: the workloads (/nonexistent, "));
+}
+
+// A copy of the shipped workloads and baselines with one mistake planted in each of a scenario
+// step, a throughput job and a baseline line.
+class BrokenWorkloads : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = std::filesystem::path(testing::TempDir()) / "broken_workloads";
+    std::filesystem::remove_all(root_);
+    std::filesystem::create_directories(root_);
+    std::filesystem::copy(kRepo / "workloads", root_ / "workloads",
+                          std::filesystem::copy_options::recursive);
+    std::filesystem::copy(kRepo / "baselines", root_ / "baselines");
+    Replace("workloads/scenarios/rename-file.yaml", "op: lookup", "op: lokup");
+    Replace("workloads/throughput/seq-read.yaml", "pattern: sequential", "pattern: sideways");
+    std::ofstream(root_ / "baselines" / "reference.txt") << "renam-file@crash: a typo\n";
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  void Replace(const std::string& rel, const std::string& from, const std::string& to) {
+    std::ifstream in(root_ / rel);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << rel << " has no " << from;
+    text.replace(at, from.size(), to);
+    std::ofstream(root_ / rel) << text;
+  }
+  Outcome Run(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--workloads", (root_ / "workloads").string(), "--baselines",
+                               (root_ / "baselines").string()});
+    return Harness(args);
+  }
+
+  std::filesystem::path root_;
+};
+
+TEST_F(BrokenWorkloads, ValidateDryRunAndRunReportEveryErrorBeforeStarting) {
+  const std::string topology = (kRepo / "topologies/local.yaml").string();
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"validate", topology},
+        std::vector<std::string>{"run", topology, "--dry-run"},
+        std::vector<std::string>{"run", topology, "--results", (root_ / "results").string()}}) {
+    Outcome o = Run(args);  // the run function would fail the test if it were called
+    EXPECT_EQ(o.code, 2) << args[0];
+    EXPECT_THAT(o.err, HasSubstr("rename-file.yaml:"));
+    EXPECT_THAT(o.err, HasSubstr(": needs op: one of lookup"));
+    EXPECT_THAT(o.err, HasSubstr("seq-read.yaml:"));
+    EXPECT_THAT(o.err, HasSubstr("reference.txt:1:1: no scenario is named 'renam-file'"));
+    EXPECT_THAT(o.err, HasSubstr("harness: the workloads ("));
+    EXPECT_FALSE(std::filesystem::exists(root_ / "results")) << "no run directory";
+  }
 }
 
 TEST(UsageTest, BadCommandLinesExitWith2) {
@@ -112,7 +183,8 @@ TEST(UsageTest, BadCommandLinesExitWith2) {
 TEST(UsageTest, HelpListsEverySubcommand) {
   Outcome help = Harness({"--help"});
   EXPECT_EQ(help.code, 0);
-  for (const char* sub : {"validate", "list", "report", "diff", "run", "image", "clean"}) {
+  for (const char* sub :
+       {"validate", "list", "report", "analyze", "diff", "run", "image", "clean"}) {
     EXPECT_THAT(help.out, HasSubstr(std::string("\n  ") + sub + " ")) << help.out;
   }
 }
@@ -125,8 +197,7 @@ TEST(UsageTest, ImageAndCleanGetEveryArgumentAfterTheirName) {
   };
   auto harness = [&](std::vector<const char*> argv) {
     std::ostringstream out, err;
-    return HarnessMain(static_cast<int>(argv.size()), argv.data(), out, err, nullptr, nullptr,
-                       nullptr, image, image);
+    return HarnessMain(static_cast<int>(argv.size()), argv.data(), out, err, ImageAndClean(image));
   };
   EXPECT_EQ(harness({"harness", "image", "build", "--kernel", "6.1", "--force"}), 3);
   EXPECT_EQ(got, (std::vector<std::string>{"build", "--kernel", "6.1", "--force"}));
@@ -160,18 +231,19 @@ TEST(ListTest, ListsCatalogueVariantsAndBackends) {
 }
 
 TEST(RunTest, PassesOptionsToTheExecutor) {
-  RunOptions seen;
+  runner::RunOptions seen;
   size_t cases = 0;
-  Outcome o =
-      Harness({"run", (kRepo / "topologies/local.yaml").string(), "--seed", "7", "--only",
-               "rename-file", "--only", "unlink-all@crash", "--results", "/tmp/r", "--keep",
-               "--junit", "j.xml", "--json", "r.json", "--repeat", "3"},
-              [&](const RunOptions& options, const topology::Topology&, const plan::Plan& plan) {
-                seen = options;
-                cases = plan.cases.size();
-                EXPECT_EQ(plan.seed, 7u);
-                return 1;
-              });
+  size_t scenarios = 0;
+  Outcome o = Harness({"run", (kRepo / "topologies/local.yaml").string(), "--seed", "7", "--only",
+                       "rename-file", "--only", "unlink-all@crash", "--results", "/tmp/r", "--keep",
+                       "--junit", "j.xml", "--json", "r.json", "--repeat", "3"},
+                      [&](const runner::RunRequest& request) {
+                        seen = request.options;
+                        cases = request.plan.cases.size();
+                        scenarios = request.workloads.scenarios.size();
+                        EXPECT_EQ(request.plan.seed, 7u);
+                        return 1;
+                      });
   EXPECT_EQ(o.code, 1);
   EXPECT_THAT(o.out, HasSubstr("harness: topology local ("));
   EXPECT_THAT(o.out, HasSubstr("seed 7 (from --seed)"));
@@ -183,7 +255,8 @@ TEST(RunTest, PassesOptionsToTheExecutor) {
   EXPECT_EQ(seen.junit, std::filesystem::path("j.xml"));
   EXPECT_EQ(seen.json, std::filesystem::path("r.json"));
   EXPECT_EQ(seen.repeat, 3u);
-  EXPECT_EQ(seen.workloads_dir, kRepo / "workloads");
+  // The workloads travel with the plan, parsed: the runner reads no workload file.
+  EXPECT_EQ(scenarios, 18u);
   // rename-file x 3 faults + unlink-all@crash, on each of 4 servers.
   EXPECT_EQ(cases, 4u * 4u);
 }
@@ -199,11 +272,10 @@ TEST(RunTest, TopologyAndOnlyErrorsStopBeforeTheExecutor) {
 }
 
 // The dry run as the real binary does it (RunCommand minus the executor).
-int DryRun(const RunOptions& options, const topology::Topology& t, const plan::Plan& plan,
-           std::ostream* out) {
-  EXPECT_TRUE(options.dry_run);
+int DryRun(const runner::RunRequest& request, std::ostream* out) {
+  EXPECT_TRUE(request.options.dry_run);
   std::ostringstream err;
-  return PrintDryRun(options, t, plan, *out, err);
+  return PrintDryRun(request.options, request.topology, request.plan, *out, err);
 }
 
 TEST(DryRunTest, PrintsTheResolvedPlanDeterministically) {
@@ -213,8 +285,7 @@ TEST(DryRunTest, PrintsTheResolvedPlanDeterministically) {
                                      "--dry-run"};
     args.insert(args.end(), extra.begin(), extra.end());
     Outcome o =
-        Harness(args, [&](const RunOptions& options, const topology::Topology& t,
-                          const plan::Plan& plan) { return DryRun(options, t, plan, &text); });
+        Harness(args, [&](const runner::RunRequest& request) { return DryRun(request, &text); });
     EXPECT_EQ(o.code, 0) << o.err;
     return o.out + text.str();
   };
@@ -236,9 +307,7 @@ TEST(DryRunTest, VmTopologyShowsLinksAndWritesPlanJson) {
   std::ostringstream text;
   Outcome o = Harness(
       {"run", (kRepo / "topologies/vm-smoke.yaml").string(), "--dry-run", "--json", json.string()},
-      [&](const RunOptions& options, const topology::Topology& t, const plan::Plan& plan) {
-        return DryRun(options, t, plan, &text);
-      });
+      [&](const runner::RunRequest& request) { return DryRun(request, &text); });
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_THAT(text.str(), HasSubstr("links (2, qemu UDP sockets on 127.0.0.1):"));
   EXPECT_THAT(text.str(), HasSubstr("NFS port 2049 in the guest"));
@@ -262,12 +331,12 @@ TEST(DiffCommandTest, HandsBothRunDirectoriesToTheDiff) {
     got_b = b;
     return 1;
   };
-  EXPECT_EQ(HarnessMain(4, argv, out, err, nullptr, nullptr, diff), 1);
+  EXPECT_EQ(HarnessMain(4, argv, out, err, DiffOnly(diff)), 1);
   EXPECT_EQ(got_a, "results/a");
   EXPECT_EQ(got_b, "results/b");
   // One directory is a usage error, and a build without diff says so.
-  EXPECT_EQ(HarnessMain(3, argv, out, err, nullptr, nullptr, diff), kExitUsage);
-  EXPECT_EQ(HarnessMain(4, argv, out, err, nullptr), kExitUsage);
+  EXPECT_EQ(HarnessMain(3, argv, out, err, DiffOnly(diff)), kExitUsage);
+  EXPECT_EQ(HarnessMain(4, argv, out, err, Commands{}), kExitUsage);
   EXPECT_THAT(err.str(), HasSubstr("diff is not available"));
 }
 

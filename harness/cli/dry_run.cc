@@ -37,11 +37,11 @@ size_t NameWidth(const plan::Plan& plan) {
   return width;
 }
 
-void AppendServers(const topology::Topology& t, const plan::Plan& plan, std::string* out) {
+void AppendServers(const plan::Plan& plan, std::string* out) {
   const size_t w = NameWidth(plan);
   *out += fmt::format("servers ({}):\n", plan.servers.size());
   for (const plan::PlannedServer& ps : plan.servers) {
-    const topology::ServerSpec& s = *t.FindServer(ps.name);
+    const topology::ServerSpec& s = ps.spec;
     const topology::VariantInfo& info = topology::InfoOf(s.variant);
     *out += fmt::format("  {:<{}} {:<18} {:<8} expect {:<4}  {}\n", s.name, w,
                         Name(topology::kVariantNames, s.variant),
@@ -60,7 +60,7 @@ void AppendClients(const topology::Topology& t, const plan::Plan& plan, std::str
   const size_t w = NameWidth(plan);
   *out += fmt::format("client instances ({}):\n", plan.clients.size());
   for (const plan::ClientInstance& c : plan.clients) {
-    const topology::ClientSpec& spec = *t.FindClient(c.client);
+    const topology::ClientSpec& spec = c.spec;
     std::string notes = spec.implicit ? " (implicit)" : "";
     if (c.access == topology::Access::kKernelMount) notes += " mount " + spec.mount_options;
     if (spec.kernel) notes += ", kernel " + spec.kernel->Describe();
@@ -134,7 +134,7 @@ void AppendCases(const plan::Plan& plan, std::string* out) {
 
 }  // namespace
 
-std::string FormatPlan(const RunOptions& options, const topology::Topology& topology,
+std::string FormatPlan(const runner::RunOptions& options, const topology::Topology& topology,
                        const plan::Plan& plan) {
   std::string out = "dry run: nothing is started\n";
   out += fmt::format("topology: {} ({})\n", topology.name, topology.file);
@@ -146,14 +146,14 @@ std::string FormatPlan(const RunOptions& options, const topology::Topology& topo
     out += fmt::format("only: {} (mixed and throughput workloads left out)\n",
                        fmt::join(options.only, ", "));
   }
-  AppendServers(topology, plan, &out);
+  AppendServers(plan, &out);
   AppendClients(topology, plan, &out);
   AppendWorkloads(plan, &out);
   AppendCases(plan, &out);
   return out;
 }
 
-int PrintDryRun(const RunOptions& options, const topology::Topology& topology,
+int PrintDryRun(const runner::RunOptions& options, const topology::Topology& topology,
                 const plan::Plan& plan, std::ostream& out, std::ostream& err) {
   out << FormatPlan(options, topology, plan);
   if (!options.json) return 0;

@@ -2,13 +2,19 @@
 #include <iostream>
 
 #include "cli/app.h"
-#include "cli/run_command.h"
 #include "cli/image_command.h"
+#include "cli/run_command.h"
 #include "report/diff.h"
+#include "runner/analyze.h"
 #include "runner/runner.h"
 
 int main(int argc, char** argv) {
-  return ovl::cli::HarnessMain(argc, argv, std::cout, std::cerr, ovl::cli::RunCommand,
-                               ovl::runner::RenderReport, ovl::report::DiffMain,
-                               ovl::cli::ImageCommand, ovl::cli::CleanCommand);
+  ovl::cli::Commands commands;
+  commands.run = ovl::cli::RunCommand;
+  commands.report = ovl::runner::RenderReport;
+  commands.analyze = ovl::runner::AnalyzeRunDir;
+  commands.diff = ovl::report::DiffMain;
+  commands.image = ovl::cli::ImageCommand;
+  commands.clean = ovl::cli::CleanCommand;
+  return ovl::cli::HarnessMain(argc, argv, std::cout, std::cerr, commands);
 }

@@ -7,10 +7,11 @@
 
 namespace ovl::cli {
 
-int RunCommand(const RunOptions& options, const topology::Topology& topology,
-               const plan::Plan& plan) {
-  if (options.dry_run) return PrintDryRun(options, topology, plan, std::cout, std::cerr);
-  return runner::ExecutePlan(options, topology, plan);
+int RunCommand(const runner::RunRequest& request) {
+  if (request.options.dry_run) {
+    return PrintDryRun(request.options, request.topology, request.plan, std::cout, std::cerr);
+  }
+  return runner::ExecutePlan(request);
 }
 
 }  // namespace ovl::cli

@@ -15,6 +15,7 @@
 #include "ops/prng.h"
 #include "scenario/mixed.h"
 #include "scenario/scenario.h"
+#include "workload/workloads.h"
 
 namespace ovl::model {
 namespace {
@@ -212,7 +213,7 @@ CaseVerdict RunCase(const scenario::Scenario& s, std::optional<FaultKind> fault,
   std::vector<ops::Event> history;
   double t = 0;
   ops::Event start{ops::Event::Type::kCase, "c", t, {}, 0, {}, {}};
-  start.info = {{"scenario", s.id}, {"seed", 3}, {"fixture", ops::FixtureToJson(e->fixture)}};
+  start.info = {{"scenario", s.info.id}, {"seed", 3}, {"fixture", ops::FixtureToJson(e->fixture)}};
   history.push_back(start);
   for (const scenario::Step& step : e->steps) {
     if (step.type == scenario::Step::Type::kFault) {
@@ -249,10 +250,11 @@ std::string Dump(const CaseVerdict& v) {
 class CatalogueModelTest : public ::testing::Test {
  protected:
   static std::vector<scenario::Scenario> Load() {
-    ovl::Result<std::vector<scenario::Scenario>> s =
-        scenario::LoadScenarios(std::filesystem::path(OVL_SOURCE_DIR) / "workloads");
-    EXPECT_TRUE(s.ok()) << s.status().message();
-    return s.ok() ? *s : std::vector<scenario::Scenario>();
+    const std::filesystem::path source = OVL_SOURCE_DIR;
+    topology::Checked<workload::Workloads> w =
+        workload::LoadWorkloads({source / "workloads", source / "baselines"});
+    EXPECT_TRUE(w.ok()) << topology::FormatDiagnostics(w.errors());
+    return w.ok() ? w->scenarios : std::vector<scenario::Scenario>();
   }
   static std::vector<std::optional<FaultKind>> Cases() {
     return {std::nullopt, FaultKind::kEvict, FaultKind::kReboot, FaultKind::kCrash};
@@ -263,7 +265,7 @@ TEST_F(CatalogueModelTest, CorrectServerPassesEveryCase) {
   for (const scenario::Scenario& s : Load()) {
     for (std::optional<FaultKind> fault : Cases()) {
       const CaseVerdict v = RunCase(s, fault, Bug::kNone);
-      EXPECT_EQ(v.verdict, Verdict::kPass) << s.id << "\n" << Dump(v);
+      EXPECT_EQ(v.verdict, Verdict::kPass) << s.info.id << "\n" << Dump(v);
       EXPECT_GT(v.ops, 0u);
     }
   }
@@ -277,17 +279,17 @@ TEST_F(CatalogueModelTest, HandleBugsAreCaught) {
       "rename-grandparent",      "move-to-new-parent",  "upper-only",          "commit-durability",
       "exclusive-create-replay", "crash-during-copyup", "namespace-durability"};
   for (const scenario::Scenario& s : Load()) {
-    const bool must_catch = across_faults.count(s.id) > 0;
+    const bool must_catch = across_faults.count(s.info.id) > 0;
     for (FaultKind fault : {FaultKind::kReboot, FaultKind::kCrash}) {
       const CaseVerdict v = RunCase(s, fault, Bug::kVolatile);
       if (must_catch) {
-        EXPECT_EQ(v.verdict, Verdict::kFail) << s.id << " volatile\n" << Dump(v);
+        EXPECT_EQ(v.verdict, Verdict::kFail) << s.info.id << " volatile\n" << Dump(v);
       }
-      EXPECT_NE(v.verdict, Verdict::kUnresolved) << s.id << "\n" << Dump(v);
+      EXPECT_NE(v.verdict, Verdict::kUnresolved) << s.info.id << "\n" << Dump(v);
     }
     const CaseVerdict evict = RunCase(s, FaultKind::kEvict, Bug::kNoIndex);
-    if (must_catch || s.id == "lower-hardlinks-copyup" || s.id == "dir-handles") {
-      EXPECT_EQ(evict.verdict, Verdict::kFail) << s.id << " no-index\n" << Dump(evict);
+    if (must_catch || s.info.id == "lower-hardlinks-copyup" || s.info.id == "dir-handles") {
+      EXPECT_EQ(evict.verdict, Verdict::kFail) << s.info.id << " no-index\n" << Dump(evict);
     }
   }
 }

@@ -69,7 +69,7 @@ std::vector<ClientInstance> Instances(const Topology& t) {
   std::vector<ClientInstance> out;
   for (const ClientSpec& c : t.clients) {
     for (const std::string& name : c.InstanceNames()) {
-      out.push_back(ClientInstance{name, c.name, c.access, c.backend, c.servers});
+      out.push_back(ClientInstance{name, c.name, c.access, c.backend, c.servers, c});
     }
   }
   return out;
@@ -209,6 +209,13 @@ bool Selected(const Case& c, const std::vector<std::string>& only) {
 
 }  // namespace
 
+const PlannedServer* Plan::FindServer(std::string_view name) const {
+  for (const PlannedServer& s : servers) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
 size_t Plan::UnsupportedCount() const {
   return std::count_if(cases.begin(), cases.end(), [](const Case& c) { return !c.supported(); });
 }
@@ -220,7 +227,7 @@ Result<Plan> MakePlan(const Topology& t, const Catalogue& catalogue, const PlanO
   plan.seed = options.seed.value_or(t.seed);
   plan.seed_from_topology = !options.seed.has_value();
   for (const ServerSpec& s : t.servers) {
-    PlannedServer ps{s.name, s.variant, s.backend, s.expect, std::nullopt};
+    PlannedServer ps{s.name, s.variant, s.backend, s.expect, std::nullopt, s};
     if (topology::InfoOf(s.variant).serves_nfs) {
       ps.port = s.backend == Backend::kLocal ? 0 : kGuestNfsPort;
     }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -36,6 +37,8 @@ struct PlannedServer {
   // NFS port: 0 on the local backend (ephemeral: chosen by the kernel when the server starts,
   // then read back), kGuestNfsPort in a VM, none for kernel-overlay (no NFS).
   std::optional<uint16_t> port;
+  // The server as the topology resolved it, so nothing after the plan looks a node up by name.
+  topology::ServerSpec spec;
 };
 
 // One running client: a harness-agent process (local) or a client VM (libvirt).
@@ -45,6 +48,7 @@ struct ClientInstance {
   Access access = Access::kLibnfs;
   Backend backend = Backend::kLocal;
   std::vector<std::string> servers;
+  topology::ClientSpec spec;  // the topology client it comes from, as resolved
 };
 
 // A point-to-point qemu UDP socket link between a client VM and a server VM, both ends on
@@ -108,6 +112,8 @@ struct Plan {
   std::vector<topology::ThroughputJob> throughput;
 
   size_t UnsupportedCount() const;
+  // The planned server `name`, or null.
+  const PlannedServer* FindServer(std::string_view name) const;
 };
 
 struct PlanOptions {

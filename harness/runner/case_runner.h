@@ -37,6 +37,7 @@ struct CaseRun {
 
 struct CaseContext {
   const plan::Case* plan_case = nullptr;
+  std::string case_id;  // in the history: the plan's id, with "#<round>" under --repeat
   const scenario::Scenario* scenario = nullptr;
   uint64_t seed = 0;
   backend::ServerNode* server = nullptr;
@@ -45,7 +46,6 @@ struct CaseContext {
   std::string layers_dir;  // where the server's layers go
   bool keep = false;       // keep the layers after the case
   ops::HistoryWriter* history = nullptr;
-  std::vector<ops::Event>* events = nullptr;  // this case's events, for the model
   const RunClock* clock = nullptr;
 };
 

@@ -2,20 +2,10 @@
 
 #include <algorithm>
 
-#include "model/model.h"
-#include "runner/verdict.h"
-
 namespace ovl::runner {
 
-Judgement JudgeCase(const std::vector<ops::Event>& events) {
+Judgement FromModel(const model::CaseVerdict& v) {
   Judgement j;
-  auto verdicts = model::Judge(events);
-  if (verdicts.empty()) {
-    j.unresolved = true;
-    j.explanation = "the history holds no case";
-    return j;
-  }
-  const model::CaseVerdict& v = verdicts.front();
   j.failed = v.verdict == model::Verdict::kFail;
   j.unresolved = v.verdict == model::Verdict::kUnresolved;
   j.explanation = v.reason;
@@ -34,10 +24,8 @@ Judgement JudgeCase(const std::vector<ops::Event>& events) {
   return j;
 }
 
-void ApplyJudgement(CaseReport& r, const Judgement& j, topology::Expect expect,
-                    const Baselines& baselines, const std::string& kernel,
-                    const backend::ServerNode& server) {
-  auto known = baselines.Find(r.variant, r.scenario, r.fault, kernel);
+void ApplyJudgement(CaseReport& r, const Judgement& j, const workload::Baselines& baselines) {
+  auto known = baselines.Find(r.variant, r.scenario, r.fault, r.kernel);
   // A baseline limited to some rules covers the case only if every MUST finding is of them.
   if (known && !known->rules.empty() && j.failed) {
     for (const auto& f : j.findings) {
@@ -50,10 +38,12 @@ void ApplyJudgement(CaseReport& r, const Judgement& j, topology::Expect expect,
   }
   r.model_failed = j.failed;
   r.findings = j.findings;
-  if (!j.explanation.empty()) r.explanation = j.explanation;
+  r.explanation = j.explanation.empty() ? r.note : j.explanation;
   const Known k = !known ? Known::kNo : known->sometimes ? Known::kSometimes : Known::kAlways;
+  const topology::Expect expect =
+      r.expect == "fail" ? topology::Expect::kFail : topology::Expect::kPass;
   r.verdict = j.unresolved ? Verdict::kUnresolved : Decide(j.failed, expect, k);
-  if (j.failed) r.log_tail = server.LogTail();
+  if (!j.failed) r.log_tail.clear();
   if (known) {
     const std::string where = "baselines/" + known->variant + ".txt:" + std::to_string(known->line);
     if (j.failed) {

@@ -1,15 +1,13 @@
-// The bridge from the model (harness/model) to the reports: judges the events of one case.
+// The bridge from the model (harness/model) to the reports: the model's verdict on one case,
+// turned into the reported verdict given the server's expectation and the baselines.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string>
-#include <vector>
 
-#include "backend/node.h"
-#include "ops/history.h"
-#include "runner/baseline.h"
-#include "runner/results.h"
-#include "topology/topology.h"
+#include "model/model.h"
+#include "runner/verdict.h"
+#include "workload/baseline.h"
 
 namespace ovl::runner {
 
@@ -20,14 +18,13 @@ struct Judgement {
   nlohmann::json findings = nlohmann::json::array();
 };
 
-// Judges the events of one case (history order).
-Judgement JudgeCase(const std::vector<ops::Event>& events);
+// The model's verdict on a case, with its findings as report JSON.
+Judgement FromModel(const model::CaseVerdict& verdict);
 
-// Fills in a judged case: the model's findings, the verdict given the expectation and the
-// baselines (matched on the variant, scenario, fault and `kernel`, the server's kernel release),
-// and the explanation; a failed case also gets the server's log tail.
-void ApplyJudgement(CaseReport& r, const Judgement& j, topology::Expect expect,
-                    const Baselines& baselines, const std::string& kernel,
-                    const backend::ServerNode& server);
+// Fills in a judged case: the model's findings, the verdict given r.expect and the baselines
+// (matched on the variant, scenario, fault and r.kernel), and the explanation (r.note unless the
+// model or a baseline says more). r.log_tail, the server's log tail when the case ended, is kept
+// only when the model found the case failed.
+void ApplyJudgement(CaseReport& r, const Judgement& j, const workload::Baselines& baselines);
 
 }  // namespace ovl::runner

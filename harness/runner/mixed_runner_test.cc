@@ -102,7 +102,6 @@ class MixedRunnerTest : public ::testing::Test {
     ctx.server = &server_;
     ctx.agents = {&agent_};
     ctx.history = &history_;
-    ctx.events = &events_;
     ctx.clock = &clock_;
     return ctx;
   }
@@ -110,7 +109,6 @@ class MixedRunnerTest : public ::testing::Test {
   FakeServer server_;
   FakeAgent agent_{&server_};
   ops::HistoryWriter history_{"/dev/null"};
-  std::vector<ops::Event> events_;
   RunClock clock_;
 };
 

@@ -23,7 +23,6 @@ void Recorder::Record(ops::Event e) {
 
 void Recorder::Store(ops::Event e) {
   history_->Append(e).IgnoreError();  // kept by the writer: see status()
-  events_->push_back(std::move(e));
 }
 
 double Recorder::BeginFault() {

@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "base/markup.h"
+#include "report/html_report.h"
+#include "runner/run_dir.h"
 
 namespace ovl::runner {
 namespace {
@@ -144,9 +146,12 @@ nlohmann::json ResultsJson(const RunSummary& run) {
                      {"scenario", c.scenario},
                      {"fault", c.fault},
                      {"access", c.access},
+                     {"expect", c.expect},
+                     {"kernel", c.kernel},
                      {"verdict", VerdictName(c.verdict)},
                      {"model_failed", c.model_failed},
                      {"explanation", c.explanation},
+                     {"note", c.note},
                      {"findings", c.findings},
                      {"log_tail", c.log_tail},
                      {"seconds", c.seconds},
@@ -200,9 +205,13 @@ ovl::Result<RunSummary> SummaryFromJson(const nlohmann::json& j) {
       r.scenario = c.at("scenario");
       r.fault = c.at("fault");
       r.access = c.at("access");
+      // Absent from runs made before `harness analyze` existed.
+      r.expect = c.value("expect", "pass");
+      r.kernel = c.value("kernel", "");
       r.verdict = VerdictFromName(c.at("verdict"));
       r.model_failed = c.at("model_failed");
       r.explanation = c.at("explanation");
+      r.note = c.value("note", "");
       r.findings = c.at("findings");
       r.log_tail = c.at("log_tail");
       r.seconds = c.at("seconds");
@@ -305,6 +314,57 @@ void PrintVerdictTable(const RunSummary& run, std::ostream& out) {
   for (const auto& b : run.blind_controls) {
     out << "negative control '" << b << "' passed every case: the oracle is blind to it\n";
   }
+}
+
+void PrintCaseLine(const CaseReport& r, bool tty, std::ostream& out) {
+  if (tty && r.verdict != Verdict::kFail && r.verdict != Verdict::kUnresolved) return;
+  if (tty) out << "\r\033[K";
+  out << VerdictName(r.verdict) << ": " << r.id;
+  if (r.verdict != Verdict::kPass && !r.explanation.empty()) {
+    out << " -- " << r.explanation.substr(0, r.explanation.find('\n'));
+  }
+  out << "\n" << std::flush;
+}
+
+void PrintRunSummary(const RunSummary& run, const std::string& dir, std::ostream& out) {
+  out << "\n";
+  PrintVerdictTable(run, out);
+  std::map<std::string, int> counts;
+  for (const auto& c : run.cases) counts[VerdictName(c.verdict)]++;
+  out << "\n";
+  for (const auto& [v, n] : counts) out << v << ": " << n << "  ";
+  out << "\nharness: seed " << run.seed << ", " << run.seconds << " s, exit code " << run.exit_code
+      << "\nharness: results in " << dir << "\n";
+}
+
+bool WriteOutput(const std::string& path, const std::string& text, std::ostream& err) {
+  Status st = WriteFileAtomic(path, text);
+  if (!st.ok()) err << "harness: cannot write " << path << ": " << st.ToString() << "\n";
+  return st.ok();
+}
+
+bool WriteReportHtml(const std::string& dir, std::ostream& err) {
+  std::string chart_note;
+  auto html = report::RenderRunDirectory(dir, &chart_note);
+  bool ok = true;
+  if (html.ok()) {
+    ok = WriteOutput(dir + "/report.html", *html, err);
+  } else {
+    err << "harness: report.html: " << html.status().message() << "\n";
+  }
+  if (!chart_note.empty()) err << "harness: report.html without charts: " << chart_note << "\n";
+  return ok;
+}
+
+bool WriteRunOutputs(const std::string& dir, const RunSummary& run, const OutputCopies& copies,
+                     std::ostream& err) {
+  const std::string results = ResultsJson(run).dump(2);
+  const std::string junit = JunitXml(run);
+  bool ok = WriteOutput(dir + "/results.json", results, err);
+  ok &= WriteOutput(dir + "/junit.xml", junit, err);
+  if (!copies.json.empty()) ok &= WriteOutput(copies.json, results, err);
+  if (!copies.junit.empty()) ok &= WriteOutput(copies.junit, junit, err);
+  return WriteReportHtml(dir, err) && ok;
 }
 
 }  // namespace ovl::runner

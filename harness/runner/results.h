@@ -89,4 +89,31 @@ std::string JunitXml(const RunSummary& run);
 // Scenarios x servers, each cell the verdicts of the scenario's fault expansions.
 void PrintVerdictTable(const RunSummary& run, std::ostream& out);
 
+// The line of a case as it is decided: every case, or on a terminal (`tty`, where a progress
+// line is rewritten in place) only FAIL and UNRESOLVED.
+void PrintCaseLine(const CaseReport& r, bool tty, std::ostream& out);
+
+// The table, the count of each verdict, the seed, time and exit code, and where the results are.
+void PrintRunSummary(const RunSummary& run, const std::string& dir, std::ostream& out);
+
+// Writes one output file of a run atomically; a failure is said on `err`, naming the file.
+// Returns whether it was written.
+[[nodiscard]] bool WriteOutput(const std::string& path, const std::string& text, std::ostream& err);
+
+// Extra copies of the outputs (--json, --junit); empty paths are not written.
+struct OutputCopies {
+  std::string json;
+  std::string junit;
+};
+
+// Writes results.json and junit.xml into `dir` (and their copies), then report.html rendered
+// from the files just written, as `harness report` does later. Every file is tried; a page that
+// cannot be rendered is said on `err` but is not a write failure. Returns whether all were
+// written.
+[[nodiscard]] bool WriteRunOutputs(const std::string& dir, const RunSummary& run,
+                                   const OutputCopies& copies, std::ostream& err);
+
+// Renders report.html from `dir`'s files and writes it there (see WriteRunOutputs).
+[[nodiscard]] bool WriteReportHtml(const std::string& dir, std::ostream& err);
+
 }  // namespace ovl::runner

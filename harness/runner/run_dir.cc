@@ -98,6 +98,19 @@ nlohmann::json Manifest(const RunDir& dir, const std::string& topology_file, uin
             {"project_commit", commit}}}};
 }
 
+Result<OpenedRun> OpenRun(const std::string& results_root, const std::string& topology_name,
+                          const std::string& topology_file, uint64_t seed,
+                          const std::string& source_dir) {
+  OpenedRun run;
+  OVL_ASSIGN_OR_RETURN(run.dir, MakeRunDir(results_root, topology_name, seed));
+  const std::string command = "harness run " + topology_file + " --seed " + std::to_string(seed);
+  run.manifest = Manifest(run.dir, topology_file, seed, source_dir, command);
+  OVL_RETURN_IF_ERROR(WriteFileAtomic(run.dir.path + "/manifest.json", run.manifest.dump(2)));
+  run.history = std::make_unique<ops::HistoryWriter>(run.dir.path + "/history.jsonl");
+  OVL_RETURN_IF_ERROR(run.history->status());
+  return run;
+}
+
 Status WriteFileAtomic(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
   Status st = WriteFileText(tmp, text);

@@ -1,16 +1,14 @@
-// ExecutePlan: a real `harness run`. Brings up every server and agent of the plan on its
-// backend, runs the cases in plan order while recording history.jsonl, judges each case with the
-// model, and writes results/<run-id>/ (manifest.json, results.json, junit.xml, report.html,
-// history.jsonl, logs/). Everything it started is stopped and unmounted on every way out, Ctrl-C
-// included.
+// ExecutePlan: a real `harness run`. Opens the run directory, brings up every node of the plan on
+// its backend, runs the scenario, mixed and throughput phases while recording history.jsonl,
+// stops the nodes, judges every case from the history with the model (runner/analyze.h), and
+// writes results/<run-id>/ (manifest.json, results.json, junit.xml, report.html, history.jsonl,
+// logs/). Everything it started is stopped and unmounted on every way out, Ctrl-C included.
 #pragma once
 
 #include <ostream>
 #include <string>
 
-#include "cli/run_command.h"
-#include "plan/plan.h"
-#include "topology/topology.h"
+#include "runner/run_request.h"
 
 namespace ovl::runner {
 
@@ -18,8 +16,7 @@ namespace ovl::runner {
 // that cannot write its history or an output file (manifest.json, results.json, junit.xml,
 // report.html, the --json/--junit copies) exits 3 and names the file on stderr; a history write
 // failure stops the run at that point.
-int ExecutePlan(const cli::RunOptions& options, const topology::Topology& topology,
-                const plan::Plan& plan);
+int ExecutePlan(const RunRequest& request);
 
 // `harness report RUN_DIR`: reads RUN_DIR/results.json, writes RUN_DIR/junit.xml and
 // RUN_DIR/report.html again and prints the verdict table. Exit code: the run's own, 2 when

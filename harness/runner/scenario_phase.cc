@@ -5,8 +5,6 @@
 #include <numeric>
 #include <thread>
 
-#include "runner/judge.h"
-
 namespace ovl::runner {
 namespace {
 
@@ -72,18 +70,20 @@ class Phase {
     r.scenario = pc.scenario;
     r.fault = pc.fault ? std::string(topology::NameOf(topology::kFaultKindNames, *pc.fault)) : "";
     r.access = std::string(topology::NameOf(topology::kAccessNames, pc.access));
+    r.expect = std::string(topology::NameOf(topology::kExpectNames, pc.expect));
     r.seed = ctx_.plan->seed + round;
     Progress(r.id);
 
-    auto server = ctx_.servers->find(pc.server);
+    const auto& servers = ctx_.nodes->servers;
+    auto server = servers.find(pc.server);
     std::string unsupported = pc.unsupported;
-    if (unsupported.empty() && server == ctx_.servers->end()) {
+    if (unsupported.empty() && server == servers.end()) {
       unsupported = "variant " + r.variant + " has no " +
                     std::string(topology::NameOf(topology::kBackendNames, pc.backend)) +
                     " backend in this build";
     }
     if (unsupported.empty()) unsupported = server->second->Unsupported();
-    auto scenario = ctx_.scenarios->find(pc.scenario);
+    const scenario::Scenario* scenario = ctx_.workloads->FindScenario(pc.scenario);
     if (*ctx_.interrupted) {
       r.verdict = Verdict::kUnresolved;
       r.explanation = "interrupted";
@@ -93,27 +93,28 @@ class Phase {
     } else if (!unsupported.empty()) {
       r.verdict = Verdict::kUnsupported;
       r.explanation = unsupported;
-    } else if (!ctx_.agent_failure.empty()) {
+    } else if (!ctx_.nodes->agent_failure.empty()) {
       r.verdict = Verdict::kUnresolved;
-      r.explanation = "agent did not start: " + ctx_.agent_failure;
-    } else if (scenario == ctx_.scenarios->end()) {
+      r.explanation = "agent did not start: " + ctx_.nodes->agent_failure;
+    } else if (scenario == nullptr) {
       r.verdict = Verdict::kUnresolved;
       r.explanation = "scenario " + pc.scenario + " has no steps file";
     } else {
-      std::vector<ops::Event> events;  // of this case, for the model
+      r.kernel = ctx_.nodes->KernelOf(*ctx_.plan->FindServer(pc.server));
       CaseContext cc;
       cc.plan_case = &pc;
-      cc.scenario = scenario->second;
+      cc.case_id = r.id;
+      cc.scenario = scenario;
       cc.seed = r.seed;
       cc.server = server->second.get();
+      const auto& agents = ctx_.nodes->agents;
       for (size_t i = 0; i < cc.scenario->clients.size() && i < pc.clients.size(); ++i) {
-        auto a = ctx_.agents->find(pc.clients[i]);
-        if (a != ctx_.agents->end()) cc.agents[cc.scenario->clients[i]] = a->second.get();
+        auto a = agents.find(pc.clients[i]);
+        if (a != agents.end()) cc.agents[cc.scenario->clients[i]] = a->second.get();
       }
       cc.layers_dir = ctx_.run_dir + "/servers/" + pc.server + "/" + std::to_string(number);
       cc.keep = ctx_.keep;
       cc.history = ctx_.history;
-      cc.events = &events;
       cc.clock = ctx_.clock;
       CaseRun cr = RunCase(cc);
       r.seconds = cr.seconds;
@@ -127,8 +128,10 @@ class Phase {
         r.explanation = cr.reason;
         r.log_tail = server->second->LogTail();
       } else {
-        ApplyJudgement(r, JudgeCase(events), pc.expect, *ctx_.baselines, ctx_.kernel_of(pc.server),
-                       *server->second);
+        r.verdict = Verdict::kUnresolved;  // until the model judges the history
+        r.explanation = kAwaitingJudgement;
+        r.log_tail = server->second->LogTail();
+        return r;
       }
     }
     Report(r);
@@ -151,14 +154,8 @@ class Phase {
   }
 
   void Report(const CaseReport& r) {
-    if (ctx_.tty && r.verdict != Verdict::kFail && r.verdict != Verdict::kUnresolved) return;
     std::lock_guard<std::mutex> lock(mu_);
-    if (ctx_.tty) std::cout << "\r\033[K";
-    std::cout << VerdictName(r.verdict) << ": " << r.id;
-    if (r.verdict != Verdict::kPass && !r.explanation.empty()) {
-      std::cout << " -- " << r.explanation.substr(0, r.explanation.find('\n'));
-    }
-    std::cout << "\n" << std::flush;
+    PrintCaseLine(r, ctx_.tty, std::cout);
   }
 
   const ScenarioPhaseContext& ctx_;

@@ -1,5 +1,6 @@
 // The scenario phase of a run: every case of the plan (times --repeat), each run by
-// case_runner and judged by the model. Cases run in lanes: the cases of VM servers that share
+// case_runner and recorded in the history (the model judges them all from it afterwards:
+// runner/analyze.h). Cases run in lanes: the cases of VM servers that share
 // no client VM run concurrently, one lane per group of servers and clients that do share (under
 // TCG a case is mostly waiting on guests booting and replying, so one lane per server pays);
 // every case of a local server runs in one lane, one case at a time, as before. Within a lane,
@@ -13,13 +14,12 @@
 #include <string>
 #include <vector>
 
-#include "backend/node.h"
+#include "backend/nodes.h"
 #include "ops/history.h"
 #include "plan/plan.h"
-#include "runner/baseline.h"
 #include "runner/case_runner.h"
 #include "runner/results.h"
-#include "scenario/scenario.h"
+#include "workload/workloads.h"
 
 namespace ovl::runner {
 
@@ -28,12 +28,8 @@ struct ScenarioPhaseContext {
   uint64_t repeat = 1;
   bool keep = false;  // keep each case's layers
   bool tty = false;   // progress on one rewritten line
-  const std::map<std::string, std::unique_ptr<backend::ServerNode>>* servers = nullptr;
-  const std::map<std::string, std::unique_ptr<backend::AgentNode>>* agents = nullptr;
-  const std::map<std::string, const scenario::Scenario*>* scenarios = nullptr;  // by id
-  std::string agent_failure;  // non-empty: a local agent did not start; cases are UNRESOLVED
-  const Baselines* baselines = nullptr;
-  std::function<std::string(const std::string& server)> kernel_of;  // its kernel release
+  const backend::Nodes* nodes = nullptr;
+  const workload::Workloads* workloads = nullptr;  // the parsed scenarios
   ops::HistoryWriter* history = nullptr;
   const RunClock* clock = nullptr;
   std::string run_dir;                             // layers go under <run_dir>/servers/
@@ -45,7 +41,9 @@ struct ScenarioPhaseResult {
   std::map<std::string, PhaseThroughput> phases;  // "scenarios:<server>"
 };
 
-// Runs the phase; prints a line per case that did not pass (every case when not a tty).
+// Runs the phase; prints a line per case that was not run to its end (every case when not a
+// tty). The reports of cases run to their end hold CaseReport::log_tail, the server's log tail
+// then, for the judgement.
 ScenarioPhaseResult RunScenarioPhase(const ScenarioPhaseContext& ctx);
 
 // The lanes of `plan`: lists of indexes into plan.cases that may run concurrently with each

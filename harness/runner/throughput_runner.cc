@@ -387,12 +387,7 @@ std::vector<ThroughputTarget> ThroughputTargets(
 }
 
 ThroughputResults RunThroughput(const ThroughputContext& ctx) {
-  Result<throughput::JobCatalogue> catalogue = throughput::LoadJobCatalogue(ctx.jobs_dir);
-  if (!catalogue.ok()) {
-    ThroughputResults out;
-    out.error = "throughput jobs: " + catalogue.status().message();
-    return out;
-  }
+  const throughput::JobCatalogue* catalogue = ctx.catalogue;
   Phase phase(ctx, *catalogue);
   for (uint64_t round = 0; round < ctx.rounds; ++round) {
     for (const ThroughputTarget& target : ctx.targets) {

@@ -21,6 +21,7 @@
 #include "backend/node.h"
 #include "plan/plan.h"
 #include "runner/results.h"
+#include "throughput/jobs.h"
 #include "topology/topology.h"
 
 namespace ovl::runner {
@@ -44,8 +45,8 @@ std::vector<ThroughputTarget> ThroughputTargets(
     const std::map<std::string, std::unique_ptr<backend::AgentNode>>& agents);
 
 struct ThroughputContext {
-  std::vector<topology::ThroughputJob> jobs;  // the plan's, in order
-  std::filesystem::path jobs_dir;             // workloads/throughput
+  std::vector<topology::ThroughputJob> jobs;            // the plan's, in order
+  const throughput::JobCatalogue* catalogue = nullptr;  // the job definitions, parsed
   std::vector<ThroughputTarget> targets;
   backend::LocalPaths paths;  // to start agents
   std::string log_dir;        // agents' logs
@@ -61,7 +62,6 @@ struct ThroughputResults {
   std::vector<JobThroughput> jobs;
   std::vector<TimelinePoint> timeline;
   std::vector<FaultRecovery> recovery;
-  std::string error;  // non-empty: the phase could not run at all (job files unreadable)
 };
 
 ThroughputResults RunThroughput(const ThroughputContext& ctx);

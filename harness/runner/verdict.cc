@@ -1,5 +1,6 @@
 #include "runner/verdict.h"
 
+#include <map>
 #include <set>
 
 namespace ovl::runner {
@@ -29,18 +30,18 @@ Verdict Decide(bool model_failed, topology::Expect expect, Known known) {
   return model_failed ? Verdict::kFail : Verdict::kPass;
 }
 
-std::vector<std::string> BlindControls(const std::vector<CaseReport>& cases,
-                                       const topology::Topology& topology) {
+std::vector<std::string> BlindControls(const std::vector<CaseReport>& cases) {
+  std::vector<std::string> controls;  // in order of first case
+  std::map<std::string, bool> ran, failed;
+  for (const auto& c : cases) {
+    if (c.expect != "fail") continue;
+    if (!ran.count(c.server)) controls.push_back(c.server);
+    ran[c.server] |= c.verdict == Verdict::kPass || c.verdict == Verdict::kXFail;
+    failed[c.server] |= c.verdict == Verdict::kXFail;
+  }
   std::vector<std::string> blind;
-  for (const auto& server : topology.servers) {
-    if (server.expect != topology::Expect::kFail) continue;
-    bool ran = false, failed = false;
-    for (const auto& c : cases) {
-      if (c.server != server.name) continue;
-      ran |= c.verdict == Verdict::kPass || c.verdict == Verdict::kXFail;
-      failed |= c.verdict == Verdict::kXFail;
-    }
-    if (ran && !failed) blind.push_back(server.name);
+  for (const std::string& s : controls) {
+    if (ran[s] && !failed[s]) blind.push_back(s);
   }
   return blind;
 }

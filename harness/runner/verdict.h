@@ -22,6 +22,10 @@ enum class Verdict {
 
 std::string VerdictName(Verdict v);
 
+// The explanation of a case run to its end until the model has judged it from the history (it
+// stays when the history cannot be read back).
+inline constexpr char kAwaitingJudgement[] = "not judged: the history could not be read back";
+
 // One case as reported.
 struct CaseReport {
   std::string id;
@@ -30,9 +34,13 @@ struct CaseReport {
   std::string scenario;
   std::string fault;  // "" when the scenario has no fault expansion
   std::string access;
+  std::string expect = "pass";  // the server's expectation: "pass", or "fail" (negative control)
+  std::string kernel;           // the kernel release the server ran on; baselines match on it
   Verdict verdict = Verdict::kUnresolved;
   bool model_failed = false;  // the model found a MUST violation
   std::string explanation;    // first finding, or the UNSUPPORTED / UNRESOLVED reason
+  std::string note;           // what the run itself says of a judged case (the mixed workload:
+                              // faults injected); the explanation of a pass
   nlohmann::json findings = nlohmann::json::array();  // every finding (MUST and MAY)
   std::string log_tail;                               // server/agent log tail for failures
   double seconds = 0;
@@ -49,10 +57,10 @@ struct CaseReport {
 enum class Known { kNo, kAlways, kSometimes };
 Verdict Decide(bool model_failed, topology::Expect expect, Known known);
 
-// Negative-control servers of which no case failed: each one means the oracle missed a weakness
-// it exists to catch (reported as XPASS and exit code 1).
-std::vector<std::string> BlindControls(const std::vector<CaseReport>& cases,
-                                       const topology::Topology& topology);
+// Negative-control servers (those whose cases expect "fail") of which no case that ran failed:
+// each one means the oracle missed a weakness it exists to catch (listed in results.json and
+// junit.xml, exit code 1).
+std::vector<std::string> BlindControls(const std::vector<CaseReport>& cases);
 
 // 0 every verdict as expected; 1 a correctness failure (FAIL, XPASS or a blind control);
 // 3 infrastructure (UNRESOLVED) when nothing worse happened.

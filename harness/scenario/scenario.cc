@@ -3,13 +3,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <utility>
 
 #include "scenario/yaml_json.h"
+#include "topology/yaml_reader.h"
 
 namespace ovl::scenario {
 namespace {
@@ -48,34 +47,28 @@ const KindInfo& InfoOf(Kind kind) {
 
 const std::set<std::string> kCommonKeys{"op",  "client", "check",  "repeat", "path",
                                         "var", "raw",    "mutate", "name"};
-const std::set<std::string> kHeaderKeys{"id", "summary", "faults", "needs", "fixture", "steps"};
 
 constexpr uint32_t kDefaultReadCount = 1 << 20;
 constexpr uint32_t kMaxRepeat = 100000;
 
+// Steps are read with yaml-cpp directly (their keys depend on the op); each problem goes to the
+// file's one DiagnosticSink at the node's position, under the step's key path.
 class Errors {
  public:
-  explicit Errors(std::string file) : file_(std::move(file)) {}
-  void Add(const YAML::Mark& at, const std::string& why) {
-    list_.push_back(file_ + ":" + std::to_string(at.line + 1) + ":" +
-                    std::to_string(at.column + 1) + ": " + why);
-  }
-  bool empty() const { return list_.empty(); }
-  Status ToStatus() const {
-    std::string all;
-    for (const std::string& e : list_) all += (all.empty() ? "" : "\n") + e;
-    return Status::Error(EINVAL, all);
+  explicit Errors(topology::DiagnosticSink* sink) : sink_(sink) {}
+  void Add(const YAML::Mark& at, const std::string& path, const std::string& why) {
+    sink_->Error(topology::ToPos(at, topology::Pos{}), path, why);
   }
 
  private:
-  std::string file_;
-  std::vector<std::string> list_;
+  topology::DiagnosticSink* sink_;
 };
 
 // Reads the keys of one step, reporting each problem at the key's position.
 class StepReader {
  public:
-  StepReader(const YAML::Node& node, Errors* errors) : node_(node), errors_(errors) {}
+  StepReader(const YAML::Node& node, std::string path, Errors* errors)
+      : node_(node), path_(std::move(path)), errors_(errors) {}
 
   bool Has(const char* key) const { return static_cast<bool>(node_[key]); }
 
@@ -83,7 +76,7 @@ class StepReader {
     const YAML::Node v = node_[key];
     if (!v) return "";
     if (!v.IsScalar()) {
-      errors_->Add(v.Mark(), std::string(key) + " must be a scalar");
+      errors_->Add(v.Mark(), path_ + "." + key, std::string(key) + " must be a scalar");
       return "";
     }
     return v.Scalar();
@@ -95,7 +88,8 @@ class StepReader {
     if (!v) return std::nullopt;
     std::optional<uint64_t> n = v.IsScalar() ? ParseUnsigned(v.Scalar()) : std::nullopt;
     if (!n || *n > max) {
-      errors_->Add(v.Mark(), std::string(key) + " must be an integer in 0.." + std::to_string(max));
+      errors_->Add(v.Mark(), path_ + "." + key,
+                   std::string(key) + " must be an integer in 0.." + std::to_string(max));
       return std::nullopt;
     }
     return static_cast<T>(*n);
@@ -103,9 +97,9 @@ class StepReader {
 
   void Error(const char* key, const std::string& why) {
     const YAML::Node v = node_[key];
-    errors_->Add(v ? v.Mark() : node_.Mark(), why);
+    errors_->Add(v ? v.Mark() : node_.Mark(), v ? path_ + "." + key : path_, why);
   }
-  void Error(const std::string& why) { errors_->Add(node_.Mark(), why); }
+  void Error(const std::string& why) { errors_->Add(node_.Mark(), path_, why); }
 
   const YAML::Node& node() const { return node_; }
 
@@ -113,6 +107,7 @@ class StepReader {
   // const: yaml-cpp's non-const operator[] adds a missing key to the map, which frees the
   // storage of any walk over that map in progress (ParseStep checks keys while walking them).
   const YAML::Node node_;
+  const std::string path_;  // "steps[3]"
   Errors* errors_;
 };
 
@@ -243,10 +238,10 @@ void ReadOpFields(StepReader& r, const KindInfo& info, StepSpec* s) {
   }
 }
 
-std::optional<StepSpec> ParseStep(const YAML::Node& node, Errors* errors) {
+std::optional<StepSpec> ParseStep(const YAML::Node& node, const std::string& path, Errors* errors) {
   StepSpec s;
   s.line = node.Mark().line + 1;
-  StepReader r(node, errors);
+  StepReader r(node, path, errors);
   if (!node.IsMap()) {
     r.Error("a step must be a map");
     return std::nullopt;
@@ -319,9 +314,67 @@ ops::Op Instance(const StepSpec& s, uint32_t i) {
   return op;
 }
 
+// The header keys (id, summary, faults, needs) through the topology's YAML reader, which also
+// rejects keys that are neither header nor body.
+template <typename E, size_t N>
+std::vector<E> ReadEnumList(const topology::Field& f, topology::DiagnosticSink* sink,
+                            std::string_view what, const std::array<topology::Named<E>, N>& table) {
+  std::vector<E> out;
+  std::optional<std::vector<topology::Field>> items = topology::ReadList(f, sink);
+  if (!items) return out;
+  for (const topology::Field& item : *items) {
+    std::optional<E> e = topology::ReadEnum(item, sink, what, table);
+    if (!e) continue;
+    if (std::find(out.begin(), out.end(), *e) != out.end()) {
+      sink->Error(item.pos, item.path, "listed twice");
+      continue;
+    }
+    out.push_back(*e);
+  }
+  return out;
+}
+
+topology::ScenarioInfo ParseHeader(const YAML::Node& root, std::string_view expected_id,
+                                   topology::DiagnosticSink* sink) {
+  topology::ScenarioInfo info;
+  topology::MapReader m(topology::RootField(root), sink);
+  topology::Field id = m.Required("id");
+  if (std::optional<std::string> s = id.present() ? ReadString(id, sink) : std::nullopt) {
+    info.id = *s;
+    if (!expected_id.empty() && info.id != expected_id) {
+      sink->Error(id.pos, id.path,
+                  "id '" + info.id + "' does not match the file name '" + std::string(expected_id) +
+                      ".yaml'");
+    }
+  }
+  topology::Field summary = m.Required("summary");
+  if (summary.present()) info.summary = ReadString(summary, sink).value_or("");
+  topology::Field faults = m.Required("faults");
+  if (faults.present()) {
+    info.faults = ReadEnumList(faults, sink, "fault kind", topology::kFaultKindNames);
+  }
+  topology::Field needs = m.Optional("needs");
+  if (needs.present()) info.needs = ReadEnumList(needs, sink, "need", topology::kNeedNames);
+  // The body, read below.
+  m.Ignore("fixture");
+  m.Ignore("steps");
+  m.Finish();
+  return info;
+}
+
+std::string StepPath(size_t n) {
+  return "steps[" + std::to_string(n) + "]";
+}
+
+// A parsed step's node and key path ("steps[3]": its index among all the steps written).
+struct WrittenStep {
+  YAML::Node node;
+  std::string path;
+};
+
 // Every variable must be saved, by the same client, before it is used: variables live in that
 // client's agent. Handles and listing positions are separate kinds of variables.
-void CheckVariables(const std::vector<StepSpec>& steps, const std::vector<YAML::Node>& nodes,
+void CheckVariables(const std::vector<StepSpec>& steps, const std::vector<WrittenStep>& written,
                     Errors* errors) {
   std::map<std::string, std::set<std::string>> handles, listings;  // client -> names
   for (size_t n = 0; n < steps.size(); ++n) {
@@ -331,12 +384,14 @@ void CheckVariables(const std::vector<StepSpec>& steps, const std::vector<YAML::
       const ops::Op op = Instance(s, i);
       for (const std::string* var : {&op.target.var, &op.target2.var}) {
         if (!var->empty() && !handles[s.client].count(*var)) {
-          errors->Add(nodes[n].Mark(), "variable " + *var + " is not held by client " + s.client +
-                                           " here (save it in an earlier step)");
+          errors->Add(written[n].node.Mark(), written[n].path,
+                      "variable " + *var + " is not held by client " + s.client +
+                          " here (save it in an earlier step)");
         }
       }
       if (!op.resume.empty() && !listings[s.client].count(op.resume)) {
-        errors->Add(nodes[n].Mark(), "resume " + op.resume + " names no earlier readdir save");
+        errors->Add(written[n].node.Mark(), written[n].path,
+                    "resume " + op.resume + " names no earlier readdir save");
       }
       if (!op.save.empty())
         (op.kind == Kind::kReaddir ? listings : handles)[s.client].insert(op.save);
@@ -346,91 +401,49 @@ void CheckVariables(const std::vector<StepSpec>& steps, const std::vector<YAML::
 
 }  // namespace
 
-ovl::Result<Scenario> ParseScenario(std::string_view text, const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return Status::Error(EINVAL, file + ":" + std::to_string(e.mark.line + 1) + ":" +
-                                     std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
-  Errors errors(file);
+topology::Checked<Scenario> ParseScenario(std::string_view text, const std::string& file,
+                                          std::string_view expected_id) {
+  topology::DiagnosticSink sink(file);
+  std::optional<YAML::Node> root = topology::LoadDocument(text, &sink);
+  if (!root) return sink.Take();
   Scenario s;
-  s.file = file;
-  if (!root.IsMap()) {
-    errors.Add(root.Mark(), "a scenario file is a map");
-    return errors.ToStatus();
-  }
-  for (const auto& kv : root) {
-    if (!kHeaderKeys.count(kv.first.Scalar())) {
-      errors.Add(kv.first.Mark(), "unknown key \"" + kv.first.Scalar() + "\"");
-    }
-  }
-  if (root["id"] && root["id"].IsScalar()) s.id = root["id"].Scalar();
-  if (s.id.empty()) errors.Add(root.Mark(), "needs id");
-  if (const YAML::Node fixture = root["fixture"]) {
+  s.info = ParseHeader(*root, expected_id, &sink);
+  s.info.file = file;
+  if (!root->IsMap()) return sink.Take();  // the header's reader said so
+  Errors errors(&sink);
+  if (const YAML::Node fixture = (*root)["fixture"]) {
     s.fixture = YamlToJson(fixture);
     ovl::Result<ops::Fixture> f = ops::FixtureFromJson(s.fixture, 1);
-    if (!f.ok()) errors.Add(fixture.Mark(), f.status().message());
+    // The message names the fixture's own key path ("fixture: entries[0]: ...").
+    if (!f.ok()) errors.Add(fixture.Mark(), "", f.status().message());
   }
-  const YAML::Node steps = root["steps"];
+  const YAML::Node steps = (*root)["steps"];
   if (!steps || !steps.IsSequence() || steps.size() == 0) {
-    errors.Add(steps ? steps.Mark() : root.Mark(), "needs steps: a non-empty list");
-    return errors.ToStatus();
+    errors.Add(steps ? steps.Mark() : root->Mark(), "steps", "needs steps: a non-empty list");
+    return sink.Take();
   }
-  std::vector<YAML::Node> nodes;
-  for (const YAML::Node& node : steps) {
-    std::optional<StepSpec> step = ParseStep(node, &errors);
+  std::vector<WrittenStep> written;  // where each parsed step is
+  for (size_t n = 0; n < steps.size(); ++n) {
+    const YAML::Node node = steps[n];
+    std::optional<StepSpec> step = ParseStep(node, StepPath(n), &errors);
     if (!step) continue;
     if (std::find(s.clients.begin(), s.clients.end(), step->client) == s.clients.end()) {
       s.clients.push_back(step->client);
     }
     s.steps.push_back(std::move(*step));
-    nodes.push_back(node);
+    written.push_back({node, StepPath(n)});
   }
-  CheckVariables(s.steps, nodes, &errors);
+  CheckVariables(s.steps, written, &errors);
   for (size_t n = 0; n < s.steps.size(); ++n) {
     if (s.steps[n].during_next_ms > 0 && (n + 1 == s.steps.size() || s.steps[n + 1].is_fault)) {
-      errors.Add(nodes[n].Mark(), "during_next needs an op as the next step");
+      errors.Add(written[n].node.Mark(), written[n].path,
+                 "during_next needs an op as the next step");
     }
   }
   std::stable_sort(s.clients.begin(), s.clients.end(),
                    [](const std::string& a, const std::string& b) { return a == "A" && b != "A"; });
-  if (!errors.empty()) return errors.ToStatus();
+  if (!sink.empty()) return sink.Take();
   return s;
-}
-
-ovl::Result<Scenario> LoadScenario(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) return Status::Error(ENOENT, file.string() + ": cannot read");
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseScenario(text.str(), file.string());
-}
-
-ovl::Result<std::vector<Scenario>> LoadScenarios(const std::filesystem::path& workloads_dir) {
-  const std::filesystem::path dir = workloads_dir / "scenarios";
-  std::error_code ec;
-  std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.path().extension() == ".yaml") files.push_back(entry.path());
-  }
-  if (ec) return Status::Error(ec.value(), dir.string() + ": " + ec.message());
-  std::sort(files.begin(), files.end());
-  std::vector<Scenario> out;
-  std::string errors;
-  for (const std::filesystem::path& f : files) {
-    ovl::Result<Scenario> s = LoadScenario(f);
-    if (s.ok()) {
-      out.push_back(std::move(*s));
-    } else {
-      errors += (errors.empty() ? "" : "\n") + s.status().message();
-    }
-  }
-  if (!errors.empty()) return Status::Error(EINVAL, errors);
-  std::sort(out.begin(), out.end(),
-            [](const Scenario& a, const Scenario& b) { return a.id < b.id; });
-  return out;
 }
 
 ovl::Result<Expansion> Expand(const Scenario& s, std::optional<FaultKind> fault, uint64_t seed) {

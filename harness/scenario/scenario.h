@@ -1,7 +1,8 @@
 // Scenarios as data: workloads/scenarios/<id>.yaml holds a header (id, summary, faults, needs:
-// read by topology/catalogue.h), a `fixture` (ops/fixture.h) and `steps`. This module reads the
-// fixture and steps and expands a scenario, for one fault kind, into the flat list of
-// operations and faults a runner executes in order.
+// the topology::ScenarioInfo that topology validation and the plan use), a `fixture`
+// (ops/fixture.h) and `steps`. This module is the one parser of that file; it also expands a
+// scenario, for one fault kind, into the flat list of operations and faults a runner executes in
+// order. Reading the files from disk is workload/workloads.h's job.
 //
 // A step is one operation, in the ops vocabulary (ops/ops.h), or a fault marker:
 //
@@ -31,7 +32,6 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -41,6 +41,8 @@
 #include "base/status.h"
 #include "ops/fixture.h"
 #include "ops/ops.h"
+#include "topology/catalogue.h"
+#include "topology/diagnostics.h"
 #include "topology/names.h"
 
 namespace ovl::scenario {
@@ -62,21 +64,19 @@ struct StepSpec {
 };
 
 struct Scenario {
-  std::string id;
-  std::string file;
-  nlohmann::json fixture;  // the `fixture` map as JSON (ops/fixture.h form); null when absent
+  topology::ScenarioInfo info;  // the header; info.file labels diagnostics
+  nlohmann::json fixture;       // the `fixture` map as JSON (ops/fixture.h form); null when absent
   std::vector<StepSpec> steps;
   std::vector<std::string> clients;  // logical clients, in order of first use ("A", "B")
 };
 
-// Parses a scenario file's text; `file` labels errors ("file:line:col: why", one per line, all
-// of them). Checks every step, that the fixture parses, and that each var, var2, mutate.var and
-// resume is saved by an earlier step of the same client (variables live in one client's agent).
-ovl::Result<Scenario> ParseScenario(std::string_view text, const std::string& file);
-// Reads and parses one file.
-ovl::Result<Scenario> LoadScenario(const std::filesystem::path& file);
-// Every <workloads_dir>/scenarios/*.yaml, sorted by id; errors of every file joined.
-ovl::Result<std::vector<Scenario>> LoadScenarios(const std::filesystem::path& workloads_dir);
+// Parses a scenario file's text, header and body; `file` labels the diagnostics (every problem,
+// each at its file:line:column and key path, e.g. steps[3].op). When `expected_id` is not empty
+// the id must equal it (the file's stem, so a scenario is found where its id says). Checks every
+// step, that the fixture parses, and that each var, var2, mutate.var and resume is saved by an
+// earlier step of the same client (variables live in one client's agent).
+topology::Checked<Scenario> ParseScenario(std::string_view text, const std::string& file,
+                                          std::string_view expected_id = "");
 
 // One thing a runner does, in order.
 struct Step {

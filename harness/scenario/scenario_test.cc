@@ -9,15 +9,63 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+// `text` with the header keys the body tests leave out, appended so line numbers stay.
+std::string Complete(const std::string& text) {
+  if (text.find("\nsummary:") != std::string::npos) return text;
+  return text + (text.empty() || text.back() == '\n' ? "" : "\n") + "summary: s\nfaults: []\n";
+}
+
 Scenario Parse(const std::string& text) {
-  ovl::Result<Scenario> s = ParseScenario(text, "t.yaml");
-  EXPECT_TRUE(s.ok()) << s.status().message();
+  topology::Checked<Scenario> s = ParseScenario(Complete(text), "t.yaml");
+  EXPECT_TRUE(s.ok()) << topology::FormatDiagnostics(s.errors());
   return s.ok() ? *s : Scenario();
 }
 
+// Every diagnostic, one per line, without the trailing newline.
 std::string ParseError(const std::string& text) {
-  ovl::Result<Scenario> s = ParseScenario(text, "t.yaml");
-  return s.ok() ? "" : s.status().message();
+  topology::Checked<Scenario> s = ParseScenario(Complete(text), "t.yaml");
+  std::string all = topology::FormatDiagnostics(s.errors());
+  if (!all.empty()) all.pop_back();
+  return all;
+}
+
+std::vector<std::string> Strings(const topology::Diagnostics& diagnostics) {
+  std::vector<std::string> out;
+  for (const topology::Diagnostic& d : diagnostics) out.push_back(d.ToString());
+  return out;
+}
+
+TEST(ScenarioHeaderTest, ReadsTheHeader) {
+  topology::Checked<Scenario> s = ParseScenario(
+      "id: x\nsummary: s\nfaults: [evict, crash]\nneeds: [power-loss]\n"
+      "steps:\n  - op: getattr\n",
+      "x.yaml", "x");
+  ASSERT_TRUE(s.ok()) << topology::FormatDiagnostics(s.errors());
+  EXPECT_EQ(s->info.id, "x");
+  EXPECT_EQ(s->info.file, "x.yaml");
+  EXPECT_EQ(s->info.summary, "s");
+  EXPECT_THAT(s->info.faults, ElementsAre(FaultKind::kEvict, FaultKind::kCrash));
+  EXPECT_TRUE(s->info.Needs(topology::Need::kPowerLoss));
+  EXPECT_FALSE(s->info.Needs(topology::Need::kTwoClients));
+}
+
+TEST(ScenarioHeaderTest, ReportsEveryProblem) {
+  topology::Checked<Scenario> s = ParseScenario(
+      "id: y\nfaults: [evict, explode, evict]\nneeds: [gpu]\ncolour: red\n", "x.yaml", "x");
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(
+      Strings(s.errors()),
+      ElementsAre(
+          "x.yaml:1:1: summary: missing required key",
+          "x.yaml:1:1: steps: needs steps: a non-empty list",
+          "x.yaml:1:5: id: id 'y' does not match the file name 'x.yaml'",
+          "x.yaml:2:17: faults[1]: unknown fault kind 'explode' (expected one of: crash, reboot, "
+          "evict, client-evict)",
+          "x.yaml:2:26: faults[2]: listed twice",
+          "x.yaml:3:9: needs[0]: unknown need 'gpu' (expected one of: power-loss, two-clients, "
+          "raw-nfs, server-handles)",
+          "x.yaml:4:1: colour: unknown key (expected one of: id, summary, faults, needs, fixture, "
+          "steps)"));
 }
 
 constexpr char kSample[] = R"(id: sample
@@ -46,7 +94,7 @@ steps:
 
 TEST(ScenarioTest, ParsesStepsIntoOps) {
   Scenario s = Parse(kSample);
-  EXPECT_EQ(s.id, "sample");
+  EXPECT_EQ(s.info.id, "sample");
   ASSERT_EQ(s.steps.size(), 13u);
   const ops::Op& lookup = s.steps[0].op;
   EXPECT_EQ(lookup.kind, ops::Kind::kLookup);
@@ -134,11 +182,11 @@ TEST(ScenarioTest, ReportsEveryErrorWithItsPosition) {
       "  - {op: readdir, path: d, resume: L}\n"
       "  - {op: create, path: x, how: exclusive}\n"
       "  - {op: getattr, path: a, var: H}\n");
-  EXPECT_THAT(error, HasSubstr("t.yaml:2:1: unknown key \"colour\""));
-  EXPECT_THAT(error, HasSubstr("t.yaml:4:10: needs op"));
-  EXPECT_THAT(error, HasSubstr("t.yaml:5:5: variable H is not held by client A"));
+  EXPECT_THAT(error, HasSubstr("t.yaml:2:1: colour: unknown key"));
+  EXPECT_THAT(error, HasSubstr("t.yaml:4:10: steps[0].op: needs op"));
+  EXPECT_THAT(error, HasSubstr("t.yaml:5:5: steps[1]: variable H is not held by client A"));
   EXPECT_THAT(error, HasSubstr("key \"data\" does not apply to read"));
-  EXPECT_THAT(error, HasSubstr("t.yaml:7:13: fault must be E or one of"));
+  EXPECT_THAT(error, HasSubstr("t.yaml:7:13: steps[3].fault: fault must be E or one of"));
   EXPECT_THAT(error, HasSubstr("write needs data or data_size"));
   EXPECT_THAT(error, HasSubstr("unknown mutation \"shuffle\""));
   EXPECT_THAT(error, HasSubstr("resume L names no earlier readdir save"));
@@ -147,24 +195,27 @@ TEST(ScenarioTest, ReportsEveryErrorWithItsPosition) {
 }
 
 TEST(ScenarioTest, VariablesBelongToOneClient) {
-  EXPECT_THAT(ParseError("id: x\nsteps:\n  - {op: lookup, path: a, save: H}\n"
-                         "  - {op: getattr, var: H, client: B}\n"),
-              HasSubstr("variable H is not held by client B"));
-  EXPECT_THAT(ParseError("id: x\nsteps:\n  - {op: lookup, path: a, save: L}\n"
-                         "  - {op: readdir, path: \"\", resume: L}\n"),
-              HasSubstr("resume L names no earlier readdir save"));
-  EXPECT_EQ(
-      ParseError("id: x\nsteps:\n  - {op: create, path: \"f{i}\", save: \"H{i}\", repeat: 2}\n"
-                 "  - {op: getattr, var: H1}\n"),
-      "");
+  EXPECT_THAT(
+      ParseError("id: x\nsummary: s\nfaults: []\nsteps:\n  - {op: lookup, path: a, save: H}\n"
+                 "  - {op: getattr, var: H, client: B}\n"),
+      HasSubstr("variable H is not held by client B"));
+  EXPECT_THAT(
+      ParseError("id: x\nsummary: s\nfaults: []\nsteps:\n  - {op: lookup, path: a, save: L}\n"
+                 "  - {op: readdir, path: \"\", resume: L}\n"),
+      HasSubstr("resume L names no earlier readdir save"));
+  EXPECT_EQ(ParseError("id: x\nsummary: s\nfaults: []\nsteps:\n  - {op: create, path: \"f{i}\", "
+                       "save: \"H{i}\", repeat: 2}\n"
+                       "  - {op: getattr, var: H1}\n"),
+            "");
 }
 
 TEST(ScenarioTest, RejectsBrokenFilesAndFixtures) {
-  EXPECT_THAT(ParseError("id: x\nsteps: [\n"), HasSubstr("t.yaml:"));
-  EXPECT_THAT(ParseError("id: x\nsteps: []\n"), HasSubstr("needs steps"));
+  EXPECT_THAT(ParseError("id: x\nsummary: s\nfaults: []\nsteps: [\n"), HasSubstr("t.yaml:"));
+  EXPECT_THAT(ParseError("id: x\nsummary: s\nfaults: []\nsteps: []\n"), HasSubstr("needs steps"));
   EXPECT_THAT(ParseError("id: x\nfixture: {entries: [{file: /a}]}\nsteps:\n  - {op: getattr}\n"),
               HasSubstr("t.yaml:2:10: fixture: entries[0]: bad path"));
-  EXPECT_THAT(ParseError("id: x\nsteps:\n  - {op: remove, var: D}\n"), HasSubstr("needs path"));
+  EXPECT_THAT(ParseError("id: x\nsummary: s\nfaults: []\nsteps:\n  - {op: remove, var: D}\n"),
+              HasSubstr("needs path"));
 }
 
 // Found by tests/fuzz/scenario_fuzz (docs/fuzzing.md): keys that are not plain strings (here null
@@ -173,7 +224,7 @@ TEST(ScenarioTest, RejectsBrokenFilesAndFixtures) {
 TEST(ScenarioTest, StepKeysThatAreNotStringsAreErrors) {
   EXPECT_THAT(ParseError("steps:\n- {op: write,,,a}\n"),
               HasSubstr("key \"\" does not apply to write"));
-  EXPECT_THAT(ParseError("id: x\nsteps:\n  - {fault: E, ~: 1, [k]: 2}\n"),
+  EXPECT_THAT(ParseError("id: x\nsummary: s\nfaults: []\nsteps:\n  - {fault: E, ~: 1, [k]: 2}\n"),
               HasSubstr("unknown key"));
 }
 

@@ -188,7 +188,7 @@ tp::Checked<FaultRunDef> ParseFaultRunDef(std::string_view text, const std::stri
   return d;
 }
 
-Result<JobCatalogue> LoadJobCatalogue(const std::filesystem::path& dir) {
+tp::Checked<JobCatalogue> LoadJobCatalogue(const std::filesystem::path& dir) {
   JobCatalogue out;
   tp::Diagnostics errors;
   auto read = [&](const std::string& name) -> std::optional<std::string> {
@@ -224,7 +224,7 @@ Result<JobCatalogue> LoadJobCatalogue(const std::filesystem::path& dir) {
       errors.insert(errors.end(), f.errors().begin(), f.errors().end());
     }
   }
-  if (!errors.empty()) return Status::Error(EINVAL, tp::FormatDiagnostics(errors));
+  if (!errors.empty()) return errors;
   return out;
 }
 

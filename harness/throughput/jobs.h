@@ -82,9 +82,9 @@ struct JobCatalogue {
 // Parses one job file's text; `file` labels the diagnostics.
 topology::Checked<JobDef> ParseJobDef(std::string_view text, const std::string& file);
 topology::Checked<FaultRunDef> ParseFaultRunDef(std::string_view text, const std::string& file);
-// Reads <dir>/<job>.yaml for every job and <dir>/under-faults.yaml. EINVAL with every
-// diagnostic, one per line, when a file is missing, unreadable or wrong.
-Result<JobCatalogue> LoadJobCatalogue(const std::filesystem::path& dir);
+// Reads <dir>/<job>.yaml for every job and <dir>/under-faults.yaml; every diagnostic when a file
+// is missing, unreadable or wrong. A run reads them once, through workload/workloads.h.
+topology::Checked<JobCatalogue> LoadJobCatalogue(const std::filesystem::path& dir);
 
 // A job as it runs: the definition with the topology entry applied.
 struct ResolvedJob {

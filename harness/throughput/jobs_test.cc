@@ -10,8 +10,9 @@ namespace {
 namespace tp = ::ovl::topology;
 
 TEST(JobsTest, TheCatalogueDefinesEveryJob) {
-  Result<JobCatalogue> c = LoadJobCatalogue(std::string(OVL_SOURCE_DIR) + "/workloads/throughput");
-  ASSERT_TRUE(c.ok()) << c.status().message();
+  tp::Checked<JobCatalogue> c =
+      LoadJobCatalogue(std::string(OVL_SOURCE_DIR) + "/workloads/throughput");
+  ASSERT_TRUE(c.ok()) << tp::FormatDiagnostics(c.errors());
   ASSERT_EQ(c->jobs.size(), tp::kJobKindNames.size());
   for (const auto& named : tp::kJobKindNames) {
     const JobDef* d = c->Find(named.value);
@@ -86,7 +87,8 @@ mix: {getattr: 100}
 }
 
 JobDef Def(tp::JobKind kind) {
-  Result<JobCatalogue> c = LoadJobCatalogue(std::string(OVL_SOURCE_DIR) + "/workloads/throughput");
+  tp::Checked<JobCatalogue> c =
+      LoadJobCatalogue(std::string(OVL_SOURCE_DIR) + "/workloads/throughput");
   EXPECT_TRUE(c.ok());
   return *c->Find(kind);
 }

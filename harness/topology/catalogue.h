@@ -1,7 +1,7 @@
-// The scenario catalogue: the headers of workloads/scenarios/<id>.yaml (id, summary, the faults
-// the scenario is expanded into, what it needs) and the names of workloads/fixtures/<name>.yaml.
-// Scenario files also hold `fixture` and `steps`, which belong to the scenario runner: this
-// loader accepts them unread and rejects any other key.
+// The scenario catalogue as topology validation and the plan see it: the headers of
+// workloads/scenarios/<id>.yaml (id, summary, the faults the scenario is expanded into, what it
+// needs) and the names of workloads/fixtures/<name>.yaml. scenario/scenario.h parses the files;
+// workload/workloads.h loads them and builds this value.
 #pragma once
 
 #include <filesystem>
@@ -34,14 +34,5 @@ struct Catalogue {
   // "a, b, c": every scenario id, for error messages.
   std::string JoinIds() const;
 };
-
-// Parses one scenario file's header. `file` labels diagnostics; the id must equal `expected_id`
-// (the file's stem) so a scenario is found where its id says.
-Checked<ScenarioInfo> ParseScenarioHeader(std::string_view text, const std::string& file,
-                                          std::string_view expected_id);
-
-// Reads <workloads_dir>/scenarios/*.yaml (which must exist) and the names of
-// <workloads_dir>/fixtures/*.yaml (which may not). Collects the errors of every file.
-Checked<Catalogue> LoadCatalogue(const std::filesystem::path& workloads_dir);
 
 }  // namespace ovl::topology

@@ -7,20 +7,21 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "topology/catalogue.h"
 #include "topology/loader.h"
+#include "workload/workloads.h"
 
 namespace {
 
 const ovl::topology::Catalogue& ShippedCatalogue() {
   static const ovl::topology::Catalogue* catalogue = [] {
-    ovl::topology::Checked<ovl::topology::Catalogue> c =
-        ovl::topology::LoadCatalogue(std::string(OVL_SOURCE_DIR) + "/workloads");
-    if (!c.ok()) {
-      std::fprintf(stderr, "topology_fuzz: the catalogue in workloads/ does not load\n");
+    const std::filesystem::path source = OVL_SOURCE_DIR;
+    ovl::topology::Checked<ovl::workload::Workloads> w =
+        ovl::workload::LoadWorkloads({source / "workloads", source / "baselines"});
+    if (!w.ok()) {
+      std::fprintf(stderr, "topology_fuzz: the workloads in workloads/ do not load\n");
       abort();
     }
-    return new ovl::topology::Catalogue(std::move(c).value());
+    return new ovl::topology::Catalogue(std::move(w->catalogue));
   }();
   return *catalogue;
 }

@@ -6,8 +6,7 @@
 
 namespace ovl::backend::libvirt {
 
-Result<VmNodes> StartVmNodes(std::shared_ptr<LibvirtBackend> backend,
-                             const topology::Topology& topology, const plan::Plan& plan,
+Result<VmNodes> StartVmNodes(std::shared_ptr<LibvirtBackend> backend, const plan::Plan& plan,
                              unsigned parallel) {
   // One job per VM; each writes only its own result slot.
   std::vector<std::function<void()>> jobs;
@@ -15,22 +14,18 @@ Result<VmNodes> StartVmNodes(std::shared_ptr<LibvirtBackend> backend,
   std::vector<std::pair<std::string, Result<std::unique_ptr<AgentNode>>>> agents;
   servers.reserve(plan.servers.size());
   agents.reserve(plan.clients.size());
+  std::vector<topology::ServerSpec> server_specs;  // every server's, for the clients' mounts
   for (const auto& ps : plan.servers) {
+    server_specs.push_back(ps.spec);
     if (ps.backend != topology::Backend::kLibvirt) continue;
-    const topology::ServerSpec* spec = topology.FindServer(ps.name);
-    if (spec == nullptr)
-      return Status::Error(EINVAL, "plan server " + ps.name + " not in topology");
     auto* slot = &servers.emplace_back(ps.name, Status::Error(ECANCELED, "not started"));
-    jobs.push_back([=, &plan] { slot->second = StartVmServer(backend, *spec, plan.links); });
+    jobs.push_back([=, &plan, &ps] { slot->second = StartVmServer(backend, ps.spec, plan.links); });
   }
   for (const auto& ci : plan.clients) {
     if (ci.backend != topology::Backend::kLibvirt) continue;
-    const topology::ClientSpec* spec = topology.FindClient(ci.client);
-    if (spec == nullptr)
-      return Status::Error(EINVAL, "plan client " + ci.client + " not in topology");
     auto* slot = &agents.emplace_back(ci.name, Status::Error(ECANCELED, "not started"));
-    jobs.push_back([=, &plan, &topology] {
-      slot->second = StartVmAgent(backend, *spec, ci.name, topology.servers, plan.links);
+    jobs.push_back([=, &plan, &ci, &server_specs] {
+      slot->second = StartVmAgent(backend, ci.spec, ci.name, server_specs, plan.links);
     });
   }
   std::atomic<size_t> next{0};

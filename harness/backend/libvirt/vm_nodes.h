@@ -33,7 +33,7 @@ Result<std::unique_ptr<ServerNode>> StartVmServer(std::shared_ptr<LibvirtBackend
 // link naming it; harness-agent runs in it on its own virtio-serial channel. A "connect" request
 // whose root is /mnt/<server> (a VM server's ConnectRequest) first NFSv3-mounts that server's
 // export there afresh, with the topology's mount options.
-// `servers` are the topology's servers (for their export paths).
+// `servers` are the plan's servers' specs (for their export paths).
 Result<std::unique_ptr<AgentNode>> StartVmAgent(std::shared_ptr<LibvirtBackend> backend,
                                                 const topology::ClientSpec& spec,
                                                 const std::string& instance,
@@ -48,8 +48,7 @@ struct VmNodes {
 // Boots every VM of `plan` (its servers and client instances placed on libvirt), up to
 // `parallel` at a time (TCG boots are CPU-bound: one per host core). On any failure the VMs
 // already up are destroyed and the first error (with its console tail) is returned.
-Result<VmNodes> StartVmNodes(std::shared_ptr<LibvirtBackend> backend,
-                             const topology::Topology& topology, const plan::Plan& plan,
+Result<VmNodes> StartVmNodes(std::shared_ptr<LibvirtBackend> backend, const plan::Plan& plan,
                              unsigned parallel);
 
 }  // namespace ovl::backend::libvirt

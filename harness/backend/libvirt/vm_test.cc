@@ -132,13 +132,17 @@ TEST_F(LibvirtVmTest, KnfsdHandleSurvivesPowerCut) {
   topo.clients = {Client("kc", "knfsd", "6.1")};
   plan::Plan plan;
   plan.servers = {{"knfsd", topology::Variant::kKnfsd, topology::Backend::kLibvirt,
-                   topology::Expect::kPass, plan::kGuestNfsPort}};
-  plan.clients = {
-      {"kc", "kc", topology::Access::kKernelMount, topology::Backend::kLibvirt, {"knfsd"}}};
+                   topology::Expect::kPass, plan::kGuestNfsPort, topo.servers[0]}};
+  plan.clients = {{"kc",
+                   "kc",
+                   topology::Access::kKernelMount,
+                   topology::Backend::kLibvirt,
+                   {"knfsd"},
+                   topo.clients[0]}};
   plan.links = {{"knfsd", "kc", 24101, 24102}};
 
   auto t0 = std::chrono::steady_clock::now();
-  auto nodes = StartVmNodes(backend_, topo, plan, 2);
+  auto nodes = StartVmNodes(backend_, plan, 2);
   ASSERT_TRUE(nodes.ok()) << nodes.status().ToString();
   std::cerr << "both VMs up after "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()

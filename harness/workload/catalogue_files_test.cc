@@ -1,17 +1,24 @@
-// Validates the shipped catalogue, workloads/scenarios/*.yaml: every file parses (header by the
-// topology catalogue, fixture and steps here), and each scenario expands for every fault kind
-// its header lists.
+// Validates the shipped catalogue, workloads/scenarios/*.yaml: every file parses, and each
+// scenario expands for every fault kind its header lists.
 #include <gtest/gtest.h>
 
 #include <set>
 
 #include "scenario/scenario.h"
-#include "topology/catalogue.h"
+#include "workload/workloads.h"
 
 namespace ovl::scenario {
 namespace {
 
-const std::filesystem::path kWorkloads = std::filesystem::path(OVL_SOURCE_DIR) / "workloads";
+const std::filesystem::path kSource = OVL_SOURCE_DIR;
+
+const workload::Workloads& Shipped() {
+  static const topology::Checked<workload::Workloads> w =
+      workload::LoadWorkloads({kSource / "workloads", kSource / "baselines"});
+  EXPECT_TRUE(w.ok()) << topology::FormatDiagnostics(w.errors());
+  static const workload::Workloads kNone;
+  return w.ok() ? *w : kNone;
+}
 
 // The catalogue of docs/design.md, "Scenario catalogue".
 const std::set<std::string> kDesignIds{"seed-unlink-reboot",
@@ -34,16 +41,12 @@ const std::set<std::string> kDesignIds{"seed-unlink-reboot",
                                        "namespace-durability"};
 
 TEST(CatalogueFilesTest, EveryScenarioParsesAndExpands) {
-  ovl::Result<std::vector<Scenario>> scenarios = LoadScenarios(kWorkloads);
-  ASSERT_TRUE(scenarios.ok()) << scenarios.status().message();
-  topology::Checked<topology::Catalogue> catalogue = topology::LoadCatalogue(kWorkloads);
-  ASSERT_TRUE(catalogue.ok()) << topology::FormatDiagnostics(catalogue.errors());
-
+  const workload::Workloads& w = Shipped();
   std::set<std::string> ids;
-  for (const Scenario& s : *scenarios) {
-    SCOPED_TRACE(s.id);
-    ids.insert(s.id);
-    const topology::ScenarioInfo* info = catalogue->Find(s.id);
+  for (const Scenario& s : w.scenarios) {
+    SCOPED_TRACE(s.info.id);
+    ids.insert(s.info.id);
+    const topology::ScenarioInfo* info = w.catalogue.Find(s.info.id);
     ASSERT_NE(info, nullptr);
     EXPECT_FALSE(s.fixture.is_null()) << "every scenario brings its fixture";
     // Two clients exactly where the header says the scenario needs them.
@@ -77,8 +80,8 @@ TEST(CatalogueFilesTest, EveryScenarioParsesAndExpands) {
 }
 
 TEST(CatalogueFilesTest, FaultEBecomesTheCaseKind) {
-  ovl::Result<Scenario> s = LoadScenario(kWorkloads / "scenarios" / "rename-parent.yaml");
-  ASSERT_TRUE(s.ok()) << s.status().message();
+  const Scenario* s = Shipped().FindScenario("rename-parent");
+  ASSERT_NE(s, nullptr);
   ovl::Result<Expansion> crash = Expand(*s, FaultKind::kCrash, 1);
   ASSERT_TRUE(crash.ok());
   int crashes = 0;

@@ -11,16 +11,18 @@
 // `sometimes` marks a failure that shows only when a fault falls in a window (e.g. a power cut
 // within the server's journal commit interval of an acknowledged change, docs/findings.md #6):
 // a pass of such a case is a PASS, not an XPASS.
-// '#' starts a comment line.
+// '#' starts a comment line. workload/workloads.h reads the files with the rest of the workload,
+// before a run starts, and checks each line's variant, scenario and fault against the catalogue.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "base/status.h"
+#include "topology/diagnostics.h"
 
-namespace ovl::runner {
+namespace ovl::workload {
 
 struct BaselineEntry {
   std::string variant;
@@ -30,14 +32,21 @@ struct BaselineEntry {
   std::vector<std::string> rules;  // empty = every finding
   bool sometimes = false;          // a pass does not mean the bug is fixed
   std::string reason;
-  int line = 0;
+  int line = 0;  // where it is written, for messages and the cross-checks
+  int column = 0;
 };
 
+// Parses one baselines file, `variant`'s; `file` labels the diagnostics (file:line:column).
+topology::Checked<std::vector<BaselineEntry>> ParseBaselineFile(std::string_view text,
+                                                                const std::string& file,
+                                                                const std::string& variant);
+
+// Every known failure of every variant.
 class Baselines {
  public:
-  // Reads every baselines/<variant>.txt under `dir` (a missing dir means no baselines); errors
-  // name file:line.
-  static ovl::Result<Baselines> Load(const std::string& dir);
+  Baselines() = default;
+  explicit Baselines(std::vector<BaselineEntry> entries) : entries_(std::move(entries)) {}
+
   // The entry covering this case, if any.
   std::optional<BaselineEntry> Find(const std::string& variant, const std::string& scenario,
                                     const std::string& fault, const std::string& kernel) const;
@@ -47,4 +56,4 @@ class Baselines {
   std::vector<BaselineEntry> entries_;
 };
 
-}  // namespace ovl::runner
+}  // namespace ovl::workload

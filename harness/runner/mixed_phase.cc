@@ -1,0 +1,130 @@
+#include "runner/mixed_phase.h"
+
+#include <algorithm>
+#include <iostream>
+
+#include "runner/mixed_runner.h"
+#include "scenario/mixed.h"
+
+namespace ovl::runner {
+namespace {
+
+std::string Name(topology::Variant v) {
+  return std::string(topology::NameOf(topology::kVariantNames, v));
+}
+
+// The servers the mixed workload runs against: those its faults target, or every server when
+// it has no faults.
+std::vector<std::string> MixedServers(const plan::Plan& plan) {
+  std::vector<std::string> out;
+  for (const auto& f : plan.mixed.schedule) {
+    for (const auto& s : plan.servers) {
+      if (s.name == f.target && std::find(out.begin(), out.end(), s.name) == out.end()) {
+        out.push_back(s.name);
+      }
+    }
+  }
+  if (out.empty()) {
+    for (const auto& s : plan.servers) out.push_back(s.name);
+  }
+  return out;
+}
+
+// The mixed workload's client instances on `server`: the planned mixed clients that reach it,
+// or, when none does (a kernel-overlay server's implicit client), every instance that does.
+std::vector<std::string> MixedClients(const plan::Plan& plan, const std::string& server) {
+  std::vector<std::string> planned, reaching;
+  for (const auto& ci : plan.clients) {
+    if (std::find(ci.servers.begin(), ci.servers.end(), server) == ci.servers.end()) continue;
+    reaching.push_back(ci.name);
+    if (std::find(plan.mixed.clients.begin(), plan.mixed.clients.end(), ci.name) !=
+        plan.mixed.clients.end()) {
+      planned.push_back(ci.name);
+    }
+  }
+  return planned.empty() ? reaching : planned;
+}
+
+// Runs the workload on one server; the case is left for the judgement when it ran to its end.
+CaseReport RunOnServer(const MixedPhaseContext& ctx, const plan::PlannedServer& ps,
+                       MixedPhaseResult* out) {
+  const plan::Plan& plan = *ctx.plan;
+  CaseReport r;
+  r.id = ps.name + "/mixed";
+  r.server = ps.name;
+  r.scenario = scenario::kMixedScenario;
+  r.fault = "random";
+  r.seed = plan.seed;
+  r.variant = Name(ps.variant);
+  r.expect = std::string(topology::NameOf(topology::kExpectNames, ps.expect));
+  auto server = ctx.nodes->servers.find(ps.name);
+  std::string unsupported = server == ctx.nodes->servers.end()
+                                ? "no backend for this server in this build"
+                                : server->second->Unsupported();
+  std::vector<backend::AgentNode*> agents;
+  for (const auto& c : MixedClients(plan, ps.name)) {
+    auto a = ctx.nodes->agents.find(c);
+    if (a != ctx.nodes->agents.end()) agents.push_back(a->second.get());
+  }
+  if (unsupported.empty() && agents.empty()) unsupported = "no client reaches it";
+  if (ctx.tty) std::cout << "\r\033[K[mixed] " << r.id << std::flush;
+  if (!unsupported.empty()) {
+    r.verdict = Verdict::kUnsupported;
+    r.explanation = unsupported;
+    return r;
+  }
+  r.access = std::string(
+      topology::NameOf(topology::kAccessNames, plan.clients.empty() ? topology::Access::kLibnfs
+                                                                    : plan.clients.front().access));
+  r.kernel = ctx.nodes->KernelOf(ps);
+  MixedContext mc;
+  mc.case_id = r.id;
+  mc.server_name = ps.name;
+  mc.variant = ps.variant;
+  mc.seed = plan.seed;
+  mc.ops = plan.mixed.ops;
+  mc.duration = plan.mixed.duration;
+  mc.layers = static_cast<int>(ps.spec.layers);
+  for (const auto& f : plan.mixed.schedule) {
+    if (f.target == ps.name) mc.faults.push_back(f);
+  }
+  mc.server = server->second.get();
+  mc.agents = agents;
+  mc.layers_dir = ctx.run_dir + "/servers/" + ps.name + "/mixed";
+  mc.keep = ctx.keep;
+  mc.history = ctx.history;
+  mc.clock = ctx.clock;
+  MixedRun mr = RunMixed(mc);
+  r.seconds = mr.run.seconds;
+  r.ops = mr.run.ops;
+  out->phases.push_back({"mixed:" + ps.name, mr.run.ops, mr.run.bytes, mr.run.seconds});
+  if (mr.run.status != CaseRun::Status::kDone) {
+    r.verdict = mr.run.status == CaseRun::Status::kUnsupported ? Verdict::kUnsupported
+                                                               : Verdict::kUnresolved;
+    r.explanation = mr.run.reason;
+    return r;
+  }
+  r.note = std::to_string(mr.faults_injected) + " faults injected, " +
+           std::to_string(mr.faults_not_reached) + " after the end";
+  r.verdict = Verdict::kUnresolved;  // until the model judges the history
+  r.explanation = kAwaitingJudgement;
+  r.log_tail = server->second->LogTail();
+  return r;
+}
+
+}  // namespace
+
+MixedPhaseResult RunMixedPhase(const MixedPhaseContext& ctx) {
+  MixedPhaseResult out;
+  if (!ctx.plan->mixed.enabled) return out;
+  for (const auto& name : MixedServers(*ctx.plan)) {
+    if (*ctx.interrupted || !ctx.history->ok()) break;
+    CaseReport r = RunOnServer(ctx, *ctx.plan->FindServer(name), &out);
+    if (r.explanation != kAwaitingJudgement) PrintCaseLine(r, ctx.tty, std::cout);
+    out.cases.push_back(std::move(r));
+  }
+  if (ctx.tty) std::cout << "\r\033[K";
+  return out;
+}
+
+}  // namespace ovl::runner
