@@ -43,7 +43,7 @@ Result<throughput::LoadReport> ReportFromFio(const nlohmann::json& output,
 // Step 1 of `request` with fio on the directory `root` (the client's mount or local
 // directory): the file prepared as above. Its Run starts fio, bounded: fio is killed when it
 // outlives the duration by more than kFioGrace (a load must answer within 300 s,
-// backend::kLoadReplyTimeout; durations are <= 240 s).
+// agent::protocol::kLoadReplyTimeout; durations are <= 240 s).
 inline constexpr std::chrono::seconds kFioGrace{10};
 Result<std::unique_ptr<PreparedLoad>> PrepareFioLoad(throughput::LoadRequest request,
                                                      const std::string& root);

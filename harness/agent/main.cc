@@ -1,5 +1,5 @@
 // harness-agent: the client side of the harness. Runs operations for the runner over a
-// line-oriented JSON protocol on stdin/stdout (see agent/agent.h). Diagnostics go to stderr only:
+// line-oriented JSON protocol on stdin/stdout (agent/protocol.h). Diagnostics go to stderr only:
 // stdout carries nothing but responses.
 #include <malloc.h>
 

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "backend/local_nodes.h"
@@ -315,7 +316,10 @@ class LocalGanesha final : public ServerNode {
     std::error_code ec;
     std::filesystem::create_directories(state_dir_, ec);
     if (ec) return Status::Error(ec.value(), "create " + state_dir_);
-    auto daemon = GaneshaDaemon::Start({overlay_->ConnectRequest().value("root", ""), state_dir_});
+    // Ganesha exports the overlay's mount point, where a syscalls agent would connect.
+    const agent::protocol::Connect overlay = overlay_->ConnectRequest();
+    const auto* mount = std::get_if<agent::protocol::SyscallsAccess>(&overlay.access);
+    auto daemon = GaneshaDaemon::Start({mount ? mount->root : "", state_dir_});
     if (!daemon.ok()) return daemon.status();
     daemon_ = std::move(daemon).value();
     return Status::Ok();
@@ -350,16 +354,14 @@ class LocalGanesha final : public ServerNode {
     return overlay_->VerifyLowerLayers(fixture);
   }
 
-  nlohmann::json ConnectRequest() const override {
-    if (!daemon_) return {{"cmd", "connect"}, {"mode", "libnfs"}, {"nfs_port", 0}};
-    return {{"cmd", "connect"},
-            {"mode", "libnfs"},
-            {"host", "127.0.0.1"},
-            {"nfs_port", daemon_->nfs_port()},
-            {"mount_port", daemon_->mount_port()},
-            {"export", daemon_->export_dir()},
-            {"uid", 0},
-            {"gid", 0}};
+  // Before setup, port 0: a connect the agent refuses.
+  agent::protocol::Connect ConnectRequest() const override {
+    if (!daemon_) return {agent::protocol::LibnfsAccess{}};
+    agent::protocol::LibnfsAccess nfs;  // as root, on 127.0.0.1
+    nfs.nfs_port = daemon_->nfs_port();
+    nfs.mount_port = daemon_->mount_port();
+    nfs.export_path = daemon_->export_dir();
+    return {nfs};
   }
 
   std::string LogTail() const override { return daemon_ ? daemon_->LogTail(3000) : last_tail_; }

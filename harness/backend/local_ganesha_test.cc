@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <variant>
 
 #include "nfsclient/nfs_client.h"
 
@@ -35,11 +36,13 @@ class LocalGaneshaTest : public ::testing::Test {
 
   // A client connected as the node's connect request says, and the root handle from MNT.
   void Dial(nc::NfsClient* client, std::string* root) {
-    nlohmann::json c = node_->ConnectRequest();
-    ASSERT_EQ(c["mode"], "libnfs");
-    ASSERT_NE(c["nfs_port"], c["mount_port"]) << "ganesha needs MOUNT on its own port";
-    ASSERT_TRUE(client->Connect("127.0.0.1", c["nfs_port"], c["mount_port"]).ok());
-    Result<nc::MntRes> mnt = client->Mnt(c["export"]);
+    const agent::protocol::Connect connect = node_->ConnectRequest();
+    const auto* c = std::get_if<agent::protocol::LibnfsAccess>(&connect.access);
+    ASSERT_NE(c, nullptr) << "not a libnfs connect";
+    ASSERT_TRUE(c->mount_port.has_value());
+    ASSERT_NE(c->nfs_port, *c->mount_port) << "ganesha needs MOUNT on its own port";
+    ASSERT_TRUE(client->Connect("127.0.0.1", c->nfs_port, *c->mount_port).ok());
+    Result<nc::MntRes> mnt = client->Mnt(c->export_path);
     ASSERT_TRUE(mnt.ok()) << mnt.status().ToString();
     ASSERT_EQ(mnt->status, 0u);
     *root = mnt->handle;

@@ -120,15 +120,12 @@ class LocalOvlnfsd final : public LocalServer {
     return line.ok() ? Status::Ok() : line.status();
   }
 
-  nlohmann::json ConnectRequest() const override {
-    return {{"cmd", "connect"},
-            {"mode", "libnfs"},
-            {"host", "127.0.0.1"},
-            {"nfs_port", port_},
-            {"mount_port", port_},
-            {"export", spec_.export_path},
-            {"uid", 0},
-            {"gid", 0}};
+  agent::protocol::Connect ConnectRequest() const override {
+    agent::protocol::LibnfsAccess nfs;  // as root, on 127.0.0.1
+    nfs.nfs_port = port_;
+    nfs.mount_port = port_;
+    nfs.export_path = spec_.export_path;
+    return {nfs};
   }
 
   std::string LogTail() const override { return proc_ ? proc_->Tail(30) : last_tail_; }
@@ -234,8 +231,8 @@ class LocalKernelOverlay final : public LocalServer {
 
   Status StopServing() override { return Unmount(); }
 
-  nlohmann::json ConnectRequest() const override {
-    return {{"cmd", "connect"}, {"mode", "syscalls"}, {"root", dir_ + "/mnt"}};
+  agent::protocol::Connect ConnectRequest() const override {
+    return {agent::protocol::SyscallsAccess{dir_ + "/mnt"}};
   }
   std::string LogTail() const override { return "mount options: " + options_; }
 
@@ -283,16 +280,19 @@ class LocalAgent final : public AgentNode {
   LocalAgent(std::string name, topology::Access access, std::unique_ptr<proc::Process> proc)
       : name_(std::move(name)), access_(access), proc_(std::move(proc)) {}
   ~LocalAgent() override {
-    if (proc_->WriteLine(R"({"cmd":"quit"})").ok()) (void)proc_->Wait(std::chrono::seconds(5));
+    if (proc_->WriteLine(agent::protocol::EncodeRequest(agent::protocol::Quit{})).ok()) {
+      (void)proc_->Wait(std::chrono::seconds(5));
+    }
   }
 
   const std::string& name() const override { return name_; }
 
-  Result<nlohmann::json> Request(const nlohmann::json& request) override {
-    OVL_RETURN_IF_ERROR(proc_->WriteLine(request.dump()));
-    OVL_ASSIGN_OR_RETURN(std::string line, proc_->ReadLine(ReplyTimeout(request, kRequestTimeout)));
-    auto reply = nlohmann::json::parse(line, nullptr, false);
-    if (reply.is_discarded()) return Status::Error(EPROTO, name_ + " sent a bad reply: " + line);
+  Result<agent::protocol::Reply> Request(const agent::protocol::Request& request) override {
+    OVL_RETURN_IF_ERROR(proc_->WriteLine(agent::protocol::EncodeRequest(request)));
+    OVL_ASSIGN_OR_RETURN(std::string line,
+                         proc_->ReadLine(agent::protocol::ReplyTimeout(request, kRequestTimeout)));
+    Result<agent::protocol::Reply> reply = agent::protocol::DecodeReply(line);
+    if (!reply.ok()) return Status::Error(EPROTO, name_ + ": " + reply.status().message());
     return reply;
   }
 

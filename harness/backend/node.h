@@ -3,11 +3,10 @@
 // and tell an agent how to reach them.
 #pragma once
 
-#include <chrono>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 
+#include "agent/protocol.h"
 #include "base/status.h"
 #include "ops/fixture.h"
 
@@ -33,28 +32,21 @@ class ServerNode {
     (void)fixture;
     return Status::Error(kErrNotSupp, "lower layers are not readable from the harness");
   }
-  // The agent's "connect" request reaching this server now (ports change across restarts).
-  virtual nlohmann::json ConnectRequest() const = 0;
+  // The agent's connect request reaching this server now (ports change across restarts).
+  virtual agent::protocol::Connect ConnectRequest() const = 0;
   // The end of the server's log, for failure reports.
   virtual std::string LogTail() const = 0;
 };
 
-// One harness-agent: requests and replies as JSON lines.
-// How long an agent may take to answer `request`: a throughput load's set-up or timed part (at
-// most 240 s, the job definitions' bound) gets kLoadReplyTimeout, anything else `op_timeout`.
-inline constexpr std::chrono::seconds kLoadReplyTimeout{300};
-inline std::chrono::milliseconds ReplyTimeout(const nlohmann::json& request,
-                                              std::chrono::milliseconds op_timeout) {
-  const std::string cmd = request.is_object() ? request.value("cmd", "") : "";
-  return cmd == "load" || cmd == "start" ? kLoadReplyTimeout : op_timeout;
-}
-
+// One harness-agent, spoken to in the protocol of agent/protocol.h.
 class AgentNode {
  public:
   virtual ~AgentNode() = default;
   virtual const std::string& name() const = 0;
-  // Sends one request and waits (bounded) for its reply.
-  virtual Result<nlohmann::json> Request(const nlohmann::json& request) = 0;
+  // Sends one request and waits for its reply, at most agent::protocol::ReplyTimeout(request,
+  // this backend's bound for one operation). An error when the agent did not answer in time or
+  // its reply did not decode; an agent's refusal is a Failure reply.
+  virtual Result<agent::protocol::Reply> Request(const agent::protocol::Request& request) = 0;
   // Drops the client side's caches (client-evict).
   virtual Status EvictClientCaches() = 0;
   virtual std::string LogTail() const = 0;

@@ -2,34 +2,21 @@
 
 namespace ovl::runner {
 
-ovl::Status Control(backend::AgentNode& agent, const nlohmann::json& request) {
-  auto reply = agent.Request(request);
-  if (!reply.ok()) return reply.status();
-  if (!reply->value("ok", false)) {
-    return ovl::Status::Error(EPROTO, agent.name() + ": " + request.value("cmd", "?") + ": " +
-                                          reply->value("error", reply->dump()));
-  }
-  return ovl::Status::Ok();
+ovl::Status Control(backend::AgentNode& agent, const protocol::Request& request) {
+  return Ask<protocol::Ack>(agent, request).status();
 }
 
-nlohmann::json ReconnectRequest(const backend::ServerNode& server) {
-  nlohmann::json r = server.ConnectRequest();
-  r["cmd"] = "reconnect";
-  return r;
+protocol::Reconnect ReconnectRequest(const backend::ServerNode& server) {
+  return protocol::ReconnectTo(server.ConnectRequest());
 }
 
 ovl::Result<ops::Result> ExecuteOp(backend::AgentNode& agent, const ops::Op& op) {
-  auto reply = agent.Request({{"cmd", "op"}, {"op", op}});
-  if (!reply.ok()) return reply.status();
-  if (!reply->contains("result")) {
-    return ovl::Status::Error(
-        EPROTO, agent.name() + " refused op " + std::to_string(op.seq) + ": " + reply->dump());
+  OVL_ASSIGN_OR_RETURN(protocol::OpDone done, Ask<protocol::OpDone>(agent, protocol::RunOp{op}));
+  if (done.seq != op.seq) {
+    return ovl::Status::Error(EPROTO, agent.name() + " answered op " + std::to_string(op.seq) +
+                                          " with the result of op " + std::to_string(done.seq));
   }
-  try {
-    return reply->at("result").get<ops::Result>();
-  } catch (const nlohmann::json::exception& e) {
-    return ovl::Status::Error(EPROTO, agent.name() + " sent a bad result: " + e.what());
-  }
+  return std::move(done.result);
 }
 
 }  // namespace ovl::runner

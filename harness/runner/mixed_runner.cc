@@ -45,7 +45,7 @@ ovl::Status ReconnectUntilSettled(const MixedContext& ctx, backend::AgentNode& a
   const Clock::time_point first_try = Clock::now();
   ovl::Status st = ovl::Status::Error(ECANCELED, "the run stopped before the reconnect");
   for (;;) {
-    nlohmann::json request;
+    protocol::Reconnect request;
     {
       std::unique_lock<std::mutex> l(sh.mu);
       // The server's address (a new port after a restart) is read while no fault changes it.

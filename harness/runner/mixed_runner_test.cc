@@ -8,6 +8,7 @@
 #include <atomic>
 #include <mutex>
 #include <thread>
+#include <variant>
 
 namespace ovl::runner {
 namespace {
@@ -30,7 +31,7 @@ class FakeServer : public backend::ServerNode {
   Status Reboot() override { return Crash(); }
   Status Evict() override { return Status::Ok(); }
   Status Teardown(bool) override { return Status::Ok(); }
-  nlohmann::json ConnectRequest() const override { return {{"cmd", "connect"}}; }
+  agent::protocol::Connect ConnectRequest() const override { return {}; }
   std::string LogTail() const override { return ""; }
 
   milliseconds down_for{40};
@@ -47,27 +48,28 @@ class FakeAgent : public backend::AgentNode {
  public:
   explicit FakeAgent(FakeServer* server) : server_(server) {}
   const std::string& name() const override { return name_; }
-  Result<nlohmann::json> Request(const nlohmann::json& request) override {
-    const std::string cmd = request.value("cmd", "");
-    if (cmd == "op") {
+  Result<agent::protocol::Reply> Request(const agent::protocol::Request& request) override {
+    if (const auto* run = std::get_if<agent::protocol::RunOp>(&request)) {
       ops::Result r;
       if (server_->down || generation_ != server_->crashes) {
         r.outcome = ops::Result::Outcome::kUnknown;
         r.error = "connection lost";
       }
-      return nlohmann::json{{"result", ops::ResultToJson(r, true)}};
+      return agent::protocol::Reply(agent::protocol::OpDone{run->op.seq, r});
     }
-    if (cmd == "reconnect" && reconnects.fetch_add(1) == 0 && hold_first_reconnect) {
+    if (std::holds_alternative<agent::protocol::Reconnect>(request) &&
+        reconnects.fetch_add(1) == 0 && hold_first_reconnect) {
       const auto until = Clock::now() + std::chrono::seconds(5);
       while (server_->crashes < 2 && Clock::now() < until) {
         std::this_thread::sleep_for(milliseconds(1));
       }
     }
     if (server_->down) {
-      return nlohmann::json{{"ok", false}, {"error", "connect failed: Connection reset by peer"}};
+      return agent::protocol::Reply(
+          agent::protocol::Failure{"connect failed: Connection reset by peer", std::nullopt});
     }
     generation_ = server_->crashes;
-    return nlohmann::json{{"ok", true}};
+    return agent::protocol::Reply(agent::protocol::Ack{});
   }
   Status EvictClientCaches() override { return Status::Ok(); }
   std::string LogTail() const override { return ""; }

@@ -78,7 +78,7 @@ class Layers {
   }
 
   // The connect request that reaches the working set once it is served.
-  Result<nlohmann::json> Prepare(const ops::Fixture& fixture) {
+  Result<protocol::Connect> Prepare(const ops::Fixture& fixture) {
     if (target_.node) {
       Status up = target_.node->Setup(fixture, dir_);
       if (!up.ok()) return Status::Error(up.code(), "server setup: " + up.ToString());
@@ -90,7 +90,7 @@ class Layers {
     stdfs::create_directories(plain, ec);
     if (ec) return Status::Error(ec.value(), "create " + plain + ": " + ec.message());
     OVL_RETURN_IF_ERROR(ops::Materialize(fixture, {plain}));
-    return nlohmann::json{{"cmd", "connect"}, {"mode", "syscalls"}, {"root", plain}};
+    return protocol::Connect{protocol::SyscallsAccess{plain}};
   }
 
  private:
@@ -100,7 +100,8 @@ class Layers {
 };
 
 // Connects `agents` with `connect`.
-Status ConnectAll(const std::vector<backend::AgentNode*>& agents, const nlohmann::json& connect) {
+Status ConnectAll(const std::vector<backend::AgentNode*>& agents,
+                  const protocol::Connect& connect) {
   for (backend::AgentNode* a : agents) OVL_RETURN_IF_ERROR(Control(*a, connect));
   return Status::Ok();
 }
@@ -121,17 +122,10 @@ Result<std::vector<LoadReport>> RunLoads(const std::vector<backend::AgentNode*>&
                                          const ResolvedJob& job, uint64_t seed,
                                          milliseconds timeline, bool ok_runs,
                                          const std::function<void()>& started = {}) {
-  auto ask = [&](size_t i, const nlohmann::json& request) -> Result<nlohmann::json> {
-    OVL_ASSIGN_OR_RETURN(nlohmann::json reply, agents[i]->Request(request));
-    if (!reply.value("ok", false)) {
-      return Status::Error(EIO, agents[i]->name() + ": " + reply.value("error", reply.dump()));
-    }
-    return reply;
-  };
   for (Result<bool>& ready : OnEachAgent<bool>(agents.size(), [&](size_t i) -> Result<bool> {
          throughput::LoadRequest request = throughput::RequestFor(job, i, seed, timeline, ok_runs);
          request.hold = true;
-         OVL_RETURN_IF_ERROR(ask(i, throughput::ToJson(request)).status());
+         OVL_RETURN_IF_ERROR(Ask<protocol::Ready>(*agents[i], protocol::Load{request}).status());
          return true;
        })) {
     if (!ready.ok()) return ready.status();
@@ -140,10 +134,10 @@ Result<std::vector<LoadReport>> RunLoads(const std::vector<backend::AgentNode*>&
   std::vector<Result<LoadReport>> got =
       OnEachAgent<LoadReport>(agents.size(), [&](size_t i) -> Result<LoadReport> {
         const int64_t sent = NowNs();
-        OVL_ASSIGN_OR_RETURN(nlohmann::json reply, ask(i, {{"cmd", "start"}}));
+        OVL_ASSIGN_OR_RETURN(protocol::LoadDone done,
+                             Ask<protocol::LoadDone>(*agents[i], protocol::Start{}));
         const double runner_seconds = static_cast<double>(NowNs() - sent) / 1e9;
-        if (!reply.contains("load")) return Status::Error(EIO, agents[i]->name() + ": no report");
-        OVL_ASSIGN_OR_RETURN(LoadReport report, throughput::LoadReportFromJson(reply["load"]));
+        LoadReport report = std::move(done.report);
         Status clock = throughput::CheckClientClock(report.request_seconds, runner_seconds);
         if (!clock.ok()) {
           return Status::Error(clock.code(), agents[i]->name() + ": " + clock.message());
@@ -234,7 +228,7 @@ void Phase::Job(const ThroughputTarget& target, const tp::ThroughputJob& entry, 
                                             target.server + " is loaded through libnfs");
     }
     Layers layers(target, Dir(target, r.job), ctx_.keep);
-    OVL_ASSIGN_OR_RETURN(nlohmann::json connect,
+    OVL_ASSIGN_OR_RETURN(protocol::Connect connect,
                          layers.Prepare(throughput::WorkingSet(job, ctx_.seed)));
     OVL_ASSIGN_OR_RETURN(auto agents, Clients(target, job.clients));
     r.clients = agents.size();
@@ -270,7 +264,7 @@ void Phase::UnderFaults(const ThroughputTarget& target, const tp::ThroughputJob&
       return Status::Error(kErrNotSupp, "unsupported: " + why);
     }
     Layers layers(target, Dir(target, name + "@faults"), ctx_.keep);
-    OVL_ASSIGN_OR_RETURN(nlohmann::json connect,
+    OVL_ASSIGN_OR_RETURN(protocol::Connect connect,
                          layers.Prepare(throughput::WorkingSet(job, ctx_.seed)));
     OVL_ASSIGN_OR_RETURN(auto agents, Clients(target, job.clients));
     OVL_RETURN_IF_ERROR(ConnectAll(agents, connect));

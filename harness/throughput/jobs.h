@@ -17,7 +17,7 @@
 //   working_set: {files: 1000, file_size: 4K, symlinks: 10}    metadata jobs, per client
 //   clients: 1
 //   duration: {default: 10s, min: 200ms, max: 240s}  (a load's timed part must answer within
-//                                  backend::kLoadReplyTimeout, 300 s)
+//                                  agent::protocol::kLoadReplyTimeout, 300 s)
 //   max_ops: 100000000             per client
 //   mix: {read: 100}               weights by operation (load_spec.h names)
 //   phases: [create, lookup, remove]                  pattern: phases only

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <variant>
 
 #include "backend/libvirt/guest_scripts.h"
 #include "base/file_text.h"
@@ -164,8 +165,8 @@ class VmServer final : public ServerNode {
     return Status::Error(r.value("errno", EIO), spec_.name + ": " + r.value("error", r.dump()));
   }
 
-  json ConnectRequest() const override {
-    return {{"cmd", "connect"}, {"mode", "syscalls"}, {"root", "/mnt/" + spec_.name}};
+  agent::protocol::Connect ConnectRequest() const override {
+    return {agent::protocol::SyscallsAccess{"/mnt/" + spec_.name}};
   }
 
   std::string LogTail() const override {
@@ -225,37 +226,41 @@ class VmAgent final : public AgentNode {
         mount_options_(std::move(mount_options)) {}
 
   ~VmAgent() override {
-    if (agent_.WriteLine(R"({"cmd":"quit"})").ok())
+    if (agent_.WriteLine(agent::protocol::EncodeRequest(agent::protocol::Quit{})).ok()) {
       (void)agent_.ReadLine(Clock::now() + seconds(5));
+    }
   }
 
   Status Connect() { return agent_.Connect(vm_->AgentSocket(), Clock::now() + seconds(30)); }
 
   const std::string& name() const override { return name_; }
 
-  Result<json> Request(const json& request) override {
-    if (request.value("cmd", "") == "connect" && request.value("mode", "") == "syscalls") {
-      OVL_RETURN_IF_ERROR(MountFor(request.value("root", "")));
+  Result<agent::protocol::Reply> Request(const agent::protocol::Request& request) override {
+    if (const auto* connect = std::get_if<agent::protocol::Connect>(&request)) {
+      if (const auto* mount = std::get_if<agent::protocol::SyscallsAccess>(&connect->access)) {
+        OVL_RETURN_IF_ERROR(MountFor(mount->root));
+      }
     }
     // Replies to requests that timed out arrive late, in order: skip them first.
     while (stale_ > 0) {
-      auto old = agent_.ReadLine(Clock::now() + kLoadReplyTimeout);
+      auto old = agent_.ReadLine(Clock::now() + agent::protocol::kLoadReplyTimeout);
       if (!old.ok())
         return Status::Error(old.status().code(),
                              name_ + ": agent still busy with an earlier request");
       --stale_;
     }
-    OVL_RETURN_IF_ERROR(agent_.WriteLine(request.dump()));
-    const milliseconds timeout = ReplyTimeout(request, kRequestTimeout);
+    OVL_RETURN_IF_ERROR(agent_.WriteLine(agent::protocol::EncodeRequest(request)));
+    const milliseconds timeout = agent::protocol::ReplyTimeout(request, kRequestTimeout);
     auto line = agent_.ReadLine(Clock::now() + timeout);
     if (!line.ok()) {
       if (line.status().code() == ETIMEDOUT) ++stale_;
       return Status::Error(line.status().code(), name_ + ": no agent reply within " +
                                                      std::to_string(timeout.count() / 1000) +
-                                                     " s to " + request.value("cmd", "?"));
+                                                     " s to " +
+                                                     std::string(agent::protocol::CmdOf(request)));
     }
-    auto reply = json::parse(*line, nullptr, false);
-    if (reply.is_discarded()) return Status::Error(EPROTO, name_ + " sent a bad reply: " + *line);
+    Result<agent::protocol::Reply> reply = agent::protocol::DecodeReply(*line);
+    if (!reply.ok()) return Status::Error(EPROTO, name_ + ": " + reply.status().message());
     return reply;
   }
 

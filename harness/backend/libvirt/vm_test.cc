@@ -18,6 +18,12 @@ namespace ovl::backend::libvirt {
 namespace {
 
 using json = nlohmann::json;
+namespace protocol = ovl::agent::protocol;
+
+// A reply in its wire form, for the checks below.
+json Json(const protocol::Reply& reply) {
+  return json::parse(protocol::EncodeReply(reply));
+}
 
 class LibvirtVmTest : public ::testing::Test {
  protected:
@@ -47,9 +53,9 @@ class LibvirtVmTest : public ::testing::Test {
   json Op(AgentNode& agent, ops::Op op) {
     op.seq = ++seq_;
     op.client = agent.name();
-    auto r = agent.Request({{"cmd", "op"}, {"op", op}});
+    auto r = agent.Request(protocol::RunOp{op});
     EXPECT_TRUE(r.ok()) << r.status().ToString() << "\n" << agent.LogTail();
-    return r.ok() ? r->value("result", json()) : json();
+    return r.ok() ? Json(*r).value("result", json()) : json();
   }
 
   std::string run_dir_;
@@ -120,10 +126,8 @@ ops::Op Read(const std::string& var) {
   return op;
 }
 
-json Reconnect(const ServerNode& server) {
-  json r = server.ConnectRequest();
-  r["cmd"] = "reconnect";
-  return r;
+protocol::Reconnect Reconnect(const ServerNode& server) {
+  return protocol::ReconnectTo(server.ConnectRequest());
 }
 
 TEST_F(LibvirtVmTest, KnfsdHandleSurvivesPowerCut) {
@@ -154,7 +158,8 @@ TEST_F(LibvirtVmTest, KnfsdHandleSurvivesPowerCut) {
   ASSERT_TRUE(up.ok()) << up.ToString() << "\n" << srv.LogTail();
   auto connected = agent.Request(srv.ConnectRequest());
   ASSERT_TRUE(connected.ok()) << connected.status().ToString();
-  ASSERT_EQ(connected->value("ok", false), true) << connected->dump() << "\n" << agent.LogTail();
+  ASSERT_EQ(Json(*connected).value("ok", false), true) << Json(*connected).dump() << "\n"
+                                                       << agent.LogTail();
 
   json r = Op(agent, Lookup("a", "A"));
   ASSERT_EQ(r.value("outcome", ""), "ok") << r.dump();
@@ -166,7 +171,7 @@ TEST_F(LibvirtVmTest, KnfsdHandleSurvivesPowerCut) {
   ASSERT_TRUE(crash.ok()) << crash.ToString();
   auto rc = agent.Request(Reconnect(srv));
   ASSERT_TRUE(rc.ok()) << rc.status().ToString();
-  EXPECT_EQ(rc->value("ok", false), true) << rc->dump();
+  EXPECT_EQ(Json(*rc).value("ok", false), true) << Json(*rc).dump();
 
   r = Op(agent, Read("A"));
   ASSERT_EQ(r.value("outcome", ""), "ok") << r.dump() << "\n" << agent.LogTail();
@@ -206,7 +211,8 @@ TEST_F(LibvirtVmTest, ReferenceHandleSurvivesReboot) {
   ASSERT_TRUE(up.ok()) << up.ToString() << "\n" << srv.LogTail();
   auto connected = agent.Request(srv.ConnectRequest());
   ASSERT_TRUE(connected.ok()) << connected.status().ToString();
-  ASSERT_EQ(connected->value("ok", false), true) << connected->dump() << "\n" << agent.LogTail();
+  ASSERT_EQ(Json(*connected).value("ok", false), true) << Json(*connected).dump() << "\n"
+                                                       << agent.LogTail();
 
   json r = Op(agent, Lookup("a", "A"));
   ASSERT_EQ(r.value("outcome", ""), "ok") << r.dump() << "\n" << srv.LogTail();
@@ -253,7 +259,8 @@ TEST_F(LibvirtVmTest, KnfsdFuseLosesHandleAcrossPowerCut) {
   ASSERT_TRUE(up.ok()) << up.ToString() << "\n" << srv.LogTail();
   auto connected = agent.Request(srv.ConnectRequest());
   ASSERT_TRUE(connected.ok()) << connected.status().ToString();
-  ASSERT_EQ(connected->value("ok", false), true) << connected->dump() << "\n" << agent.LogTail();
+  ASSERT_EQ(Json(*connected).value("ok", false), true) << Json(*connected).dump() << "\n"
+                                                       << agent.LogTail();
   json r = Op(agent, Lookup("a", "A"));
   ASSERT_EQ(r.value("outcome", ""), "ok") << r.dump();
   r = Op(agent, Read("A"));
