@@ -9,6 +9,17 @@
 
 namespace ovl::runner {
 
+void JudgeCaseEvents(const std::vector<ops::Event>& events, const workload::Baselines& baselines,
+                     CaseReport* r) {
+  const std::vector<model::CaseVerdict> verdicts = model::Judge(events);
+  if (verdicts.size() != 1) {
+    r->verdict = Verdict::kUnresolved;
+    r->explanation = "the case's events hold " + std::to_string(verdicts.size()) + " cases";
+    return;
+  }
+  ApplyJudgement(*r, FromModel(verdicts.front()), baselines);
+}
+
 std::vector<size_t> JudgeRun(const std::vector<ops::Event>& history,
                              const workload::Baselines& baselines, RunSummary* run) {
   std::vector<size_t> judged;

@@ -14,6 +14,11 @@
 
 namespace ovl::runner {
 
+// The live judgement of one case run to its end, from its own events as they were recorded:
+// what the run prints as the case ends. JudgeRun's judgement from the file must agree.
+void JudgeCaseEvents(const std::vector<ops::Event>& events, const workload::Baselines& baselines,
+                     CaseReport* r);
+
 // Judges every case of `run` that ran to its end in `history` (its "end" event says "done"):
 // the model's verdict, then the expectation (CaseReport::expect) and `baselines` decide the
 // reported verdict (runner/judge.h). Cases that did not run to their end keep what the run said

@@ -64,7 +64,7 @@ CaseRun RunCase(const CaseContext& ctx) {
   const plan::Case& pc = *ctx.plan_case;
   const auto start = std::chrono::steady_clock::now();
   CaseRun run;
-  Recorder rec(ctx.case_id, ctx.history, ctx.clock);
+  Recorder rec(ctx.case_id, ctx.history, ctx.events, ctx.clock);
   auto finish = [&](CaseRun::Status status, std::string reason) {
     run.status = status;
     run.reason = std::move(reason);

@@ -46,6 +46,7 @@ struct CaseContext {
   std::string layers_dir;  // where the server's layers go
   bool keep = false;       // keep the layers after the case
   ops::HistoryWriter* history = nullptr;
+  std::vector<ops::Event>* events = nullptr;  // this case's events, for the live judgement
   const RunClock* clock = nullptr;
 };
 

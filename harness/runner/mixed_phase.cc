@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "runner/analyze.h"
 #include "runner/mixed_runner.h"
 #include "scenario/mixed.h"
 
@@ -92,7 +93,9 @@ CaseReport RunOnServer(const MixedPhaseContext& ctx, const plan::PlannedServer& 
   mc.agents = agents;
   mc.layers_dir = ctx.run_dir + "/servers/" + ps.name + "/mixed";
   mc.keep = ctx.keep;
+  std::vector<ops::Event> events;  // for the live judgement
   mc.history = ctx.history;
+  mc.events = &events;
   mc.clock = ctx.clock;
   MixedRun mr = RunMixed(mc);
   r.seconds = mr.run.seconds;
@@ -106,9 +109,8 @@ CaseReport RunOnServer(const MixedPhaseContext& ctx, const plan::PlannedServer& 
   }
   r.note = std::to_string(mr.faults_injected) + " faults injected, " +
            std::to_string(mr.faults_not_reached) + " after the end";
-  r.verdict = Verdict::kUnresolved;  // until the model judges the history
-  r.explanation = kAwaitingJudgement;
   r.log_tail = server->second->LogTail();
+  JudgeCaseEvents(events, *ctx.baselines, &r);
   return r;
 }
 
@@ -120,7 +122,7 @@ MixedPhaseResult RunMixedPhase(const MixedPhaseContext& ctx) {
   for (const auto& name : MixedServers(*ctx.plan)) {
     if (*ctx.interrupted || !ctx.history->ok()) break;
     CaseReport r = RunOnServer(ctx, *ctx.plan->FindServer(name), &out);
-    if (r.explanation != kAwaitingJudgement) PrintCaseLine(r, ctx.tty, std::cout);
+    PrintCaseLine(r, ctx.tty, std::cout);
     out.cases.push_back(std::move(r));
   }
   if (ctx.tty) std::cout << "\r\033[K";

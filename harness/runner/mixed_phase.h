@@ -1,7 +1,7 @@
 // The mixed phase of a run: the seeded mixed workload (scenario/mixed.h, run by
 // runner/mixed_runner.h) on every server its faults target (every server when it has none), one
-// case "<server>/mixed" each, recorded in the history like the scenario phase's cases and judged
-// with them afterwards (runner/analyze.h).
+// case "<server>/mixed" each, recorded in the history and judged like the scenario phase's
+// cases (runner/analyze.h).
 #pragma once
 
 #include <atomic>
@@ -13,12 +13,14 @@
 #include "plan/plan.h"
 #include "runner/case_runner.h"
 #include "runner/results.h"
+#include "workload/baseline.h"
 
 namespace ovl::runner {
 
 struct MixedPhaseContext {
   const plan::Plan* plan = nullptr;
   const backend::Nodes* nodes = nullptr;
+  const workload::Baselines* baselines = nullptr;
   bool keep = false;  // keep the layers
   bool tty = false;   // progress on one rewritten line
   ops::HistoryWriter* history = nullptr;
@@ -32,7 +34,8 @@ struct MixedPhaseResult {
   std::vector<PhaseThroughput> phases;  // "mixed:<server>"
 };
 
-// Runs the phase when the plan enables it; prints a line per case that was not run to its end.
+// Runs the phase when the plan enables it; prints a line per case that did not pass (every case
+// when not a tty).
 MixedPhaseResult RunMixedPhase(const MixedPhaseContext& ctx);
 
 }  // namespace ovl::runner

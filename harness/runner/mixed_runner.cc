@@ -110,7 +110,7 @@ void ClientLoop(const MixedContext& ctx, backend::AgentNode& agent, const std::v
 MixedRun RunMixed(const MixedContext& ctx) {
   MixedRun out;
   const auto t0 = Clock::now();
-  Recorder rec(ctx.case_id, ctx.history, ctx.clock);
+  Recorder rec(ctx.case_id, ctx.history, ctx.events, ctx.clock);
   auto finish = [&](CaseRun::Status status, std::string reason) {
     out.run.status = status;
     out.run.reason = std::move(reason);

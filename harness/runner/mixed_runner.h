@@ -29,6 +29,7 @@ struct MixedContext {
   // failed attempt, when no fault is near): a server not back by then makes the run UNRESOLVED.
   std::chrono::milliseconds reconnect_grace{10000};
   ops::HistoryWriter* history = nullptr;
+  std::vector<ops::Event>* events = nullptr;  // for the live judgement; may be null
   const RunClock* clock = nullptr;
 };
 

@@ -23,6 +23,7 @@ void Recorder::Record(ops::Event e) {
 
 void Recorder::Store(ops::Event e) {
   history_->Append(e).IgnoreError();  // kept by the writer: see status()
+  if (events_) events_->push_back(std::move(e));
 }
 
 double Recorder::BeginFault() {

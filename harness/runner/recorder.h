@@ -1,6 +1,7 @@
-// Recorder: appends a case's events to the run's history file, stamped with the run clock. The
-// file is the one record the model judges (runner/analyze.h). Thread-safe: the mixed workload
-// records from several client threads at once.
+// Recorder: appends a case's events to the run's history file, stamped with the run clock, and
+// to the case's own event list for the live judgement printed as the case ends. The file is the
+// record the verdicts come from (runner/analyze.h). Thread-safe: the mixed workload records from
+// several client threads at once.
 #pragma once
 
 #include <mutex>
@@ -17,8 +18,10 @@ class RunClock;
 
 class Recorder {
  public:
-  Recorder(std::string case_id, ops::HistoryWriter* history, const RunClock* clock)
-      : case_id_(std::move(case_id)), history_(history), clock_(clock) {}
+  // `events` may be null (no live judgement).
+  Recorder(std::string case_id, ops::HistoryWriter* history, std::vector<ops::Event>* events,
+           const RunClock* clock)
+      : case_id_(std::move(case_id)), history_(history), events_(events), clock_(clock) {}
 
   // A case, fault or end event with its fields.
   void Append(ops::Event::Type type, nlohmann::json info = nlohmann::json::object());
@@ -38,11 +41,13 @@ class Recorder {
  private:
   ops::Event Make(ops::Event::Type type) const;
   void Record(ops::Event e);
-  // Appends `e` to the history file; a write failure is kept by the HistoryWriter (status()).
+  // Appends `e` to the history file and the event list; a write failure is kept by the
+  // HistoryWriter (status()).
   void Store(ops::Event e);
 
   std::string case_id_;
   ops::HistoryWriter* history_;
+  std::vector<ops::Event>* events_;
   const RunClock* clock_;
   std::mutex mu_;
   bool holding_ = false;

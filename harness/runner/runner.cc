@@ -82,10 +82,12 @@ ThroughputResults RunThroughputPhase(const RunRequest& request, const backend::N
   return RunThroughput(tc);
 }
 
-// Judges every case run to its end from the history file the run wrote (the single source of
-// truth, as `harness analyze` reads it later) and prints the line of each judged case.
+// Judges every case run to its end from the history file the run wrote: the verdicts of the run
+// come from there (the single source of truth, as `harness analyze` reads it later). A verdict
+// that differs from the live one, judged from the events as they were recorded, means the file
+// does not hold what happened: an infrastructure error.
 void JudgeFromHistory(const std::string& history_path, const workload::Baselines& baselines,
-                      bool tty, RunSummary* run) {
+                      RunSummary* run) {
   std::string error;
   std::optional<std::vector<ops::Event>> history = ops::ReadHistory(history_path, &error);
   if (!history) {
@@ -93,7 +95,17 @@ void JudgeFromHistory(const std::string& history_path, const workload::Baselines
     run->exit_code = 3;
     return;
   }
-  for (size_t i : JudgeRun(*history, baselines, run)) PrintCaseLine(run->cases[i], tty, std::cout);
+  std::vector<Verdict> live;
+  for (const CaseReport& c : run->cases) live.push_back(c.verdict);
+  bool agree = true;
+  for (size_t i : JudgeRun(*history, baselines, run)) {
+    if (live[i] == run->cases[i].verdict) continue;
+    std::cerr << "harness: " << run->cases[i].id << ": " << VerdictName(live[i])
+              << " as it ran, but " << VerdictName(run->cases[i].verdict) << " from "
+              << history_path << "\n";
+    agree = false;
+  }
+  if (!agree && run->exit_code == 0) run->exit_code = 3;
 }
 
 }  // namespace
@@ -142,6 +154,7 @@ int ExecutePlan(const RunRequest& request) {
 
   const MixedPhaseContext mc{.plan = &plan,
                              .nodes = &*nodes,
+                             .baselines = &request.workloads.baselines,
                              .keep = options.keep,
                              .tty = tty,
                              .history = &history,
@@ -165,7 +178,7 @@ int ExecutePlan(const RunRequest& request) {
   run.timeline = std::move(tr.timeline);
   run.recovery = std::move(tr.recovery);
   run.seconds = clock.Now();
-  JudgeFromHistory(dir.path + "/history.jsonl", request.workloads.baselines, tty, &run);
+  JudgeFromHistory(dir.path + "/history.jsonl", request.workloads.baselines, &run);
   // An interrupted run did not finish what it was asked: never "as expected".
   if (g_interrupted && run.exit_code == 0) run.exit_code = 3;
   // A run whose history or results are incomplete cannot stand as a verdict.

@@ -5,6 +5,8 @@
 #include <numeric>
 #include <thread>
 
+#include "runner/analyze.h"
+
 namespace ovl::runner {
 namespace {
 
@@ -101,6 +103,7 @@ class Phase {
       r.explanation = "scenario " + pc.scenario + " has no steps file";
     } else {
       r.kernel = ctx_.nodes->KernelOf(*ctx_.plan->FindServer(pc.server));
+      std::vector<ops::Event> events;  // of this case, for the live judgement
       CaseContext cc;
       cc.plan_case = &pc;
       cc.case_id = r.id;
@@ -115,6 +118,7 @@ class Phase {
       cc.layers_dir = ctx_.run_dir + "/servers/" + pc.server + "/" + std::to_string(number);
       cc.keep = ctx_.keep;
       cc.history = ctx_.history;
+      cc.events = &events;
       cc.clock = ctx_.clock;
       CaseRun cr = RunCase(cc);
       r.seconds = cr.seconds;
@@ -128,10 +132,8 @@ class Phase {
         r.explanation = cr.reason;
         r.log_tail = server->second->LogTail();
       } else {
-        r.verdict = Verdict::kUnresolved;  // until the model judges the history
-        r.explanation = kAwaitingJudgement;
         r.log_tail = server->second->LogTail();
-        return r;
+        JudgeCaseEvents(events, ctx_.workloads->baselines, &r);
       }
     }
     Report(r);

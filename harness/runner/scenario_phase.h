@@ -1,10 +1,11 @@
 // The scenario phase of a run: every case of the plan (times --repeat), each run by
-// case_runner and recorded in the history (the model judges them all from it afterwards:
-// runner/analyze.h). Cases run in lanes: the cases of VM servers that share
-// no client VM run concurrently, one lane per group of servers and clients that do share (under
-// TCG a case is mostly waiting on guests booting and replying, so one lane per server pays);
-// every case of a local server runs in one lane, one case at a time, as before. Within a lane,
-// cases keep plan order; the reports come back in plan order whatever the lanes' timing.
+// case_runner, recorded in the history and judged live from its own events (the verdicts of the
+// run come from the history file afterwards: runner/analyze.h). Cases run in lanes: the cases of VM
+// servers that share no client VM run concurrently, one lane per group of servers and clients that
+// do share (under TCG a case is mostly waiting on guests booting and replying, so one lane per
+// server pays); every case of a local server runs in one lane, one case at a time, as before.
+// Within a lane, cases keep plan order; the reports come back in plan order whatever the lanes'
+// timing.
 #pragma once
 
 #include <atomic>
@@ -29,7 +30,7 @@ struct ScenarioPhaseContext {
   bool keep = false;  // keep each case's layers
   bool tty = false;   // progress on one rewritten line
   const backend::Nodes* nodes = nullptr;
-  const workload::Workloads* workloads = nullptr;  // the parsed scenarios
+  const workload::Workloads* workloads = nullptr;  // the parsed scenarios and the baselines
   ops::HistoryWriter* history = nullptr;
   const RunClock* clock = nullptr;
   std::string run_dir;                             // layers go under <run_dir>/servers/
@@ -41,9 +42,9 @@ struct ScenarioPhaseResult {
   std::map<std::string, PhaseThroughput> phases;  // "scenarios:<server>"
 };
 
-// Runs the phase; prints a line per case that was not run to its end (every case when not a
-// tty). The reports of cases run to their end hold CaseReport::log_tail, the server's log tail
-// then, for the judgement.
+// Runs the phase; prints a line per case that did not pass (every case when not a tty). The
+// reports of cases run to their end hold CaseReport::log_tail, the server's log tail then, kept
+// by the judgement only when the case failed.
 ScenarioPhaseResult RunScenarioPhase(const ScenarioPhaseContext& ctx);
 
 // The lanes of `plan`: lists of indexes into plan.cases that may run concurrently with each

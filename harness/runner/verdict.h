@@ -22,10 +22,6 @@ enum class Verdict {
 
 std::string VerdictName(Verdict v);
 
-// The explanation of a case run to its end until the model has judged it from the history (it
-// stays when the history cannot be read back).
-inline constexpr char kAwaitingJudgement[] = "not judged: the history could not be read back";
-
 // One case as reported.
 struct CaseReport {
   std::string id;

@@ -152,6 +152,41 @@ workloads:
   }
   EXPECT_GE(fails, 6) << "every reboot/crash/evict case must catch the planted bug";
   EXPECT_NE(log_.find("FAIL: reference/libnfs/"), std::string::npos);
+
+  // The history is the single source of truth: judged again, it gives the run's verdicts...
+  const std::string run = RunDir();
+  const nlohmann::json judged_by_the_run = results["cases"];
+  EXPECT_EQ(Harness({"analyze", run}), 1) << log_;
+  EXPECT_EQ(Results()["cases"], judged_by_the_run);
+  // ...and once the bug is a known failure, the same stored history gives XFAIL, not FAIL.
+  const std::string baselines = dir_ + "/baselines";
+  stdfs::create_directories(baselines);
+  std::ofstream(baselines + "/reference.txt") << "seed-unlink-reboot sometimes: the planted bug\n"
+                                              << "copyup-keeps-handle sometimes: the planted bug\n"
+                                              << "rename-parent sometimes: the planted bug\n";
+  EXPECT_EQ(Harness({"--baselines", baselines, "analyze", run}), 0) << log_;
+  int xfails = 0;
+  const nlohmann::json rejudged = Results();
+  for (const auto& c : rejudged["cases"]) {
+    EXPECT_NE(c["verdict"], "FAIL") << c["id"];
+    if (c["verdict"] == "XFAIL") {
+      ++xfails;
+      EXPECT_NE(c["explanation"].get<std::string>().find("known failure"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(xfails, fails);
+  std::ifstream junit(run + "/junit.xml");
+  std::string junit_text((std::istreambuf_iterator<char>(junit)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(junit_text.find("<failure"), std::string::npos) << "junit.xml is rewritten too";
+  // A baseline line that names no scenario is refused before anything is judged.
+  std::ofstream(baselines + "/reference.txt") << "seed-unlink-rebot: a typo\n";
+  EXPECT_EQ(Harness({"--baselines", baselines, "analyze", run}), 2) << log_;
+  EXPECT_NE(log_.find("reference.txt:1:1: no scenario is named 'seed-unlink-rebot'"),
+            std::string::npos)
+      << log_;
+  // A directory without a history cannot be judged.
+  stdfs::remove(run + "/history.jsonl");
+  EXPECT_EQ(Harness({"analyze", run}), 2) << log_;
 }
 
 TEST_F(HarnessE2ETest, InterruptedRunLeavesNothingBehind) {
