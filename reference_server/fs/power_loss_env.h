@@ -27,7 +27,8 @@
 // directory is kept alive in the scratch directory instead of being freed (so a cut can bring
 // it back): an fd still open on such a file sees st_nlink 1, not 0.
 //
-// Thread-safe: tracked calls run one at a time.
+// While tracking, Fsync and Fdatasync only record (the real disk never loses power, so the real
+// calls would only cost time). Thread-safe: tracked calls run one at a time.
 #pragma once
 
 #include <sys/stat.h>
