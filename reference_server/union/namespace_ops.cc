@@ -155,7 +155,8 @@ Result<Node> OverlayUnion::CreateObject(const Node& dir, const std::string& name
       OVL_RETURN_IF_ERROR(env_->SetXattr(temp_dir, temp, kXattrCreateVerf,
                                          std::string(verifier->begin(), verifier->end())));
     }
-    return file.valid() ? env_->Fsync(file.get()) : env_->Fsync(temp_dir);
+    // A directory's mode, owner and xattrs are durable through its own fsync, not its parent's.
+    return file.valid() ? env_->Fsync(file.get()) : SyncEntry(env_, temp_dir, temp);
   };
   Status st = build();
   if (st.ok()) {
