@@ -389,6 +389,8 @@ Status OverlayUnion::Rename(const Node& from_dir, const std::string& from_name, 
       if (lower_at_target)
         OVL_RETURN_IF_ERROR(env_->SetXattr(from_fd.get(), from_name, kXattrOpaque, "y"));
     }
+    // The directory's own fsync makes the xattr durable before the rename relies on it.
+    OVL_RETURN_IF_ERROR(SyncEntry(env_, from_fd.get(), from_name));
   } else if (!src.in_upper) {
     // A lower-only name: give it an upper alias in place first, so the move below is one step.
     if (src.obj.copied_up()) {
