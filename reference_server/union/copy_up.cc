@@ -77,7 +77,7 @@ Status OverlayUnion::CopyUpDir(const std::string& path) {
     AfterUpperChange(Dirname(path), parent.get(), before, Basename(path));
     copy_ups_.fetch_add(1);
   }
-  std::lock_guard<std::mutex> g(cache_mu_);
+  MutexLock g(&cache_mu_);
   stack_cache_.erase(path);
   obj_cache_.clear();  // the directory's real location changed under every handle naming it
   return Status::Ok();
