@@ -30,17 +30,20 @@ class CAPABILITY("mutex") SharedMutex {
   std::shared_mutex mu_;
 };
 
-// Holds `mu` from construction to destruction.
-class SCOPED_CAPABILITY MutexLock {
+// Holds `mu` (a Mutex, or a SharedMutex exclusively) from construction to destruction.
+template <typename M>
+class SCOPED_CAPABILITY ExclusiveLock {
  public:
-  explicit MutexLock(Mutex* mu) ACQUIRE(mu) : mu_(mu) { mu_->Lock(); }
-  ~MutexLock() RELEASE() { mu_->Unlock(); }
-  MutexLock(const MutexLock&) = delete;
-  MutexLock& operator=(const MutexLock&) = delete;
+  explicit ExclusiveLock(M* mu) ACQUIRE(mu) : mu_(mu) { mu_->Lock(); }
+  ~ExclusiveLock() RELEASE() { mu_->Unlock(); }
+  ExclusiveLock(const ExclusiveLock&) = delete;
+  ExclusiveLock& operator=(const ExclusiveLock&) = delete;
 
  private:
-  Mutex* const mu_;
+  M* const mu_;
 };
+using MutexLock = ExclusiveLock<Mutex>;
+using WriterLock = ExclusiveLock<SharedMutex>;
 
 // Holds `mu` shared from construction to destruction.
 class SCOPED_CAPABILITY ReaderLock {
@@ -49,18 +52,6 @@ class SCOPED_CAPABILITY ReaderLock {
   ~ReaderLock() RELEASE() { mu_->UnlockShared(); }
   ReaderLock(const ReaderLock&) = delete;
   ReaderLock& operator=(const ReaderLock&) = delete;
-
- private:
-  SharedMutex* const mu_;
-};
-
-// Holds `mu` exclusively from construction to destruction.
-class SCOPED_CAPABILITY WriterLock {
- public:
-  explicit WriterLock(SharedMutex* mu) ACQUIRE(mu) : mu_(mu) { mu_->Lock(); }
-  ~WriterLock() RELEASE() { mu_->Unlock(); }
-  WriterLock(const WriterLock&) = delete;
-  WriterLock& operator=(const WriterLock&) = delete;
 
  private:
   SharedMutex* const mu_;

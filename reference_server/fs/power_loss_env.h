@@ -23,9 +23,11 @@
 // synced entries and metadata restored, its inode number new); a filesystem that makes more
 // durable than this (ext4's whole-journal commits) is not imitated: the model is the least a
 // POSIX application may rely on, plus atomic rename. Changes made around the env (direct system
-// calls) are not seen. While tracking, the last name of a regular file or of an empty
-// directory is kept alive in the scratch directory instead of being freed (so a cut can bring
-// it back): an fd still open on such a file sees st_nlink 1, not 0.
+// calls) are not seen. Link counts are not tracked: they follow from the names a cut restores.
+// Every tracked inode must live on the scratch directory's filesystem. While tracking, the last
+// name of a non-directory, and an empty directory removed by rmdir, are kept alive in the
+// scratch directory instead of being freed (so a cut can bring them back): an fd still open on
+// such a file sees st_nlink 1, not 0.
 //
 // While tracking, Fsync and Fdatasync only record (the real disk never loses power, so the real
 // calls would only cost time). Thread-safe: tracked calls run one at a time.
