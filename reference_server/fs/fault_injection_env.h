@@ -1,24 +1,30 @@
 // FaultInjectionEnv: an FsEnv test double that forwards to another FsEnv and can make a chosen
-// mutating call fail, either once or as a simulated crash after which nothing reaches the disk
-// (modelled on LevelDB's db/fault_injection_test.cc). A test typically runs an operation once to
-// learn how many mutating calls it makes, then re-runs it failing at each of them in turn and
-// checks that the on-disk state is still one of the allowed ones. Thread-safe.
+// mutating call fail: once, as a simulated process crash after which nothing reaches the disk,
+// or as a simulated power cut that also takes back every change not yet made durable
+// (fs/power_loss_env.h says exactly what). Modelled on LevelDB's db/fault_injection_test.cc. A
+// test typically runs an operation once to learn how many mutating calls it makes, then re-runs
+// it failing at each of them in turn and checks that the on-disk state is still one of the
+// allowed ones. Thread-safe.
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <vector>
 
-#include "fs/fs_env.h"
+#include "base/mutex.h"
+#include "fs/fs_env_wrapper.h"
+#include "fs/power_loss_env.h"
 
 namespace ovl {
 
-class FaultInjectionEnv : public FsEnv {
+class FaultInjectionEnv : public FsEnvWrapper {
  public:
   enum class Mode {
     kOnce,   // only the armed call fails; later calls go through
     kCrash,  // the armed call and every later call of any kind fail, as if the process died
+    // As kCrash, and at the armed call the power is cut (PowerCut): needs
+    // StartPowerLossTracking first.
+    kPowerLoss,
   };
 
   // Forwards to `target`, which must outlive this object.
@@ -30,16 +36,25 @@ class FaultInjectionEnv : public FsEnv {
   // Fsync, Fdatasync, Chmod, Chown, SetTimes, SetXattr, RemoveXattr, and OpenBeneath with
   // O_CREAT, O_TRUNC or O_TMPFILE.
   void FailAt(uint64_t n, int err, Mode mode);
+  // Starts recording what is durable, for kPowerLoss and PowerCut: the disk as it is now counts
+  // as durable (PowerLossEnv::Start; `scratch_dirfd` is an empty directory on the same
+  // filesystem, left to the env until the cut).
+  Status StartPowerLossTracking(int scratch_dirfd);
+  // Cuts the power now: every change not yet durable is undone (PowerLossEnv::Cut) and, as
+  // after a kCrash fault, every later call fails until Disarm. Logged as "PowerCut()". An error
+  // says the disk could not be put back wholly.
+  Status PowerCut();
   // Cancels an armed fault and ends a crash, so the test can inspect the disk through this env
   // as a restarted process would.
   void Disarm();
   // Mutating calls seen since construction, including the one that failed; calls refused after
   // a crash are not counted (they never happened).
   uint64_t mutating_calls() const;
-  // True from a kCrash fault until Disarm().
+  // True from a kCrash or kPowerLoss fault, or a PowerCut, until Disarm().
   bool crashed() const;
   // One entry per call, "Call(name args)", e.g. "Rename(a, b)"; fd-only calls are "Fsync()".
-  // The injected call has " [injected]" appended, calls refused after a crash " [crashed]".
+  // The injected call has " [injected]" appended, calls refused after a crash " [crashed]". A
+  // power cut adds "PowerCut()", or "PowerCut() [failed: ERROR]".
   std::vector<std::string> log() const;
 
   Result<Fd> OpenBeneath(int dirfd, const std::string& relpath, int flags,
@@ -77,18 +92,22 @@ class FaultInjectionEnv : public FsEnv {
 
  private:
   // Logs the call and decides its fate: an error if it is the armed call or comes after a crash,
-  // OK if it may go on to the target.
+  // OK if it may go on to the target. Cuts the power at an armed kPowerLoss call.
   Status Enter(std::string entry, bool mutating);
+  // Cuts the power and logs it: `error` (the injected fault, or OK for PowerCut), with the
+  // cut's own error added when it failed.
+  Status CutPower(Status error) EXCLUDES(mu_);
 
-  FsEnv* const target_;
-  mutable std::mutex mu_;
-  uint64_t mutating_calls_ = 0;   // guarded by mu_
-  bool armed_ = false;            // guarded by mu_
-  uint64_t fail_at_ = 0;          // value of mutating_calls_ that fails; guarded by mu_
-  int err_ = 0;                   // guarded by mu_
-  Mode mode_ = Mode::kOnce;       // guarded by mu_
-  bool crashed_ = false;          // guarded by mu_
-  std::vector<std::string> log_;  // guarded by mu_
+  // Every call goes through it; it only records while tracking.
+  PowerLossEnv power_;
+  mutable Mutex mu_;
+  uint64_t mutating_calls_ GUARDED_BY(mu_) = 0;
+  bool armed_ GUARDED_BY(mu_) = false;
+  uint64_t fail_at_ GUARDED_BY(mu_) = 0;  // value of mutating_calls_ that fails
+  int err_ GUARDED_BY(mu_) = 0;
+  Mode mode_ GUARDED_BY(mu_) = Mode::kOnce;
+  bool crashed_ GUARDED_BY(mu_) = false;
+  std::vector<std::string> log_ GUARDED_BY(mu_);
 };
 
 }  // namespace ovl

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -234,6 +235,243 @@ TEST_F(FaultInjectionEnvTest, CrashAtEveryPointOfAnAtomicReplace) {
     const std::string content = ReadAll(dir_.fd(), "target");
     // Before the rename the old file is intact; from the rename on, the new one is in place.
     EXPECT_EQ(content, n <= 4 ? "old" : "new");
+    env_.Disarm();
+    ASSERT_TRUE(AtomicReplace(env_, dir_.fd(), "old").ok());
+  }
+}
+
+// ---- Power-loss mode (fs/power_loss_env.h): what a cut takes back and what it keeps.
+
+class PowerLossTest : public FaultInjectionEnvTest {
+ protected:
+  void SetUp() override { ASSERT_TRUE(env_.StartPowerLossTracking(scratch_.fd()).ok()); }
+
+  // Writes a file directly (not through the env): part of the state before tracking.
+  void Put(const std::string& name, const std::string& content) {
+    Result<Fd> fd =
+        DefaultFsEnv()->OpenBeneath(dir_.fd(), name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ASSERT_TRUE(fd.ok()) << fd.status().ToString();
+    ASSERT_TRUE(DefaultFsEnv()->PWrite(fd->get(), content.data(), content.size(), 0).ok());
+  }
+  Fd Open(const std::string& name, int flags = O_RDWR) {
+    Result<Fd> fd = env_.OpenBeneath(dir_.fd(), name, flags, 0644);
+    EXPECT_TRUE(fd.ok()) << name << ": " << fd.status().ToString();
+    return fd.ok() ? std::move(*fd) : Fd();
+  }
+  void Write(int fd, const std::string& content) {
+    ASSERT_TRUE(env_.Truncate(fd, 0).ok());
+    ASSERT_TRUE(env_.PWrite(fd, content.data(), content.size(), 0).ok());
+  }
+  ino_t Ino(const std::string& name) {
+    Result<struct stat> st = DefaultFsEnv()->Stat(dir_.fd(), name);
+    return st.ok() ? st->st_ino : 0;
+  }
+  std::optional<std::string> Xattr(const std::string& name, const std::string& attr) {
+    auto v = DefaultFsEnv()->GetXattr(dir_.fd(), name, attr);
+    return v.ok() ? *v : std::nullopt;
+  }
+  void Cut() {
+    Status st = env_.PowerCut();
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_TRUE(env_.crashed());
+    env_.Disarm();
+  }
+
+  TempDir scratch_;
+};
+
+TEST_F(PowerLossTest, UnsyncedFileDataIsDropped) {
+  Put("f", "old");
+  Fd f = Open("f");
+  Write(f.get(), "new data");
+  Cut();
+  EXPECT_EQ(ReadAll(dir_.fd(), "f"), "old");
+}
+
+TEST_F(PowerLossTest, FileDataIsKeptAsOfItsLastSync) {
+  Put("f", "old");
+  Fd f = Open("f");
+  Write(f.get(), "synced");
+  ASSERT_TRUE(env_.Fsync(f.get()).ok());
+  Write(f.get(), "later, unsynced");
+  Cut();
+  EXPECT_EQ(ReadAll(dir_.fd(), "f"), "synced");
+}
+
+TEST_F(PowerLossTest, FdatasyncKeepsTheBytesButNotTheXattrs) {
+  Put("f", "old");
+  Fd f = Open("f");
+  Write(f.get(), "new");
+  ASSERT_TRUE(env_.SetXattr(dir_.fd(), "f", "user.k", "v").ok());
+  ASSERT_TRUE(env_.Fdatasync(f.get()).ok());
+  Cut();
+  EXPECT_EQ(ReadAll(dir_.fd(), "f"), "new");
+  EXPECT_EQ(Xattr("f", "user.k"), std::nullopt);
+}
+
+TEST_F(PowerLossTest, XattrsAndModeAreKeptAsOfTheFilesFsync) {
+  Put("f", "x");
+  ASSERT_TRUE(env_.SetXattr(dir_.fd(), "f", "user.synced", "1").ok());
+  Fd f = Open("f", O_RDONLY);
+  ASSERT_TRUE(env_.Fsync(f.get()).ok());
+  ASSERT_TRUE(env_.SetXattr(dir_.fd(), "f", "user.unsynced", "2").ok());
+  ASSERT_TRUE(env_.RemoveXattr(dir_.fd(), "f", "user.synced").ok());
+  ASSERT_TRUE(env_.Chmod(dir_.fd(), "f", 0600).ok());
+  Cut();
+  EXPECT_EQ(Xattr("f", "user.synced"), "1");
+  EXPECT_EQ(Xattr("f", "user.unsynced"), std::nullopt);
+  EXPECT_EQ(DefaultFsEnv()->Stat(dir_.fd(), "f")->st_mode & 07777, 0644u);
+}
+
+TEST_F(PowerLossTest, UnsyncedNewEntriesVanish) {
+  ASSERT_TRUE(env_.MkDir(dir_.fd(), "d", 0755).ok());
+  Fd f = Open("n", O_WRONLY | O_CREAT);
+  ASSERT_TRUE(env_.Symlink("t", dir_.fd(), "l").ok());
+  ASSERT_TRUE(env_.Fsync(f.get()).ok());  // the file's own fsync does not make its name durable
+  Cut();
+  EXPECT_FALSE(Exists("d"));
+  EXPECT_FALSE(Exists("n"));
+  EXPECT_FALSE(Exists("l"));
+}
+
+TEST_F(PowerLossTest, EntriesSyncedByTheirDirectoryStay) {
+  ASSERT_TRUE(env_.MkDir(dir_.fd(), "d", 0755).ok());
+  Fd f = Open("n", O_WRONLY | O_CREAT);
+  Write(f.get(), "never synced");
+  ASSERT_TRUE(env_.Fsync(dir_.fd()).ok());
+  ASSERT_TRUE(env_.MkDir(dir_.fd(), "after", 0755).ok());
+  Cut();
+  EXPECT_TRUE(Exists("d"));
+  EXPECT_EQ(ReadAll(dir_.fd(), "n"), "");  // its name is durable, its bytes are not
+  EXPECT_FALSE(Exists("after"));
+}
+
+TEST_F(PowerLossTest, UnsyncedRemovalsAreUndoneWithTheSameInode) {
+  Put("f", "content");
+  ASSERT_TRUE(env_.MkDir(dir_.fd(), "d", 0755).ok());
+  ASSERT_TRUE(env_.Fsync(dir_.fd()).ok());
+  const ino_t f_ino = Ino("f"), d_ino = Ino("d");
+  ASSERT_TRUE(env_.Unlink(dir_.fd(), "f", 0).ok());
+  ASSERT_TRUE(env_.Unlink(dir_.fd(), "d", AT_REMOVEDIR).ok());
+  EXPECT_FALSE(Exists("f"));
+  EXPECT_FALSE(Exists("d"));
+  Cut();
+  EXPECT_EQ(ReadAll(dir_.fd(), "f"), "content");
+  EXPECT_EQ(Ino("f"), f_ino);
+  EXPECT_EQ(Ino("d"), d_ino);
+}
+
+TEST_F(PowerLossTest, SyncedRemovalsStay) {
+  Put("f", "content");
+  ASSERT_TRUE(env_.Unlink(dir_.fd(), "f", 0).ok());
+  ASSERT_TRUE(env_.Fsync(dir_.fd()).ok());
+  Cut();
+  EXPECT_FALSE(Exists("f"));
+}
+
+TEST_F(PowerLossTest, UnsyncedRenameIsRevertedWhole) {
+  Put("a", "A");
+  Put("b", "B");
+  const ino_t b_ino = Ino("b");
+  ASSERT_TRUE(env_.Rename(dir_.fd(), "a", dir_.fd(), "b", 0).ok());  // replaces b
+  ASSERT_TRUE(env_.Rename(dir_.fd(), "b", dir_.fd(), "c", 0).ok());
+  Cut();
+  EXPECT_EQ(ReadAll(dir_.fd(), "a"), "A");
+  EXPECT_EQ(ReadAll(dir_.fd(), "b"), "B");
+  EXPECT_EQ(Ino("b"), b_ino);
+  EXPECT_FALSE(Exists("c"));
+}
+
+TEST_F(PowerLossTest, ARenameIsDurableWithEitherDirectorysSync) {
+  ASSERT_TRUE(DefaultFsEnv()->MkDir(dir_.fd(), "from", 0755).ok());
+  ASSERT_TRUE(DefaultFsEnv()->MkDir(dir_.fd(), "to", 0755).ok());
+  Fd from = Open("from", O_RDONLY | O_DIRECTORY);
+  Fd to = Open("to", O_RDONLY | O_DIRECTORY);
+  for (int synced : {from.get(), to.get()}) {
+    SCOPED_TRACE(synced == from.get() ? "source synced" : "target synced");
+    ASSERT_TRUE(env_.StartPowerLossTracking(scratch_.fd()).ok());
+    Put("from/f", "F");
+    ASSERT_TRUE(env_.Rename(from.get(), "f", to.get(), "g", RENAME_WHITEOUT).ok());
+    ASSERT_TRUE(env_.Fsync(synced).ok());  // one directory's sync carries the whole rename
+    Cut();
+    EXPECT_EQ(ReadAll(dir_.fd(), "to/g"), "F");
+    Result<struct stat> whiteout = DefaultFsEnv()->Stat(dir_.fd(), "from/f");
+    ASSERT_TRUE(whiteout.ok());
+    EXPECT_TRUE(S_ISCHR(whiteout->st_mode));
+    ASSERT_TRUE(DefaultFsEnv()->Unlink(from.get(), "f", 0).ok());
+    ASSERT_TRUE(DefaultFsEnv()->Unlink(to.get(), "g", 0).ok());
+  }
+}
+
+TEST_F(PowerLossTest, AnExchangeIsRevertedOrKeptWhole) {
+  for (bool sync : {false, true}) {
+    SCOPED_TRACE(sync ? "synced" : "not synced");
+    ASSERT_TRUE(env_.StartPowerLossTracking(scratch_.fd()).ok());
+    Put("x", "X");
+    ASSERT_TRUE(DefaultFsEnv()->MkDir(dir_.fd(), "y", 0755).ok());
+    ASSERT_TRUE(env_.Rename(dir_.fd(), "x", dir_.fd(), "y", RENAME_EXCHANGE).ok());
+    if (sync) {
+      ASSERT_TRUE(env_.Fsync(dir_.fd()).ok());
+    }
+    Cut();
+    EXPECT_EQ(ReadAll(dir_.fd(), sync ? "y" : "x"), "X");
+    Result<struct stat> d = DefaultFsEnv()->Stat(dir_.fd(), sync ? "x" : "y");
+    ASSERT_TRUE(d.ok());
+    EXPECT_TRUE(S_ISDIR(d->st_mode));
+    ASSERT_TRUE(DefaultFsEnv()->Unlink(dir_.fd(), sync ? "x" : "y", AT_REMOVEDIR).ok());
+    ASSERT_TRUE(DefaultFsEnv()->Unlink(dir_.fd(), sync ? "y" : "x", 0).ok());
+  }
+}
+
+TEST_F(PowerLossTest, ASymlinksXattrIsDurableWithTheDirectoryNamingIt) {
+  ASSERT_TRUE(env_.Symlink("t", dir_.fd(), "l").ok());
+  ASSERT_TRUE(env_.SetXattr(dir_.fd(), "l", "trusted.k", "v").ok());
+  ASSERT_TRUE(env_.Symlink("t", dir_.fd(), "unsynced").ok());
+  ASSERT_TRUE(env_.Fsync(dir_.fd()).ok());
+  ASSERT_TRUE(env_.SetXattr(dir_.fd(), "unsynced", "trusted.k", "v").ok());
+  ASSERT_TRUE(env_.SetXattr(dir_.fd(), "l", "trusted.after", "v").ok());
+  Cut();
+  EXPECT_EQ(Xattr("l", "trusted.k"), "v");
+  EXPECT_EQ(Xattr("l", "trusted.after"), std::nullopt);
+  EXPECT_EQ(Xattr("unsynced", "trusted.k"), std::nullopt);
+}
+
+TEST_F(PowerLossTest, ArmedFaultCutsThePowerAndLogsIt) {
+  Put("f", "old");
+  Fd f = Open("f");
+  Write(f.get(), "new");
+  env_.FailAt(1, EIO, Mode::kPowerLoss);
+  EXPECT_EQ(env_.Fsync(f.get()).code(), EIO);
+  EXPECT_TRUE(env_.crashed());
+  EXPECT_EQ(env_.Stat(dir_.fd(), "f").status().code(), EIO);
+  EXPECT_EQ(ReadAll(dir_.fd(), "f"), "old");
+  const std::vector<std::string> log = env_.log();
+  EXPECT_THAT(std::vector<std::string>(log.end() - 3, log.end()),
+              ElementsAre("Fsync() [injected]", "PowerCut()", "Stat(f) [crashed]"));
+}
+
+TEST_F(PowerLossTest, CutWithoutTrackingIsAnError) {
+  Cut();
+  EXPECT_EQ(env_.PowerCut().code(), EINVAL);
+}
+
+// The atomic replace above, with power cuts: until the directory's fsync the rename is not
+// durable, so a cut at any of the five calls leaves the old content; once done, the new one.
+TEST_F(PowerLossTest, PowerCutAtEveryPointOfAnAtomicReplace) {
+  ASSERT_TRUE(AtomicReplace(env_, dir_.fd(), "old").ok());
+  for (uint64_t n = 1; n <= 6; ++n) {
+    SCOPED_TRACE("power cut at step " + std::to_string(n));
+    ASSERT_TRUE(env_.StartPowerLossTracking(scratch_.fd()).ok());
+    env_.FailAt(n, EIO, Mode::kPowerLoss);
+    Status s = AtomicReplace(env_, dir_.fd(), "new");
+    if (n <= 5) {
+      EXPECT_EQ(s.code(), EIO);
+    } else {
+      ASSERT_TRUE(s.ok());
+      ASSERT_TRUE(env_.PowerCut().ok());
+    }
+    EXPECT_EQ(ReadAll(dir_.fd(), "target"), n <= 5 ? "old" : "new");
+    EXPECT_FALSE(Exists("target.tmp"));
     env_.Disarm();
     ASSERT_TRUE(AtomicReplace(env_, dir_.fd(), "old").ok());
   }

@@ -49,6 +49,8 @@ Status OverlayUnion::CopyUpDir(const std::string& path) {
   OVL_RETURN_IF_ERROR(env_->MkDir(temp_dir, temp, 0700));
   OVL_RETURN_IF_ERROR(env_->SetXattr(temp_dir, temp, kXattrOrigin, EncodeOvlFb(origin)));
   OVL_RETURN_IF_ERROR(CopyMetadata(sfd.get(), "", st, temp_dir, temp));
+  // Its mode, owner and xattrs are durable only through its own fsync, not its parent's.
+  OVL_RETURN_IF_ERROR(SyncEntry(env_, temp_dir, temp));
   OVL_ASSIGN_OR_RETURN(Fd parent, OpenUpperDir(Dirname(path)));
   const Result<DirStamp> before = StampOf(parent.get());
   Status moved = env_->Rename(temp_dir, temp, parent.get(), Basename(path), RENAME_NOREPLACE);
@@ -75,7 +77,7 @@ Status OverlayUnion::CopyUpDir(const std::string& path) {
     AfterUpperChange(Dirname(path), parent.get(), before, Basename(path));
     copy_ups_.fetch_add(1);
   }
-  std::lock_guard<std::mutex> g(cache_mu_);
+  MutexLock g(&cache_mu_);
   stack_cache_.erase(path);
   obj_cache_.clear();  // the directory's real location changed under every handle naming it
   return Status::Ok();

@@ -1,9 +1,12 @@
-// Crash safety (docs/design.md, "Crash safety and recovery"): the process "dies" at every
-// filesystem call of an operation in turn (FaultInjectionEnv in crash mode: that call and every
-// later one fail), the union is reopened on the same directories (recovery runs), and the result
-// must be wholly the state before the operation or wholly the state after it, with held handles
-// agreeing.
+// Crash safety (docs/design.md, "Crash safety and recovery"): every filesystem call of an
+// operation in turn is the last one (FaultInjectionEnv: that call and every later one fail), in
+// two ways: the process dies (kCrash: what reached the filesystem stays), or the power goes
+// (kPowerLoss: only what was made durable stays, see fs/power_loss_env.h). The union is reopened
+// on the same directories (recovery runs), and the result must be wholly the state before the
+// operation or wholly the state after it, with held handles agreeing. Under power loss an
+// operation that completed must be wholly durable.
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -30,6 +33,7 @@ class CrashTest : public UnionTest {
   using UnionTest::Open;
   using UnionTest::Options;
   using UnionTest::Root;
+  using UnionTest::tmp_;
   using UnionTest::Tree;
   using UnionTest::Walk;
   using UnionTest::work_;
@@ -46,10 +50,38 @@ struct CrashCase {
   std::map<std::string, uint32_t> old_nlink, new_nlink;  // path -> expected union nlink
 };
 
-// Runs `c` with a crash at mutating call 1, 2, ... until the operation completes untouched.
-void RunCrashCase(const char* what, const CrashCase& c) {
+// The union's tree (UnionTest::Tree) with the permission bits of each object that has other
+// than the ones every test creates with (0755 directories, 0777 symlinks, 0644 the rest), so a
+// mode that was set but not made durable shows as a torn state.
+Tree TreeWithModes(CrashTest& t) {
+  Tree tree = t.Tree(t.Root());
+  for (auto& [path, content] : tree) {
+    auto node = t.Walk(path);
+    EXPECT_TRUE(node.ok()) << path;
+    if (!node.ok()) continue;
+    auto attr = t.fs_->GetAttr(*node);
+    EXPECT_TRUE(attr.ok()) << path;
+    if (!attr.ok()) continue;
+    const uint32_t usual = attr->type == FileType::kDir   ? 0755
+                           : attr->type == FileType::kLnk ? 0777
+                                                          : 0644;
+    if (attr->mode != usual) {
+      char mode[16];
+      snprintf(mode, sizeof mode, " mode=%04o", attr->mode);
+      content += mode;
+    }
+  }
+  return tree;
+}
+
+// Runs `c` with a crash of kind `mode` (kCrash or kPowerLoss) at mutating call 1, 2, ... until
+// the operation completes untouched.
+void RunCrashCase(const std::string& what, const CrashCase& c, FaultInjectionEnv::Mode mode) {
+  const bool power = mode == FaultInjectionEnv::Mode::kPowerLoss;
   int crash_points = 0;
   for (uint64_t n = 1; n < 500; ++n) {
+    SCOPED_TRACE(what + ": " + (power ? "power cut" : "crash") + " at mutating call " +
+                 std::to_string(n));
     CrashTest t;
     c.populate(t);
     FaultInjectionEnv env(DefaultFsEnv());
@@ -58,30 +90,42 @@ void RunCrashCase(const char* what, const CrashCase& c) {
     t.Open(o);
     if (c.before) c.before(t);
     std::string held = c.held(t);
-    env.FailAt(n, EIO, FaultInjectionEnv::Mode::kCrash);
+    if (power) {
+      // Beside the layers, on their filesystem, outside the union.
+      const std::string scratch = t.tmp_.path() + "/power-loss-scratch";
+      ASSERT_EQ(mkdir(scratch.c_str(), 0700), 0);
+      Fd fd(open(scratch.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      ASSERT_TRUE(env.StartPowerLossTracking(fd.get()).ok());
+    }
+    env.FailAt(n, EIO, mode);
     Status st = c.op(t, held);
     const bool crashed = env.crashed();
+    // A completed operation was acknowledged: a power cut right after must not undo any of it.
+    if (power && !crashed) {
+      Status cut = env.PowerCut();
+      EXPECT_TRUE(cut.ok()) << cut.ToString();
+    }
     t.fs_.reset();
+    const std::vector<std::string> log = env.log();
     env.Disarm();
     t.Open();  // restart on the real filesystem: recovery runs
-    Tree now = t.Tree(t.Root());
+    Tree now = TreeWithModes(t);
     const bool is_old = now == c.old_tree, is_new = now == c.new_tree;
-    SCOPED_TRACE(std::string(what) + ": crash at mutating call " + std::to_string(n));
+    auto show = [&] {
+      std::string s = "\nstate: ";
+      for (auto& [k, v] : now) s += k + "=" + v + " ";
+      s += "\nlog:\n";
+      for (auto& l : log) s += "  " + l + "\n";
+      return s;
+    };
     if (!crashed) {
       EXPECT_TRUE(st.ok()) << st.ToString();
-      EXPECT_TRUE(is_new) << "completed operation did not reach the new state";
+      EXPECT_TRUE(is_new) << "completed operation did not reach the new state" << show();
     } else {
       ++crash_points;
-      EXPECT_TRUE(is_old || is_new) << "torn state after crash: " << [&] {
-        std::string s;
-        for (auto& [k, v] : now) s += k + "=" + v + " ";
-        return s;
-      }() << "\nlog:\n"
-                                    << [&] {
-                                         std::string s;
-                                         for (auto& l : env.log()) s += "  " + l + "\n";
-                                         return s;
-                                       }();
+      EXPECT_TRUE(is_old || is_new) << "torn state after crash" << show();
+      for (const std::string& l : log)
+        EXPECT_EQ(l.find("PowerCut() [failed"), std::string::npos) << l;
     }
     auto decoded = t.fs_->Decode(held);
     if (is_new && c.stale_after) {
@@ -103,6 +147,12 @@ void RunCrashCase(const char* what, const CrashCase& c) {
     if (!crashed) break;
   }
   EXPECT_GT(crash_points, 0) << what << ": the operation never touched the filesystem";
+}
+
+// Both kinds of crash.
+void RunCrashCase(const std::string& what, const CrashCase& c) {
+  RunCrashCase(what, c, FaultInjectionEnv::Mode::kCrash);
+  RunCrashCase(what, c, FaultInjectionEnv::Mode::kPowerLoss);
 }
 
 TEST(CrashTest, CopyUpByWrite) {

@@ -60,13 +60,13 @@ Result<Obj> OverlayUnion::CopiedUp(const Handle& handle) {
   OVL_ASSIGN_OR_RETURN(Obj obj, Resolve(handle));
   if (obj.copied_up()) return obj;
   if (obj.is_dir()) {
-    std::shared_lock<std::shared_mutex> rl(rename_mu_);
+    ReaderLock rl(&rename_mu_);
     OVL_RETURN_IF_ERROR(CopyUpDir(obj.path));
     return Resolve(handle);
   }
   const std::string path = obj.path;
-  std::shared_lock<std::shared_mutex> rl(rename_mu_);
-  std::lock_guard<std::mutex> g(StripeOf(obj.id));
+  ReaderLock rl(&rename_mu_);
+  MutexLock g(&StripeOf(obj.id));
   ForgetObj(obj);
   OVL_ASSIGN_OR_RETURN(obj, Resolve(handle));  // someone may have copied it up meanwhile
   if (obj.copied_up()) return obj;

@@ -20,14 +20,14 @@ Status CheckName(const std::string& name) {
 
 }  // namespace
 
-StripeLocks::StripeLocks(std::vector<std::mutex*> mus) : mus_(std::move(mus)) {
+StripeLocks::StripeLocks(std::vector<Mutex*> mus) : mus_(std::move(mus)) {
   std::sort(mus_.begin(), mus_.end());
   mus_.erase(std::unique(mus_.begin(), mus_.end()), mus_.end());
-  for (auto* m : mus_) m->lock();
+  for (auto* m : mus_) m->Lock();
 }
 
 StripeLocks::~StripeLocks() {
-  for (auto it = mus_.rbegin(); it != mus_.rend(); ++it) (*it)->unlock();
+  for (auto it = mus_.rbegin(); it != mus_.rend(); ++it) (*it)->Unlock();
 }
 
 Status OverlayUnion::PlaceWhiteoutOrUnlink(int parent_fd, const std::string& name, bool upper_entry,
@@ -100,7 +100,7 @@ Result<Node> OverlayUnion::CreateObject(const Node& dir, const std::string& name
                                         const std::array<uint8_t, 8>* verifier) {
   OVL_RETURN_IF_ERROR(CheckName(name));
   if (opts_.read_only) return Status::Error(EROFS, "read-only export");
-  std::shared_lock<std::shared_mutex> rl(rename_mu_);
+  ReaderLock rl(&rename_mu_);
   OVL_ASSIGN_OR_RETURN(Obj d, ResolveDir(dir.handle));
   StripeLocks locks({&StripeOf(d.id)});
   OVL_ASSIGN_OR_RETURN(DirStack stack, StackOf(d.path));
@@ -155,7 +155,8 @@ Result<Node> OverlayUnion::CreateObject(const Node& dir, const std::string& name
       OVL_RETURN_IF_ERROR(env_->SetXattr(temp_dir, temp, kXattrCreateVerf,
                                          std::string(verifier->begin(), verifier->end())));
     }
-    return file.valid() ? env_->Fsync(file.get()) : env_->Fsync(temp_dir);
+    // A directory's mode, owner and xattrs are durable through its own fsync, not its parent's.
+    return file.valid() ? env_->Fsync(file.get()) : SyncEntry(env_, temp_dir, temp);
   };
   Status st = build();
   if (st.ok()) {
@@ -234,7 +235,7 @@ Result<Node> OverlayUnion::MkNod(const Node& dir, const std::string& name, FileT
 Status OverlayUnion::Remove(const Node& dir, const std::string& name) {
   OVL_RETURN_IF_ERROR(CheckName(name));
   if (opts_.read_only) return Status::Error(EROFS, "read-only export");
-  std::shared_lock<std::shared_mutex> rl(rename_mu_);
+  ReaderLock rl(&rename_mu_);
   OVL_ASSIGN_OR_RETURN(Obj d, ResolveDir(dir.handle));
   OVL_ASSIGN_OR_RETURN(DirStack stack, StackOf(d.path));
   OVL_ASSIGN_OR_RETURN(Dentry e, LookupIn(d.path, stack, name));
@@ -252,7 +253,7 @@ Status OverlayUnion::RmDir(const Node& dir, const std::string& name) {
   OVL_RETURN_IF_ERROR(CheckName(name));
   if (opts_.read_only) return Status::Error(EROFS, "read-only export");
   // Exclusive: removing a directory invalidates every cached path below the parent.
-  std::unique_lock<std::shared_mutex> rl(rename_mu_);
+  WriterLock rl(&rename_mu_);
   OVL_ASSIGN_OR_RETURN(Obj d, ResolveDir(dir.handle));
   OVL_ASSIGN_OR_RETURN(DirStack stack, StackOf(d.path));
   OVL_ASSIGN_OR_RETURN(Dentry e, LookupIn(d.path, stack, name));
@@ -267,7 +268,7 @@ Status OverlayUnion::RmDir(const Node& dir, const std::string& name) {
 Status OverlayUnion::Link(const Node& file, const Node& dir, const std::string& name) {
   OVL_RETURN_IF_ERROR(CheckName(name));
   if (opts_.read_only) return Status::Error(EROFS, "read-only export");
-  std::shared_lock<std::shared_mutex> rl(rename_mu_);
+  ReaderLock rl(&rename_mu_);
   OVL_ASSIGN_OR_RETURN(Obj f, Resolve(file.handle));
   if (f.is_dir()) return Status::Error(EISDIR, "cannot link a directory");
   OVL_ASSIGN_OR_RETURN(Obj d, ResolveDir(dir.handle));
@@ -345,7 +346,7 @@ Status OverlayUnion::Rename(const Node& from_dir, const std::string& from_name, 
   if (opts_.read_only) return Status::Error(EROFS, "read-only export");
   // Renames are rare next to lookups and I/O; taking the rename lock exclusively keeps every
   // path stable while both names and any moved subtree change.
-  std::unique_lock<std::shared_mutex> rl(rename_mu_);
+  WriterLock rl(&rename_mu_);
   OVL_ASSIGN_OR_RETURN(Obj fd_obj, ResolveDir(from_dir.handle));
   OVL_ASSIGN_OR_RETURN(Obj td_obj, ResolveDir(to_dir.handle));
   OVL_ASSIGN_OR_RETURN(DirStack fstack, StackOf(fd_obj.path));
@@ -388,6 +389,8 @@ Status OverlayUnion::Rename(const Node& from_dir, const std::string& from_name, 
       if (lower_at_target)
         OVL_RETURN_IF_ERROR(env_->SetXattr(from_fd.get(), from_name, kXattrOpaque, "y"));
     }
+    // The directory's own fsync makes the xattr durable before the rename relies on it.
+    OVL_RETURN_IF_ERROR(SyncEntry(env_, from_fd.get(), from_name));
   } else if (!src.in_upper) {
     // A lower-only name: give it an upper alias in place first, so the move below is one step.
     if (src.obj.copied_up()) {

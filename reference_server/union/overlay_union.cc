@@ -39,7 +39,7 @@ Status OverlayUnion::InitRoot() {
 }
 
 void OverlayUnion::CacheObj(const Handle& h, const Obj& obj) {
-  std::lock_guard<std::mutex> g(cache_mu_);
+  MutexLock g(&cache_mu_);
   if (obj_cache_.size() > kMaxCacheEntries) obj_cache_.clear();
   obj_cache_[h] = obj;
 }
@@ -47,13 +47,13 @@ void OverlayUnion::CacheObj(const Handle& h, const Obj& obj) {
 void OverlayUnion::ForgetObj(const Obj& obj) {
   auto h = HandleOf(obj);
   if (!h.ok()) return;
-  std::lock_guard<std::mutex> g(cache_mu_);
+  MutexLock g(&cache_mu_);
   obj_cache_.erase(*h);
 }
 
 void OverlayUnion::ForgetDirs() {
   for (auto& gen : listing_gens_) gen.fetch_add(1);
-  std::lock_guard<std::mutex> g(cache_mu_);
+  MutexLock g(&cache_mu_);
   stack_cache_.clear();
   listing_cache_.clear();
   obj_cache_.clear();
@@ -61,18 +61,18 @@ void OverlayUnion::ForgetDirs() {
 
 void OverlayUnion::ForgetListing(const std::string& dir_path) {
   ListingGen(dir_path).fetch_add(1);
-  std::lock_guard<std::mutex> g(cache_mu_);
+  MutexLock g(&cache_mu_);
   listing_cache_.erase(dir_path);
 }
 
-std::mutex& OverlayUnion::StripeOf(const ObjectId& id) {
+Mutex& OverlayUnion::StripeOf(const ObjectId& id) {
   size_t h = std::hash<std::string>()(id.fh.bytes) ^ (static_cast<size_t>(id.layer) << 7);
   return stripes_[h % stripes_.size()];
 }
 
 void OverlayUnion::DropCaches() {
   for (auto& gen : listing_gens_) gen.fetch_add(1);
-  std::lock_guard<std::mutex> g(cache_mu_);
+  MutexLock g(&cache_mu_);
   obj_cache_.clear();
   stack_cache_.clear();
   listing_cache_.clear();

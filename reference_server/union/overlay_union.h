@@ -14,11 +14,10 @@
 
 #include <atomic>
 #include <map>
-#include <mutex>
-#include <shared_mutex>
 #include <unordered_map>
 #include <vector>
 
+#include "base/mutex.h"
 #include "union/handle_codec.h"
 #include "union/index.h"
 #include "union/layers.h"
@@ -177,10 +176,10 @@ class OverlayUnion final : public UnionFs {
 
   // ---- copy_up.cc
   // Makes the directory at union `path` (and its ancestors) exist in the upper layer.
-  Status CopyUpDir(const std::string& path);
+  Status CopyUpDir(const std::string& path) REQUIRES_SHARED(rename_mu_);
   // Copies a lower non-directory into the index; when `parent_fd` is valid also links it as
   // `name` there (the name it is visible under). Updates `obj` to the copy.
-  Status CopyUpFile(Obj& obj, int parent_fd, const std::string& name);
+  Status CopyUpFile(Obj& obj, int parent_fd, const std::string& name) REQUIRES_SHARED(rename_mu_);
   Status CopyMetadata(int src_dirfd, const std::string& src_name, const struct stat& st,
                       int dst_dirfd, const std::string& dst_name);
 
@@ -199,15 +198,15 @@ class OverlayUnion final : public UnionFs {
     int new_nlink = 0;
   };
   Result<DropPlan> PrepareDrop(const std::string& path, const std::string& name, Dentry& d,
-                               bool replaced);
+                               bool replaced) REQUIRES_SHARED(rename_mu_);
   Status FinishDrop(const DropPlan& plan, const Dentry& d);
   // Removes `name` (resolving to `d`) from the directory at `path`: whiteout or unlink, with the
   // index bookkeeping around it.
   Status DropNameHere(const std::string& path, const DirStack& stack, const std::string& name,
-                      Dentry& d);
+                      Dentry& d) REQUIRES_SHARED(rename_mu_);
   Status PlaceWhiteoutOrUnlink(int parent_fd, const std::string& name, bool upper_entry,
                                bool whiteout);
-  Status ClearDirForReplace(const std::string& path, const std::string& name);
+  Status ClearDirForReplace(const std::string& path, const std::string& name) REQUIRES(rename_mu_);
 
   // ---- readdir.cc
   struct MergedEntry {
@@ -227,8 +226,8 @@ class OverlayUnion final : public UnionFs {
       Handle handle;
       uint64_t fileid = 0;
     };
-    mutable std::mutex mu;
-    mutable std::vector<Known> known;  // parallel to entries
+    mutable Mutex mu;
+    mutable std::vector<Known> known GUARDED_BY(mu);  // parallel to entries
   };
   using ListingRef = std::shared_ptr<const DirListing>;
   // Real directories of `stack`, opened for reading, with their stamps.
@@ -255,7 +254,7 @@ class OverlayUnion final : public UnionFs {
   void ForgetObj(const Obj& obj);
   void ForgetDirs();  // every cached directory path and stack (after a directory rename/rmdir)
   void ForgetListing(const std::string& dir_path);
-  std::mutex& StripeOf(const ObjectId& id);
+  Mutex& StripeOf(const ObjectId& id);
 
   static constexpr size_t kMaxCacheEntries = 1 << 18;
 
@@ -267,32 +266,33 @@ class OverlayUnion final : public UnionFs {
   uint32_t boot_generation_ = 0;
   Obj root_;
 
-  std::shared_mutex rename_mu_;
-  std::array<std::mutex, 64> stripes_;
+  SharedMutex rename_mu_;
+  std::array<Mutex, 64> stripes_;
 
-  mutable std::mutex cache_mu_;
-  std::unordered_map<Handle, Obj> obj_cache_;
-  std::unordered_map<std::string, DirStack> stack_cache_;
-  std::unordered_map<std::string, ListingRef> listing_cache_;
+  mutable Mutex cache_mu_;
+  std::unordered_map<Handle, Obj> obj_cache_ GUARDED_BY(cache_mu_);
+  std::unordered_map<std::string, DirStack> stack_cache_ GUARDED_BY(cache_mu_);
+  std::unordered_map<std::string, ListingRef> listing_cache_ GUARDED_BY(cache_mu_);
   // Bumped by every change to a directory's listing (by path hash): a listing read while one
   // happened is not cached, since it may predate the change while carrying a later stamp.
   std::array<std::atomic<uint64_t>, 64> listing_gens_{};
   // no_index negative control: the only way it can decode a handle (handle -> union path).
-  std::unordered_map<Handle, std::string> path_map_;
+  std::unordered_map<Handle, std::string> path_map_ GUARDED_BY(cache_mu_);
 
   std::atomic<uint64_t> hits_{0}, index_lookups_{0}, stale_{0}, bad_{0}, copy_ups_{0}, drops_{0};
 };
 
 // Locks several stripes at once in address order (deduplicated) so two operations never deadlock.
+// A set of locks known only at run time: clang's thread-safety analysis cannot follow it.
 class StripeLocks {
  public:
-  explicit StripeLocks(std::vector<std::mutex*> mus);
-  ~StripeLocks();
+  explicit StripeLocks(std::vector<Mutex*> mus) NO_THREAD_SAFETY_ANALYSIS;
+  ~StripeLocks() NO_THREAD_SAFETY_ANALYSIS;
   StripeLocks(const StripeLocks&) = delete;
   StripeLocks& operator=(const StripeLocks&) = delete;
 
  private:
-  std::vector<std::mutex*> mus_;
+  std::vector<Mutex*> mus_;
 };
 
 inline bool IsWhiteoutStat(const struct stat& st) {

@@ -82,7 +82,7 @@ Result<OverlayUnion::ListingRef> OverlayUnion::Listing(const std::string& path,
   std::atomic<uint64_t>& gen = ListingGen(path);
   const uint64_t gen_before = gen.load();
   {
-    std::lock_guard<std::mutex> g(cache_mu_);
+    MutexLock g(&cache_mu_);
     auto it = listing_cache_.find(path);
     if (it != listing_cache_.end() && it->second->stack == stack &&
         it->second->stamps == dirs.stamps) {
@@ -122,8 +122,11 @@ Result<OverlayUnion::ListingRef> OverlayUnion::Listing(const std::string& path,
     for (int fd : dirs.fds.lowers) OVL_RETURN_IF_ERROR(scan(fd, false));
   }
   std::sort(out->entries.begin(), out->entries.end(), CookieLess<MergedEntry>);
-  out->known.resize(out->entries.size());
-  std::lock_guard<std::mutex> g(cache_mu_);
+  {
+    MutexLock g(&out->mu);  // not shared yet: for the analysis, which cannot know that
+    out->known.resize(out->entries.size());
+  }
+  MutexLock g(&cache_mu_);
   // A change to the directory while it was read may be missing from `out`: use it this once.
   if (gen.load() == gen_before) {
     if (listing_cache_.size() > 4096) listing_cache_.clear();
@@ -137,13 +140,13 @@ void OverlayUnion::AfterUpperChange(const std::string& path, int upper_fd,
   ListingGen(path).fetch_add(1);
   ListingRef old;
   {
-    std::lock_guard<std::mutex> g(cache_mu_);
+    MutexLock g(&cache_mu_);
     auto it = listing_cache_.find(path);
     if (it == listing_cache_.end()) return;
     old = it->second;
   }
   auto drop = [&] {
-    std::lock_guard<std::mutex> g(cache_mu_);
+    MutexLock g(&cache_mu_);
     auto it = listing_cache_.find(path);
     if (it != listing_cache_.end() && it->second == old) listing_cache_.erase(it);
   };
@@ -162,9 +165,10 @@ void OverlayUnion::AfterUpperChange(const std::string& path, int upper_fd,
   next->stamps = old->stamps;
   next->stamps[0] = *after;
   next->entries = old->entries;
+  std::vector<DirListing::Known> known;
   {
-    std::lock_guard<std::mutex> g(old->mu);
-    next->known = old->known;
+    MutexLock g(&old->mu);
+    known = old->known;
   }
   MergedEntry me{name, CookieOf(name), 0};
   auto pos =
@@ -178,16 +182,20 @@ void OverlayUnion::AfterUpperChange(const std::string& path, int upper_fd,
     if (auto h = HandleOf(d->obj); h.ok()) k.handle = *h;
     if (present) {
       *pos = me;
-      next->known[at] = k;
+      known[at] = k;
     } else {
       next->entries.insert(pos, me);
-      next->known.insert(next->known.begin() + static_cast<ptrdiff_t>(at), k);
+      known.insert(known.begin() + static_cast<ptrdiff_t>(at), k);
     }
   } else if (present) {
     next->entries.erase(pos);
-    next->known.erase(next->known.begin() + static_cast<ptrdiff_t>(at));
+    known.erase(known.begin() + static_cast<ptrdiff_t>(at));
   }
-  std::lock_guard<std::mutex> g(cache_mu_);
+  {
+    MutexLock g(&next->mu);  // not shared yet: for the analysis, which cannot know that
+    next->known = std::move(known);
+  }
+  MutexLock g(&cache_mu_);
   auto it = listing_cache_.find(path);
   if (it == listing_cache_.end() || it->second != old) return;
   it->second = std::move(next);
@@ -207,7 +215,7 @@ Result<bool> OverlayUnion::DirIsEmpty(const std::string& path, const DirStack& s
 
 Result<DirPage> OverlayUnion::ReadDir(const Node& dir, uint64_t cookie, size_t max_entries,
                                       bool plus, const EntryFits& fits) {
-  std::shared_lock<std::shared_mutex> rl(rename_mu_);
+  ReaderLock rl(&rename_mu_);
   OVL_ASSIGN_OR_RETURN(Obj d, ResolveDir(dir.handle));
   OVL_ASSIGN_OR_RETURN(DirStack stack, StackOf(d.path));
   OVL_ASSIGN_OR_RETURN(OpenedDirs dirs, OpenDirs(d.path, stack));
@@ -225,7 +233,7 @@ Result<DirPage> OverlayUnion::ReadDir(const Node& dir, uint64_t cookie, size_t m
     out.fileid = it->ino;
     DirListing::Known known;
     if (it->ino == 0 || plus) {
-      std::lock_guard<std::mutex> g(listing->mu);
+      MutexLock g(&listing->mu);
       known = listing->known[i];
     }
     if (it->ino == 0 && !plus && known.fileid != 0) {
@@ -257,7 +265,7 @@ Result<DirPage> OverlayUnion::ReadDir(const Node& dir, uint64_t cookie, size_t m
         } else if (auto h = HandleOf(*obj); h.ok()) {
           known.handle = *h;
         }
-        std::lock_guard<std::mutex> g(listing->mu);
+        MutexLock g(&listing->mu);
         listing->known[i] = known;
       }
     }

@@ -256,7 +256,7 @@ Result<Dentry> OverlayUnion::LookupIn(const std::string& dir_path, const DirStac
 
 Result<DirStack> OverlayUnion::StackOf(const std::string& path) {
   {
-    std::lock_guard<std::mutex> g(cache_mu_);
+    MutexLock g(&cache_mu_);
     auto it = stack_cache_.find(path);
     if (it != stack_cache_.end()) return it->second;
   }
@@ -272,7 +272,7 @@ Result<DirStack> OverlayUnion::StackOf(const std::string& path) {
     if (!d.obj.is_dir()) return Status::Error(ENOTDIR, "not a directory: " + path);
     stack = d.stack;
   }
-  std::lock_guard<std::mutex> g(cache_mu_);
+  MutexLock g(&cache_mu_);
   if (stack_cache_.size() > kMaxCacheEntries) stack_cache_.clear();
   stack_cache_[path] = stack;
   return stack;
@@ -429,7 +429,7 @@ Result<Obj> OverlayUnion::Resolve(const Handle& handle) {
   }
   if (fields->id == root_.id) return root_;
   {
-    std::lock_guard<std::mutex> g(cache_mu_);
+    MutexLock g(&cache_mu_);
     auto it = obj_cache_.find(handle);
     if (it != obj_cache_.end()) {
       hits_.fetch_add(1);
@@ -440,7 +440,7 @@ Result<Obj> OverlayUnion::Resolve(const Handle& handle) {
   auto by_path = [&]() -> Result<Obj> {
     std::string path;
     {
-      std::lock_guard<std::mutex> g(cache_mu_);
+      MutexLock g(&cache_mu_);
       auto it = path_map_.find(handle);
       if (it == path_map_.end()) return Stale("handle not in the in-memory map");
       path = it->second;
@@ -475,7 +475,7 @@ Result<Handle> OverlayUnion::HandleOf(const Obj& obj) const {
 Result<Node> OverlayUnion::NodeOf(const Obj& obj, const std::string& union_path) {
   OVL_ASSIGN_OR_RETURN(Handle h, HandleOf(obj));
   if (!opts_.use_index) {
-    std::lock_guard<std::mutex> g(cache_mu_);
+    MutexLock g(&cache_mu_);
     path_map_[h] = union_path;
   }
   CacheObj(h, obj);
@@ -496,7 +496,7 @@ Result<Node> OverlayUnion::Lookup(const Node& dir, const std::string& name) {
       name.find('\0') != std::string::npos) {
     return Status::Error(name.size() > 255 ? ENAMETOOLONG : ENOENT, "bad name");
   }
-  std::shared_lock<std::shared_mutex> rl(rename_mu_);
+  ReaderLock rl(&rename_mu_);
   OVL_ASSIGN_OR_RETURN(Obj d, ResolveDir(dir.handle));
   if (name == ".") return NodeOf(d, d.path);
   if (name == "..") {
