@@ -12,7 +12,7 @@
 #include "model/model.h"
 #include "model/semantics.h"
 #include "model/state.h"
-#include "ops/prng.h"
+#include "base/prng.h"
 #include "scenario/mixed.h"
 #include "scenario/scenario.h"
 
@@ -303,7 +303,7 @@ CaseVerdict RunMixed(Bug bug, uint64_t seed) {
   ovl::Result<scenario::MixedWorkload> w = scenario::MakeMixedWorkload(o);
   EXPECT_TRUE(w.ok()) << w.status().message();
   FakeServer server(w->fixture, bug);
-  ops::Prng rng(seed);
+  Prng rng(seed);
   std::vector<ops::Event> history;
   double t = 0;
   ops::Event start{ops::Event::Type::kCase, "m", t, {}, 0, {}, {}};

@@ -6,17 +6,15 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <set>
 #include <utility>
 
 #include "base/fd.h"
+#include "base/prng.h"
 #include "ops/ops.h"
-#include "ops/prng.h"
 
 namespace ovl::ops {
 namespace {
@@ -40,13 +38,6 @@ uint32_t DefaultMode(EntryKind kind) {
     default:
       return 0644;
   }
-}
-
-uint64_t SplitMix(uint64_t* state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
 }
 
 Status Invalid(const std::string& what) {
@@ -287,18 +278,7 @@ Status ReadWhole(const std::string& path, std::string* out) {
 }  // namespace
 
 std::string FixtureFileData(uint64_t seed, const std::string& path, uint64_t size) {
-  uint64_t state = seed ^ (DataDigest(path) * 0x9e3779b97f4a7c15ull);
-  std::string out(size, '\0');
-  for (uint64_t i = 0; i < size; i += 8) {
-    const uint64_t word = SplitMix(&state);
-    if constexpr (std::endian::native == std::endian::little) {
-      std::memcpy(out.data() + i, &word, std::min<uint64_t>(8, size - i));  // byte k = word >> 8k
-    } else {
-      for (uint64_t k = 0; k < 8 && i + k < size; ++k)
-        out[i + k] = static_cast<char>(word >> (8 * k));
-    }
-  }
-  return out;
+  return Prng::Bytes(seed ^ (DataDigest(path) * 0x9e3779b97f4a7c15ull), size);
 }
 
 ovl::Result<Fixture> FixtureFromJson(const nlohmann::json& j, uint64_t default_seed) {

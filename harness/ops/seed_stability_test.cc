@@ -6,10 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "base/prng.h"
 #include "ops/fixture.h"
 #include "ops/ops.h"
-#include "ops/prng.h"
-#include "plan/rng.h"
 
 namespace ovl::ops {
 namespace {
@@ -42,7 +41,7 @@ TEST(SeedStabilityTest, NamedStreamsArePinned) {
   };
   for (const StreamPin& pin : pins) {
     SCOPED_TRACE(pin.stream);
-    plan::Rng rng(42, pin.stream);
+    Prng rng(42, pin.stream);
     EXPECT_EQ(rng.Next(), pin.next);
     EXPECT_EQ(rng.Below(1000), pin.below_1000);
     std::vector<int> v{0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
