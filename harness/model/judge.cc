@@ -328,18 +328,6 @@ class CaseJudge {
 
 }  // namespace
 
-const char* VerdictName(Verdict v) {
-  switch (v) {
-    case Verdict::kPass:
-      return "PASS";
-    case Verdict::kFail:
-      return "FAIL";
-    case Verdict::kUnresolved:
-      return "UNRESOLVED";
-  }
-  return "?";
-}
-
 std::string FormatFinding(const Finding& f) {
   std::string out = f.must ? "MUST " : "MAY ";
   out += f.rule + ": ";

@@ -12,9 +12,11 @@
 // (namespace operations, FILE_SYNC/DATA_SYNC writes, committed data) must survive. Eviction
 // changes nothing.
 //
-// Verdicts: UNRESOLVED when the history says the case ended unresolved (or does not say how it
-// ended), when a fault could not be injected, or when the candidates outgrow the limit; else
-// FAIL on any MUST finding; else PASS.
+// Verdicts (model/verdict.h): the model gives only PASS, FAIL and UNRESOLVED; what a FAIL means
+// given the topology's expectations (XFAIL, XPASS) is the runner's (runner/verdict.h).
+// UNRESOLVED when the history says the case ended unresolved (or does not say how it ended),
+// when a fault could not be injected, or when the candidates outgrow the limit; else FAIL on any
+// MUST finding; else PASS.
 #pragma once
 
 #include <cstdint>
@@ -22,13 +24,10 @@
 #include <vector>
 
 #include "base/status.h"
+#include "model/verdict.h"
 #include "ops/history.h"
 
 namespace ovl::model {
-
-enum class Verdict { kPass, kFail, kUnresolved };
-// "PASS", "FAIL", "UNRESOLVED".
-const char* VerdictName(Verdict v);
 
 struct Finding {
   bool must = true;   // MUST (fails the case) or MAY (reported only)
@@ -50,7 +49,7 @@ struct CaseVerdict {
   std::string case_id;
   std::string scenario, variant, server, fault;  // from the case event
   uint64_t seed = 0;
-  Verdict verdict = Verdict::kPass;
+  Verdict verdict = Verdict::kPass;  // kPass, kFail or kUnresolved
   // FAIL: the first MUST finding, formatted; UNRESOLVED: why.
   std::string reason;
   std::vector<Finding> findings;  // in history order, at most JudgeOptions::max_findings
