@@ -9,10 +9,11 @@
 #include <map>
 #include <set>
 
+#include "base/prng.h"
 #include "model/model.h"
 #include "model/semantics.h"
 #include "model/state.h"
-#include "base/prng.h"
+#include "ops/fixture_json.h"
 #include "scenario/mixed.h"
 #include "scenario/scenario.h"
 

@@ -1,6 +1,7 @@
 // The oracle: replays a history (ops/history.h) against a model of the union filesystem and
 // says, per test case, whether every result was one the model allows. Pure: history in,
-// verdicts out; nothing here starts a process or touches a server.
+// verdicts out; nothing here starts a process, touches a server or opens a file (the
+// model_no_io_check test of harness/model/CMakeLists.txt holds the library to that).
 //
 // Each case starts from its fixture's merged view (the "case" event). Every completed operation
 // is checked against what the model allows in the current state; each expectation is a MUST (a
@@ -23,7 +24,6 @@
 #include <string>
 #include <vector>
 
-#include "base/status.h"
 #include "model/verdict.h"
 #include "ops/history.h"
 
@@ -66,9 +66,5 @@ struct JudgeOptions {
 // Judges every case of `history`, in the order their case events appear.
 std::vector<CaseVerdict> Judge(const std::vector<ops::Event>& history,
                                const JudgeOptions& options = {});
-
-// Reads a history file and judges it; the error names the malformed line.
-ovl::Result<std::vector<CaseVerdict>> JudgeFile(const std::string& path,
-                                                const JudgeOptions& options = {});
 
 }  // namespace ovl::model

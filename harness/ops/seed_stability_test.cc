@@ -7,7 +7,8 @@
 #include <vector>
 
 #include "base/prng.h"
-#include "ops/fixture.h"
+#include "ops/fixture_gen.h"
+#include "ops/fixture_json.h"
 #include "ops/ops.h"
 
 namespace ovl::ops {

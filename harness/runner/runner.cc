@@ -16,7 +16,7 @@
 #include "backend/libvirt/vm_nodes.h"
 #include "backend/local_ganesha.h"
 #include "backend/local_nodes.h"
-#include "ops/history.h"
+#include "ops/history_file.h"
 #include "report/html_report.h"
 #include "runner/baseline.h"
 #include "runner/case_runner.h"

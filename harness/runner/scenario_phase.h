@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "backend/node.h"
-#include "ops/history.h"
+#include "ops/history_file.h"
 #include "plan/plan.h"
 #include "runner/baseline.h"
 #include "runner/case_runner.h"

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "base/prng.h"
+#include "ops/fixture_json.h"
 
 namespace ovl::scenario {
 namespace {

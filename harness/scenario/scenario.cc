@@ -9,6 +9,8 @@
 #include <sstream>
 #include <utility>
 
+#include "ops/fixture_gen.h"
+#include "ops/fixture_json.h"
 #include "scenario/yaml_json.h"
 
 namespace ovl::scenario {
