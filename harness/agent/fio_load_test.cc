@@ -11,6 +11,7 @@
 
 #include "agent/agent.h"
 #include "agent/executor_test_util.h"
+#include "backend/fixture_disk.h"
 #include "ops/fixture.h"
 #include "support/scratch_dir.h"
 #include "throughput/jobs.h"
@@ -129,7 +130,7 @@ TEST_F(FioAgentTest, EveryDataJobRunsAndReports) {
     SCOPED_TRACE(job.def.name());
     const std::string root = dir_.path() + "/" + job.def.name();
     std::filesystem::create_directory(root);
-    ASSERT_TRUE(ops::Materialize(throughput::WorkingSet(job, 1), {root}).ok());
+    ASSERT_TRUE(backend::Materialize(throughput::WorkingSet(job, 1), {root}).ok());
     json connect = {{"cmd", "connect"}, {"mode", "syscalls"}, {"root", root}};
     ASSERT_EQ(testutil::AgentRequest(agent, connect.dump())["ok"], true);
     const json load = throughput::ToJson(

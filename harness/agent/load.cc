@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "ops/prng.h"
+#include "base/prng.h"
 #include "throughput/sequence.h"
 
 namespace ovl::agent {
@@ -41,7 +41,7 @@ ops::Op Make(ops::Kind kind, const std::string& var) {
 
 // `size` bytes drawn from `seed`.
 std::string Payload(uint64_t size, uint64_t seed) {
-  ops::Prng prng(seed);
+  Prng prng(seed);
   std::string out(size, '\0');
   for (uint64_t i = 0; i < size; i += 8) {
     const uint64_t v = prng.Next();

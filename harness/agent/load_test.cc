@@ -15,6 +15,7 @@
 #include "agent/agent.h"
 #include "agent/executor_test_util.h"
 #include "agent/syscall_executor.h"
+#include "backend/fixture_disk.h"
 #include "ops/fixture.h"
 #include "support/scratch_dir.h"
 #include "throughput/jobs.h"
@@ -58,7 +59,7 @@ class LoadTest : public ::testing::Test {
 
   // Materializes `job`'s working set into the scratch dir and runs client 0's load on it.
   Result<LoadReport> Run(const throughput::ResolvedJob& job) {
-    OVL_RETURN_IF_ERROR(ops::Materialize(throughput::WorkingSet(job, 3), {dir_.path()}));
+    OVL_RETURN_IF_ERROR(backend::Materialize(throughput::WorkingSet(job, 3), {dir_.path()}));
     auto executor = testutil::ValueOrNull(SyscallExecutor::Open(dir_.path()));
     if (!executor) return Status::Error(EIO, "no executor");
     Redial never = [] { return static_cast<Executor*>(nullptr); };
@@ -205,8 +206,8 @@ TEST(LoadRedialTest, ACutOffLoadRedialsAndGoesOn) {
 }
 
 TEST_F(LoadTest, AgentLoadRequest) {
-  ASSERT_TRUE(ops::Materialize(throughput::WorkingSet(Small(tp::JobKind::kCreateStatUnlink), 1),
-                               {dir_.path()})
+  ASSERT_TRUE(backend::Materialize(throughput::WorkingSet(Small(tp::JobKind::kCreateStatUnlink), 1),
+                                   {dir_.path()})
                   .ok());
   Agent agent;
   json load = throughput::ToJson(

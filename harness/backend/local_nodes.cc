@@ -14,6 +14,8 @@
 #include <sstream>
 #include <thread>
 
+#include "backend/fixture_disk.h"
+
 namespace ovl::backend {
 namespace {
 
@@ -36,7 +38,7 @@ Result<std::vector<std::string>> MakeLayers(const ops::Fixture& fixture, const s
   stdfs::create_directories(dir + "/upper", ec);
   stdfs::create_directories(dir + "/work", ec);
   if (ec) return Status::Error(ec.value(), "create layers under " + dir + ": " + ec.message());
-  OVL_RETURN_IF_ERROR(ops::Materialize(fixture, lowers));
+  OVL_RETURN_IF_ERROR(backend::Materialize(fixture, lowers));
   return lowers;
 }
 
@@ -71,7 +73,7 @@ class LocalServer : public ServerNode {
   }
 
   Status VerifyLowerLayers(const ops::Fixture& fixture) override {
-    return ops::VerifyLowerLayers(fixture, lowers_);
+    return backend::VerifyLowerLayers(fixture, lowers_);
   }
 
  protected:

@@ -9,10 +9,11 @@
 #include <map>
 #include <set>
 
+#include "base/prng.h"
 #include "model/model.h"
 #include "model/semantics.h"
 #include "model/state.h"
-#include "ops/prng.h"
+#include "ops/fixture_json.h"
 #include "scenario/mixed.h"
 #include "scenario/scenario.h"
 #include "workload/workloads.h"
@@ -305,7 +306,7 @@ CaseVerdict RunMixed(Bug bug, uint64_t seed) {
   ovl::Result<scenario::MixedWorkload> w = scenario::MakeMixedWorkload(o);
   EXPECT_TRUE(w.ok()) << w.status().message();
   FakeServer server(w->fixture, bug);
-  ops::Prng rng(seed);
+  Prng rng(seed);
   std::vector<ops::Event> history;
   double t = 0;
   ops::Event start{ops::Event::Type::kCase, "m", t, {}, 0, {}, {}};

@@ -6,6 +6,7 @@
 
 #include "base/temp_dir_for_test.h"
 #include "model/model_test_util.h"
+#include "ops/history_file.h"
 
 namespace ovl::model::testing {
 namespace {
@@ -168,16 +169,16 @@ TEST(FaultsTest, JudgesAHistoryFile) {
     h.Do(Lookup("a", "H"), WithHandle("ha")).Do(Read(V("H")), WithData(FileData("a", 10)));
     for (const ops::Event& e : h.End()) ASSERT_TRUE(w.Append(e).ok());
   }
-  ovl::Result<std::vector<CaseVerdict>> v = JudgeFile(path);
-  ASSERT_TRUE(v.ok()) << v.status().message();
-  ASSERT_EQ(v->size(), 1u);
-  EXPECT_EQ((*v)[0].verdict, Verdict::kPass) << Dump((*v)[0]);
-  EXPECT_EQ((*v)[0].scenario, "test");
+  std::string error;
+  std::optional<std::vector<ops::Event>> history = ops::ReadHistory(path, &error);
+  ASSERT_TRUE(history) << error;
+  std::vector<CaseVerdict> v = Judge(*history);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].verdict, Verdict::kPass) << Dump(v[0]);
+  EXPECT_EQ(v[0].scenario, "test");
   { std::ofstream(path, std::ios::app) << "{broken\n"; }
-  ovl::Result<std::vector<CaseVerdict>> bad = JudgeFile(path);
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("history.jsonl:7:"), std::string::npos)
-      << bad.status().message();
+  EXPECT_FALSE(ops::ReadHistory(path, &error));
+  EXPECT_NE(error.find("history.jsonl:7:"), std::string::npos) << error;
 }
 
 }  // namespace

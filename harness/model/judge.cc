@@ -8,7 +8,7 @@
 #include "model/model.h"
 #include "model/semantics.h"
 #include "model/state.h"
-#include "ops/fixture.h"
+#include "ops/fixture_json.h"
 
 namespace ovl::model {
 namespace {
@@ -328,18 +328,6 @@ class CaseJudge {
 
 }  // namespace
 
-const char* VerdictName(Verdict v) {
-  switch (v) {
-    case Verdict::kPass:
-      return "PASS";
-    case Verdict::kFail:
-      return "FAIL";
-    case Verdict::kUnresolved:
-      return "UNRESOLVED";
-  }
-  return "?";
-}
-
 std::string FormatFinding(const Finding& f) {
   std::string out = f.must ? "MUST " : "MAY ";
   out += f.rule + ": ";
@@ -397,14 +385,6 @@ std::vector<CaseVerdict> Judge(const std::vector<ops::Event>& history,
     out.push_back(std::move(v));
   }
   return out;
-}
-
-ovl::Result<std::vector<CaseVerdict>> JudgeFile(const std::string& path,
-                                                const JudgeOptions& options) {
-  std::string error;
-  std::optional<std::vector<ops::Event>> history = ops::ReadHistory(path, &error);
-  if (!history) return Status::Error(EINVAL, error);
-  return Judge(*history, options);
 }
 
 }  // namespace ovl::model

@@ -1,6 +1,7 @@
 // The oracle: replays a history (ops/history.h) against a model of the union filesystem and
 // says, per test case, whether every result was one the model allows. Pure: history in,
-// verdicts out; nothing here starts a process or touches a server.
+// verdicts out; nothing here starts a process, touches a server or opens a file (the
+// model_no_io_check test of harness/model/CMakeLists.txt holds the library to that).
 //
 // Each case starts from its fixture's merged view (the "case" event). Every completed operation
 // is checked against what the model allows in the current state; each expectation is a MUST (a
@@ -12,23 +13,21 @@
 // (namespace operations, FILE_SYNC/DATA_SYNC writes, committed data) must survive. Eviction
 // changes nothing.
 //
-// Verdicts: UNRESOLVED when the history says the case ended unresolved (or does not say how it
-// ended), when a fault could not be injected, or when the candidates outgrow the limit; else
-// FAIL on any MUST finding; else PASS.
+// Verdicts (model/verdict.h): the model gives only PASS, FAIL and UNRESOLVED; what a FAIL means
+// given the topology's expectations (XFAIL, XPASS) is the runner's (runner/verdict.h).
+// UNRESOLVED when the history says the case ended unresolved (or does not say how it ended),
+// when a fault could not be injected, or when the candidates outgrow the limit; else FAIL on any
+// MUST finding; else PASS.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "base/status.h"
+#include "model/verdict.h"
 #include "ops/history.h"
 
 namespace ovl::model {
-
-enum class Verdict { kPass, kFail, kUnresolved };
-// "PASS", "FAIL", "UNRESOLVED".
-const char* VerdictName(Verdict v);
 
 struct Finding {
   bool must = true;   // MUST (fails the case) or MAY (reported only)
@@ -50,7 +49,7 @@ struct CaseVerdict {
   std::string case_id;
   std::string scenario, variant, server, fault;  // from the case event
   uint64_t seed = 0;
-  Verdict verdict = Verdict::kPass;
+  Verdict verdict = Verdict::kPass;  // kPass, kFail or kUnresolved
   // FAIL: the first MUST finding, formatted; UNRESOLVED: why.
   std::string reason;
   std::vector<Finding> findings;  // in history order, at most JudgeOptions::max_findings
@@ -67,9 +66,5 @@ struct JudgeOptions {
 // Judges every case of `history`, in the order their case events appear.
 std::vector<CaseVerdict> Judge(const std::vector<ops::Event>& history,
                                const JudgeOptions& options = {});
-
-// Reads a history file and judges it; the error names the malformed line.
-ovl::Result<std::vector<CaseVerdict>> JudgeFile(const std::string& path,
-                                                const JudgeOptions& options = {});
 
 }  // namespace ovl::model

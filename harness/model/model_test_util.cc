@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "ops/fixture.h"
+#include "ops/fixture_gen.h"
 
 namespace ovl::model::testing {
 

@@ -1,28 +1,13 @@
 // A fixture: the initial content of the lower layers of a test case, as data. The backend
-// materialises it into real lower directories; the model takes its merged view as the initial
-// state. File contents are derived from (seed, path, size), so a fixture description stays small
-// and both sides agree on every byte.
-//
-// YAML/JSON form (in a scenario file or a topology):
-//   fixture:
-//     layers: 2                 # number of lower layers (default 1)
-//     seed: 7                   # content seed (default: the run seed)
-//     entries:
-//       - {file: a, size: 4096}             # layer 0 (top-most) unless `layer:` says otherwise
-//       - {file: d/x, size: 10, layer: 1}
-//       - {dir: empty}
-//       - {hardlink: b, to: a}               # another name of an existing file, same layer
-//       - {symlink: s, to: a}
-//     generate: {files: 100, dirs: 10, max_size: 65536, hardlinks: 5}   # optional, seeded
-//
-// `generate` makes dirs g000.. (each inside the root or an earlier one), files f0000.. (in a
-// random dir, on a random layer, `size` bytes each or uniform in [0, max_size]) and hard links
-// h0000.. to distinct files (same layer, random dir). Modes are octal in YAML (0644); defaults
-// are 0644 for files, 0755 for dirs.
+// materialises it into real lower directories (backend/fixture_disk.h); the model takes its
+// merged view as the initial state. File contents are derived from (seed, path, size)
+// (ops/fixture_gen.h), so a fixture description stays small and both sides agree on every byte.
+// Its YAML/JSON form is in ops/fixture_json.h. Pure: no I/O.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -46,16 +31,35 @@ struct Fixture {
   std::vector<FixtureEntry> entries;  // explicit and generated, in creation order
 };
 
-// The bytes of the file created for `entry` (kFile).
-std::string FixtureFileData(uint64_t seed, const std::string& path, uint64_t size);
+// The mode an entry of `kind` has when none is given: 0644 files, 0755 dirs, 0777 symlinks.
+uint32_t DefaultMode(FixtureEntry::Kind kind);
 
-// Parses the JSON form, expanding `generate` with a PRNG seeded by `seed`; errors name the bad
-// entry. Hard links must follow their target in the same layer; parent dirs are implied.
-ovl::Result<Fixture> FixtureFromJson(const nlohmann::json& j, uint64_t default_seed);
-nlohmann::json FixtureToJson(const Fixture& f);
+// EINVAL "fixture: <what>": the error of a fixture that cannot be built.
+Status FixtureError(const std::string& what);
 
-// Creates the fixture in `lower_dirs` (one per layer, top-most first; must exist and be empty).
-Status Materialize(const Fixture& f, const std::vector<std::string>& lower_dirs);
+// Builds a fixture entry by entry, adding implied parent dirs and checking each layer's
+// namespace (no duplicate paths, parents are dirs, hard links name an earlier file). The
+// fixture's `layers` and `seed` are set before the first Add.
+class FixtureBuilder {
+ public:
+  explicit FixtureBuilder(Fixture* f) : f_(f), layers_(f->layers) {}
+
+  const Fixture& fixture() const { return *f_; }
+  // Appends `e` (and its missing parent dirs) to the fixture. EINVAL naming `where` when `e`
+  // breaks the layer's namespace; the fixture is then unchanged but for implied parents.
+  [[nodiscard]] Status Add(FixtureEntry e, const std::string& where);
+
+ private:
+  Status AddParents(const std::string& path, int layer, const std::string& where);
+
+  struct Known {
+    FixtureEntry::Kind kind;
+    size_t index;      // in f_->entries
+    std::string file;  // files and hard links: the path of the file entry they are
+  };
+  Fixture* f_;
+  std::vector<std::map<std::string, Known>> layers_;
+};
 
 // The merged (union) view of a fixture: every visible path with its object. Paths that are hard
 // links of one file share an object number.
@@ -69,9 +73,5 @@ struct MergedEntry {
 // Sorted by path. A hard link whose other name is hidden by a higher layer still counts as one
 // object with the visible names only; fixtures should avoid that shape.
 std::vector<MergedEntry> MergedView(const Fixture& f);
-
-// Checks that `lower_dirs` still hold exactly what Materialize made (lower layers are read-only
-// to an overlay: a copy-up must never write them). EIO naming the first difference.
-Status VerifyLowerLayers(const Fixture& f, const std::vector<std::string>& lower_dirs);
 
 }  // namespace ovl::ops

@@ -1,5 +1,6 @@
 // history.jsonl: every event of a run, one JSON object per line, Jepsen style. The model replays
-// it; reporters read it; nothing re-runs anything.
+// it; reporters read it; nothing re-runs anything. This is the event codec, pure; the file is
+// written and read by ops/history_file.h.
 //
 //   {"type":"case", "case":ID, "scenario":S, "variant":V, "server":NAME, "fault":F,
 //    "fixture":{...}, "seed":N, "disjoint_clients":B}  a test case begins; the model's initial
@@ -22,8 +23,6 @@
 #pragma once
 
 #include <cstdint>
-#include <fstream>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -45,32 +44,9 @@ struct Event {
   nlohmann::json info;           // kCase / kFault / kEnd / kCheck fields beyond the common ones
 };
 
+// The JSON object of `e`: one line of history.jsonl, which EventFromJson reads back.
 nlohmann::json EventToJson(const Event& e);
 // Error text naming what is wrong when `j` is not an event.
 std::optional<Event> EventFromJson(const nlohmann::json& j, std::string* error);
-
-// Appends events to a history file; thread-safe, flushed per event so a killed run keeps what
-// happened up to the kill.
-class HistoryWriter {
- public:
-  // Creates (truncates) `path`; status() says whether that worked.
-  explicit HistoryWriter(const std::string& path);
-  bool ok() const { return status().ok(); }
-  // OK while the file was opened and every append so far was written; else the first failure,
-  // naming the file.
-  Status status() const;
-  // Appends `e` and flushes. After a failure this writes nothing more and returns that failure
-  // again, so the file never has a gap in its middle.
-  [[nodiscard]] Status Append(const Event& e);
-
- private:
-  const std::string path_;
-  mutable std::mutex mu_;
-  std::ofstream out_;
-  Status status_;
-};
-
-// Reads a whole history file; on a malformed line, returns nullopt and the line number + reason.
-std::optional<std::vector<Event>> ReadHistory(const std::string& path, std::string* error);
 
 }  // namespace ovl::ops

@@ -1,10 +1,9 @@
-#include "ops/history.h"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 
 #include "base/temp_dir_for_test.h"
+#include "ops/history_file.h"
 
 namespace ovl::ops {
 namespace {

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <tuple>
 
-#include "plan/rng.h"
+#include "base/prng.h"
 
 namespace ovl::plan {
 namespace {
@@ -127,7 +127,7 @@ std::vector<Link> Links(uint64_t seed, const std::string& topology,
   }
   // The topology name is mixed in so that different topologies run side by side on one host
   // (each with the default seed) do not draw the same ports.
-  Rng rng(seed, "ports/" + topology);
+  Prng rng(seed, "ports/" + topology);
   std::vector<uint64_t> ports = rng.Distinct(2 * out.size(), kLinkPortMin, kLinkPortMax + 1);
   for (size_t i = 0; i < out.size(); ++i) {
     out[i].server_port = static_cast<uint16_t>(ports[2 * i]);
@@ -138,7 +138,7 @@ std::vector<Link> Links(uint64_t seed, const std::string& topology,
 
 std::vector<FaultEvent> Schedule(const Topology& t, uint64_t seed) {
   std::vector<FaultEvent> out;
-  Rng rng(seed, "faults");
+  Prng rng(seed, "faults");
   const uint64_t duration_ms = static_cast<uint64_t>(t.duration.count());
   for (const FaultSpec& f : t.faults) {
     FaultEvent e;
@@ -238,7 +238,7 @@ Result<Plan> MakePlan(const Topology& t, const Catalogue& catalogue, const PlanO
 
   std::vector<Case> cases = Cases(t, catalogue, plan.clients);
   // Shuffle everything, then select: a case keeps its relative place whatever --only says.
-  Rng(plan.seed, "cases").Shuffle(&cases);
+  Prng(plan.seed, "cases").Shuffle(&cases);
   for (Case& c : cases) {
     if (Selected(c, options.only)) plan.cases.push_back(std::move(c));
   }

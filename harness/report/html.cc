@@ -1,5 +1,7 @@
 #include "report/html.h"
 
+#include "model/verdict.h"
+
 namespace ovl::report {
 
 std::string ScriptSafe(const std::string& js) {
@@ -36,10 +38,7 @@ std::string JsonForScript(const nlohmann::json& j) {
 }
 
 std::string VerdictClass(const std::string& verdict) {
-  for (const char* v : {"PASS", "FAIL", "XFAIL", "XPASS", "UNSUPPORTED", "UNRESOLVED"}) {
-    if (verdict == v) return std::string("v-") + v;
-  }
-  return "v-other";
+  return model::VerdictFromName(verdict) ? "v-" + verdict : "v-other";
 }
 
 }  // namespace ovl::report

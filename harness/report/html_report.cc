@@ -101,7 +101,8 @@ void Header(const RunFiles& run, const std::vector<Case>& cases, std::ostringstr
     << "\">exit code " << exit_code << ": " << ExitMeaning(exit_code) << "</span> ";
   std::map<std::string, int> counts;
   for (const auto& c : cases) counts[c.verdict]++;
-  for (const char* v : kVerdictsBySeverity) {
+  for (int severity = 0; severity < kUnknownSeverity; ++severity) {
+    const std::string v = SeverityName(severity);
     if (counts[v]) {
       h << "<span class=\"badge " << VerdictClass(v) << "\">" << v << " " << counts[v] << "</span>";
     }
@@ -177,14 +178,13 @@ std::string FaultLine(const std::string& fault, const std::vector<const Case*>& 
   std::string text = fault.empty() ? "" : fault + " ";
   for (const auto& [severity, n] : counts) {
     if (severity != counts.begin()->first) text += " ";
-    text += severity < kUnknownSeverity ? kVerdictsBySeverity[severity] : "?";
+    text += severity < kUnknownSeverity ? SeverityName(severity) : "?";
     if (n > 1) text += "\u00d7" + std::to_string(n);
   }
   std::string title;
   for (const auto& t : titles) title += (title.empty() ? "" : "\n") + t;
   const int worst = counts.begin()->first;
-  const std::string cls =
-      "f badge " + VerdictClass(worst < kUnknownSeverity ? kVerdictsBySeverity[worst] : "");
+  const std::string cls = "f badge " + VerdictClass(SeverityName(worst));
   std::string out = explained ? "<a class=\"" + cls + "\" href=\"#" + explained->Anchor() + "\""
                               : "<span class=\"" + cls + "\"";
   if (!title.empty()) out += " title=\"" + EscapeMarkup(title) + "\"";
@@ -216,7 +216,8 @@ void Matrix(const std::vector<Case>& cases, const std::vector<std::string>& serv
   }
   const auto controls = ControlCatches(cases);
   h << "<h2 id=\"matrix\">Verdict matrix</h2>\n<p class=\"legend\">";
-  for (const char* v : kVerdictsBySeverity) {
+  for (int severity = 0; severity < kUnknownSeverity; ++severity) {
+    const std::string v = SeverityName(severity);
     h << "<span class=\"badge " << VerdictClass(v) << "\">" << v << "</span>";
   }
   h << " <span class=\"note\">Each cell lists the scenario's fault expansions; hover for the "
@@ -247,7 +248,7 @@ void Matrix(const std::vector<Case>& cases, const std::vector<std::string>& serv
         by_fault[c->fault].push_back(c);
         worst = std::min(worst, Severity(c->verdict));
       }
-      const std::string worst_name = worst < kUnknownSeverity ? kVerdictsBySeverity[worst] : "";
+      const std::string worst_name = SeverityName(worst);
       h << "<td class=\"" << VerdictClass(worst_name) << "\">";
       if (worst_name == "UNSUPPORTED") {
         h << "<span class=\"f\" title=\""

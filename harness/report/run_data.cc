@@ -102,10 +102,14 @@ std::string BaseCaseId(const std::string& id) {
 }
 
 int Severity(const std::string& verdict) {
-  for (int i = 0; i < kUnknownSeverity; ++i) {
-    if (verdict == kVerdictsBySeverity[i]) return i;
-  }
-  return kUnknownSeverity;
+  const std::optional<model::Verdict> v = model::VerdictFromName(verdict);
+  return v ? model::VerdictSeverity(*v) : kUnknownSeverity;
+}
+
+std::string SeverityName(int severity) {
+  return severity >= 0 && severity < kUnknownSeverity
+             ? model::VerdictName(model::kVerdictsBySeverity[severity])
+             : "";
 }
 
 std::string FieldText(const nlohmann::json& j, const char* key) {

@@ -13,13 +13,13 @@
 // (jobs) are repeated measurements of one thing.
 #pragma once
 
-#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "model/verdict.h"
 
 namespace ovl::report {
 
@@ -36,13 +36,12 @@ Result<RunFiles> LoadRunFiles(const std::string& dir);
 // A case id without the "#N" suffix `harness run --repeat` adds.
 std::string BaseCaseId(const std::string& id);
 
-// Verdict names, worst first (the order of the terminal's verdict table).
-inline constexpr const char* kVerdictsBySeverity[] = {"FAIL",  "XPASS", "UNRESOLVED",
-                                                      "XFAIL", "PASS",  "UNSUPPORTED"};
-inline constexpr int kUnknownSeverity = static_cast<int>(std::size(kVerdictsBySeverity));
-// The position of `verdict` in kVerdictsBySeverity (lower is worse); kUnknownSeverity for any
-// other string.
+// The severity of the verdict named `verdict`: its position in model::kVerdictsBySeverity (lower
+// is worse); kUnknownSeverity for any other string.
+inline constexpr int kUnknownSeverity = model::kVerdictCount;
 int Severity(const std::string& verdict);
+// The name of the verdict of `severity`; "" for kUnknownSeverity.
+std::string SeverityName(int severity);
 
 // j[key] as text: a string as it is, any other value as JSON, "" when missing or null. Reporters
 // show whatever a field holds rather than failing on a type another module chose.

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "model/model.h"
+#include "ops/history_file.h"
 #include "runner/judge.h"
 
 namespace ovl::runner {

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "ops/fixture_json.h"
 #include "runner/agent_calls.h"
 #include "runner/recorder.h"
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "backend/node.h"
-#include "ops/history.h"
+#include "ops/history_file.h"
 #include "plan/plan.h"
 #include "scenario/scenario.h"
 

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "ops/fixture_json.h"
 #include "runner/agent_calls.h"
 #include "runner/recorder.h"
 #include "scenario/mixed.h"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "ops/history.h"
+#include "ops/history_file.h"
 #include "ops/ops.h"
 
 namespace ovl::runner {

@@ -13,14 +13,6 @@
 namespace ovl::runner {
 namespace {
 
-Verdict VerdictFromName(const std::string& name) {
-  for (Verdict v : {Verdict::kPass, Verdict::kFail, Verdict::kXFail, Verdict::kXPass,
-                    Verdict::kUnsupported, Verdict::kUnresolved}) {
-    if (VerdictName(v) == name) return v;
-  }
-  return Verdict::kUnresolved;
-}
-
 // Short cell text: "PASS", "PASS 3", "FAIL 1/3", "XFAIL 2/3", "UNSUP".
 std::string Cell(const std::vector<const CaseReport*>& cases) {
   std::map<Verdict, int> n;
@@ -208,7 +200,8 @@ ovl::Result<RunSummary> SummaryFromJson(const nlohmann::json& j) {
       // Absent from runs made before `harness analyze` existed.
       r.expect = c.value("expect", "pass");
       r.kernel = c.value("kernel", "");
-      r.verdict = VerdictFromName(c.at("verdict"));
+      r.verdict =
+          model::VerdictFromName(c.at("verdict").get<std::string>()).value_or(Verdict::kUnresolved);
       r.model_failed = c.at("model_failed");
       r.explanation = c.at("explanation");
       r.note = c.value("note", "");

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "base/status.h"
-#include "ops/history.h"
+#include "ops/history_file.h"
 
 namespace ovl::runner {
 

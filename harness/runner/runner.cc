@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "backend/nodes.h"
+#include "ops/history_file.h"
 #include "runner/analyze.h"
 #include "runner/mixed_phase.h"
 #include "runner/results.h"

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "backend/nodes.h"
-#include "ops/history.h"
+#include "ops/history_file.h"
 #include "plan/plan.h"
 #include "runner/case_runner.h"
 #include "runner/results.h"

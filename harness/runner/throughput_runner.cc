@@ -10,6 +10,7 @@
 #include <system_error>
 #include <thread>
 
+#include "backend/fixture_disk.h"
 #include "ops/fixture.h"
 #include "runner/agent_calls.h"
 #include "throughput/jobs.h"
@@ -89,7 +90,7 @@ class Layers {
     stdfs::remove_all(dir_, ec);
     stdfs::create_directories(plain, ec);
     if (ec) return Status::Error(ec.value(), "create " + plain + ": " + ec.message());
-    OVL_RETURN_IF_ERROR(ops::Materialize(fixture, {plain}));
+    OVL_RETURN_IF_ERROR(backend::Materialize(fixture, {plain}));
     return protocol::Connect{protocol::SyscallsAccess{plain}};
   }
 

@@ -5,24 +5,6 @@
 
 namespace ovl::runner {
 
-std::string VerdictName(Verdict v) {
-  switch (v) {
-    case Verdict::kPass:
-      return "PASS";
-    case Verdict::kFail:
-      return "FAIL";
-    case Verdict::kXFail:
-      return "XFAIL";
-    case Verdict::kXPass:
-      return "XPASS";
-    case Verdict::kUnsupported:
-      return "UNSUPPORTED";
-    case Verdict::kUnresolved:
-      return "UNRESOLVED";
-  }
-  return "UNRESOLVED";
-}
-
 Verdict Decide(bool model_failed, topology::Expect expect, Known known) {
   if (expect == topology::Expect::kFail) return model_failed ? Verdict::kXFail : Verdict::kPass;
   if (known == Known::kAlways) return model_failed ? Verdict::kXFail : Verdict::kXPass;

@@ -1,5 +1,5 @@
-// Verdicts of a run, LLVM lit's result kinds: what the model said about each case, turned into
-// what the run reports given what the topology expected.
+// Verdicts of a run (model/verdict.h, LLVM lit's result kinds): what the model said about each
+// case, turned into what the run reports given what the topology expected.
 #pragma once
 
 #include <cstdint>
@@ -7,20 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "model/verdict.h"
 #include "topology/topology.h"
 
 namespace ovl::runner {
 
-enum class Verdict {
-  kPass,         // every MUST held
-  kFail,         // a MUST was violated and that was not expected
-  kXFail,        // a MUST was violated, as expected (negative control, or listed in a baseline)
-  kXPass,        // expected to fail, but passed
-  kUnsupported,  // cannot run here; the reason says why
-  kUnresolved,   // infrastructure broke; never counted as a pass
-};
-
-std::string VerdictName(Verdict v);
+using model::Verdict;
+using model::VerdictName;
 
 // One case as reported.
 struct CaseReport {

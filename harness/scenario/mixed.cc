@@ -6,7 +6,8 @@
 #include <optional>
 #include <utility>
 
-#include "ops/prng.h"
+#include "base/prng.h"
+#include "ops/fixture_json.h"
 
 namespace ovl::scenario {
 namespace {
@@ -378,7 +379,7 @@ class ClientGen {
   }
 
   std::string client_;
-  ops::Prng rng_;
+  Prng rng_;
   Subtree tree_;
   const MixedOptions& options_;
   uint64_t next_name_ = 0;

@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "ops/fixture_json.h"
+
 namespace ovl::scenario {
 namespace {
 

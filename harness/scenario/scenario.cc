@@ -7,6 +7,8 @@
 #include <set>
 #include <utility>
 
+#include "ops/fixture_gen.h"
+#include "ops/fixture_json.h"
 #include "scenario/yaml_json.h"
 #include "topology/yaml_reader.h"
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "ops/fixture.h"
+#include "ops/fixture_json.h"
 
 namespace ovl::throughput {
 namespace {

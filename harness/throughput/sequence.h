@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "ops/prng.h"
+#include "base/prng.h"
 #include "throughput/load_spec.h"
 
 namespace ovl::throughput {
@@ -44,7 +44,7 @@ class OpSequence {
   uint64_t RandomOffset();
 
   const LoadSpec spec_;
-  ops::Prng prng_;
+  Prng prng_;
   uint64_t total_weight_ = 0;
   // kSequential / kRandom.
   uint64_t next_offset_ = 0;

@@ -8,6 +8,7 @@
 
 #include "backend/libvirt/guest_scripts.h"
 #include "base/file_text.h"
+#include "ops/fixture_json.h"
 
 namespace ovl::backend::libvirt {
 namespace {

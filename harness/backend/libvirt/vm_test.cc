@@ -12,6 +12,7 @@
 #include "backend/libvirt/backend.h"
 #include "backend/libvirt/vm_nodes.h"
 #include "ops/fixture.h"
+#include "ops/fixture_json.h"
 #include "ops/ops.h"
 
 namespace ovl::backend::libvirt {

@@ -9,8 +9,10 @@
 #include <cstring>
 #include <fstream>
 
+#include "backend/fixture_disk.h"
 #include "base/fd.h"
 #include "ops/fixture.h"
+#include "ops/fixture_json.h"
 
 namespace ovl::guest {
 namespace {
@@ -53,7 +55,7 @@ json RunMaterialize(const json& id, const json& req) {
   auto fixture = ops::FixtureFromJson(req.at("fixture"), 1);
   if (!fixture.ok()) return Fail(id, "fixture: " + fixture.status().ToString());
   std::vector<std::string> lowers = req.at("lowers").get<std::vector<std::string>>();
-  Status st = ops::Materialize(*fixture, lowers);
+  Status st = backend::Materialize(*fixture, lowers);
   if (!st.ok()) return Fail(id, "materialize: " + st.ToString());
   ::sync();  // the layers must survive a power cut that follows
   return {{"id", id}, {"ok", true}};
@@ -62,7 +64,8 @@ json RunMaterialize(const json& id, const json& req) {
 json RunVerifyLowers(const json& id, const json& req) {
   auto fixture = ops::FixtureFromJson(req.at("fixture"), 1);
   if (!fixture.ok()) return Fail(id, "fixture: " + fixture.status().ToString());
-  Status st = ops::VerifyLowerLayers(*fixture, req.at("lowers").get<std::vector<std::string>>());
+  Status st =
+      backend::VerifyLowerLayers(*fixture, req.at("lowers").get<std::vector<std::string>>());
   if (!st.ok()) return {{"id", id}, {"ok", false}, {"errno", st.code()}, {"error", st.message()}};
   return {{"id", id}, {"ok", true}};
 }

@@ -11,9 +11,9 @@
 //       -> {"id":N,"ok":false,"error":"timed out ...","output":"..."}   the command's process
 //          group is killed after T ms
 //   {"id":N,"cmd":"materialize","fixture":{...},"lowers":["/data/layers/lower0",...]}
-//       -> {"id":N,"ok":true}   ops::Materialize of the fixture (its JSON form) into the dirs
+//       -> {"id":N,"ok":true}   backend::Materialize of the fixture (its JSON form) into the dirs
 //   {"id":N,"cmd":"verify-lowers","fixture":{...},"lowers":[...]}
-//       -> {"id":N,"ok":true} when the dirs hold exactly the fixture (ops::VerifyLowerLayers),
+//       -> {"id":N,"ok":true} when the dirs hold exactly the fixture (backend::VerifyLowerLayers),
 //          else {"id":N,"ok":false,"errno":E,"error":"the first difference"}
 //   {"id":N,"cmd":"handle-check","path":P}
 //       -> {"id":N,"ok":true,"bytes":B} when name_to_handle_at(P) works, else
