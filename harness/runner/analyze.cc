@@ -1,6 +1,5 @@
 #include "runner/analyze.h"
 
-#include <fstream>
 #include <map>
 #include <set>
 
@@ -49,10 +48,7 @@ std::vector<size_t> JudgeRun(const std::vector<ops::Event>& history,
 
 int AnalyzeRunDir(const std::string& run_dir, const workload::Baselines& baselines,
                   std::ostream& out, std::ostream& err) {
-  std::ifstream in(run_dir + "/results.json");
-  auto j = nlohmann::json::parse(in, nullptr, false);
-  auto run =
-      j.is_discarded() ? Result<RunSummary>(Status::Error(EINVAL, "not JSON")) : SummaryFromJson(j);
+  Result<RunSummary> run = ReadResultsJson(run_dir);
   if (!run.ok()) {
     err << "harness: " << run_dir << "/results.json: " << run.status().message() << "\n";
     return 2;

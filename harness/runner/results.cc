@@ -1,6 +1,7 @@
 #include "runner/results.h"
 
 #include <algorithm>
+#include <fstream>
 #include <iomanip>
 #include <map>
 #include <set>
@@ -220,6 +221,13 @@ ovl::Result<RunSummary> SummaryFromJson(const nlohmann::json& j) {
     return Status::Error(EINVAL, std::string("results.json: ") + e.what());
   }
   return run;
+}
+
+ovl::Result<RunSummary> ReadResultsJson(const std::string& run_dir) {
+  std::ifstream in(run_dir + "/results.json");
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded()) return Status::Error(EINVAL, "not JSON");
+  return SummaryFromJson(j);
 }
 
 std::string JunitXml(const RunSummary& run) {

@@ -83,6 +83,9 @@ struct RunSummary {
 nlohmann::json ResultsJson(const RunSummary& run);
 // The inverse of ResultsJson (for `harness report`); EINVAL naming what is wrong.
 ovl::Result<RunSummary> SummaryFromJson(const nlohmann::json& j);
+
+// Reads and decodes <run_dir>/results.json (`harness report`, `harness analyze`).
+ovl::Result<RunSummary> ReadResultsJson(const std::string& run_dir);
 // One <testsuite> per server, one <testcase> per case; failures carry the explanation and the
 // log tail in system-out.
 std::string JunitXml(const RunSummary& run);

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
 #include <iostream>
 
 #include "backend/nodes.h"
@@ -196,10 +195,7 @@ int ExecutePlan(const RunRequest& request) {
 }
 
 int RenderReport(const std::string& run_dir, std::ostream& out, std::ostream& err) {
-  std::ifstream in(run_dir + "/results.json");
-  auto j = nlohmann::json::parse(in, nullptr, false);
-  auto run =
-      j.is_discarded() ? Result<RunSummary>(Status::Error(EINVAL, "not JSON")) : SummaryFromJson(j);
+  Result<RunSummary> run = ReadResultsJson(run_dir);
   if (!run.ok()) {
     err << "harness: " << run_dir << "/results.json: " << run.status().message() << "\n";
     return 2;
