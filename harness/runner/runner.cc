@@ -82,6 +82,25 @@ ThroughputResults RunThroughputPhase(const RunRequest& request, const backend::N
   return RunThroughput(tc);
 }
 
+// The run's cases and measurements as the phases left them, before the judgement.
+RunSummary Summarize(const RunDir& dir, const std::string& topology, uint64_t seed,
+                     ScenarioPhaseResult scenarios, MixedPhaseResult mixed,
+                     ThroughputResults throughput) {
+  RunSummary run;
+  run.run_id = dir.id;
+  run.topology = topology;
+  run.seed = seed;
+  run.started = dir.started;
+  run.cases = std::move(scenarios.cases);
+  run.cases.insert(run.cases.end(), mixed.cases.begin(), mixed.cases.end());
+  run.phases = std::move(mixed.phases);
+  for (auto& [name, p] : scenarios.phases) run.phases.insert(run.phases.begin(), p);
+  run.jobs = std::move(throughput.jobs);
+  run.timeline = std::move(throughput.timeline);
+  run.recovery = std::move(throughput.recovery);
+  return run;
+}
+
 // Judges every case run to its end from the history file the run wrote: the verdicts of the run
 // come from there (the single source of truth, as `harness analyze` reads it later). A verdict
 // that differs from the live one, judged from the events as they were recorded, means the file
@@ -165,18 +184,8 @@ int ExecutePlan(const RunRequest& request) {
   ThroughputResults tr = RunThroughputPhase(request, *nodes, node_options, history);
   nodes->Stop();  // stops servers and unmounts before the results are written
 
-  RunSummary run;
-  run.run_id = dir.id;
-  run.topology = request.topology.name;
-  run.seed = plan.seed;
-  run.started = dir.started;
-  run.cases = std::move(scenarios.cases);
-  run.cases.insert(run.cases.end(), mixed.cases.begin(), mixed.cases.end());
-  run.phases = std::move(mixed.phases);
-  for (auto& [name, p] : scenarios.phases) run.phases.insert(run.phases.begin(), p);
-  run.jobs = std::move(tr.jobs);
-  run.timeline = std::move(tr.timeline);
-  run.recovery = std::move(tr.recovery);
+  RunSummary run = Summarize(dir, request.topology.name, plan.seed, std::move(scenarios),
+                             std::move(mixed), std::move(tr));
   run.seconds = clock.Now();
   JudgeFromHistory(dir.path + "/history.jsonl", request.workloads.baselines, &run);
   // An interrupted run did not finish what it was asked: never "as expected".
