@@ -19,7 +19,9 @@ std::string Cell(const std::vector<const CaseReport*>& cases) {
   std::map<Verdict, int> n;
   for (const auto* c : cases) n[c->verdict]++;
   const int total = static_cast<int>(cases.size());
-  for (Verdict worst : {Verdict::kFail, Verdict::kXPass, Verdict::kUnresolved, Verdict::kXFail}) {
+  // The kinds worse than PASS, worst first (model/verdict.h).
+  for (Verdict worst : model::kVerdictsBySeverity) {
+    if (worst == Verdict::kPass) break;
     if (n[worst])
       return VerdictName(worst) + " " + std::to_string(n[worst]) + "/" + std::to_string(total);
   }
