@@ -17,11 +17,6 @@ using topology::Checked;
 using topology::NameOf;
 using topology::Topology;
 
-template <typename E, size_t N>
-std::string Name(const std::array<topology::Named<E>, N>& table, E value) {
-  return std::string(NameOf(table, value));
-}
-
 std::optional<workload::Workloads> LoadWorkloadsOrReport(const workload::WorkloadPaths& paths,
                                                          std::ostream& err) {
   Checked<workload::Workloads> w = workload::LoadWorkloads(paths);
@@ -53,9 +48,10 @@ void ListScenarios(const Catalogue& catalogue, std::ostream& out) {
   out << "scenarios (" << catalogue.scenarios.size() << "):\n";
   for (const topology::ScenarioInfo& s : catalogue.scenarios) {
     std::vector<std::string> faults;
-    for (topology::FaultKind f : s.faults) faults.push_back(Name(topology::kFaultKindNames, f));
+    for (topology::FaultKind f : s.faults)
+      faults.push_back(topology::NameString(topology::kFaultKindNames, f));
     std::vector<std::string> needs;
-    for (topology::Need n : s.needs) needs.push_back(Name(topology::kNeedNames, n));
+    for (topology::Need n : s.needs) needs.push_back(topology::NameString(topology::kNeedNames, n));
     out << fmt::format("  {:<24} faults [{}]{}\n  {:<24} {}\n", s.id, fmt::join(faults, ", "),
                        needs.empty() ? "" : fmt::format(", needs [{}]", fmt::join(needs, ", ")), "",
                        s.summary);

@@ -13,11 +13,6 @@ namespace {
 
 using topology::NameOf;
 
-template <typename E, size_t N>
-std::string Name(const std::array<topology::Named<E>, N>& table, E value) {
-  return std::string(NameOf(table, value));
-}
-
 // "12.345s": fault times to the millisecond.
 std::string Seconds(std::chrono::milliseconds t) {
   return fmt::format("{}.{:03}s", t.count() / 1000, t.count() % 1000);
@@ -44,9 +39,9 @@ void AppendServers(const plan::Plan& plan, std::string* out) {
     const topology::ServerSpec& s = ps.spec;
     const topology::VariantInfo& info = topology::InfoOf(s.variant);
     *out += fmt::format("  {:<{}} {:<18} {:<8} expect {:<4}  {}\n", s.name, w,
-                        Name(topology::kVariantNames, s.variant),
-                        Name(topology::kBackendNames, s.backend),
-                        Name(topology::kExpectNames, s.expect), PortText(ps));
+                        topology::NameString(topology::kVariantNames, s.variant),
+                        topology::NameString(topology::kBackendNames, s.backend),
+                        topology::NameString(topology::kExpectNames, s.expect), PortText(ps));
     std::string details = fmt::format("layers {}, fixture {}", s.layers, s.fixture.Describe());
     if (info.kernel_overlay) details += ", overlay " + s.overlay.MountOptions();
     if (info.has_threads) details += fmt::format(", {} threads", s.threads);
@@ -64,9 +59,10 @@ void AppendClients(const topology::Topology& t, const plan::Plan& plan, std::str
     std::string notes = spec.implicit ? " (implicit)" : "";
     if (c.access == topology::Access::kKernelMount) notes += " mount " + spec.mount_options;
     if (spec.kernel) notes += ", kernel " + spec.kernel->Describe();
-    *out += fmt::format(
-        "  {:<{}} {:<14} {:<8} -> {}{}\n", c.name, w, Name(topology::kAccessNames, c.access),
-        Name(topology::kBackendNames, c.backend), fmt::join(c.servers, ", "), notes);
+    *out += fmt::format("  {:<{}} {:<14} {:<8} -> {}{}\n", c.name, w,
+                        topology::NameString(topology::kAccessNames, c.access),
+                        topology::NameString(topology::kBackendNames, c.backend),
+                        fmt::join(c.servers, ", "), notes);
   }
   if (!t.UsesLibvirt()) {
     *out += "links: none (no VMs)\n";
@@ -81,7 +77,7 @@ void AppendClients(const topology::Topology& t, const plan::Plan& plan, std::str
   *out += fmt::format(
       "libvirt: {}, accel {}, cache {}, image {} from {} (kernels {}; size {}), {} memory and {} "
       "vcpu per VM, boot timeout {}\n",
-      lv.uri, Name(topology::kAccelNames, lv.accel),
+      lv.uri, topology::NameString(topology::kAccelNames, lv.accel),
       lv.cache_dir.empty() ? std::string(image::kDefaultCacheDir) : lv.cache_dir.string(),
       lv.image.suite, lv.image.mirror,
       lv.image.kernels.empty() ? fmt::format("{}", fmt::join(topology::kKernelSeries, ", "))
@@ -102,8 +98,8 @@ void AppendWorkloads(const plan::Plan& plan, std::string* out) {
       std::string when =
           e.at_step ? fmt::format("step {}", e.step) : fmt::format("t={}", Seconds(e.time));
       *out += fmt::format("  {:<12} {:<12} {:<{}} {}{}\n", when,
-                          Name(topology::kFaultKindNames, e.kind), e.target, NameWidth(plan),
-                          e.origin, e.drawn ? ", time drawn from the seed" : "");
+                          topology::NameString(topology::kFaultKindNames, e.kind), e.target,
+                          NameWidth(plan), e.origin, e.drawn ? ", time drawn from the seed" : "");
     }
   }
   if (plan.throughput.empty()) return;
@@ -111,9 +107,9 @@ void AppendWorkloads(const plan::Plan& plan, std::string* out) {
   for (const topology::ThroughputJob& j : plan.throughput) {
     std::string amount = topology::IsDataJob(j.kind) ? "size " + topology::FormatSize(j.size)
                                                      : fmt::format("{} files", j.files);
-    *out +=
-        fmt::format("  {:<20} {}, {} client{}, {}\n", Name(topology::kJobKindNames, j.kind), amount,
-                    j.clients, j.clients == 1 ? "" : "s", topology::FormatDuration(j.duration));
+    *out += fmt::format("  {:<20} {}, {} client{}, {}\n",
+                        topology::NameString(topology::kJobKindNames, j.kind), amount, j.clients,
+                        j.clients == 1 ? "" : "s", topology::FormatDuration(j.duration));
   }
 }
 

@@ -6,14 +6,9 @@ namespace {
 using nlohmann::ordered_json;
 using topology::NameOf;
 
-template <typename E, size_t N>
-std::string Name(const std::array<topology::Named<E>, N>& table, E value) {
-  return std::string(NameOf(table, value));
-}
-
 ordered_json JobJson(const topology::ThroughputJob& j) {
   ordered_json o;
-  o["job"] = Name(topology::kJobKindNames, j.kind);
+  o["job"] = topology::NameString(topology::kJobKindNames, j.kind);
   if (topology::IsDataJob(j.kind)) {
     o["size"] = j.size;
   } else {
@@ -35,9 +30,9 @@ ordered_json ToJson(const Plan& plan) {
   for (const PlannedServer& s : plan.servers) {
     ordered_json o;
     o["name"] = s.name;
-    o["variant"] = Name(topology::kVariantNames, s.variant);
-    o["backend"] = Name(topology::kBackendNames, s.backend);
-    o["expect"] = Name(topology::kExpectNames, s.expect);
+    o["variant"] = topology::NameString(topology::kVariantNames, s.variant);
+    o["backend"] = topology::NameString(topology::kBackendNames, s.backend);
+    o["expect"] = topology::NameString(topology::kExpectNames, s.expect);
     o["port"] = s.port ? ordered_json(*s.port) : ordered_json(nullptr);
     servers.push_back(std::move(o));
   }
@@ -45,8 +40,8 @@ ordered_json ToJson(const Plan& plan) {
   for (const ClientInstance& c : plan.clients) {
     clients.push_back({{"name", c.name},
                        {"client", c.client},
-                       {"access", Name(topology::kAccessNames, c.access)},
-                       {"backend", Name(topology::kBackendNames, c.backend)},
+                       {"access", topology::NameString(topology::kAccessNames, c.access)},
+                       {"backend", topology::NameString(topology::kBackendNames, c.backend)},
                        {"servers", c.servers}});
   }
   ordered_json& links = out["links"] = ordered_json::array();
@@ -61,14 +56,14 @@ ordered_json ToJson(const Plan& plan) {
     ordered_json o;
     o["id"] = c.id;
     o["server"] = c.server;
-    o["variant"] = Name(topology::kVariantNames, c.variant);
-    o["backend"] = Name(topology::kBackendNames, c.backend);
+    o["variant"] = topology::NameString(topology::kVariantNames, c.variant);
+    o["backend"] = topology::NameString(topology::kBackendNames, c.backend);
     o["scenario"] = c.scenario;
-    o["fault"] =
-        c.fault ? ordered_json(Name(topology::kFaultKindNames, *c.fault)) : ordered_json(nullptr);
-    o["access"] = Name(topology::kAccessNames, c.access);
+    o["fault"] = c.fault ? ordered_json(topology::NameString(topology::kFaultKindNames, *c.fault))
+                         : ordered_json(nullptr);
+    o["access"] = topology::NameString(topology::kAccessNames, c.access);
     o["clients"] = c.clients;
-    o["expect"] = Name(topology::kExpectNames, c.expect);
+    o["expect"] = topology::NameString(topology::kExpectNames, c.expect);
     o["expect_source"] = c.expect_source;
     if (!c.supported()) o["unsupported"] = c.unsupported;
     cases.push_back(std::move(o));
@@ -81,7 +76,7 @@ ordered_json ToJson(const Plan& plan) {
   ordered_json& schedule = mixed["schedule"] = ordered_json::array();
   for (const FaultEvent& e : plan.mixed.schedule) {
     ordered_json o;
-    o["kind"] = Name(topology::kFaultKindNames, e.kind);
+    o["kind"] = topology::NameString(topology::kFaultKindNames, e.kind);
     o["target"] = e.target;
     if (e.at_step) {
       o["step"] = e.step;

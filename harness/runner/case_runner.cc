@@ -12,10 +12,6 @@ namespace {
 using ops::Event;
 using topology::FaultKind;
 
-std::string FaultName(FaultKind k) {
-  return std::string(topology::NameOf(topology::kFaultKindNames, k));
-}
-
 bool Restarts(FaultKind k) {
   return k == FaultKind::kCrash || k == FaultKind::kReboot;
 }
@@ -43,7 +39,7 @@ ovl::Status RecordedFault(const CaseContext& ctx, Recorder& rec, const scenario:
   const double t = rec.BeginFault();
   ovl::Status st = InjectFault(ctx, step.fault, step.client);
   rec.EndFault(
-      t, {{"kind", FaultName(step.fault)},
+      t, {{"kind", topology::NameString(topology::kFaultKindNames, step.fault)},
           {"target", step.fault == FaultKind::kClientEvict ? step.client : ctx.plan_case->server},
           {"ok", st.ok()},
           {"detail", st.ok() ? "" : st.ToString()},
@@ -91,9 +87,9 @@ CaseRun RunCase(const CaseContext& ctx) {
   rec.Append(Event::Type::kCase,
              {{"scenario", pc.scenario},
               {"server", pc.server},
-              {"variant", std::string(topology::NameOf(topology::kVariantNames, pc.variant))},
-              {"fault", pc.fault ? FaultName(*pc.fault) : ""},
-              {"access", std::string(topology::NameOf(topology::kAccessNames, pc.access))},
+              {"variant", topology::NameString(topology::kVariantNames, pc.variant)},
+              {"fault", pc.fault ? topology::NameString(topology::kFaultKindNames, *pc.fault) : ""},
+              {"access", topology::NameString(topology::kAccessNames, pc.access)},
               {"seed", ctx.seed},
               {"fixture", ops::FixtureToJson(expansion->fixture)}});
   ovl::Status up = ctx.server->Setup(expansion->fixture, ctx.layers_dir);
@@ -115,9 +111,9 @@ CaseRun RunCase(const CaseContext& ctx) {
       ovl::Status st = RecordedFault(ctx, rec, step);
       if (st.ok() && Restarts(step.fault)) st = ReconnectAll(ctx);
       if (!st.ok()) {
-        return unresolved(
-            "fault " + FaultName(step.fault) + " (line " + std::to_string(step.line) + ")", st,
-            ctx.server->LogTail());
+        return unresolved("fault " + topology::NameString(topology::kFaultKindNames, step.fault) +
+                              " (line " + std::to_string(step.line) + ")",
+                          st, ctx.server->LogTail());
       }
       continue;
     }
@@ -140,9 +136,10 @@ CaseRun RunCase(const CaseContext& ctx) {
     if (pending) {
       if (fault_status.ok() && Restarts(pending->fault)) fault_status = ReconnectAll(ctx);
       if (!fault_status.ok()) {
-        return unresolved(
-            "fault " + FaultName(pending->fault) + " (line " + std::to_string(pending->line) + ")",
-            fault_status, ctx.server->LogTail());
+        return unresolved("fault " +
+                              topology::NameString(topology::kFaultKindNames, pending->fault) +
+                              " (line " + std::to_string(pending->line) + ")",
+                          fault_status, ctx.server->LogTail());
       }
       pending = nullptr;
     }

@@ -10,10 +10,6 @@
 namespace ovl::runner {
 namespace {
 
-std::string Name(topology::Variant v) {
-  return std::string(topology::NameOf(topology::kVariantNames, v));
-}
-
 // The servers the mixed workload runs against: those its faults target, or every server when
 // it has no faults.
 std::vector<std::string> MixedServers(const plan::Plan& plan) {
@@ -56,8 +52,8 @@ CaseReport RunOnServer(const MixedPhaseContext& ctx, const plan::PlannedServer& 
   r.scenario = scenario::kMixedScenario;
   r.fault = "random";
   r.seed = plan.seed;
-  r.variant = Name(ps.variant);
-  r.expect = std::string(topology::NameOf(topology::kExpectNames, ps.expect));
+  r.variant = topology::NameString(topology::kVariantNames, ps.variant);
+  r.expect = topology::NameString(topology::kExpectNames, ps.expect);
   auto server = ctx.nodes->servers.find(ps.name);
   std::string unsupported = server == ctx.nodes->servers.end()
                                 ? "no backend for this server in this build"

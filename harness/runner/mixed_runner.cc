@@ -32,10 +32,6 @@ struct Shared {
   std::atomic<bool> done{false};
 };
 
-std::string FaultName(topology::FaultKind k) {
-  return std::string(topology::NameOf(topology::kFaultKindNames, k));
-}
-
 // Reconnects `agent` after a restart. Faults can fall a fraction of a second apart, so the next
 // one may strike during the connect: a failed attempt waits for any fault under way to be over
 // and tries again, until ctx.reconnect_grace after the later of the last fault's end and the
@@ -141,7 +137,7 @@ MixedRun RunMixed(const MixedContext& ctx) {
   rec.Append(ops::Event::Type::kCase,
              {{"scenario", scenario::kMixedScenario},
               {"server", ctx.server_name},
-              {"variant", std::string(topology::NameOf(topology::kVariantNames, ctx.variant))},
+              {"variant", topology::NameString(topology::kVariantNames, ctx.variant)},
               {"fault", "mixed"},
               {"seed", ctx.seed},
               {"disjoint_clients", true},
@@ -199,7 +195,7 @@ MixedRun RunMixed(const MixedContext& ctx) {
           }
           break;
       }
-      rec.EndFault(t, {{"kind", FaultName(f.kind)},
+      rec.EndFault(t, {{"kind", topology::NameString(topology::kFaultKindNames, f.kind)},
                        {"target", f.target},
                        {"ok", st.ok()},
                        {"detail", st.ok() ? "" : st.ToString()},
@@ -212,8 +208,8 @@ MixedRun RunMixed(const MixedContext& ctx) {
         ++sh.restarts;
       }
       if (!st.ok() && sh.failure.empty()) {
-        sh.failure =
-            "fault " + FaultName(f.kind) + ": " + st.ToString() + "\n" + ctx.server->LogTail();
+        sh.failure = "fault " + topology::NameString(topology::kFaultKindNames, f.kind) + ": " +
+                     st.ToString() + "\n" + ctx.server->LogTail();
       }
       sh.cv.notify_all();
     }

@@ -31,10 +31,6 @@ class Groups {
 
 constexpr char kLocalLane[] = "\x01local";  // not a node name: names are [a-z0-9-]
 
-std::string Name(topology::Variant v) {
-  return std::string(topology::NameOf(topology::kVariantNames, v));
-}
-
 class Phase {
  public:
   explicit Phase(const ScenarioPhaseContext& ctx)
@@ -68,11 +64,11 @@ class Phase {
     CaseReport r;
     r.id = ctx_.repeat > 1 ? pc.id + "#" + std::to_string(round + 1) : pc.id;
     r.server = pc.server;
-    r.variant = Name(pc.variant);
+    r.variant = topology::NameString(topology::kVariantNames, pc.variant);
     r.scenario = pc.scenario;
-    r.fault = pc.fault ? std::string(topology::NameOf(topology::kFaultKindNames, *pc.fault)) : "";
-    r.access = std::string(topology::NameOf(topology::kAccessNames, pc.access));
-    r.expect = std::string(topology::NameOf(topology::kExpectNames, pc.expect));
+    r.fault = pc.fault ? topology::NameString(topology::kFaultKindNames, *pc.fault) : "";
+    r.access = topology::NameString(topology::kAccessNames, pc.access);
+    r.expect = topology::NameString(topology::kExpectNames, pc.expect);
     r.seed = ctx_.plan->seed + round;
     Progress(r.id);
 
@@ -81,7 +77,7 @@ class Phase {
     std::string unsupported = pc.unsupported;
     if (unsupported.empty() && server == servers.end()) {
       unsupported = "variant " + r.variant + " has no " +
-                    std::string(topology::NameOf(topology::kBackendNames, pc.backend)) +
+                    topology::NameString(topology::kBackendNames, pc.backend) +
                     " backend in this build";
     }
     if (unsupported.empty()) unsupported = server->second->Unsupported();

@@ -36,6 +36,12 @@ std::string_view NameOf(const std::array<Named<E>, N>& table, E value) {
   return "?";
 }
 
+// NameOf as a std::string, for building text and JSON.
+template <typename E, size_t N>
+std::string NameString(const std::array<Named<E>, N>& table, E value) {
+  return std::string(NameOf(table, value));
+}
+
 // "a, b, c": the names of `table`, for error messages.
 template <typename E, size_t N>
 std::string JoinNames(const std::array<Named<E>, N>& table) {
