@@ -9,6 +9,7 @@
 #include "agent/protocol.h"
 #include "base/status.h"
 #include "ops/fixture.h"
+#include "topology/names.h"
 
 namespace ovl::backend {
 
@@ -24,6 +25,11 @@ class ServerNode {
   virtual Status Crash() = 0;
   virtual Status Reboot() = 0;
   virtual Status Evict() = 0;
+  // A clean reboot into the server's other kernel (ServerSpec::kernel_upgrade), and back on the
+  // next call; the next Setup boots the server's own kernel again. kErrNotSupp by default.
+  virtual Status Upgrade() {
+    return Status::Error(kErrNotSupp, "this server cannot boot another kernel");
+  }
   // Stops serving; removes the layers unless `keep`.
   virtual Status Teardown(bool keep) = 0;
   // Whether the lower layers still hold exactly the fixture (they must never change). By default
@@ -37,6 +43,24 @@ class ServerNode {
   // The end of the server's log, for failure reports.
   virtual std::string LogTail() const = 0;
 };
+
+// Strikes `kind` on `node`: crash, reboot, evict or upgrade. EINVAL for client-evict, which
+// strikes a client (AgentNode::EvictClientCaches).
+inline Status StrikeServer(ServerNode& node, topology::FaultKind kind) {
+  switch (kind) {
+    case topology::FaultKind::kCrash:
+      return node.Crash();
+    case topology::FaultKind::kReboot:
+      return node.Reboot();
+    case topology::FaultKind::kEvict:
+      return node.Evict();
+    case topology::FaultKind::kUpgrade:
+      return node.Upgrade();
+    case topology::FaultKind::kClientEvict:
+      break;
+  }
+  return Status::Error(EINVAL, "client-evict strikes a client, not a server");
+}
 
 // One harness-agent, spoken to in the protocol of agent/protocol.h.
 class AgentNode {

@@ -21,6 +21,12 @@ std::string InfoString(const json& info, const char* key) {
   return info.at(key).get<std::string>();
 }
 
+// Faults after which the server is a new process (or a new boot): an upgrade is a clean reboot
+// into another kernel, judged as a reboot.
+bool IsRestart(const std::string& kind) {
+  return kind == "crash" || kind == "reboot" || kind == "upgrade";
+}
+
 bool InfoBool(const json& info, const char* key, bool fallback) {
   if (!info.is_object() || !info.contains(key) || !info.at(key).is_boolean()) return fallback;
   return info.at(key).get<bool>();
@@ -173,7 +179,7 @@ class CaseJudge {
       Unresolved("the " + kind + " fault could not be injected" +
                  (detail.is_string() ? ": " + detail.get<std::string>() : ""));
     }
-    if (kind != "crash" && kind != "reboot") return;  // eviction changes nothing
+    if (!IsRestart(kind)) return;  // eviction changes nothing
     ++boot_;
     boot_crash_[boot_] = kind == "crash";
     for (auto& [client, p] : partitions_) {
@@ -347,7 +353,7 @@ std::vector<CaseVerdict> Judge(const std::vector<ops::Event>& history,
   for (const Event& e : history) {
     if (e.type != Event::Type::kFault) continue;
     const std::string kind = InfoString(e.info, "kind");
-    if (kind != "crash" && kind != "reboot") continue;
+    if (!IsRestart(kind)) continue;
     const double t_end = e.info.contains("t_end") && e.info.at("t_end").is_number()
                              ? e.info.at("t_end").get<double>()
                              : e.t;

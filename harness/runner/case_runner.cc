@@ -12,26 +12,12 @@ namespace {
 using ops::Event;
 using topology::FaultKind;
 
-bool Restarts(FaultKind k) {
-  return k == FaultKind::kCrash || k == FaultKind::kReboot;
-}
-
 // The fault itself, on the server (or a client's caches); reconnecting is the caller's job.
 ovl::Status InjectFault(const CaseContext& ctx, FaultKind kind, const std::string& client) {
-  switch (kind) {
-    case FaultKind::kEvict:
-      return ctx.server->Evict();
-    case FaultKind::kCrash:
-      return ctx.server->Crash();
-    case FaultKind::kReboot:
-      return ctx.server->Reboot();
-    case FaultKind::kClientEvict: {
-      auto it = ctx.agents.find(client);
-      if (it == ctx.agents.end()) return ovl::Status::Error(EINVAL, "no client " + client);
-      return it->second->EvictClientCaches();
-    }
-  }
-  return ovl::Status::Error(EINVAL, "unknown fault");
+  if (kind != FaultKind::kClientEvict) return backend::StrikeServer(*ctx.server, kind);
+  auto it = ctx.agents.find(client);
+  if (it == ctx.agents.end()) return ovl::Status::Error(EINVAL, "no client " + client);
+  return it->second->EvictClientCaches();
 }
 
 // Injects a fault and records it (scenario::Step of type kFault).
@@ -109,7 +95,7 @@ CaseRun RunCase(const CaseContext& ctx) {
         continue;
       }
       ovl::Status st = RecordedFault(ctx, rec, step);
-      if (st.ok() && Restarts(step.fault)) st = ReconnectAll(ctx);
+      if (st.ok() && topology::RestartsServer(step.fault)) st = ReconnectAll(ctx);
       if (!st.ok()) {
         return unresolved("fault " + topology::NameString(topology::kFaultKindNames, step.fault) +
                               " (line " + std::to_string(step.line) + ")",
@@ -134,7 +120,8 @@ CaseRun RunCase(const CaseContext& ctx) {
     if (striker.joinable()) striker.join();
     if (result.ok()) rec.Complete(step.op.seq, *result);
     if (pending) {
-      if (fault_status.ok() && Restarts(pending->fault)) fault_status = ReconnectAll(ctx);
+      if (fault_status.ok() && topology::RestartsServer(pending->fault))
+        fault_status = ReconnectAll(ctx);
       if (!fault_status.ok()) {
         return unresolved("fault " +
                               topology::NameString(topology::kFaultKindNames, pending->fault) +

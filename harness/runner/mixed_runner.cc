@@ -179,21 +179,12 @@ MixedRun RunMixed(const MixedContext& ctx) {
       }
       const double t = rec.BeginFault();
       ovl::Status st;
-      switch (f.kind) {
-        case topology::FaultKind::kCrash:
-          st = ctx.server->Crash();
-          break;
-        case topology::FaultKind::kReboot:
-          st = ctx.server->Reboot();
-          break;
-        case topology::FaultKind::kEvict:
-          st = ctx.server->Evict();
-          break;
-        case topology::FaultKind::kClientEvict:
-          for (auto* a : ctx.agents) {
-            if (a->name().rfind(f.target, 0) == 0) st = a->EvictClientCaches();
-          }
-          break;
+      if (f.kind != topology::FaultKind::kClientEvict) {
+        st = backend::StrikeServer(*ctx.server, f.kind);
+      } else {
+        for (auto* a : ctx.agents) {
+          if (a->name().rfind(f.target, 0) == 0) st = a->EvictClientCaches();
+        }
       }
       rec.EndFault(t, {{"kind", topology::NameString(topology::kFaultKindNames, f.kind)},
                        {"target", f.target},
@@ -204,9 +195,7 @@ MixedRun RunMixed(const MixedContext& ctx) {
       std::lock_guard<std::mutex> g(sh.mu);
       sh.faulting = false;
       sh.last_fault_end = Clock::now();
-      if (f.kind == topology::FaultKind::kCrash || f.kind == topology::FaultKind::kReboot) {
-        ++sh.restarts;
-      }
+      if (topology::RestartsServer(f.kind)) ++sh.restarts;
       if (!st.ok() && sh.failure.empty()) {
         sh.failure = "fault " + topology::NameString(topology::kFaultKindNames, f.kind) + ": " +
                      st.ToString() + "\n" + ctx.server->LogTail();

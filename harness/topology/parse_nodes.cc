@@ -182,6 +182,7 @@ ServerSpec ParseServer(const Field& f, Backend default_backend, ParseContext* ct
   Field overlay = m.Optional("overlay");
   if (overlay.present()) s.overlay = ReadOverlay(overlay, sink);
   Field kernel = m.Optional("kernel");
+  Field kernel_upgrade = m.Optional("kernel_upgrade");
   Field fixture = m.Optional("fixture");
   if (fixture.present()) s.fixture = ReadFixture(fixture, *ctx);
   Field threads = m.Optional("threads");
@@ -240,6 +241,16 @@ ServerSpec ParseServer(const Field& f, Backend default_backend, ParseContext* ct
     s.kernel = kernel.present() ? ReadKernel(kernel, *ctx) : KernelSpec::Debian("6.1");
   } else if (kernel.present()) {
     sink->Error(kernel.pos, kernel.path, "only libvirt nodes boot a kernel of their own");
+  }
+  if (kernel_upgrade.present()) {
+    if (s.backend != Backend::kLibvirt) {
+      sink->Error(kernel_upgrade.pos, kernel_upgrade.path,
+                  "only libvirt servers can be rebooted into another kernel");
+    } else if ((s.kernel_upgrade = ReadKernel(kernel_upgrade, *ctx)) && s.kernel &&
+               s.kernel_upgrade->Describe() == s.kernel->Describe()) {
+      sink->Error(kernel_upgrade.pos, kernel_upgrade.path,
+                  "the same kernel as `kernel` (" + s.kernel->Describe() + "): nothing to upgrade");
+    }
   }
   if (sink->count() != errors_before) ctx->broken_servers.insert(s.name);
   return s;

@@ -69,6 +69,10 @@ struct ServerSpec {
   uint64_t layers = 1;               // lower directories
   OverlayOptions overlay;            // meaningful for InfoOf(variant).kernel_overlay only
   std::optional<KernelSpec> kernel;  // set exactly for libvirt servers
+  // The kernel an `upgrade` fault boots the server into (and the next one back into `kernel`);
+  // libvirt servers only. With it, every scenario that expands into `reboot` also expands into
+  // `upgrade` on this server.
+  std::optional<KernelSpec> kernel_upgrade;
   FixtureSpec fixture;
   uint64_t threads = 8;  // meaningful for InfoOf(variant).has_threads only
   std::string export_path = "/export";

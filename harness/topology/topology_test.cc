@@ -162,6 +162,21 @@ TEST(TopologyTest, PlantedBugsAreNegativeControlsOfOvlnfsdOnly) {
                             "one of: handle-tag-unchecked")));
 }
 
+TEST(TopologyTest, KernelUpgradeNeedsALibvirtServerAndAnotherKernel) {
+  EXPECT_THAT(
+      Errors("name: t\nservers:\n"
+             "  - {name: a, variant: reference, kernel_upgrade: \"6.12\"}\n"
+             "  - {name: b, variant: knfsd, backend: libvirt, kernel_upgrade: \"6.1\"}\n"
+             "  - {name: c, variant: knfsd, backend: libvirt}\n"
+             "clients:\n  - {name: n, access: libnfs, server: a}\n"
+             "  - {name: m, access: kernel-mount, backend: libvirt}\n"
+             "workloads:\n  mixed: {ops: 10}\n"
+             "faults:\n  - {kind: upgrade, target: c, at: random}\n"),
+      ElementsAre(HasSubstr("t.yaml:3:51: servers[0].kernel_upgrade: only libvirt servers"),
+                  HasSubstr("t.yaml:4:65: servers[1].kernel_upgrade: the same kernel as"),
+                  HasSubstr("t.yaml:12:12: faults[0].kind: server 'c' has no second kernel")));
+}
+
 TEST(TopologyTest, CollectsAllErrors) {
   std::vector<std::string> errors = Errors(
       "name: Bad_Name\nseed: -1\nservers:\n  - name: a\n    variant: nope\n    layers: 9\n"

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "base/file_text.h"
 #include "image/command.h"
@@ -198,6 +199,21 @@ Status Vm::RebootWith(const std::vector<std::string>& argv) {
   OVL_RETURN_IF_ERROR(Exec(argv, milliseconds(120'000)).status());
   std::lock_guard<std::mutex> g(mu_);
   return WaitReady(start, old);
+}
+
+Status Vm::RestartInto(const image::KernelFiles& kernel, const std::vector<std::string>& argv) {
+  OVL_RETURN_IF_ERROR(Exec(argv, milliseconds(120'000)).status());
+  control_.Close();
+  // The guest powers itself off once its disks are clean; a guest that does not is cut off
+  // (it has synced and unmounted by then, so nothing acknowledged is lost).
+  const auto deadline = Clock::now() + milliseconds(60'000);
+  while (hv_->IsActive(spec_.domain) && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  if (hv_->IsActive(spec_.domain)) OVL_RETURN_IF_ERROR(hv_->Destroy(spec_.domain));
+  created_ = false;
+  spec_.kernel = kernel;
+  return Boot();
 }
 
 std::string Vm::AgentSocket() const {

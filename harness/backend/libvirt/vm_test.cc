@@ -7,10 +7,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 
 #include "backend/libvirt/backend.h"
 #include "backend/libvirt/vm_nodes.h"
+#include "base/file_text.h"
 #include "ops/fixture.h"
 #include "ops/fixture_json.h"
 #include "ops/ops.h"
@@ -51,6 +53,8 @@ class LibvirtVmTest : public ::testing::Test {
     }
   }
 
+  // Public for the HandleSurvives helper below.
+ public:
   json Op(AgentNode& agent, ops::Op op) {
     op.seq = ++seq_;
     op.client = agent.name();
@@ -58,6 +62,8 @@ class LibvirtVmTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status().ToString() << "\n" << agent.LogTail();
     return r.ok() ? Json(*r).value("result", json()) : json();
   }
+
+  const std::shared_ptr<LibvirtBackend>& backend() const { return backend_; }
 
   std::string run_dir_;
   std::shared_ptr<LibvirtBackend> backend_;
@@ -199,12 +205,14 @@ TEST_F(LibvirtVmTest, KnfsdHandleSurvivesPowerCut) {
 }
 
 // ovlnfsd in a 6.12 guest, a clean guest reboot, and eviction of ovlnfsd's caches.
-TEST_F(LibvirtVmTest, ReferenceHandleSurvivesReboot) {
-  const topology::ServerSpec server = Server("reference", topology::Variant::kReference, "6.12");
-  const std::vector<plan::Link> links = {{"reference", "kr", 24111, 24112}};
-  auto s = StartVmServer(backend_, server, links);
+// Holds a handle of a written file across `fault` (run `times` times) and reads the data back
+// through it after each, with every cache on both sides dropped.
+void HandleSurvives(LibvirtVmTest& t, const topology::ServerSpec& server, const std::string& client,
+                    const std::function<Status(ServerNode&)>& fault, int times = 1) {
+  const std::vector<plan::Link> links = {{server.name, client, 24111, 24112}};
+  auto s = StartVmServer(t.backend(), server, links);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  auto a = StartVmAgent(backend_, Client("kr", "reference", "6.12"), "kr", {server}, links);
+  auto a = StartVmAgent(t.backend(), Client(client, server.name, "6.12"), client, {server}, links);
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   ServerNode& srv = **s;
   AgentNode& agent = **a;
@@ -215,23 +223,51 @@ TEST_F(LibvirtVmTest, ReferenceHandleSurvivesReboot) {
   ASSERT_EQ(Json(*connected).value("ok", false), true) << Json(*connected).dump() << "\n"
                                                        << agent.LogTail();
 
-  json r = Op(agent, Lookup("a", "A"));
+  json r = t.Op(agent, Lookup("a", "A"));
   ASSERT_EQ(r.value("outcome", ""), "ok") << r.dump() << "\n" << srv.LogTail();
-  const std::string data = "written before a clean reboot";
-  r = Op(agent, Write("A", data));
+  const std::string data = "written before the fault";
+  r = t.Op(agent, Write("A", data));
   ASSERT_EQ(r.value("outcome", ""), "ok") << r.dump();
-  Status reboot = srv.Reboot();
-  ASSERT_TRUE(reboot.ok()) << reboot.ToString();
-  auto rc = agent.Request(Reconnect(srv));
-  ASSERT_TRUE(rc.ok()) << rc.status().ToString();
-  ASSERT_TRUE(srv.Evict().ok()) << srv.LogTail();
-  ASSERT_TRUE(agent.EvictClientCaches().ok());
-  r = Op(agent, Read("A"));
-  ASSERT_EQ(r.value("outcome", ""), "ok") << r.dump() << "\n" << srv.LogTail();
-  auto result = ops::ResultFromJson(r);
-  ASSERT_TRUE(result.ok());
-  EXPECT_EQ(result->data.substr(0, data.size()), data);
+  for (int i = 0; i < times; ++i) {
+    Status st = fault(srv);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    auto rc = agent.Request(Reconnect(srv));
+    ASSERT_TRUE(rc.ok()) << rc.status().ToString();
+    ASSERT_TRUE(srv.Evict().ok()) << srv.LogTail();
+    ASSERT_TRUE(agent.EvictClientCaches().ok());
+    r = t.Op(agent, Read("A"));
+    ASSERT_EQ(r.value("outcome", ""), "ok") << r.dump() << "\n" << srv.LogTail();
+    auto result = ops::ResultFromJson(r);
+    ASSERT_TRUE(result.ok());
+    EXPECT_EQ(result->data.substr(0, data.size()), data) << "after fault " << i + 1;
+  }
   EXPECT_TRUE(srv.Teardown(false).ok());
+}
+
+TEST_F(LibvirtVmTest, ReferenceHandleSurvivesReboot) {
+  HandleSurvives(*this, Server("reference", topology::Variant::kReference, "6.12"), "kr",
+                 [](ServerNode& s) { return s.Reboot(); });
+}
+
+// knfsd encodes the handle on 6.1, is upgraded to 6.12 and back (ServerNode::Upgrade); the held
+// handle must decode on each. The boot record says which kernel the server runs.
+TEST_F(LibvirtVmTest, KnfsdHandleSurvivesKernelUpgradeAndBack) {
+  topology::ServerSpec server = Server("knfsd-up", topology::Variant::kKnfsd, "6.1");
+  server.kernel_upgrade = topology::KernelSpec::Debian("6.12");
+  std::vector<std::string> kernels;
+  HandleSurvives(
+      *this, server, "ku",
+      [&](ServerNode& s) {
+        Status st = s.Upgrade();
+        json boot = json::parse(ReadFileText(run_dir_ + "/vm/knfsd-up/boots.json").value_or(""),
+                                nullptr, false);
+        kernels.push_back(boot.is_object() ? boot.value("kernel", "") : "");
+        return st;
+      },
+      2);
+  ASSERT_EQ(kernels.size(), 2u);
+  EXPECT_TRUE(kernels[0].starts_with("6.12")) << kernels[0];
+  EXPECT_TRUE(kernels[1].starts_with("6.1.")) << kernels[1];
 }
 
 // Without nfs_export the kernel overlay cannot encode handles: UNSUPPORTED, not a failure.
