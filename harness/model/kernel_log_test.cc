@@ -14,7 +14,19 @@ using testing::Has;
 using testing::History;
 using testing::JudgeOne;
 
-const nlohmann::json kFixture = {{"entries", {{{"file", "a"}, {"size", 10}}}}};
+// The rules of `reports`, "MUST kernel-warn" or "MAY kernel-overlayfs", in order.
+std::vector<std::string> Rules(const std::vector<KernelReport>& reports) {
+  std::vector<std::string> out;
+  for (const auto& r : reports) out.push_back((r.must ? "MUST " : "MAY ") + r.rule);
+  return out;
+}
+
+// The verdict on a case whose only event besides its start and end is a kernel event of `lines`.
+CaseVerdict JudgeCase(const std::vector<std::string>& lines, const std::string& error = "") {
+  History h(nlohmann::json{{"entries", {{{"file", "a"}, {"size", 10}}}}});
+  h.Kernel(lines, error);
+  return JudgeOne(h.End());
+}
 
 // A WARN() on a 6.1 guest (kernel/panic.c __warn's format up to 6.18), syslog console form.
 const std::vector<std::string> kWarn61 = {
@@ -43,9 +55,7 @@ TEST(KernelLogTest, WarnIsAMustFindingWithItsLines) {
   // The report runs to the end of its stack; the end marker after </TASK> is no report.
   EXPECT_EQ(reports[0].lines.back(), "[  123.456834]  </TASK>");
 
-  History h(kFixture);
-  h.Kernel(kWarn61);
-  const CaseVerdict v = JudgeOne(h.End());
+  const CaseVerdict v = JudgeCase(kWarn61);
   EXPECT_EQ(v.verdict, Verdict::kFail) << testing::Dump(v);
   EXPECT_TRUE(Has(v, "kernel-warn", true)) << testing::Dump(v);
   EXPECT_NE(v.reason.find("expected no WARN() from the kernel of s; got [  123.456790] WARNING: "),
@@ -90,13 +100,10 @@ TEST(KernelLogTest, BugOopsKasanAreMustAndOneReportEach) {
       "<4>[   80.000002] ---[ end trace 0000000000000000 ]---",
   };
   const auto reports = JudgeKernelLines(oops);
-  ASSERT_EQ(reports.size(), 4u);
-  EXPECT_EQ(reports[0].rule, "kernel-bug");  // its Oops: line is part of it
-  EXPECT_EQ(reports[0].lines.size(), 7u);
-  EXPECT_EQ(reports[1].rule, "kernel-kasan");
-  EXPECT_EQ(reports[2].rule, "kernel-bug");
-  EXPECT_EQ(reports[3].rule, "kernel-oops");
-  for (const auto& r : reports) EXPECT_TRUE(r.must) << r.rule;
+  EXPECT_EQ(Rules(reports), (std::vector<std::string>{"MUST kernel-bug", "MUST kernel-kasan",
+                                                      "MUST kernel-bug", "MUST kernel-oops"}));
+  ASSERT_FALSE(reports.empty());
+  EXPECT_EQ(reports[0].lines.size(), 7u);  // its Oops: line is part of it
 }
 
 TEST(KernelLogTest, LockdepAndHungTasksAreMayWithTheirStacks) {
@@ -111,16 +118,11 @@ TEST(KernelLogTest, LockdepAndHungTasksAreMayWithTheirStacks) {
       "<4>[  250.3] Call Trace:",
       "<4>[  250.4]  </TASK>",
   };
-  const auto reports = JudgeKernelLines(lines);
-  ASSERT_EQ(reports.size(), 3u);
-  EXPECT_EQ(reports[0].rule, "kernel-lockdep");
-  EXPECT_EQ(reports[1].rule, "kernel-hung");
-  EXPECT_EQ(reports[2].rule, "kernel-hung");  // a MAY report's header opens another
-  for (const auto& r : reports) EXPECT_FALSE(r.must) << r.rule;
+  // A MAY report's further header opens another report.
+  EXPECT_EQ(Rules(JudgeKernelLines(lines)),
+            (std::vector<std::string>{"MAY kernel-lockdep", "MAY kernel-hung", "MAY kernel-hung"}));
   // Their "Call Trace:" lines belong to them: no kernel-call-trace.
-  History h(kFixture);
-  h.Kernel(lines);
-  const CaseVerdict v = JudgeOne(h.End());
+  const CaseVerdict v = JudgeCase(lines);
   EXPECT_EQ(v.verdict, Verdict::kPass) << testing::Dump(v);
   EXPECT_TRUE(Has(v, "kernel-lockdep", false));
   EXPECT_FALSE(Has(v, "kernel-call-trace", true));
@@ -137,10 +139,9 @@ TEST(KernelLogTest, AnOrphanCallTraceIsMustWithWhatCameBefore) {
   };
   const auto reports = JudgeKernelLines(lines);
   // The allocation failure's line is an nfsd warning as well.
+  EXPECT_EQ(Rules(reports),
+            (std::vector<std::string>{"MAY kernel-nfsd", "MUST kernel-call-trace"}));
   ASSERT_EQ(reports.size(), 2u);
-  EXPECT_EQ(reports[0].rule, "kernel-nfsd");
-  EXPECT_EQ(reports[1].rule, "kernel-call-trace");
-  EXPECT_TRUE(reports[1].must);
   EXPECT_EQ(reports[1].lines.front(),
             "[   30.2] CPU: 0 PID: 812 Comm: nfsd Not tainted "
             "6.1.0-57-amd64 #1");
@@ -163,9 +164,7 @@ TEST(KernelLogTest, OverlayfsLinesAreMayAndTheCasePasses) {
   EXPECT_EQ(FormatKernelReport(reports[0]),
             "[22511.344401] overlayfs: \"xino=on\" is useless with all layers on same fs, ignore. "
             "(printed 2 times)");
-  History h(kFixture);
-  h.Kernel(lines);
-  const CaseVerdict v = JudgeOne(h.End());
+  const CaseVerdict v = JudgeCase(lines);
   EXPECT_EQ(v.verdict, Verdict::kPass) << testing::Dump(v);
   EXPECT_TRUE(Has(v, "kernel-overlayfs", false)) << testing::Dump(v);
 }
@@ -197,9 +196,7 @@ TEST(KernelLogTest, BootNoiseAndRestartRetriesAreNoFindings) {
       "<6>[   12.0] overlayfs: \"xino\" feature enabled using 32 upper inode bits.",
   };
   EXPECT_TRUE(JudgeKernelLines(lines).empty());
-  History h(kFixture);
-  h.Kernel(lines);
-  const CaseVerdict v = JudgeOne(h.End());
+  const CaseVerdict v = JudgeCase(lines);
   EXPECT_EQ(v.verdict, Verdict::kPass) << testing::Dump(v);
   EXPECT_TRUE(v.findings.empty()) << testing::Dump(v);
   // The report shows the kernel's lines only, without the syslog prefix.
@@ -230,17 +227,13 @@ TEST(KernelLogTest, LongReportsAreBounded) {
   EXPECT_EQ(reports[0].more, 61 - kKernelReportLines);
   EXPECT_NE(FormatKernelReport(reports[0]).find("(45 more lines)"), std::string::npos);
 
-  History h(kFixture);
-  h.Kernel(lines);
-  const CaseVerdict v = JudgeOne(h.End());
+  const CaseVerdict v = JudgeCase(lines);
   EXPECT_EQ(v.kernel_lines.size(), kMaxCaseKernelLines);
   EXPECT_EQ(v.kernel_lines_total, 61u);
 }
 
 TEST(KernelLogTest, AnUnreadableLogIsAMayFinding) {
-  History h(kFixture);
-  h.Kernel({}, "open /dev/kmsg: Permission denied");
-  const CaseVerdict v = JudgeOne(h.End());
+  const CaseVerdict v = JudgeCase({}, "open /dev/kmsg: Permission denied");
   EXPECT_EQ(v.verdict, Verdict::kPass);
   EXPECT_TRUE(Has(v, "kernel-log", false)) << testing::Dump(v);
 }
