@@ -19,7 +19,8 @@ namespace ovl::backend {
 
 struct KernelLines {
   std::vector<std::string> lines;  // oldest first, at most kMaxKernelLines
-  uint64_t dropped = 0;            // lines beyond the bound, or records the ring buffer lost
+  // Lines beyond the bound, plus one for each gap of records the ring buffer overwrote unread.
+  uint64_t dropped = 0;
 };
 
 // The bound on the lines of one read: a flood (a warning per operation) must not swamp the
