@@ -150,7 +150,7 @@ TEST(KernelLogTest, AnOrphanCallTraceIsMustWithWhatCameBefore) {
 
 TEST(KernelLogTest, OverlayfsLinesAreMayAndTheCasePasses) {
   // The host 6.18 kernel mounting an overlay with xino=on on one filesystem (seen in
-  // kernel_log_capture_test), at info level; repeats fold into one finding.
+  // backend/kernel_log_test.cc), at info level; repeats fold into one finding.
   const std::vector<std::string> lines = {
       "<6>[22511.344401] overlayfs: \"xino=on\" is useless with all layers on same fs, ignore.",
       "<6>[22512.000000] harness (13380): drop_caches: 3",
