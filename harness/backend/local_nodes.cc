@@ -76,6 +76,9 @@ class LocalServer : public ServerNode {
     return backend::VerifyLowerLayers(fixture, lowers_);
   }
 
+  // The host's kernel: the overlay mount's, and the filesystems' under ovlnfsd's layers.
+  Result<std::unique_ptr<KernelLog>> OpenKernelLog() override { return OpenHostKernelLog(); }
+
  protected:
   // Serves the layers in dir_ / lowers_; StopServing undoes it (a no-op when not serving).
   virtual Status StartServing() = 0;

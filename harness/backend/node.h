@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agent/protocol.h"
+#include "backend/kernel_log.h"
 #include "base/status.h"
 #include "ops/fixture.h"
 #include "topology/names.h"
@@ -42,6 +43,11 @@ class ServerNode {
   virtual agent::protocol::Connect ConnectRequest() const = 0;
   // The end of the server's log, for failure reports.
   virtual std::string LogTail() const = 0;
+  // The log of the kernel this server runs on, marked now: what the kernel prints from here on
+  // (backend/kernel_log.h). By default kErrNotSupp: no kernel log the harness can read.
+  virtual Result<std::unique_ptr<KernelLog>> OpenKernelLog() {
+    return Status::Error(kErrNotSupp, "no kernel log to read");
+  }
 };
 
 // Strikes `kind` on `node`: crash, reboot, evict or upgrade. EINVAL for client-evict, which

@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "model/kernel_log.h"
 #include "model/model.h"
 #include "model/semantics.h"
 #include "model/state.h"
@@ -101,6 +102,9 @@ class CaseJudge {
                       detail.is_string() ? detail.get<std::string>() : detail.dump(), v_.seed});
         }
         break;
+      case Event::Type::kKernel:
+        OnKernel(e);
+        break;
       case Event::Type::kEnd:
         ended_ = true;
         if (InfoString(e.info, "status") == "unresolved") {
@@ -143,6 +147,36 @@ class CaseJudge {
       v_.findings.push_back(std::move(f));
     } else {
       ++v_.findings_dropped;
+    }
+  }
+
+  // What the server's kernel printed during the case: its reports become findings of the case
+  // (model/kernel_log.h); a log that could not be read is a MAY finding, so that its absence is
+  // seen.
+  void OnKernel(const Event& e) {
+    const std::string node = InfoString(e.info, "node");
+    const std::string error = InfoString(e.info, "error");
+    if (!error.empty()) {
+      AddFinding({false, 0, 0, "", "", "kernel-log", "the kernel log of " + node + " read", error,
+                  v_.seed});
+    }
+    std::vector<std::string> lines;
+    if (e.info.contains("lines") && e.info.at("lines").is_array()) {
+      for (const json& l : e.info.at("lines")) {
+        if (l.is_string()) lines.push_back(l.get<std::string>());
+      }
+    }
+    for (const KernelReport& k : JudgeKernelLines(lines)) {
+      AddFinding({k.must, 0, 0, "", "", k.rule, "no " + k.what + " from the kernel of " + node,
+                  FormatKernelReport(k), v_.seed});
+    }
+    const std::vector<std::string> kernel = KernelMessages(lines);
+    for (const std::string& l : kernel) {
+      if (v_.kernel_lines.size() < kMaxCaseKernelLines) v_.kernel_lines.push_back(l);
+    }
+    v_.kernel_lines_total += kernel.size();
+    if (e.info.contains("dropped") && e.info.at("dropped").is_number_unsigned()) {
+      v_.kernel_lines_total += e.info.at("dropped").get<uint64_t>();
     }
   }
 

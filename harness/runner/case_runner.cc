@@ -4,6 +4,7 @@
 
 #include "ops/fixture_json.h"
 #include "runner/agent_calls.h"
+#include "runner/case_kernel_log.h"
 #include "runner/recorder.h"
 
 namespace ovl::runner {
@@ -48,10 +49,13 @@ CaseRun RunCase(const CaseContext& ctx) {
   const auto start = std::chrono::steady_clock::now();
   CaseRun run;
   Recorder rec(ctx.case_id, ctx.history, ctx.events, ctx.clock);
+  CaseKernelLog kernel(*ctx.server, pc.server);
   auto finish = [&](CaseRun::Status status, std::string reason) {
     run.status = status;
     run.reason = std::move(reason);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    (void)ctx.server->Teardown(ctx.keep);
+    kernel.Record(rec);
     rec.Append(Event::Type::kEnd,
                {{"status", status == CaseRun::Status::kDone          ? "done"
                            : status == CaseRun::Status::kUnsupported ? "unsupported"
@@ -61,7 +65,6 @@ CaseRun RunCase(const CaseContext& ctx) {
       run.status = CaseRun::Status::kUnresolved;
       run.reason = "history: " + h.ToString();
     }
-    (void)ctx.server->Teardown(ctx.keep);
     return run;
   };
   auto unresolved = [&](const std::string& what, const ovl::Status& st, const std::string& tail) {

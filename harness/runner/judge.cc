@@ -21,6 +21,8 @@ Judgement FromModel(const model::CaseVerdict& v) {
                           {"text", model::FormatFinding(f)}});
   }
   if (v.findings_dropped) j.findings.push_back({{"dropped", v.findings_dropped}});
+  j.kernel_lines = v.kernel_lines;
+  j.kernel_lines_total = v.kernel_lines_total;
   return j;
 }
 
@@ -38,6 +40,8 @@ void ApplyJudgement(CaseReport& r, const Judgement& j, const workload::Baselines
   }
   r.model_failed = j.failed;
   r.findings = j.findings;
+  r.kernel_lines = j.kernel_lines;
+  r.kernel_lines_total = j.kernel_lines_total;
   r.explanation = j.explanation.empty() ? r.note : j.explanation;
   const Known k = !known ? Known::kNo : known->sometimes ? Known::kSometimes : Known::kAlways;
   const topology::Expect expect =

@@ -16,6 +16,8 @@ struct Judgement {
   bool unresolved = false;  // the model could not decide (e.g. too many unknown outcomes)
   std::string explanation;  // the first MUST finding, or the reason it is unresolved
   nlohmann::json findings = nlohmann::json::array();
+  std::vector<std::string> kernel_lines;  // model::CaseVerdict's
+  uint64_t kernel_lines_total = 0;
 };
 
 // The model's verdict on a case, with its findings as report JSON.
@@ -24,7 +26,7 @@ Judgement FromModel(const model::CaseVerdict& verdict);
 // Fills in a judged case: the model's findings, the verdict given r.expect and the baselines
 // (matched on the variant, scenario, fault and r.kernel), and the explanation (r.note unless the
 // model or a baseline says more). r.log_tail, the server's log tail when the case ended, is kept
-// only when the model found the case failed.
+// only when the model found the case failed. The model's kernel lines are kept whatever it found.
 void ApplyJudgement(CaseReport& r, const Judgement& j, const workload::Baselines& baselines);
 
 }  // namespace ovl::runner

@@ -8,6 +8,7 @@
 
 #include "ops/fixture_json.h"
 #include "runner/agent_calls.h"
+#include "runner/case_kernel_log.h"
 #include "runner/recorder.h"
 #include "scenario/mixed.h"
 
@@ -108,10 +109,13 @@ MixedRun RunMixed(const MixedContext& ctx) {
   MixedRun out;
   const auto t0 = Clock::now();
   Recorder rec(ctx.case_id, ctx.history, ctx.events, ctx.clock);
+  CaseKernelLog kernel(*ctx.server, ctx.server_name);
   auto finish = [&](CaseRun::Status status, std::string reason) {
     out.run.status = status;
     out.run.reason = std::move(reason);
     out.run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    (void)ctx.server->Teardown(ctx.keep);
+    kernel.Record(rec);
     rec.Append(ops::Event::Type::kEnd,
                {{"status", status == CaseRun::Status::kDone ? "done" : "unresolved"},
                 {"reason", out.run.reason},
@@ -121,7 +125,6 @@ MixedRun RunMixed(const MixedContext& ctx) {
       out.run.status = CaseRun::Status::kUnresolved;
       out.run.reason = "history: " + h.ToString();
     }
-    (void)ctx.server->Teardown(ctx.keep);
     return out;
   };
 

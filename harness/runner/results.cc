@@ -149,6 +149,8 @@ nlohmann::json ResultsJson(const RunSummary& run) {
                      {"note", c.note},
                      {"findings", c.findings},
                      {"log_tail", c.log_tail},
+                     {"kernel_lines", c.kernel_lines},
+                     {"kernel_lines_total", c.kernel_lines_total},
                      {"seconds", c.seconds},
                      {"ops", c.ops},
                      {"seed", c.seed}});
@@ -210,6 +212,9 @@ ovl::Result<RunSummary> SummaryFromJson(const nlohmann::json& j) {
       r.note = c.value("note", "");
       r.findings = c.at("findings");
       r.log_tail = c.at("log_tail");
+      // Absent from runs made before kernel logs were captured.
+      r.kernel_lines = c.value("kernel_lines", std::vector<std::string>{});
+      r.kernel_lines_total = c.value("kernel_lines_total", uint64_t{0});
       r.seconds = c.at("seconds");
       r.ops = c.at("ops");
       r.seed = c.at("seed");

@@ -85,8 +85,12 @@ Status Vm::Boot() {
   c.kernel = spec_.kernel.vmlinuz;
   c.initrd = spec_.kernel.initrd;
   // panic=0: a panicking guest stops (on_reboot would restart it forever); WaitReady sees the
-  // panic on the console.
-  c.cmdline = "root=/dev/vda rw init=/sbin/ovl-init console=ttyS0 panic=0 quiet loglevel=4";
+  // panic on the console. loglevel=5: warnings and worse reach the console while booting (init.sh
+  // lets info through once the guest is up), each line prefixed with its syslog priority, so that
+  // the kernel's lines can be told from userspace's (backend/kernel_log.h).
+  c.cmdline =
+      "root=/dev/vda rw init=/sbin/ovl-init console=ttyS0 panic=0 quiet loglevel=5 "
+      "console_msg_format=syslog";
   if (!spec_.cmdline_extra.empty()) c.cmdline += " " + spec_.cmdline_extra;
   c.disks = {{spec_.state_dir + "/root.qcow2", "qcow2", false},
              {spec_.state_dir + "/payload.img", "raw", true}};

@@ -217,6 +217,13 @@ class VmServer final : public ServerNode {
     return out;
   }
 
+  // The guest kernel's messages reach the serial console (vm.cc boots it with
+  // console_msg_format=syslog; init.sh lets info messages through once the guest is up), which
+  // is appended to one file across every boot of the VM.
+  Result<std::unique_ptr<KernelLog>> OpenKernelLog() override {
+    return OpenConsoleLog(vm_->spec().console_log);
+  }
+
  private:
   Status Role(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {kRole};
