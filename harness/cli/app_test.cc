@@ -216,7 +216,7 @@ TEST(ListTest, ListsCatalogueVariantsAndBackends) {
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_THAT(o.out, HasSubstr("scenarios (18):"));
   EXPECT_THAT(o.out, HasSubstr("commit-durability        faults [evict, reboot, crash], needs "
-                               "[power-loss]"));
+                               "[power-loss, upper]"));
   EXPECT_THAT(o.out, Not(HasSubstr("variants:")));
   o = Harness({"list", "variants"});
   EXPECT_THAT(o.out, HasSubstr("knfsd-fuse"));
