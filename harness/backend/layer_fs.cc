@@ -45,9 +45,14 @@ Status RunMkfs(const std::vector<std::string>& argv, const std::string& log) {
   return Status::Ok();
 }
 
+struct Loop {
+  std::string dev;
+  Fd fd;  // open until the mount holds the device: the last close of an unused one clears it
+};
+
 // Attaches `image` to a free loop device that detaches itself once its last user is gone (the
-// mount); returns the device path.
-Result<std::string> AttachLoop(const std::string& image) {
+// mount, after the returned fd is closed).
+Result<Loop> AttachLoop(const std::string& image) {
   Fd control(::open("/dev/loop-control", O_RDWR | O_CLOEXEC));
   if (!control.valid()) return Status::FromErrno("open /dev/loop-control");
   Fd file(::open(image.c_str(), O_RDWR | O_CLOEXEC));
@@ -62,7 +67,7 @@ Result<std::string> AttachLoop(const std::string& image) {
     loop_config config{};
     config.fd = static_cast<uint32_t>(file.get());
     config.info.lo_flags = LO_FLAGS_AUTOCLEAR;
-    if (::ioctl(loop.get(), LOOP_CONFIGURE, &config) == 0) return dev;
+    if (::ioctl(loop.get(), LOOP_CONFIGURE, &config) == 0) return Loop{dev, std::move(loop)};
     if (errno != EBUSY) return Status::FromErrno("LOOP_CONFIGURE " + dev + " with " + image);
   }
   return Status::Error(EBUSY, "no free loop device for " + image);
@@ -117,15 +122,11 @@ Result<std::unique_ptr<LayerFsMount>> LayerFsMount::Make(LayerFs kind, const std
   } else {
     OVL_RETURN_IF_ERROR(RunMkfs({"mkfs.xfs", "-q", "-f", image}, log));
   }
-  OVL_ASSIGN_OR_RETURN(std::string dev, AttachLoop(image));
+  OVL_ASSIGN_OR_RETURN(Loop loop, AttachLoop(image));
   const char* type = kind == LayerFs::kExt4 ? "ext4" : "xfs";
-  if (::mount(dev.c_str(), point.c_str(), type, 0, "") != 0) {
-    const Status st =
-        Status::FromErrno(std::string("mount -t ") + type + " " + dev + " at " + point);
-    // The loop device stays attached until cleared: nothing else holds it.
-    Fd loop(::open(dev.c_str(), O_RDWR | O_CLOEXEC));
-    if (loop.valid()) (void)::ioctl(loop.get(), LOOP_CLR_FD, 0);
-    return st;
+  // On failure the loop device clears itself when loop.fd closes: nothing else holds it.
+  if (::mount(loop.dev.c_str(), point.c_str(), type, 0, "") != 0) {
+    return Status::FromErrno(std::string("mount -t ") + type + " " + loop.dev + " at " + point);
   }
   m->mounted_ = true;
   return m;

@@ -144,7 +144,7 @@ TEST_F(LayerSetupsTest, NestedLowerLayerDecodes) {
     EXPECT_EQ(ReadAll(*nx), "inner bottom") << when;
     auto nt = fs_->Decode(t.handle);
     ASSERT_TRUE(nt.ok()) << when << ": " << nt.status().ToString();
-    EXPECT_EQ(ReadAll(*nt), "copied") << when;
+    EXPECT_EQ(ReadAll(*nt), "copiedtop") << when;  // "inner top" overwritten from 0
     auto nd = fs_->Decode(d.handle);
     ASSERT_TRUE(nd.ok()) << when << ": " << nd.status().ToString();
   });
