@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -299,6 +301,54 @@ std::string GaneshaDaemon::LogTail(size_t max_bytes) const {
 
 namespace {
 
+// Why ganesha cannot serve the overlay mounted at `root` (UNSUPPORTED), or "". Measured on
+// nfs-ganesha 4.3 (docs/findings.md #7, #8): FSAL_VFS opens the export root by its file handle,
+// and answers NFS3ERR_XDEV to a LOOKUP of an object on another filesystem than the export's
+// (st_dev), as the non-directories of an overlay's layers on other filesystems are without
+// xino=on.
+std::string GaneshaCannotExport(const std::string& root) {
+  struct {
+    file_handle fh;
+    unsigned char bytes[MAX_HANDLE_SZ];
+  } h{};
+  h.fh.handle_bytes = MAX_HANDLE_SZ;
+  int mount_id = 0;
+  Fd dir(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.valid() && name_to_handle_at(dir.get(), "", &h.fh, &mount_id, AT_EMPTY_PATH) == 0) {
+    Fd again(open_by_handle_at(dir.get(), &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!again.valid()) {
+      return std::string(
+                 "ganesha opens the export root by its file handle, and this kernel's "
+                 "open_by_handle_at of the overlay's root fails: ") +
+             std::strerror(errno) + " (docs/findings.md #7)";
+    }
+  }
+  struct stat top {};
+  if (::stat(root.c_str(), &top) != 0) return "";
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) == 0 && st.st_dev != top.st_dev) {
+      return "ganesha (FSAL_VFS) answers NFS3ERR_XDEV for an object on another filesystem than "
+             "the export's, and " +
+             it->path().string() +
+             " reports its layer's st_dev (layers on several filesystems without xino=on; "
+             "docs/findings.md #8)";
+    }
+  }
+  return "";
+}
+
+// The ganesha log's reason for exporting nothing (it starts anyway and refuses every MNT), or "".
+std::string ExportRefusal(const std::string& log) {
+  if (log.find("No export entries found") == std::string::npos) return "";
+  const size_t crit = log.find(":FSAL :CRIT :");
+  if (crit == std::string::npos) return "ganesha exports nothing: No export entries found";
+  const size_t end = log.find('\n', crit);
+  return "ganesha refuses the export: " + log.substr(crit + 13, end - crit - 13);
+}
+
 class LocalGanesha final : public ServerNode {
  public:
   LocalGanesha(const topology::ServerSpec& spec, const std::string& log_dir)
@@ -319,9 +369,16 @@ class LocalGanesha final : public ServerNode {
     // Ganesha exports the overlay's mount point, where a syscalls agent would connect.
     const agent::protocol::Connect overlay = overlay_->ConnectRequest();
     const auto* mount = std::get_if<agent::protocol::SyscallsAccess>(&overlay.access);
-    auto daemon = GaneshaDaemon::Start({mount ? mount->root : "", state_dir_});
+    const std::string root = mount ? mount->root : "";
+    if (std::string why = GaneshaCannotExport(root); !why.empty()) {
+      return Status::Error(kErrNotSupp, why);
+    }
+    auto daemon = GaneshaDaemon::Start({root, state_dir_});
     if (!daemon.ok()) return daemon.status();
     daemon_ = std::move(daemon).value();
+    if (std::string why = ExportRefusal(daemon_->LogTail(20000)); !why.empty()) {
+      return Status::Error(kErrNotSupp, why);
+    }
     return Status::Ok();
   }
 
