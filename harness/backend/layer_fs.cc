@@ -217,6 +217,8 @@ Result<std::unique_ptr<LayerStack>> LayerStack::Make(const topology::ServerSpec&
   for (const std::string& d : stack->dirs_.lowers) stdfs::create_directories(d, ec);
   stdfs::create_directories(stack->dirs_.work, ec);
   if (ec) return Status::Error(ec.value(), "create layers under " + dir + ": " + ec.message());
+  // The topology's extra layers (beyond the fixture's) stay empty.
+  fixture_dirs.resize(static_cast<size_t>(fixture.layers));
   OVL_RETURN_IF_ERROR(Materialize(fixture, fixture_dirs));
   if (spec.nested) {
     // nested-top repeats layer 0's directories, so each is merged from both inner layers.

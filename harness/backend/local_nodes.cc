@@ -67,7 +67,10 @@ class LocalServer : public ServerNode {
 
   Status VerifyLowerLayers(const ops::Fixture& fixture) override {
     if (!layers_) return Status::Error(ESRCH, spec_.name + " has no layers");
-    return backend::VerifyLowerLayers(fixture, layers_->dirs().lowers);
+    // The fixture's layers are the top-most ones; the topology may add empty ones below.
+    std::vector<std::string> lowers = layers_->dirs().lowers;
+    lowers.resize(std::min(lowers.size(), static_cast<size_t>(fixture.layers)));
+    return backend::VerifyLowerLayers(fixture, lowers);
   }
 
  protected:
