@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -301,12 +302,12 @@ std::string GaneshaDaemon::LogTail(size_t max_bytes) const {
 
 namespace {
 
-// Why ganesha cannot serve the overlay mounted at `root` (UNSUPPORTED), or "". Measured on
-// nfs-ganesha 4.3 (docs/findings.md #7, #8): FSAL_VFS opens the export root by its file handle,
-// and answers NFS3ERR_XDEV to a LOOKUP of an object on another filesystem than the export's
-// (st_dev), as the non-directories of an overlay's layers on other filesystems are without
-// xino=on.
-std::string GaneshaCannotExport(const std::string& root) {
+// Why ganesha cannot serve the overlay of `spec` mounted at `root` (UNSUPPORTED), or "".
+// Measured on nfs-ganesha 4.3 (docs/findings.md #7, #8): FSAL_VFS opens the export root by its
+// file handle, and answers NFS3ERR_XDEV to a LOOKUP of an object on another filesystem than the
+// export's (st_dev), as every non-directory of an overlay whose layers are on several
+// filesystems is unless xino makes one st_dev of them.
+std::string GaneshaCannotExport(const topology::ServerSpec& spec, const std::string& root) {
   struct {
     file_handle fh;
     unsigned char bytes[MAX_HANDLE_SZ];
@@ -323,19 +324,21 @@ std::string GaneshaCannotExport(const std::string& root) {
              std::strerror(errno) + " (docs/findings.md #7)";
     }
   }
-  struct stat top {};
-  if (::stat(root.c_str(), &top) != 0) return "";
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    struct stat st {};
-    if (::lstat(it->path().c_str(), &st) == 0 && st.st_dev != top.st_dev) {
-      return "ganesha (FSAL_VFS) answers NFS3ERR_XDEV for an object on another filesystem than "
-             "the export's, and " +
-             it->path().string() +
-             " reports its layer's st_dev (layers on several filesystems without xino=on; "
-             "docs/findings.md #8)";
-    }
+  // `same` layers share the harness's filesystem; every other one, and a nested layer, is one
+  // of its own.
+  using topology::LayerFs;
+  std::vector<LayerFs> layers(spec.lower_fs.begin() + (spec.nested ? 1 : 0), spec.lower_fs.end());
+  if (spec.has_upper()) layers.push_back(spec.upper_fs);
+  const auto own =
+      std::count_if(layers.begin(), layers.end(), [](LayerFs fs) { return fs != LayerFs::kSame; });
+  const bool any_same = std::find(layers.begin(), layers.end(), LayerFs::kSame) != layers.end();
+  const size_t filesystems = static_cast<size_t>(own) + (spec.nested ? 1 : 0) + (any_same ? 1 : 0);
+  if (filesystems > 1 && spec.overlay.xino != "on" && spec.overlay.xino != "auto") {
+    return "ganesha (FSAL_VFS) answers NFS3ERR_XDEV for an object on another filesystem than "
+           "the export's, and without xino the non-directories of an overlay whose layers are "
+           "on " +
+           std::to_string(filesystems) + " filesystems report their layer's st_dev " +
+           "(docs/findings.md #8)";
   }
   return "";
 }
@@ -352,7 +355,9 @@ std::string ExportRefusal(const std::string& log) {
 class LocalGanesha final : public ServerNode {
  public:
   LocalGanesha(const topology::ServerSpec& spec, const std::string& log_dir)
-      : overlay_(MakeLocalKernelOverlay(spec)), state_dir_(log_dir + "/ganesha-" + spec.name) {}
+      : spec_(spec),
+        overlay_(MakeLocalKernelOverlay(spec)),
+        state_dir_(log_dir + "/ganesha-" + spec.name) {}
   ~LocalGanesha() override { (void)Teardown(keep_); }
 
   std::string Unsupported() override {
@@ -370,7 +375,7 @@ class LocalGanesha final : public ServerNode {
     const agent::protocol::Connect overlay = overlay_->ConnectRequest();
     const auto* mount = std::get_if<agent::protocol::SyscallsAccess>(&overlay.access);
     const std::string root = mount ? mount->root : "";
-    if (std::string why = GaneshaCannotExport(root); !why.empty()) {
+    if (std::string why = GaneshaCannotExport(spec_, root); !why.empty()) {
       return Status::Error(kErrNotSupp, why);
     }
     auto daemon = GaneshaDaemon::Start({root, state_dir_});
@@ -429,6 +434,7 @@ class LocalGanesha final : public ServerNode {
     return Status::Ok();
   }
 
+  topology::ServerSpec spec_;
   std::unique_ptr<ServerNode> overlay_;  // the kernel overlayfs mount ganesha exports
   std::string state_dir_;
   std::unique_ptr<GaneshaDaemon> daemon_;
