@@ -109,6 +109,7 @@ bool Modifies(Kind k) {
   switch (k) {
     case Kind::kSetAttr:
     case Kind::kWrite:
+    case Kind::kCommit:
     case Kind::kCreate:
     case Kind::kMkdir:
     case Kind::kSymlink:
