@@ -63,10 +63,10 @@ class LayerStack {
  public:
   // Makes them (removing what `dir` held). Layer i of the fixture goes to lowers[i]; the
   // topology's layer count is a minimum (a scenario's fixture may bring more layers, which then
-  // live on the harness's filesystem), and layers beyond the fixture's stay empty. Nested: lowers[0] is a read-only overlay mount of
-  // <dir>/nested-top and <dir>/nested-bottom, which holds the fixture's layer 0 while nested-top
-  // repeats its directories (so they merge), mounted with nfs_export so the outer layer can
-  // decode handles on it.
+  // live on the harness's filesystem), and layers beyond the fixture's stay empty. Nested:
+  // lowers[0] is a read-only overlay mount of <dir>/nested-top and <dir>/nested-bottom, which holds
+  // the fixture's layer 0 while nested-top repeats its directories (so they merge), mounted with
+  // nfs_export so the outer layer can decode handles on it.
   static Result<std::unique_ptr<LayerStack>> Make(const topology::ServerSpec& spec,
                                                   const ops::Fixture& fixture,
                                                   const std::string& dir);

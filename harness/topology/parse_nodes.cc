@@ -32,8 +32,8 @@ void ReadOverlayOption(MapReader* m, std::string_view key,
   Field f = m->Optional(key);
   if (!f.present()) return;
   // YAML reads a bare `null` as no value; `uuid: null` means the kernel's value "null".
-  const bool null_value = f.node.IsNull() &&
-                          std::find(allowed.begin(), allowed.end(), "null") != allowed.end();
+  const bool null_value =
+      f.node.IsNull() && std::find(allowed.begin(), allowed.end(), "null") != allowed.end();
   std::optional<std::string> v = null_value ? "null" : ReadString(f, sink);
   if (!v) return;
   if (std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {

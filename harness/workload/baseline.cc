@@ -73,8 +73,8 @@ std::optional<BaselineEntry> Baselines::Find(const std::string& variant,
                                              const std::string& kernel,
                                              const std::string& server) const {
   for (const auto& e : entries_) {
-    const bool server_ok = e.servers.empty() || std::find(e.servers.begin(), e.servers.end(),
-                                                          server) != e.servers.end();
+    const bool server_ok = e.servers.empty() ||
+                           std::find(e.servers.begin(), e.servers.end(), server) != e.servers.end();
     if (e.variant == variant && e.scenario == scenario && (e.fault.empty() || e.fault == fault) &&
         kernel.rfind(e.kernel, 0) == 0 && server_ok) {
       return e;

@@ -28,11 +28,11 @@ namespace ovl::workload {
 struct BaselineEntry {
   std::string variant;
   std::string scenario;
-  std::string fault;               // "" = every fault
-  std::string kernel;              // "" = every kernel
+  std::string fault;                 // "" = every fault
+  std::string kernel;                // "" = every kernel
   std::vector<std::string> servers;  // empty = every server of the variant
-  std::vector<std::string> rules;  // empty = every finding
-  bool sometimes = false;          // a pass does not mean the bug is fixed
+  std::vector<std::string> rules;    // empty = every finding
+  bool sometimes = false;            // a pass does not mean the bug is fixed
   std::string reason;
   int line = 0;  // where it is written, for messages and the cross-checks
   int column = 0;

@@ -116,13 +116,13 @@ TEST_F(LayerSetupsE2ETest, ReadOnlyScenariosOnEveryLayerSetup) {
 }
 
 TEST_F(LayerSetupsE2ETest, InterruptedRunLeavesNoLayerFilesystem) {
-  auto p = Process::Start({{HARNESS_PATH, "run", kTopology, "--results", dir_ + "/results"},
-                           dir_ + "/harness.log"});
+  auto p = Process::Start(
+      {{HARNESS_PATH, "run", kTopology, "--results", dir_ + "/results"}, dir_ + "/harness.log"});
   ASSERT_TRUE(p.ok());
   // Some ext4/xfs/tmpfs layers are mounted by then: the setups come in seeded order.
-  auto started = (*p)->WaitForLine(
-      [](const std::string& l) { return l.find("PASS: ") != std::string::npos; },
-      std::chrono::seconds(60));
+  auto started =
+      (*p)->WaitForLine([](const std::string& l) { return l.find("PASS: ") != std::string::npos; },
+                        std::chrono::seconds(60));
   ASSERT_TRUE(started.ok()) << started.status().ToString();
   std::this_thread::sleep_for(std::chrono::seconds(3));
   ASSERT_TRUE((*p)->Signal(SIGINT).ok());
