@@ -10,6 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -299,10 +302,62 @@ std::string GaneshaDaemon::LogTail(size_t max_bytes) const {
 
 namespace {
 
+// Why ganesha cannot serve the overlay of `spec` mounted at `root` (UNSUPPORTED), or "".
+// Measured on nfs-ganesha 4.3 (docs/findings.md #7, #8): FSAL_VFS opens the export root by its
+// file handle, and answers NFS3ERR_XDEV to a LOOKUP of an object on another filesystem than the
+// export's (st_dev), as every non-directory of an overlay whose layers are on several
+// filesystems is unless xino makes one st_dev of them.
+std::string GaneshaCannotExport(const topology::ServerSpec& spec, const std::string& root) {
+  struct {
+    file_handle fh;
+    unsigned char bytes[MAX_HANDLE_SZ];
+  } h{};
+  h.fh.handle_bytes = MAX_HANDLE_SZ;
+  int mount_id = 0;
+  Fd dir(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.valid() && name_to_handle_at(dir.get(), "", &h.fh, &mount_id, AT_EMPTY_PATH) == 0) {
+    Fd again(open_by_handle_at(dir.get(), &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!again.valid()) {
+      return std::string(
+                 "ganesha opens the export root by its file handle, and this kernel's "
+                 "open_by_handle_at of the overlay's root fails: ") +
+             std::strerror(errno) + " (docs/findings.md #7)";
+    }
+  }
+  // `same` layers share the harness's filesystem; every other one, and a nested layer, is one
+  // of its own.
+  using topology::LayerFs;
+  std::vector<LayerFs> layers(spec.lower_fs.begin() + (spec.nested ? 1 : 0), spec.lower_fs.end());
+  if (spec.has_upper()) layers.push_back(spec.upper_fs);
+  const auto own =
+      std::count_if(layers.begin(), layers.end(), [](LayerFs fs) { return fs != LayerFs::kSame; });
+  const bool any_same = std::find(layers.begin(), layers.end(), LayerFs::kSame) != layers.end();
+  const size_t filesystems = static_cast<size_t>(own) + (spec.nested ? 1 : 0) + (any_same ? 1 : 0);
+  if (filesystems > 1 && spec.overlay.xino != "on" && spec.overlay.xino != "auto") {
+    return "ganesha (FSAL_VFS) answers NFS3ERR_XDEV for an object on another filesystem than "
+           "the export's, and without xino the non-directories of an overlay whose layers are "
+           "on " +
+           std::to_string(filesystems) + " filesystems report their layer's st_dev " +
+           "(docs/findings.md #8)";
+  }
+  return "";
+}
+
+// The ganesha log's reason for exporting nothing (it starts anyway and refuses every MNT), or "".
+std::string ExportRefusal(const std::string& log) {
+  if (log.find("No export entries found") == std::string::npos) return "";
+  const size_t crit = log.find(":FSAL :CRIT :");
+  if (crit == std::string::npos) return "ganesha exports nothing: No export entries found";
+  const size_t end = log.find('\n', crit);
+  return "ganesha refuses the export: " + log.substr(crit + 13, end - crit - 13);
+}
+
 class LocalGanesha final : public ServerNode {
  public:
   LocalGanesha(const topology::ServerSpec& spec, const std::string& log_dir)
-      : overlay_(MakeLocalKernelOverlay(spec)), state_dir_(log_dir + "/ganesha-" + spec.name) {}
+      : spec_(spec),
+        overlay_(MakeLocalKernelOverlay(spec)),
+        state_dir_(log_dir + "/ganesha-" + spec.name) {}
   ~LocalGanesha() override { (void)Teardown(keep_); }
 
   std::string Unsupported() override {
@@ -319,9 +374,16 @@ class LocalGanesha final : public ServerNode {
     // Ganesha exports the overlay's mount point, where a syscalls agent would connect.
     const agent::protocol::Connect overlay = overlay_->ConnectRequest();
     const auto* mount = std::get_if<agent::protocol::SyscallsAccess>(&overlay.access);
-    auto daemon = GaneshaDaemon::Start({mount ? mount->root : "", state_dir_});
+    const std::string root = mount ? mount->root : "";
+    if (std::string why = GaneshaCannotExport(spec_, root); !why.empty()) {
+      return Status::Error(kErrNotSupp, why);
+    }
+    auto daemon = GaneshaDaemon::Start({root, state_dir_});
     if (!daemon.ok()) return daemon.status();
     daemon_ = std::move(daemon).value();
+    if (std::string why = ExportRefusal(daemon_->LogTail(20000)); !why.empty()) {
+      return Status::Error(kErrNotSupp, why);
+    }
     return Status::Ok();
   }
 
@@ -375,6 +437,7 @@ class LocalGanesha final : public ServerNode {
     return Status::Ok();
   }
 
+  topology::ServerSpec spec_;
   std::unique_ptr<ServerNode> overlay_;  // the kernel overlayfs mount ganesha exports
   std::string state_dir_;
   std::unique_ptr<GaneshaDaemon> daemon_;

@@ -12,9 +12,9 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
-#include <thread>
 
 #include "backend/fixture_disk.h"
+#include "backend/layer_fs.h"
 
 namespace ovl::backend {
 namespace {
@@ -25,22 +25,8 @@ using std::chrono::seconds;
 constexpr seconds kStartTimeout{15};
 constexpr seconds kStopTimeout{15};
 constexpr seconds kRequestTimeout{60};
-
-// lower0..lowerN-1, upper, work under `dir`, filled from the fixture.
-Result<std::vector<std::string>> MakeLayers(const ops::Fixture& fixture, const std::string& dir,
-                                            int min_layers) {
-  std::error_code ec;
-  stdfs::remove_all(dir, ec);
-  std::vector<std::string> lowers;
-  const int n = std::max(fixture.layers, min_layers);
-  for (int i = 0; i < n; ++i) lowers.push_back(dir + "/lower" + std::to_string(i));
-  for (const auto& d : lowers) stdfs::create_directories(d, ec);
-  stdfs::create_directories(dir + "/upper", ec);
-  stdfs::create_directories(dir + "/work", ec);
-  if (ec) return Status::Error(ec.value(), "create layers under " + dir + ": " + ec.message());
-  OVL_RETURN_IF_ERROR(backend::Materialize(fixture, lowers));
-  return lowers;
-}
+// How ovlnfsd starts the line that says why it cannot serve a layer setup (ovlnfsd/main.cc).
+constexpr std::string_view kUnsupportedSetup = "ovlnfsd: unsupported layer setup: ";
 
 std::string Join(const std::vector<std::string>& parts, char sep) {
   std::string out;
@@ -48,8 +34,9 @@ std::string Join(const std::vector<std::string>& parts, char sep) {
   return out;
 }
 
-// What both local servers share: a layer directory made from the fixture, torn down (or kept)
-// after the case, and checked for an untouched lower layer.
+// What both local servers share: the layers made from the fixture on the filesystems the
+// topology names (backend/layer_fs.h), torn down (or kept) after the case, and checked for
+// untouched lower layers.
 class LocalServer : public ServerNode {
  public:
   explicit LocalServer(const topology::ServerSpec& spec) : spec_(spec) {}
@@ -57,13 +44,19 @@ class LocalServer : public ServerNode {
   Status Setup(const ops::Fixture& fixture, const std::string& dir) override {
     OVL_RETURN_IF_ERROR(Teardown(keep_));
     dir_ = dir;
-    OVL_ASSIGN_OR_RETURN(lowers_, MakeLayers(fixture, dir, static_cast<int>(spec_.layers)));
+    OVL_ASSIGN_OR_RETURN(layers_, LayerStack::Make(spec_, fixture, dir));
     return StartServing();
   }
 
   Status Teardown(bool keep) override {
     keep_ = keep;
     Status st = StopServing();
+    if (layers_) {
+      // Layer filesystems go in any case (a tmpfs's content with them); images stay with `keep`.
+      Status down = layers_->Remove(keep);
+      if (st.ok()) st = down;
+      layers_.reset();
+    }
     if (!dir_.empty() && !keep) {
       std::error_code ec;
       stdfs::remove_all(dir_, ec);
@@ -73,7 +66,11 @@ class LocalServer : public ServerNode {
   }
 
   Status VerifyLowerLayers(const ops::Fixture& fixture) override {
-    return backend::VerifyLowerLayers(fixture, lowers_);
+    if (!layers_) return Status::Error(ESRCH, spec_.name + " has no layers");
+    // The fixture's layers are the top-most ones; the topology may add empty ones below.
+    std::vector<std::string> lowers = layers_->dirs().lowers;
+    lowers.resize(std::min(lowers.size(), static_cast<size_t>(fixture.layers)));
+    return backend::VerifyLowerLayers(fixture, lowers);
   }
 
   // The host's kernel: the overlay mount's, and the filesystems' under ovlnfsd's layers.
@@ -84,9 +81,11 @@ class LocalServer : public ServerNode {
   virtual Status StartServing() = 0;
   virtual Status StopServing() = 0;
 
+  const LayerDirs& layers() const { return layers_->dirs(); }
+
   topology::ServerSpec spec_;
   std::string dir_;
-  std::vector<std::string> lowers_;
+  std::unique_ptr<LayerStack> layers_;
   bool keep_ = false;
 };
 
@@ -149,12 +148,12 @@ class LocalOvlnfsd final : public LocalServer {
 
   Status StartOn(uint16_t port) {
     std::vector<std::string> argv = {
-        paths_.ovlnfsd, "--lower", Join(lowers_, ':'), "--upper", dir_ + "/upper", "--work",
-        dir_ + "/work", "--listen", "127.0.0.1:" + std::to_string(port), "--export-path",
-        spec_.export_path,
-        // The harness's clients act as root on files the fixture
-        // made as root.
+        paths_.ovlnfsd, "--lower", Join(layers().lowers, ':'), "--work", layers().work, "--listen",
+        "127.0.0.1:" + std::to_string(port), "--export-path", spec_.export_path,
+        // The harness's clients act as root on files the fixture made as root.
         "--squash", "none", "--threads", std::to_string(spec_.threads)};
+    // Without --upper ovlnfsd serves a lower-only, read-only export.
+    if (spec_.has_upper()) argv.insert(argv.end(), {"--upper", layers().upper});
     if (spec_.variant == topology::Variant::kReferenceVolatile) {
       argv.insert(argv.end(), {"--handles", "volatile"});
     }
@@ -167,6 +166,12 @@ class LocalOvlnfsd final : public LocalServer {
     if (!line.ok()) {
       last_tail_ = proc_->Tail(30);
       proc_.reset();
+      // ovlnfsd names a layer setup it cannot serve on a line of its own.
+      const size_t refused = last_tail_.find(kUnsupportedSetup);
+      if (refused != std::string::npos) {
+        const size_t end = last_tail_.find('\n', refused);
+        return Status::Error(kErrNotSupp, last_tail_.substr(refused, end - refused));
+      }
       return line.status();
     }
     port_ = static_cast<uint16_t>(std::stoul(line->substr(line->rfind(':') + 1)));
@@ -213,7 +218,13 @@ class LocalKernelOverlay final : public LocalServer {
   Status StartServing() override {
     std::error_code ec;
     stdfs::create_directories(dir_ + "/mnt", ec);
-    OVL_RETURN_IF_ERROR(Mount());
+    if (Status st = Mount(); !st.ok()) {
+      // Options or layers the kernel refuses: this setup cannot run here, for the kernel's reason.
+      if (st.code() == EINVAL || st.code() == EOPNOTSUPP) {
+        return Status::Error(kErrNotSupp, "the kernel refuses this overlay: " + st.message());
+      }
+      return st;
+    }
     // Without nfs_export the kernel refuses to encode handles: nothing can be held.
     struct {
       file_handle fh;
@@ -226,7 +237,8 @@ class LocalKernelOverlay final : public LocalServer {
       (void)Unmount();
       return Status::Error(kErrNotSupp, std::string("name_to_handle_at on this overlay mount: ") +
                                             std::strerror(err) + " (overlay options " +
-                                            spec_.overlay.MountOptions() + ")");
+                                            spec_.overlay.MountOptions() +
+                                            (notes_.empty() ? "" : "; kernel: " + notes_) + ")");
     }
     return Status::Ok();
   }
@@ -240,24 +252,22 @@ class LocalKernelOverlay final : public LocalServer {
   agent::protocol::Connect ConnectRequest() const override {
     return {agent::protocol::SyscallsAccess{dir_ + "/mnt"}};
   }
-  std::string LogTail() const override { return "mount options: " + options_; }
+  std::string LogTail() const override {
+    return "mount options: " + options_ + (notes_.empty() ? "" : "\nkernel: " + notes_);
+  }
 
  private:
   Status Mount() {
-    options_ =
-        "lowerdir=" + Join(lowers_, ':') + ",upperdir=" + dir_ + "/upper,workdir=" + dir_ + "/work";
+    options_ = "lowerdir=" + Join(layers().lowers, ':');
+    if (spec_.has_upper()) {
+      options_ += ",upperdir=" + layers().upper + ",workdir=" + layers().work;
+    }
     const std::string extra = spec_.overlay.MountOptions();
     if (!extra.empty()) options_ += "," + extra;
     // A detached earlier instance keeps the upper and work dirs busy until syscalls still in
-    // flight on it return: a host process cannot be cut off mid-syscall the way a VM can.
-    const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
-    const std::string source = OverlayMountSource(getpid());
-    while (mount(source.c_str(), (dir_ + "/mnt").c_str(), "overlay", 0, options_.c_str()) != 0) {
-      if (errno != EBUSY || std::chrono::steady_clock::now() >= deadline) {
-        return Status::FromErrno("mount -t overlay -o " + options_);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    // flight on it return (MountOverlay retries EBUSY): a host process cannot be cut off
+    // mid-syscall the way a VM can.
+    OVL_RETURN_IF_ERROR(MountOverlay(dir_ + "/mnt", options_, &notes_));
     mounted_ = true;
     return Status::Ok();
   }
@@ -278,6 +288,7 @@ class LocalKernelOverlay final : public LocalServer {
   }
 
   std::string options_;
+  std::string notes_;  // what the kernel logged about the options at the last mount
   bool mounted_ = false;
 };
 
@@ -382,11 +393,15 @@ Result<size_t> CleanDeadRunMounts(std::ostream& out) {
     }
     std::string type, source;
     fields >> type >> source;
-    if (type != "overlay" || source.rfind(kMountSourcePrefix, 0) != 0) continue;
-    const std::string pid_text = source.substr(sizeof kMountSourcePrefix - 1);
-    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
-    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
-    if (kill(pid, 0) == 0 || errno != ESRCH) continue;  // its harness still runs
+    // A layer filesystem (backend/layer_fs.h) names its harness in its mount point.
+    std::optional<pid_t> pid = LayerFsOwner(UnescapeMountField(point));
+    if (!pid && type == "overlay" && source.rfind(kMountSourcePrefix, 0) == 0) {
+      const std::string pid_text = source.substr(sizeof kMountSourcePrefix - 1);
+      if (!pid_text.empty() && pid_text.find_first_not_of("0123456789") == std::string::npos) {
+        pid = static_cast<pid_t>(std::stol(pid_text));
+      }
+    }
+    if (!pid || kill(*pid, 0) == 0 || errno != ESRCH) continue;  // none, or its harness runs
     stale.push_back(UnescapeMountField(point));
   }
   // Innermost first, so that a mount below another is not hidden by detaching its parent.

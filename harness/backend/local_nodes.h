@@ -42,8 +42,9 @@ Status DropHostCaches();
 std::string OverlayMountSource(pid_t pid);
 
 // Detaches every overlay mount whose source names a harness process that no longer runs (a run
-// killed with SIGKILL leaves its kernel-overlay servers mounted), with a line per mount to
-// `out`. How many; an error when /proc/self/mountinfo cannot be read or a mount not detached.
+// killed with SIGKILL leaves its kernel-overlay servers mounted), and every layer filesystem
+// whose mount point names one (backend/layer_fs.h), with a line per mount to `out`. How many; an
+// error when /proc/self/mountinfo cannot be read or a mount not detached.
 Result<size_t> CleanDeadRunMounts(std::ostream& out);
 
 }  // namespace ovl::backend

@@ -42,7 +42,7 @@ void AppendServers(const plan::Plan& plan, std::string* out) {
                         topology::NameString(topology::kVariantNames, s.variant),
                         topology::NameString(topology::kBackendNames, s.backend),
                         topology::NameString(topology::kExpectNames, s.expect), PortText(ps));
-    std::string details = fmt::format("layers {}, fixture {}", s.layers, s.fixture.Describe());
+    std::string details = s.DescribeLayers() + ", fixture " + s.fixture.Describe();
     if (info.kernel_overlay) details += ", overlay " + s.overlay.MountOptions();
     if (info.has_threads) details += fmt::format(", {} threads", s.threads);
     if (info.serves_nfs) details += ", export " + s.export_path;

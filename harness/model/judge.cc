@@ -310,7 +310,7 @@ class CaseJudge {
     Partition& p = PartitionOf(op.client);
     if (p.overflow) return;
     if (r.outcome == ops::Result::Outcome::kUnknown) {
-      if (Mutates(op.kind)) Fork(&p, op);
+      if (ops::Modifies(op.kind)) Fork(&p, op);
       return;
     }
     // A retransmission after a restart may get an error for what its first transmission did

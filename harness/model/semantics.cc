@@ -425,29 +425,11 @@ std::vector<Issue> Step(State& s, const ops::Op& op, const ops::Result& r) {
 }
 
 bool Happen(State& s, const ops::Op& op) {
-  if (!Mutates(op.kind)) return false;
+  if (!ops::Modifies(op.kind)) return false;
   const Plan p = Predict(s, op);
   if (p.outcome != Plan::Outcome::kOk) return false;
   Effect(s, op, p, nullptr, nullptr);
   return true;
-}
-
-bool Mutates(ops::Kind kind) {
-  switch (kind) {
-    case Kind::kSetAttr:
-    case Kind::kWrite:
-    case Kind::kCommit:
-    case Kind::kCreate:
-    case Kind::kMkdir:
-    case Kind::kSymlink:
-    case Kind::kRemove:
-    case Kind::kRmdir:
-    case Kind::kRename:
-    case Kind::kLink:
-      return true;
-    default:
-      return false;
-  }
 }
 
 bool NonIdempotent(ops::Kind kind) {

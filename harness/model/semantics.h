@@ -31,8 +31,6 @@ std::vector<Issue> Step(State& s, const ops::Op& op, const ops::Result& result);
 // the model allows it to succeed. Returns whether `s` changed.
 bool Happen(State& s, const ops::Op& op);
 
-// True for operations that change the namespace or data (so an unknown outcome forks).
-bool Mutates(ops::Kind kind);
 // True for operations a retransmission after a server restart can answer with an error although
 // the first transmission succeeded (REMOVE -> NOENT, CREATE -> EXIST, ...).
 bool NonIdempotent(ops::Kind kind);

@@ -105,6 +105,24 @@ uint64_t Result::DataDigestValue() const {
   return data.empty() && data_len > 0 ? data_digest : DataDigest(data);
 }
 
+bool Modifies(Kind k) {
+  switch (k) {
+    case Kind::kSetAttr:
+    case Kind::kWrite:
+    case Kind::kCommit:
+    case Kind::kCreate:
+    case Kind::kMkdir:
+    case Kind::kSymlink:
+    case Kind::kRemove:
+    case Kind::kRmdir:
+    case Kind::kRename:
+    case Kind::kLink:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::string KindName(Kind k) {
   for (const auto& [kind, name] : kKindNames) {
     if (kind == k) return name;

@@ -121,6 +121,9 @@ struct Result {
 uint64_t DataDigest(const std::string& data);
 
 std::string KindName(Kind k);
+// True for the operations that change the namespace or data: an unknown outcome of one forks
+// the model, and a lower-only export refuses them. COMMIT counts: it makes written data durable.
+bool Modifies(Kind k);
 // nullopt for an unknown name.
 std::optional<Kind> KindFromName(const std::string& name);
 

@@ -41,6 +41,10 @@ std::string UnsupportedReason(const ServerSpec& server, const ScenarioInfo& scen
     return "nfs_export=off: overlayfs does not encode file handles (EOPNOTSUPP), so no handle "
            "can be held";
   }
+  if (scenario.Needs(Need::kUpper) && !server.has_upper()) {
+    return "needs an upper layer (the scenario changes the namespace or data); this server is a "
+           "lower-only, read-only export (filesystems.upper: none)";
+  }
   if (scenario.Needs(Need::kPowerLoss) && server.backend == Backend::kLocal) {
     return "needs power loss: on the local backend a crash kills a process and the host page "
            "cache survives it";

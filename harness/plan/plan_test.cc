@@ -34,7 +34,7 @@ Catalogue TestCatalogue() {
   add("exclusive-create-replay", e, {Need::kRawNfs});
   add("malformed-handles", {}, {});
   add("rename-file", e, {});
-  add("rename-parent", e, {});
+  add("rename-parent", e, {Need::kUpper});
   add("two-clients", {}, {Need::kTwoClients});
   add("unlink-all", e, {});
   add("upper-only", e, {});
@@ -156,6 +156,21 @@ TEST(PlanTest, CaseFieldsAndUnsupportedReasons) {
   const Case& two = Find(p, "kovl/local-syscalls/two-clients");
   EXPECT_TRUE(two.supported());
   EXPECT_THAT(two.clients, ElementsAre("kovl-syscalls-1", "kovl-syscalls-2"));
+}
+
+TEST(PlanTest, ALowerOnlyServerRunsOnlyWhatNeedsNoUpper) {
+  Plan p = MakeOrDie(Load(R"(name: ro
+servers:
+  - {name: ro, variant: reference, layers: 2, filesystems: {upper: none}}
+  - {name: rw, variant: reference}
+clients:
+  - {name: c, access: libnfs}
+)"));
+  EXPECT_THAT(Find(p, "ro/libnfs/rename-parent@evict").unsupported,
+              HasSubstr("needs an upper layer (the scenario changes the namespace or data); this "
+                        "server is a lower-only, read-only export"));
+  EXPECT_TRUE(Find(p, "ro/libnfs/rename-file@evict").supported());
+  EXPECT_TRUE(Find(p, "rw/libnfs/rename-parent@evict").supported());
 }
 
 TEST(PlanTest, VmPlanHasLinksAndAccessPaths) {

@@ -27,7 +27,7 @@ Judgement FromModel(const model::CaseVerdict& v) {
 }
 
 void ApplyJudgement(CaseReport& r, const Judgement& j, const workload::Baselines& baselines) {
-  auto known = baselines.Find(r.variant, r.scenario, r.fault, r.kernel);
+  auto known = baselines.Find(r.variant, r.scenario, r.fault, r.kernel, r.server);
   // A baseline limited to some rules covers the case only if every MUST finding is of them.
   if (known && !known->rules.empty() && j.failed) {
     for (const auto& f : j.findings) {

@@ -64,6 +64,12 @@ CaseReport RunOnServer(const MixedPhaseContext& ctx, const plan::PlannedServer& 
     if (a != ctx.nodes->agents.end()) agents.push_back(a->second.get());
   }
   if (unsupported.empty() && agents.empty()) unsupported = "no client reaches it";
+  // The mixed workload creates, writes and removes: it needs an upper layer.
+  if (unsupported.empty() && !ps.spec.has_upper()) {
+    unsupported =
+        "the mixed workload changes files; this server is a lower-only, read-only "
+        "export (filesystems.upper: none)";
+  }
   if (ctx.tty) std::cout << "\r\033[K[mixed] " << r.id << std::flush;
   if (!unsupported.empty()) {
     r.verdict = Verdict::kUnsupported;

@@ -355,7 +355,8 @@ std::vector<ThroughputTarget> ThroughputTargets(
   std::vector<ThroughputTarget> out;
   for (const plan::PlannedServer& ps : plan.servers) {
     auto node = servers.find(ps.name);
-    if (ps.expect != tp::Expect::kPass || node == servers.end()) continue;
+    // Jobs write (even the read jobs set their working sets up): lower-only servers are left out.
+    if (ps.expect != tp::Expect::kPass || !ps.spec.has_upper() || node == servers.end()) continue;
     ThroughputTarget t{
         ps.name,
         std::string(tp::NameOf(tp::kVariantNames, ps.variant)),

@@ -436,6 +436,12 @@ topology::Checked<Scenario> ParseScenario(std::string_view text, const std::stri
     written.push_back({node, StepPath(n)});
   }
   CheckVariables(s.steps, written, &errors);
+  // A scenario that changes anything needs an upper layer, whether its header says so or not.
+  const bool modifies = std::any_of(s.steps.begin(), s.steps.end(), [](const StepSpec& step) {
+    return !step.is_fault && ops::Modifies(step.op.kind);
+  });
+  if (modifies && !s.info.Needs(topology::Need::kUpper))
+    s.info.needs.push_back(topology::Need::kUpper);
   for (size_t n = 0; n < s.steps.size(); ++n) {
     if (s.steps[n].during_next_ms > 0 && (n + 1 == s.steps.size() || s.steps[n + 1].is_fault)) {
       errors.Add(written[n].node.Mark(), written[n].path,

@@ -74,7 +74,8 @@ struct Scenario {
 // each at its file:line:column and key path, e.g. steps[3].op). When `expected_id` is not empty
 // the id must equal it (the file's stem, so a scenario is found where its id says). Checks every
 // step, that the fixture parses, and that each var, var2, mutate.var and resume is saved by an
-// earlier step of the same client (variables live in one client's agent).
+// earlier step of the same client (variables live in one client's agent). Adds the need `upper`
+// when a step changes the namespace or data (ops::Modifies).
 topology::Checked<Scenario> ParseScenario(std::string_view text, const std::string& file,
                                           std::string_view expected_id = "");
 

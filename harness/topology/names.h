@@ -165,13 +165,27 @@ inline constexpr std::array<Named<LoadEngine>, 2> kLoadEngineNames{{
     {"fio", LoadEngine::kFio},
 }};
 
-// What a scenario requires beyond a server and one client.
-enum class Need { kPowerLoss, kTwoClients, kRawNfs, kServerHandles };
-inline constexpr std::array<Named<Need>, 4> kNeedNames{{
+// What a scenario requires beyond a server and one client. `upper` (an upper layer to write to)
+// is implied by any step that changes something (scenario/scenario.h).
+enum class Need { kPowerLoss, kTwoClients, kRawNfs, kServerHandles, kUpper };
+inline constexpr std::array<Named<Need>, 5> kNeedNames{{
     {"power-loss", Need::kPowerLoss},
     {"two-clients", Need::kTwoClients},
     {"raw-nfs", Need::kRawNfs},
     {"server-handles", Need::kServerHandles},
+    {"upper", Need::kUpper},
+}};
+
+// Where a server's layer lives: a directory on the harness's work filesystem, a tmpfs, or a
+// loop-mounted ext4 or xfs image (made and removed by the harness), or, for the upper only,
+// nowhere (a lower-only, read-only export).
+enum class LayerFs { kSame, kTmpfs, kExt4, kXfs, kNone };
+inline constexpr std::array<Named<LayerFs>, 5> kLayerFsNames{{
+    {"same", LayerFs::kSame},
+    {"tmpfs", LayerFs::kTmpfs},
+    {"ext4", LayerFs::kExt4},
+    {"xfs", LayerFs::kXfs},
+    {"none", LayerFs::kNone},
 }};
 
 // Kernel series a libvirt node can boot from Debian packages.

@@ -31,7 +31,10 @@ void ReadOverlayOption(MapReader* m, std::string_view key,
                        std::string* out) {
   Field f = m->Optional(key);
   if (!f.present()) return;
-  std::optional<std::string> v = ReadString(f, sink);
+  // YAML reads a bare `null` as no value; `uuid: null` means the kernel's value "null".
+  const bool null_value =
+      f.node.IsNull() && std::find(allowed.begin(), allowed.end(), "null") != allowed.end();
+  std::optional<std::string> v = null_value ? "null" : ReadString(f, sink);
   if (!v) return;
   if (std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
     sink->Error(
@@ -62,15 +65,40 @@ OverlayOptions ReadOverlay(const Field& f, DiagnosticSink* sink) {
   ReadOverlayOption(&m, "redirect_dir", {"on", "follow", "nofollow", "off"}, sink, &o.redirect_dir);
   ReadOverlayOption(&m, "xino", {"on", "off", "auto"}, sink, &o.xino);
   ReadOverlayOption(&m, "metacopy", {"on", "off"}, sink, &o.metacopy);
+  ReadOverlayOption(&m, "uuid", {"on", "off", "null", "auto"}, sink, &o.uuid);
   m.Finish();
-  // The kernel refuses these combinations at mount time; say so before anything boots.
-  if (o.nfs_export == "on" && o.index == "off") {
-    sink->Error(f.pos, f.path, "nfs_export=on needs index=on (the kernel refuses index=off)");
-  }
-  if (o.nfs_export == "on" && o.metacopy == "on") {
-    sink->Error(f.pos, f.path, "metacopy=on conflicts with nfs_export=on (the kernel refuses it)");
-  }
+  // Combinations the kernel refuses (metacopy with nfs_export, ...) are not errors here: the
+  // server's setup fails with the mount's own reason and its cases are UNSUPPORTED with it.
   return o;
+}
+
+// `filesystems: {upper: FS, lower: [FS, ...]}` into `s`; `layers` (when given) must match the
+// list. Returns the length of `lower` (0 when absent).
+size_t ReadFilesystems(const Field& f, DiagnosticSink* sink, ServerSpec* s) {
+  MapReader m(f, sink);
+  Field upper = m.Optional("upper");
+  Field lower = m.Optional("lower");
+  m.Finish();
+  if (upper.present()) {
+    s->upper_fs = ReadEnum(upper, sink, "filesystem", kLayerFsNames).value_or(s->upper_fs);
+  }
+  if (!lower.present()) return 0;
+  std::optional<std::vector<Field>> items = ReadList(lower, sink);
+  if (!items) return 0;
+  if (items->empty() || items->size() > 8) {
+    sink->Error(lower.pos, lower.path, "needs 1..8 entries, one per lower layer");
+    return 0;
+  }
+  s->lower_fs.clear();
+  for (const Field& item : *items) {
+    std::optional<LayerFs> fs = ReadEnum(item, sink, "filesystem", kLayerFsNames);
+    if (fs == LayerFs::kNone) {
+      sink->Error(item.pos, item.path,
+                  "a lower layer needs a filesystem ('none' is for the upper)");
+    }
+    s->lower_fs.push_back(fs.value_or(LayerFs::kSame));
+  }
+  return items->size();
 }
 
 FixtureSpec ReadFixture(const Field& f, const ParseContext& ctx) {
@@ -179,6 +207,16 @@ ServerSpec ParseServer(const Field& f, Backend default_backend, ParseContext* ct
     s.expect = ReadEnum(expect, sink, "expect", kExpectNames).value_or(s.expect);
   Field layers = m.Optional("layers");
   if (layers.present()) s.layers = ReadUint(layers, sink, 1, 8).value_or(s.layers);
+  Field filesystems = m.Optional("filesystems");
+  const size_t listed = filesystems.present() ? ReadFilesystems(filesystems, sink, &s) : 0;
+  if (listed != 0 && !layers.present()) s.layers = listed;
+  if (listed != 0 && layers.present() && listed != s.layers) {
+    sink->Error(filesystems.pos, filesystems.path + ".lower",
+                fmt::format("{} entries, but layers is {}", listed, s.layers));
+  }
+  s.lower_fs.resize(s.layers, LayerFs::kSame);
+  Field nested = m.Optional("nested");
+  if (nested.present()) s.nested = ReadBool(nested, sink).value_or(false);
   Field overlay = m.Optional("overlay");
   if (overlay.present()) s.overlay = ReadOverlay(overlay, sink);
   Field kernel = m.Optional("kernel");
@@ -236,6 +274,14 @@ ServerSpec ParseServer(const Field& f, Backend default_backend, ParseContext* ct
                   "a server with a planted bug is a negative control: it must declare "
                   "expect: fail");
     }
+  }
+  // The layer setups are made by the local backend only (backend/layer_fs.h).
+  const bool layer_setup = filesystems.present() || s.nested;
+  if (layer_setup && s.backend == Backend::kLibvirt) {
+    const Field& at = filesystems.present() ? filesystems : nested;
+    sink->Error(at.pos, at.path,
+                "layer filesystems and nested layers are made by the local backend only (a "
+                "libvirt guest has no second disk for them yet)");
   }
   if (s.backend == Backend::kLibvirt) {
     s.kernel = kernel.present() ? ReadKernel(kernel, *ctx) : KernelSpec::Debian("6.1");

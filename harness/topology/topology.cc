@@ -1,6 +1,7 @@
 #include "topology/topology.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -17,6 +18,20 @@ std::string OverlayOptions::MountOptions() const {
   add("redirect_dir", redirect_dir);
   add("xino", xino);
   add("metacopy", metacopy);
+  add("uuid", uuid);
+  return out;
+}
+
+std::string ServerSpec::DescribeLayers() const {
+  std::string out = fmt::format("layers {}", layers);
+  const bool plain = upper_fs == LayerFs::kSame && !nested &&
+                     std::all_of(lower_fs.begin(), lower_fs.end(),
+                                 [](LayerFs fs) { return fs == LayerFs::kSame; });
+  if (plain) return out;
+  std::vector<std::string_view> lowers;
+  for (LayerFs fs : lower_fs) lowers.push_back(NameOf(kLayerFsNames, fs));
+  out += fmt::format(" (lower {}; upper {}{})", fmt::join(lowers, ","),
+                     NameOf(kLayerFsNames, upper_fs), nested ? "; nested" : "");
   return out;
 }
 

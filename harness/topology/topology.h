@@ -31,6 +31,7 @@ struct OverlayOptions {
   std::string redirect_dir;       // on | follow | nofollow | off
   std::string xino;               // on | off | auto
   std::string metacopy;           // on | off
+  std::string uuid;               // on | off | null | auto
 
   // "index=on,nfs_export=on,...": the non-empty options in mount(8) syntax.
   std::string MountOptions() const;
@@ -66,7 +67,13 @@ struct ServerSpec {
   Variant variant = Variant::kReference;
   Backend backend = Backend::kLocal;
   Expect expect = Expect::kPass;
-  uint64_t layers = 1;               // lower directories
+  uint64_t layers = 1;  // lower directories
+  // The filesystem of each lower layer (layers entries, top-most first) and of the upper;
+  // LayerFs::kNone for the upper makes a lower-only (read-only) export.
+  std::vector<LayerFs> lower_fs{LayerFs::kSame};
+  LayerFs upper_fs = LayerFs::kSame;
+  // Lower layer 0 is itself an overlay mount (read-only) of two layers of its own.
+  bool nested = false;
   OverlayOptions overlay;            // meaningful for InfoOf(variant).kernel_overlay only
   std::optional<KernelSpec> kernel;  // set exactly for libvirt servers
   // The kernel an `upgrade` fault boots the server into (and the next one back into `kernel`);
@@ -80,6 +87,11 @@ struct ServerSpec {
   // control and must declare expect: fail). base/planted_bugs.h, docs/planted-bugs.md.
   std::optional<Plant> plant;
   Pos pos;  // the entry in the file
+
+  // True when the server has an upper layer (not a lower-only export).
+  bool has_upper() const { return upper_fs != LayerFs::kNone; }
+  // "layers 2" or, for a layer setup, "layers 2 (lower same,ext4; upper none; nested)".
+  std::string DescribeLayers() const;
 };
 
 struct ClientSpec {

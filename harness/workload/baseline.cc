@@ -23,7 +23,8 @@ topology::Checked<std::vector<BaselineEntry>> ParseBaselineFile(std::string_view
     };
     const size_t colon = line.find(':');
     if (colon == std::string::npos) {
-      bad(start, "expected '<scenario>[@fault] [kernel=X] [rule=R] [sometimes]: reason'");
+      bad(start,
+          "expected '<scenario>[@fault] [kernel=X] [server=S] [rule=R] [sometimes]: reason'");
       continue;
     }
     BaselineEntry e;
@@ -41,6 +42,10 @@ topology::Checked<std::vector<BaselineEntry>> ParseBaselineFile(std::string_view
       const std::string word = head.substr(q, end - q);
       if (word.rfind("kernel=", 0) == 0) {
         e.kernel = word.substr(7);
+      } else if (word.rfind("server=", 0) == 0) {
+        std::istringstream servers(word.substr(7));
+        std::string s;
+        while (std::getline(servers, s, ',')) e.servers.push_back(s);
       } else if (word.rfind("rule=", 0) == 0) {
         std::istringstream rules(word.substr(5));
         std::string r;
@@ -65,10 +70,13 @@ topology::Checked<std::vector<BaselineEntry>> ParseBaselineFile(std::string_view
 
 std::optional<BaselineEntry> Baselines::Find(const std::string& variant,
                                              const std::string& scenario, const std::string& fault,
-                                             const std::string& kernel) const {
+                                             const std::string& kernel,
+                                             const std::string& server) const {
   for (const auto& e : entries_) {
+    const bool server_ok = e.servers.empty() ||
+                           std::find(e.servers.begin(), e.servers.end(), server) != e.servers.end();
     if (e.variant == variant && e.scenario == scenario && (e.fault.empty() || e.fault == fault) &&
-        kernel.rfind(e.kernel, 0) == 0) {
+        kernel.rfind(e.kernel, 0) == 0 && server_ok) {
       return e;
     }
   }

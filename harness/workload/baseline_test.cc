@@ -33,17 +33,28 @@ TEST(BaselinesTest, QualifiersAndMatching) {
   EXPECT_FALSE(b.Find("reference", "rename-file", "crash", "6.12.118").has_value());
 }
 
+TEST(BaselinesTest, ServerLimitsAnEntryToTheServersItNames) {
+  auto entries = ParseBaselineFile("merged-lower-dirs server=ko-a,ko-b rule=fileid-changed: x\n",
+                                   "kernel-overlay.txt", "kernel-overlay");
+  ASSERT_TRUE(entries.ok()) << topology::FormatDiagnostics(entries.errors());
+  Baselines b(std::move(entries).value());
+  EXPECT_TRUE(b.Find("kernel-overlay", "merged-lower-dirs", "crash", "6.18", "ko-b").has_value());
+  EXPECT_FALSE(b.Find("kernel-overlay", "merged-lower-dirs", "crash", "6.18", "ko-c").has_value());
+  EXPECT_FALSE(b.Find("kernel-overlay", "merged-lower-dirs", "crash", "6.18").has_value());
+}
+
 TEST(BaselinesTest, EveryBadLineIsReportedWithItsColumn) {
   auto bad = ParseBaselineFile(
       "mixed sometime: a typo\nno colon here\n  rename-file@crash:\n@crash: no scenario\n",
       "knfsd.txt", "knfsd");
   ASSERT_FALSE(bad.ok());
-  EXPECT_THAT(Strings(bad.errors()),
-              ElementsAre("knfsd.txt:1:7: unknown qualifier 'sometime'",
-                          "knfsd.txt:2:1: expected '<scenario>[@fault] [kernel=X] [rule=R] "
-                          "[sometimes]: reason'",
-                          "knfsd.txt:3:20: a known failure needs a reason",
-                          "knfsd.txt:4:1: missing scenario"));
+  EXPECT_THAT(
+      Strings(bad.errors()),
+      ElementsAre("knfsd.txt:1:7: unknown qualifier 'sometime'",
+                  "knfsd.txt:2:1: expected '<scenario>[@fault] [kernel=X] [server=S] [rule=R] "
+                  "[sometimes]: reason'",
+                  "knfsd.txt:3:20: a known failure needs a reason",
+                  "knfsd.txt:4:1: missing scenario"));
 }
 
 }  // namespace

@@ -38,7 +38,9 @@ const std::set<std::string> kDesignIds{"seed-unlink-reboot",
                                        "readdir-cookies",
                                        "malformed-handles",
                                        "crash-during-copyup",
-                                       "namespace-durability"};
+                                       "namespace-durability",
+                                       "lower-layers-handles",
+                                       "merged-lower-dirs"};
 
 TEST(CatalogueFilesTest, EveryScenarioParsesAndExpands) {
   const workload::Workloads& w = Shipped();

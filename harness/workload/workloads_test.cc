@@ -70,12 +70,13 @@ TEST(ShippedWorkloadsTest, HasTheDesignScenarios) {
   const topology::Catalogue* c = &w->catalogue;
   std::vector<std::string> ids;
   for (const topology::ScenarioInfo& s : c->scenarios) ids.push_back(s.id);
-  EXPECT_THAT(ids, ElementsAre("commit-durability", "copyup-keeps-handle", "crash-during-copyup",
-                               "dir-handles", "exclusive-create-replay", "inode-reuse",
-                               "lower-hardlinks-copyup", "malformed-handles", "move-to-new-parent",
-                               "namespace-durability", "readdir-cookies", "rename-file",
-                               "rename-grandparent", "rename-parent", "seed-unlink-reboot",
-                               "two-clients", "unlink-all", "upper-only"));
+  EXPECT_THAT(ids,
+              ElementsAre("commit-durability", "copyup-keeps-handle", "crash-during-copyup",
+                          "dir-handles", "exclusive-create-replay", "inode-reuse",
+                          "lower-hardlinks-copyup", "lower-layers-handles", "malformed-handles",
+                          "merged-lower-dirs", "move-to-new-parent", "namespace-durability",
+                          "readdir-cookies", "rename-file", "rename-grandparent", "rename-parent",
+                          "seed-unlink-reboot", "two-clients", "unlink-all", "upper-only"));
   EXPECT_TRUE(c->Find("commit-durability")->Needs(topology::Need::kPowerLoss));
   EXPECT_TRUE(c->Find("namespace-durability")->Needs(topology::Need::kPowerLoss));
   EXPECT_TRUE(c->Find("two-clients")->Needs(topology::Need::kTwoClients));
@@ -83,6 +84,10 @@ TEST(ShippedWorkloadsTest, HasTheDesignScenarios) {
               ElementsAre(topology::FaultKind::kEvict, topology::FaultKind::kReboot,
                           topology::FaultKind::kCrash));
   EXPECT_TRUE(c->Find("lower-hardlinks-copyup")->faults.empty());
+  // `upper` follows from the steps: any change needs it, read-only scenarios run without it.
+  EXPECT_TRUE(c->Find("rename-parent")->Needs(topology::Need::kUpper));
+  EXPECT_FALSE(c->Find("lower-layers-handles")->Needs(topology::Need::kUpper));
+  EXPECT_FALSE(c->Find("merged-lower-dirs")->Needs(topology::Need::kUpper));
 }
 
 TEST_F(WorkloadsDir, ReadsScenariosAndFixtureNames) {

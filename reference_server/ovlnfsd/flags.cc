@@ -9,7 +9,7 @@
 namespace ovl::ovlnfsd {
 
 const char kUsage[] =
-    "usage: ovlnfsd --lower DIR[:DIR...] --upper DIR --work DIR --listen ADDR:PORT\n"
+    "usage: ovlnfsd --lower DIR[:DIR...] [--upper DIR] --work DIR --listen ADDR:PORT\n"
     "               [--export-path /PATH] [--allow CIDR]... [--read-only]\n"
     "               [--squash root|all|none] [--rpcbind] [--handles persistent|volatile]\n"
     "               [--no-index] [--threads N] [--max-connections N]\n"
@@ -168,7 +168,8 @@ Result<Flags> ParseFlags(const std::vector<std::string>& args) {
     }
   }
   if (flags.lower_dirs.empty()) return Usage("--lower", "required");
-  if (flags.upper_dir.empty()) return Usage("--upper", "required");
+  // Without an upper layer nothing can change: a lower-only export is read-only.
+  if (flags.upper_dir.empty()) flags.export_options.read_only = true;
   if (flags.work_dir.empty()) return Usage("--work", "required");
   if (flags.listen_address.empty()) return Usage("--listen", "required");
   return flags;

@@ -1,5 +1,6 @@
 // The ovlnfsd command line:
-//   ovlnfsd --lower DIR[:DIR...] --upper DIR --work DIR --listen ADDR:PORT
+//   ovlnfsd --lower DIR[:DIR...] [--upper DIR] --work DIR --listen ADDR:PORT
+//           (without --upper: a lower-only export, read-only; --work still holds its identity)
 //           [--export-path /PATH] [--allow CIDR]... [--read-only] [--squash root|all|none]
 //           [--rpcbind] [--handles persistent|volatile] [--no-index] [--threads N]
 //           [--max-connections N] [--max-per-address N] [--idle-timeout SECONDS]
@@ -19,7 +20,7 @@ namespace ovl::ovlnfsd {
 struct Flags {
   bool help = false;                    // -h/--help: print the usage and exit
   std::vector<std::string> lower_dirs;  // top-most first
-  std::string upper_dir;
+  std::string upper_dir;                // empty: lower-only, and export_options.read_only is set
   std::string work_dir;
   std::string listen_address;  // dotted IPv4
   uint16_t listen_port = 0;    // 0: any free port

@@ -121,11 +121,19 @@ TEST(FlagsTest, ErrorsNameTheArgument) {
   EXPECT_EQ(ErrorOf(With({"--threads"})), "--threads: missing value");
   EXPECT_EQ(ErrorOf({"--upper", "/u", "--work", "/w", "--listen", "127.0.0.1:1"}),
             "--lower: required");
-  EXPECT_EQ(ErrorOf({"--lower", "/l", "--work", "/w", "--listen", "127.0.0.1:1"}),
-            "--upper: required");
   EXPECT_EQ(ErrorOf({"--lower", "/l", "--upper", "/u", "--listen", "127.0.0.1:1"}),
             "--work: required");
   EXPECT_EQ(ErrorOf({"--lower", "/l", "--upper", "/u", "--work", "/w"}), "--listen: required");
+}
+
+TEST(FlagsTest, WithoutUpperTheExportIsLowerOnlyAndReadOnly) {
+  Result<Flags> f = ParseFlags({"--lower", "/l1:/l2", "--work", "/w", "--listen", "127.0.0.1:1"});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_TRUE(f->upper_dir.empty());
+  EXPECT_TRUE(f->export_options.read_only);
+  f = ParseFlags(Required());
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_FALSE(f->export_options.read_only);
 }
 
 TEST(FlagsTest, Help) {

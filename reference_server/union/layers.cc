@@ -27,8 +27,8 @@ Result<Layer> OpenLayer(FsEnv* env, const std::string& path) {
   // The layer must support file handles: the whole design rests on them.
   auto fh = env->NameToHandle(raw, "");
   if (!fh.ok()) {
-    return Status::Error(fh.status().code(), path + ": no file handle support (" +
-                                                 fh.status().message() + ")");
+    return Status::Error(fh.status().code(),
+                         path + ": no file handle support (" + fh.status().message() + ")");
   }
   return layer;
 }
@@ -70,8 +70,7 @@ Status LoadIdentity(FsEnv* env, LayerSet& ls) {
     if (getrandom(buf, sizeof buf, 0) != sizeof buf) return Status::FromErrno("getrandom");
     // Written under a scratch name and renamed, so a crash never leaves a half identity.
     const std::string tmp = TempName();
-    OVL_ASSIGN_OR_RETURN(Fd f,
-                         env->OpenBeneath(dir.get(), tmp, O_WRONLY | O_CREAT | O_EXCL, 0600));
+    OVL_ASSIGN_OR_RETURN(Fd f, env->OpenBeneath(dir.get(), tmp, O_WRONLY | O_CREAT | O_EXCL, 0600));
     OVL_ASSIGN_OR_RETURN(size_t n, env->PWrite(f.get(), buf, sizeof buf, 0));
     if (n != sizeof buf) return Status::Error(EIO, "short write of identity");
     OVL_RETURN_IF_ERROR(env->Fsync(f.get()));
@@ -132,16 +131,25 @@ Result<LayerSet> OpenLayers(FsEnv* env, const std::vector<std::string>& lower_di
     OVL_ASSIGN_OR_RETURN(Layer l, OpenLayer(env, dir));
     ls.lowers.push_back(std::move(l));
   }
-  OVL_ASSIGN_OR_RETURN(ls.upper, OpenLayer(env, upper_dir));
   int raw = ::open(work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (raw < 0) return Status::FromErrno("open work dir " + work_dir);
   ls.work = Fd(raw);
+  // Lower-only: an empty upper of the server's own, which nothing writes (the export is
+  // read-only), keeps one code path for the root and the index.
+  const bool lower_only = upper_dir.empty();
+  if (lower_only) {
+    OVL_ASSIGN_OR_RETURN(Fd own, EnsureDir(env, raw, "ovlnfsd"));
+    OVL_RETURN_IF_ERROR(EnsureDir(env, own.get(), "upper").status());
+  }
+  OVL_ASSIGN_OR_RETURN(ls.upper,
+                       OpenLayer(env, lower_only ? work_dir + "/ovlnfsd/upper" : upper_dir));
   OVL_ASSIGN_OR_RETURN(struct stat wst, env->Stat(raw, ""));
   if (wst.st_dev != ls.upper.dev) {
     return Status::Error(EXDEV, "work dir and upper dir must be on the same filesystem");
   }
   OVL_ASSIGN_OR_RETURN(std::string work_path, env->FdPath(raw));
   for (const std::string* p : {&ls.upper.path, &work_path}) {
+    if (lower_only) break;
     const std::string& other = (p == &work_path) ? ls.upper.path : work_path;
     if (other.rfind(*p + "/", 0) == 0 || other == *p) {
       return Status::Error(EINVAL, "upper and work dirs must not contain each other");

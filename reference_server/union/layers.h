@@ -2,10 +2,10 @@
 //
 // Work dir layout (the first two are kernel overlayfs's own, so layers stay interchangeable):
 //   W/work/              scratch space: copy-ups and new objects are built here, then renamed in
-//   W/index/             index entries named by the hex of an origin's ovl_fb (docs/handle-format.md)
-//   W/ovlnfsd/identity   export UUID (16 bytes) + handle MAC key (16 bytes), made once
-//   W/ovlnfsd/pending/   intent records of link-count changes in progress (see IndexStore)
-//   W/ovlnfsd/linkup/    holding links of index entries that have no upper name yet
+//   W/index/             index entries named by the hex of an origin's ovl_fb
+//   (docs/handle-format.md) W/ovlnfsd/identity   export UUID (16 bytes) + handle MAC key (16
+//   bytes), made once W/ovlnfsd/pending/   intent records of link-count changes in progress (see
+//   IndexStore) W/ovlnfsd/linkup/    holding links of index entries that have no upper name yet
 #pragma once
 
 #include <sys/types.h>
@@ -34,9 +34,9 @@ struct Layer {
 struct LayerSet {
   std::vector<Layer> lowers;  // top-most first; index = layer number in handles
   Layer upper;
-  Fd work;   // W
-  Fd temp;   // W/work
-  Fd index;  // W/index
+  Fd work;     // W
+  Fd temp;     // W/work
+  Fd index;    // W/index
   Fd pending;  // W/ovlnfsd/pending
   Fd linkup;   // W/ovlnfsd/linkup
   std::array<uint8_t, 16> export_uuid{};
@@ -51,7 +51,9 @@ struct LayerSet {
 // first use, and ties the upper dir to its lower stack the way kernel overlayfs does
 // (trusted.overlay.origin on the upper root, trusted.overlay.upper on the index dir), refusing a
 // work/upper dir that belongs to another stack. The work and upper dirs are the server's own
-// even when the export is read-only to clients.
+// even when the export is read-only to clients. An empty `upper_dir` is a lower-only union: the
+// upper is then W/ovlnfsd/upper, an empty dir of the server's own that the caller must never
+// write (UnionOptions::upper_dir).
 Result<LayerSet> OpenLayers(FsEnv* env, const std::vector<std::string>& lower_dirs,
                             const std::string& upper_dir, const std::string& work_dir);
 

@@ -21,7 +21,9 @@ Result<std::unique_ptr<UnionFs>> UnionFs::Open(const UnionOptions& options) {
   OVL_ASSIGN_OR_RETURN(LayerSet layers,
                        OpenLayers(env, options.lower_dirs, options.upper_dir, options.work_dir));
   OVL_RETURN_IF_ERROR(RecoverLayers(env, layers, options.log));
-  auto u = std::make_unique<OverlayUnion>(options, env, std::move(layers));
+  UnionOptions effective = options;
+  effective.read_only |= options.upper_dir.empty();
+  auto u = std::make_unique<OverlayUnion>(effective, env, std::move(layers));
   OVL_RETURN_IF_ERROR(u->InitRoot());
   return std::unique_ptr<UnionFs>(std::move(u));
 }

@@ -112,6 +112,7 @@ struct UnionCounters {
 
 struct UnionOptions {
   std::vector<std::string> lower_dirs;  // top-most first
+  // Empty: a lower-only union, read-only whatever read_only says (nothing can be copied up).
   std::string upper_dir;
   std::string work_dir;
   // Negative controls. kVolatile: handles embed a per-start generation, so every handle dies at
