@@ -21,6 +21,10 @@ Judgement FromModel(const model::CaseVerdict& v) {
                           {"text", model::FormatFinding(f)}});
   }
   if (v.findings_dropped) j.findings.push_back({{"dropped", v.findings_dropped}});
+  if (v.sweep.sent > 0) {
+    j.sweep = {
+        {"sent", v.sweep.sent}, {"outcomes", v.sweep.outcomes}, {"violations", v.sweep.violations}};
+  }
   return j;
 }
 
@@ -38,6 +42,7 @@ void ApplyJudgement(CaseReport& r, const Judgement& j, const workload::Baselines
   }
   r.model_failed = j.failed;
   r.findings = j.findings;
+  r.sweep = j.sweep;
   r.explanation = j.explanation.empty() ? r.note : j.explanation;
   const Known k = !known ? Known::kNo : known->sometimes ? Known::kSometimes : Known::kAlways;
   const topology::Expect expect =

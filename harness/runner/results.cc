@@ -148,6 +148,7 @@ nlohmann::json ResultsJson(const RunSummary& run) {
                      {"explanation", c.explanation},
                      {"note", c.note},
                      {"findings", c.findings},
+                     {"sweep", c.sweep},
                      {"log_tail", c.log_tail},
                      {"seconds", c.seconds},
                      {"ops", c.ops},
@@ -209,6 +210,7 @@ ovl::Result<RunSummary> SummaryFromJson(const nlohmann::json& j) {
       r.explanation = c.at("explanation");
       r.note = c.value("note", "");
       r.findings = c.at("findings");
+      r.sweep = c.value("sweep", nlohmann::json());  // absent from runs before the sweep
       r.log_tail = c.at("log_tail");
       r.seconds = c.at("seconds");
       r.ops = c.at("ops");

@@ -38,7 +38,11 @@ const std::set<std::string> kDesignIds{"seed-unlink-reboot",
                                        "readdir-cookies",
                                        "malformed-handles",
                                        "crash-during-copyup",
-                                       "namespace-durability"};
+                                       "namespace-durability",
+                                       "sweep-copied-up",
+                                       "sweep-removed-file",
+                                       "sweep-lower-dir",
+                                       "sweep-upper-only"};
 
 TEST(CatalogueFilesTest, EveryScenarioParsesAndExpands) {
   const workload::Workloads& w = Shipped();
