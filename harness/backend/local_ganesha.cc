@@ -354,6 +354,9 @@ class LocalGanesha final : public ServerNode {
     return overlay_->VerifyLowerLayers(fixture);
   }
 
+  // The host's kernel, which serves the overlay ganesha exports.
+  Result<std::unique_ptr<KernelLog>> OpenKernelLog() override { return overlay_->OpenKernelLog(); }
+
   // Before setup, port 0: a connect the agent refuses.
   agent::protocol::Connect ConnectRequest() const override {
     if (!daemon_) return {agent::protocol::LibnfsAccess{}};

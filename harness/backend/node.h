@@ -7,8 +7,10 @@
 #include <string>
 
 #include "agent/protocol.h"
+#include "backend/kernel_log.h"
 #include "base/status.h"
 #include "ops/fixture.h"
+#include "topology/names.h"
 
 namespace ovl::backend {
 
@@ -24,6 +26,11 @@ class ServerNode {
   virtual Status Crash() = 0;
   virtual Status Reboot() = 0;
   virtual Status Evict() = 0;
+  // A clean reboot into the server's other kernel (ServerSpec::kernel_upgrade), and back on the
+  // next call; the next Setup boots the server's own kernel again. kErrNotSupp by default.
+  virtual Status Upgrade() {
+    return Status::Error(kErrNotSupp, "this server cannot boot another kernel");
+  }
   // Stops serving; removes the layers unless `keep`.
   virtual Status Teardown(bool keep) = 0;
   // Whether the lower layers still hold exactly the fixture (they must never change). By default
@@ -36,7 +43,30 @@ class ServerNode {
   virtual agent::protocol::Connect ConnectRequest() const = 0;
   // The end of the server's log, for failure reports.
   virtual std::string LogTail() const = 0;
+  // The log of the kernel this server runs on, marked now: what the kernel prints from here on
+  // (backend/kernel_log.h). By default kErrNotSupp: no kernel log the harness can read.
+  virtual Result<std::unique_ptr<KernelLog>> OpenKernelLog() {
+    return Status::Error(kErrNotSupp, "no kernel log to read");
+  }
 };
+
+// Strikes `kind` on `node`: crash, reboot, evict or upgrade. EINVAL for client-evict, which
+// strikes a client (AgentNode::EvictClientCaches).
+inline Status StrikeServer(ServerNode& node, topology::FaultKind kind) {
+  switch (kind) {
+    case topology::FaultKind::kCrash:
+      return node.Crash();
+    case topology::FaultKind::kReboot:
+      return node.Reboot();
+    case topology::FaultKind::kEvict:
+      return node.Evict();
+    case topology::FaultKind::kUpgrade:
+      return node.Upgrade();
+    case topology::FaultKind::kClientEvict:
+      break;
+  }
+  return Status::Error(EINVAL, "client-evict strikes a client, not a server");
+}
 
 // One harness-agent, spoken to in the protocol of agent/protocol.h.
 class AgentNode {

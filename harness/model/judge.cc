@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "model/kernel_log.h"
 #include "model/model.h"
 #include "model/semantics.h"
 #include "model/state.h"
@@ -19,6 +20,12 @@ using ops::Event;
 std::string InfoString(const json& info, const char* key) {
   if (!info.is_object() || !info.contains(key) || !info.at(key).is_string()) return "";
   return info.at(key).get<std::string>();
+}
+
+// Faults after which the server is a new process (or a new boot): an upgrade is a clean reboot
+// into another kernel, judged as a reboot.
+bool IsRestart(const std::string& kind) {
+  return kind == "crash" || kind == "reboot" || kind == "upgrade";
 }
 
 bool InfoBool(const json& info, const char* key, bool fallback) {
@@ -95,6 +102,9 @@ class CaseJudge {
                       detail.is_string() ? detail.get<std::string>() : detail.dump(), v_.seed});
         }
         break;
+      case Event::Type::kKernel:
+        OnKernel(e);
+        break;
       case Event::Type::kEnd:
         ended_ = true;
         if (InfoString(e.info, "status") == "unresolved") {
@@ -144,6 +154,36 @@ class CaseJudge {
     }
   }
 
+  // What the server's kernel printed during the case: its reports become findings of the case
+  // (model/kernel_log.h); a log that could not be read is a MAY finding, so that its absence is
+  // seen.
+  void OnKernel(const Event& e) {
+    const std::string node = InfoString(e.info, "node");
+    const std::string error = InfoString(e.info, "error");
+    if (!error.empty()) {
+      AddFinding({false, 0, 0, "", "", "kernel-log", "the kernel log of " + node + " read", error,
+                  v_.seed});
+    }
+    std::vector<std::string> lines;
+    if (e.info.contains("lines") && e.info.at("lines").is_array()) {
+      for (const json& l : e.info.at("lines")) {
+        if (l.is_string()) lines.push_back(l.get<std::string>());
+      }
+    }
+    for (const KernelReport& k : JudgeKernelLines(lines)) {
+      AddFinding({k.must, 0, 0, "", "", k.rule, "no " + k.what + " from the kernel of " + node,
+                  FormatKernelReport(k), v_.seed});
+    }
+    const std::vector<std::string> kernel = KernelMessages(lines);
+    for (const std::string& l : kernel) {
+      if (v_.kernel_lines.size() < kMaxCaseKernelLines) v_.kernel_lines.push_back(l);
+    }
+    v_.kernel_lines_total += kernel.size();
+    if (e.info.contains("dropped") && e.info.at("dropped").is_number_unsigned()) {
+      v_.kernel_lines_total += e.info.at("dropped").get<uint64_t>();
+    }
+  }
+
   void AddIssue(const ops::Op& op, const Issue& issue) {
     AddFinding({issue.severity == Severity::kMust && !op.may, op.seq, op.step, op.client,
                 DescribeOp(op), issue.rule, issue.expected, issue.got, v_.seed});
@@ -177,7 +217,7 @@ class CaseJudge {
       Unresolved("the " + kind + " fault could not be injected" +
                  (detail.is_string() ? ": " + detail.get<std::string>() : ""));
     }
-    if (kind != "crash" && kind != "reboot") return;  // eviction changes nothing
+    if (!IsRestart(kind)) return;  // eviction changes nothing
     ++boot_;
     boot_crash_[boot_] = kind == "crash";
     for (auto& [client, p] : partitions_) {
@@ -369,7 +409,7 @@ std::vector<CaseVerdict> Judge(const std::vector<ops::Event>& history,
   for (const Event& e : history) {
     if (e.type != Event::Type::kFault) continue;
     const std::string kind = InfoString(e.info, "kind");
-    if (kind != "crash" && kind != "reboot") continue;
+    if (!IsRestart(kind)) continue;
     const double t_end = e.info.contains("t_end") && e.info.at("t_end").is_number()
                              ? e.info.at("t_end").get<double>()
                              : e.t;

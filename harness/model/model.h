@@ -67,7 +67,14 @@ struct CaseVerdict {
   uint64_t ops = 0;               // operations judged
   size_t max_candidates = 1;      // the most states the model had to keep at once
   SweepCounts sweep;
+  // The server kernel's lines of the case's "kernel" events (model/kernel_log.h: its findings
+  // are in `findings`), the first kMaxCaseKernelLines of them, for the report; and how many
+  // there were in all, those the capture dropped included.
+  std::vector<std::string> kernel_lines;
+  uint64_t kernel_lines_total = 0;
 };
+
+inline constexpr size_t kMaxCaseKernelLines = 50;
 
 struct JudgeOptions {
   size_t max_candidates = 64;  // per client partition; beyond it the case is UNRESOLVED

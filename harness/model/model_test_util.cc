@@ -66,6 +66,17 @@ History& History::Check(const std::string& what, bool ok, const std::string& det
   return *this;
 }
 
+History& History::Kernel(const std::vector<std::string>& lines, const std::string& error) {
+  ops::Event e;
+  e.type = ops::Event::Type::kKernel;
+  e.case_id = "c";
+  e.t = t_ += 1;
+  e.info = {{"node", "s"}, {"lines", lines}, {"dropped", 0}};
+  if (!error.empty()) e.info["error"] = error;
+  events_.push_back(std::move(e));
+  return *this;
+}
+
 std::vector<ops::Event> History::End(const std::string& status) const {
   std::vector<ops::Event> out = events_;
   ops::Event e;

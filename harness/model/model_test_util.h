@@ -27,6 +27,8 @@ class History {
   // A fault that began now and lasted `lasting` (the events' clock advances 1 per event).
   History& Fault(const std::string& kind, bool ok = true, double lasting = 0);
   History& Check(const std::string& what, bool ok, const std::string& detail);
+  // What server "s" printed (backend/kernel_log.h's lines), or why it could not be read.
+  History& Kernel(const std::vector<std::string>& lines, const std::string& error = "");
 
   // The events with an end event of `status`.
   std::vector<ops::Event> End(const std::string& status = "done") const;

@@ -8,13 +8,14 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<Event::Type, const char*>, 6> kTypeNames{{
+constexpr std::array<std::pair<Event::Type, const char*>, 7> kTypeNames{{
     {Event::Type::kCase, "case"},
     {Event::Type::kInvoke, "invoke"},
     {Event::Type::kComplete, "complete"},
     {Event::Type::kFault, "fault"},
     {Event::Type::kEnd, "end"},
     {Event::Type::kCheck, "check"},
+    {Event::Type::kKernel, "kernel"},
 }};
 
 const char* TypeName(Event::Type type) {

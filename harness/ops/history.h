@@ -19,6 +19,14 @@
 //                                                      a check made outside the protocol by the
 //                                                      harness (e.g. "lower-unchanged": the lower
 //                                                      layers still hold the fixture's bytes)
+//   {"type":"kernel", "case":ID, "t":SECONDS, "node":NAME, "lines":[...], "dropped":N,
+//    "error":...}                                     what the kernel of server NAME printed
+//                                                      from the case's start until its server
+//                                                      was torn down (backend/kernel_log.h; the
+//                                                      model judges the lines:
+//                                                      model/kernel_log.h); dropped: lines
+//                                                      beyond the bound; error: the log could not
+//                                                      be read
 //   {"type":"end", "case":ID, "t":SECONDS, "status":"done|unresolved", "reason":...}
 #pragma once
 
@@ -34,14 +42,14 @@
 namespace ovl::ops {
 
 struct Event {
-  enum class Type { kCase, kInvoke, kComplete, kFault, kEnd, kCheck };
+  enum class Type { kCase, kInvoke, kComplete, kFault, kEnd, kCheck, kKernel };
   Type type = Type::kInvoke;
   std::string case_id;
   double t = 0;                  // seconds since the run started
   std::optional<Op> op;          // kInvoke
   uint64_t seq = 0;              // kComplete: the op it completes
   std::optional<Result> result;  // kComplete
-  nlohmann::json info;           // kCase / kFault / kEnd / kCheck fields beyond the common ones
+  nlohmann::json info;           // the other types: their fields beyond the common ones
 };
 
 // The JSON object of `e`: one line of history.jsonl, which EventFromJson reads back.

@@ -32,7 +32,11 @@ std::string CaseId(const std::string& server, Access access, const std::string& 
 
 // Why `scenario` cannot run on `server` through `access` with `instances` clients, or "".
 std::string UnsupportedReason(const ServerSpec& server, const ScenarioInfo& scenario, Access access,
-                              size_t instances) {
+                              size_t instances, std::optional<FaultKind> fault) {
+  if (fault == FaultKind::kUpgrade && !server.kernel_upgrade) {
+    return "an upgrade boots the server into a second kernel: set servers[].kernel_upgrade "
+           "(libvirt servers)";
+  }
   if (topology::InfoOf(server.variant).kernel_overlay && server.overlay.nfs_export == "off") {
     return "nfs_export=off: overlayfs does not encode file handles (EOPNOTSUPP), so no handle "
            "can be held";
@@ -75,6 +79,22 @@ std::vector<ClientInstance> Instances(const Topology& t) {
   return out;
 }
 
+// The fault kinds `scenario` expands into on `server` (nullopt: a case without a fault). An
+// upgrade is a reboot into another kernel, so a server with kernel_upgrade adds it to every
+// scenario that must survive a reboot.
+std::vector<std::optional<FaultKind>> FaultsOn(const ScenarioInfo& scenario,
+                                               const ServerSpec& server) {
+  std::vector<std::optional<FaultKind>> faults(scenario.faults.begin(), scenario.faults.end());
+  if (faults.empty()) faults.push_back(std::nullopt);
+  const auto has = [&](FaultKind k) {
+    return std::find(faults.begin(), faults.end(), k) != faults.end();
+  };
+  if (server.kernel_upgrade && has(FaultKind::kReboot) && !has(FaultKind::kUpgrade)) {
+    faults.push_back(FaultKind::kUpgrade);
+  }
+  return faults;
+}
+
 std::vector<Case> Cases(const Topology& t, const Catalogue& catalogue,
                         const std::vector<ClientInstance>& instances) {
   std::vector<Case> out;
@@ -93,11 +113,8 @@ std::vector<Case> Cases(const Topology& t, const Catalogue& catalogue,
     for (const auto& [access, names] : paths) {
       for (const std::string& id : t.workloads.scenarios) {
         const ScenarioInfo* scenario = catalogue.Find(id);
-        std::vector<std::optional<FaultKind>> faults(scenario->faults.begin(),
-                                                     scenario->faults.end());
-        if (faults.empty()) faults.push_back(std::nullopt);
         const size_t wanted = scenario->Needs(Need::kTwoClients) ? 2 : 1;
-        for (std::optional<FaultKind> fault : faults) {
+        for (std::optional<FaultKind> fault : FaultsOn(*scenario, server)) {
           Case c;
           c.id = CaseId(server.name, access, id, fault);
           c.server = server.name;
@@ -109,7 +126,7 @@ std::vector<Case> Cases(const Topology& t, const Catalogue& catalogue,
           c.clients.assign(names.begin(), names.begin() + std::min(wanted, names.size()));
           c.expect = server.expect;
           c.expect_source = ExpectSource(server);
-          c.unsupported = UnsupportedReason(server, *scenario, access, names.size());
+          c.unsupported = UnsupportedReason(server, *scenario, access, names.size(), fault);
           out.push_back(std::move(c));
         }
       }
@@ -190,7 +207,13 @@ Status CheckOnly(const std::vector<std::string>& only, const Topology& t,
     if (at == std::string::npos) continue;
     const ScenarioInfo* s = catalogue.Find(id);
     std::vector<std::string> kinds;
-    for (FaultKind k : s->faults) kinds.emplace_back(NameOf(kFaultKindNames, k));
+    for (const ServerSpec& server : t.servers) {
+      for (std::optional<FaultKind> k : FaultsOn(*s, server)) {
+        if (!k) continue;
+        std::string name(NameOf(kFaultKindNames, *k));
+        if (std::find(kinds.begin(), kinds.end(), name) == kinds.end()) kinds.push_back(name);
+      }
+    }
     if (std::find(kinds.begin(), kinds.end(), entry.substr(at + 1)) == kinds.end()) {
       return Status::Error(EINVAL, fmt::format("--only {}: scenario '{}' expands into faults [{}]",
                                                entry, id, fmt::join(kinds, ", ")));

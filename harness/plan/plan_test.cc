@@ -187,6 +187,33 @@ TEST(PlanTest, VmPlanHasLinksAndAccessPaths) {
   EXPECT_FALSE(p.mixed.enabled);
 }
 
+// An upgrade is a reboot into another kernel: planned wherever a reboot is, on the servers that
+// have a second kernel, and selectable with --only.
+TEST(PlanTest, UpgradeCasesOnlyOnServersWithASecondKernel) {
+  Topology t = Load(R"(name: up
+backend: libvirt
+servers:
+  - {name: k61, variant: knfsd, kernel: "6.1", kernel_upgrade: "6.12"}
+  - {name: k612, variant: knfsd, kernel: "6.12"}
+clients:
+  - {name: k, access: kernel-mount}
+workloads:
+  scenarios: [rename-file, malformed-handles]
+)");
+  Plan p = MakeOrDie(t);
+  EXPECT_TRUE(Find(p, "k61/kernel-mount/rename-file@upgrade").supported());
+  std::vector<std::string> ids = CaseIds(p);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), "k612/kernel-mount/rename-file@upgrade"), 0);
+  EXPECT_EQ(std::count_if(ids.begin(), ids.end(),
+                          [](const std::string& id) { return id.ends_with("@upgrade"); }),
+            1)
+      << "malformed-handles has no reboot, so no upgrade either";
+  Result<Plan> only =
+      MakePlan(t, TestCatalogue(), PlanOptions{.seed = {}, .only = {"rename-file@upgrade"}});
+  ASSERT_TRUE(only.ok()) << only.status().ToString();
+  EXPECT_THAT(CaseIds(*only), ElementsAre("k61/kernel-mount/rename-file@upgrade"));
+}
+
 TEST(PlanTest, LocalServersUseEphemeralPorts) {
   Plan p = MakeOrDie(Load(kLocal));
   EXPECT_EQ(p.servers[0].port, 0);

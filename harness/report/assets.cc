@@ -46,7 +46,8 @@ details details { margin-left: 8px; }
 .explanation { white-space: pre-wrap; font-family: "DejaVu Sans Mono", monospace; font-size: 12px; }
 pre { white-space: pre-wrap; word-break: break-all; background: #f8f9fa; border: 1px solid #dde1e6;
       padding: 6px 8px; max-height: 300px; overflow: auto; font-size: 12px; }
-.findings td { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; word-break: break-all; }
+.findings td { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; word-break: break-all;
+             white-space: pre-wrap; }
 .chart { position: relative; height: 300px; background: #fff; border: 1px solid #cfd5dc;
          padding: 8px; }
 .chart.wide { height: 340px; }

@@ -371,11 +371,29 @@ void CaseDetails(const Case& c, bool open, std::ostringstream& h) {
   }
   const std::string log = FieldText(j, "log_tail");
   if (!log.empty()) h << "<pre>" << EscapeMarkup(log) << "</pre>\n";
+  const json kernel = j.value("kernel_lines", json::array());
+  if (kernel.is_array() && !kernel.empty()) {
+    std::string text;
+    for (const auto& line : kernel)
+      text += (line.is_string() ? line.get<std::string>() : "") + "\n";
+    const uint64_t total = j.value("kernel_lines_total", uint64_t{0});
+    h << "<details class=\"kernel\"><summary>kernel log of the server during the case: " << total
+      << " lines" << (total > kernel.size() ? ", the first " + std::to_string(kernel.size()) : "")
+      << "</summary><pre>" << EscapeMarkup(text) << "</pre></details>\n";
+  }
   h << "</details>\n";
 }
 
+// Whether the case has a finding of the server's kernel (rules "kernel-...").
+bool HasKernelFinding(const Case& c) {
+  const json findings = c.j->value("findings", json::array());
+  return std::any_of(findings.begin(), findings.end(), [](const json& f) {
+    return f.is_object() && FieldText(f, "rule").rfind("kernel-", 0) == 0;
+  });
+}
+
 void Details(const std::vector<Case>& cases, std::ostringstream& h) {
-  std::vector<const Case*> bad, xfail;
+  std::vector<const Case*> bad, xfail, kernel;
   std::map<std::string, std::vector<const Case*>> unsupported;
   for (const auto& c : cases) {
     if (c.verdict == "XFAIL") {
@@ -384,6 +402,8 @@ void Details(const std::vector<Case>& cases, std::ostringstream& h) {
       unsupported[c.explanation].push_back(&c);
     } else if (c.verdict != "PASS") {
       bad.push_back(&c);
+    } else if (HasKernelFinding(c)) {
+      kernel.push_back(&c);
     }
   }
   std::stable_sort(bad.begin(), bad.end(), [](const Case* a, const Case* b) {
@@ -396,6 +416,12 @@ void Details(const std::vector<Case>& cases, std::ostringstream& h) {
     h << "<details><summary>Expected failures (XFAIL): " << xfail.size()
       << " cases, failing as a negative control or a baseline says</summary>\n";
     for (const auto* c : xfail) CaseDetails(*c, false, h);
+    h << "</details>\n";
+  }
+  if (!kernel.empty()) {
+    h << "<details><summary>Passed with kernel messages (MAY): " << kernel.size()
+      << " cases whose server's kernel printed lines worth reading</summary>\n";
+    for (const auto* c : kernel) CaseDetails(*c, false, h);
     h << "</details>\n";
   }
   if (!unsupported.empty()) {

@@ -115,6 +115,27 @@ TEST(HtmlReportTest, SweepCountsInTheirTableAndTheCaseDetails) {
   EXPECT_THAT(RenderHtmlReport(Files(results), kFakeChartJs), Not(HasSubstr("id=\"sweeps\"")));
 }
 
+TEST(HtmlReportTest, KernelLinesAndPassedCasesWithKernelFindings) {
+  json r = testing::EmptyResults("kernel");
+  json pass = testing::MakeCase("kernel-overlay", "kernel-overlay", "upper-only", "evict", "PASS");
+  pass["findings"] = json::array({{{"must", false},
+                                   {"rule", "kernel-overlayfs"},
+                                   {"expected", "no overlayfs message from the kernel of k"},
+                                   {"got", "[ 1.0] overlayfs: <odd> option"}}});
+  pass["kernel_lines"] = {"[ 1.0] overlayfs: <odd> option", "[ 2.0] sysrq: Resetting"};
+  pass["kernel_lines_total"] = 60;
+  r["cases"].push_back(pass);
+  r["cases"].push_back(
+      testing::MakeCase("kernel-overlay", "kernel-overlay", "upper-only", "crash", "PASS"));
+  const std::string html = RenderHtmlReport(Files(r), kFakeChartJs);
+  // Only the passed case with a finding of the kernel is listed, folded.
+  EXPECT_THAT(html, HasSubstr("Passed with kernel messages (MAY): 1 cases"));
+  EXPECT_THAT(html, HasSubstr("upper-only@evict"));
+  EXPECT_THAT(html, Not(HasSubstr("upper-only@crash</code>")));
+  EXPECT_THAT(html, HasSubstr("kernel log of the server during the case: 60 lines, the first 2"));
+  EXPECT_THAT(html, HasSubstr("[ 1.0] overlayfs: &lt;odd&gt; option\n[ 2.0] sysrq: Resetting"));
+}
+
 TEST(HtmlReportTest, ChartsForPhasesJobsAndTimeline) {
   const std::string html = RenderHtmlReport(Files(testing::FullResults()), kFakeChartJs);
   const json charts = Charts(html);

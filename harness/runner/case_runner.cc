@@ -4,6 +4,7 @@
 
 #include "ops/fixture_json.h"
 #include "runner/agent_calls.h"
+#include "runner/case_kernel_log.h"
 #include "runner/recorder.h"
 
 namespace ovl::runner {
@@ -12,26 +13,12 @@ namespace {
 using ops::Event;
 using topology::FaultKind;
 
-bool Restarts(FaultKind k) {
-  return k == FaultKind::kCrash || k == FaultKind::kReboot;
-}
-
 // The fault itself, on the server (or a client's caches); reconnecting is the caller's job.
 ovl::Status InjectFault(const CaseContext& ctx, FaultKind kind, const std::string& client) {
-  switch (kind) {
-    case FaultKind::kEvict:
-      return ctx.server->Evict();
-    case FaultKind::kCrash:
-      return ctx.server->Crash();
-    case FaultKind::kReboot:
-      return ctx.server->Reboot();
-    case FaultKind::kClientEvict: {
-      auto it = ctx.agents.find(client);
-      if (it == ctx.agents.end()) return ovl::Status::Error(EINVAL, "no client " + client);
-      return it->second->EvictClientCaches();
-    }
-  }
-  return ovl::Status::Error(EINVAL, "unknown fault");
+  if (kind != FaultKind::kClientEvict) return backend::StrikeServer(*ctx.server, kind);
+  auto it = ctx.agents.find(client);
+  if (it == ctx.agents.end()) return ovl::Status::Error(EINVAL, "no client " + client);
+  return it->second->EvictClientCaches();
 }
 
 // Injects a fault and records it (scenario::Step of type kFault).
@@ -109,10 +96,13 @@ CaseRun RunCase(const CaseContext& ctx) {
   const auto start = std::chrono::steady_clock::now();
   CaseRun run;
   Recorder rec(ctx.case_id, ctx.history, ctx.events, ctx.clock);
+  CaseKernelLog kernel(*ctx.server, pc.server);
   auto finish = [&](CaseRun::Status status, std::string reason) {
     run.status = status;
     run.reason = std::move(reason);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    (void)ctx.server->Teardown(ctx.keep);
+    kernel.Record(rec);
     rec.Append(Event::Type::kEnd,
                {{"status", status == CaseRun::Status::kDone          ? "done"
                            : status == CaseRun::Status::kUnsupported ? "unsupported"
@@ -122,7 +112,6 @@ CaseRun RunCase(const CaseContext& ctx) {
       run.status = CaseRun::Status::kUnresolved;
       run.reason = "history: " + h.ToString();
     }
-    (void)ctx.server->Teardown(ctx.keep);
     return run;
   };
   auto unresolved = [&](const std::string& what, const ovl::Status& st, const std::string& tail) {
@@ -158,7 +147,7 @@ CaseRun RunCase(const CaseContext& ctx) {
         continue;
       }
       ovl::Status st = RecordedFault(ctx, rec, step);
-      if (st.ok() && Restarts(step.fault)) st = ReconnectAll(ctx);
+      if (st.ok() && topology::RestartsServer(step.fault)) st = ReconnectAll(ctx);
       if (!st.ok()) {
         return unresolved("fault " + topology::NameString(topology::kFaultKindNames, step.fault) +
                               " (line " + std::to_string(step.line) + ")",
@@ -196,7 +185,9 @@ CaseRun RunCase(const CaseContext& ctx) {
         Remember(op, *result, &held);
       }
       if (pending) {
-        if (fault_status.ok() && Restarts(pending->fault)) fault_status = ReconnectAll(ctx);
+        if (fault_status.ok() && topology::RestartsServer(pending->fault)) {
+          fault_status = ReconnectAll(ctx);
+        }
         if (!fault_status.ok()) {
           return unresolved("fault " +
                                 topology::NameString(topology::kFaultKindNames, pending->fault) +

@@ -25,6 +25,8 @@ Judgement FromModel(const model::CaseVerdict& v) {
     j.sweep = {
         {"sent", v.sweep.sent}, {"outcomes", v.sweep.outcomes}, {"violations", v.sweep.violations}};
   }
+  j.kernel_lines = v.kernel_lines;
+  j.kernel_lines_total = v.kernel_lines_total;
   return j;
 }
 
@@ -43,6 +45,8 @@ void ApplyJudgement(CaseReport& r, const Judgement& j, const workload::Baselines
   r.model_failed = j.failed;
   r.findings = j.findings;
   r.sweep = j.sweep;
+  r.kernel_lines = j.kernel_lines;
+  r.kernel_lines_total = j.kernel_lines_total;
   r.explanation = j.explanation.empty() ? r.note : j.explanation;
   const Known k = !known ? Known::kNo : known->sometimes ? Known::kSometimes : Known::kAlways;
   const topology::Expect expect =

@@ -20,6 +20,8 @@ struct Judgement {
   // {"sent": N, "outcomes": {"BADHANDLE": n, "same-object": n, ...}, "violations": n}; null
   // when the case sent no sweep.
   nlohmann::json sweep;
+  std::vector<std::string> kernel_lines;  // model::CaseVerdict's
+  uint64_t kernel_lines_total = 0;
 };
 
 // The model's verdict on a case, with its findings as report JSON.
@@ -28,7 +30,7 @@ Judgement FromModel(const model::CaseVerdict& verdict);
 // Fills in a judged case: the model's findings, the verdict given r.expect and the baselines
 // (matched on the variant, scenario, fault and r.kernel), and the explanation (r.note unless the
 // model or a baseline says more). r.log_tail, the server's log tail when the case ended, is kept
-// only when the model found the case failed.
+// only when the model found the case failed. The model's kernel lines are kept whatever it found.
 void ApplyJudgement(CaseReport& r, const Judgement& j, const workload::Baselines& baselines);
 
 }  // namespace ovl::runner

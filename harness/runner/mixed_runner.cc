@@ -8,6 +8,7 @@
 
 #include "ops/fixture_json.h"
 #include "runner/agent_calls.h"
+#include "runner/case_kernel_log.h"
 #include "runner/recorder.h"
 #include "scenario/mixed.h"
 
@@ -108,10 +109,13 @@ MixedRun RunMixed(const MixedContext& ctx) {
   MixedRun out;
   const auto t0 = Clock::now();
   Recorder rec(ctx.case_id, ctx.history, ctx.events, ctx.clock);
+  CaseKernelLog kernel(*ctx.server, ctx.server_name);
   auto finish = [&](CaseRun::Status status, std::string reason) {
     out.run.status = status;
     out.run.reason = std::move(reason);
     out.run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    (void)ctx.server->Teardown(ctx.keep);
+    kernel.Record(rec);
     rec.Append(ops::Event::Type::kEnd,
                {{"status", status == CaseRun::Status::kDone ? "done" : "unresolved"},
                 {"reason", out.run.reason},
@@ -121,7 +125,6 @@ MixedRun RunMixed(const MixedContext& ctx) {
       out.run.status = CaseRun::Status::kUnresolved;
       out.run.reason = "history: " + h.ToString();
     }
-    (void)ctx.server->Teardown(ctx.keep);
     return out;
   };
 
@@ -179,21 +182,12 @@ MixedRun RunMixed(const MixedContext& ctx) {
       }
       const double t = rec.BeginFault();
       ovl::Status st;
-      switch (f.kind) {
-        case topology::FaultKind::kCrash:
-          st = ctx.server->Crash();
-          break;
-        case topology::FaultKind::kReboot:
-          st = ctx.server->Reboot();
-          break;
-        case topology::FaultKind::kEvict:
-          st = ctx.server->Evict();
-          break;
-        case topology::FaultKind::kClientEvict:
-          for (auto* a : ctx.agents) {
-            if (a->name().rfind(f.target, 0) == 0) st = a->EvictClientCaches();
-          }
-          break;
+      if (f.kind != topology::FaultKind::kClientEvict) {
+        st = backend::StrikeServer(*ctx.server, f.kind);
+      } else {
+        for (auto* a : ctx.agents) {
+          if (a->name().rfind(f.target, 0) == 0) st = a->EvictClientCaches();
+        }
       }
       rec.EndFault(t, {{"kind", topology::NameString(topology::kFaultKindNames, f.kind)},
                        {"target", f.target},
@@ -204,9 +198,7 @@ MixedRun RunMixed(const MixedContext& ctx) {
       std::lock_guard<std::mutex> g(sh.mu);
       sh.faulting = false;
       sh.last_fault_end = Clock::now();
-      if (f.kind == topology::FaultKind::kCrash || f.kind == topology::FaultKind::kReboot) {
-        ++sh.restarts;
-      }
+      if (topology::RestartsServer(f.kind)) ++sh.restarts;
       if (!st.ok() && sh.failure.empty()) {
         sh.failure = "fault " + topology::NameString(topology::kFaultKindNames, f.kind) + ": " +
                      st.ToString() + "\n" + ctx.server->LogTail();

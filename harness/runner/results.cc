@@ -150,6 +150,8 @@ nlohmann::json ResultsJson(const RunSummary& run) {
                      {"findings", c.findings},
                      {"sweep", c.sweep},
                      {"log_tail", c.log_tail},
+                     {"kernel_lines", c.kernel_lines},
+                     {"kernel_lines_total", c.kernel_lines_total},
                      {"seconds", c.seconds},
                      {"ops", c.ops},
                      {"seed", c.seed}});
@@ -212,6 +214,9 @@ ovl::Result<RunSummary> SummaryFromJson(const nlohmann::json& j) {
       r.findings = c.at("findings");
       r.sweep = c.value("sweep", nlohmann::json());  // absent from runs before the sweep
       r.log_tail = c.at("log_tail");
+      // Absent from runs made before kernel logs were captured.
+      r.kernel_lines = c.value("kernel_lines", std::vector<std::string>{});
+      r.kernel_lines_total = c.value("kernel_lines_total", uint64_t{0});
       r.seconds = c.at("seconds");
       r.ops = c.at("ops");
       r.seed = c.at("seed");

@@ -54,11 +54,15 @@ TEST(ResultsTest, JsonRoundTripAndJunitEscaping) {
   run.topology = "t";
   run.seed = 9;
   run.cases = {Case("ref", "a", Verdict::kFail), Case("ref", "b", Verdict::kUnsupported)};
+  run.cases[0].kernel_lines = {"[ 1.0] overlayfs: x"};
+  run.cases[0].kernel_lines_total = 3;
   run.phases = {{"scenarios:ref", 10, 4096, 2.0}};
   auto back = SummaryFromJson(ResultsJson(run));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->cases.size(), 2u);
   EXPECT_EQ(back->cases[0].verdict, Verdict::kFail);
+  EXPECT_EQ(back->cases[0].kernel_lines, run.cases[0].kernel_lines);
+  EXPECT_EQ(back->cases[0].kernel_lines_total, 3u);
   EXPECT_EQ(ResultsJson(*back), ResultsJson(run));
   EXPECT_EQ(ResultsJson(run)["throughput"]["phases"][0]["ops_per_s"], 5.0);
   std::string x = JunitXml(run);

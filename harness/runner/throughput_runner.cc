@@ -297,9 +297,7 @@ void Phase::UnderFaults(const ThroughputTarget& target, const tp::ThroughputJob&
       f.job = name + "@faults";  // as in the timeline
       f.fault = std::string(tp::NameOf(tp::kFaultKindNames, faults.faults[k]));
       const int64_t at = NowNs();
-      Status st = faults.faults[k] == tp::FaultKind::kCrash    ? target.node->Crash()
-                  : faults.faults[k] == tp::FaultKind::kReboot ? target.node->Reboot()
-                                                               : target.node->Evict();
+      Status st = backend::StrikeServer(*target.node, faults.faults[k]);
       f.fault_seconds = static_cast<double>(NowNs() - at) / 1e9;
       if (!st.ok()) f.error = st.ToString();
       struck.push_back(std::move(f));

@@ -33,6 +33,10 @@ struct CaseReport {
   nlohmann::json findings = nlohmann::json::array();  // every finding (MUST and MAY)
   nlohmann::json sweep;  // the corrupted-handle sweep's counts (Judgement::sweep); null: none
   std::string log_tail;  // server/agent log tail for failures
+  // The server kernel's lines during the case, the first model::kMaxCaseKernelLines of them,
+  // and how many there were (model::CaseVerdict).
+  std::vector<std::string> kernel_lines;
+  uint64_t kernel_lines_total = 0;
   double seconds = 0;
   uint64_t ops = 0;
   uint64_t seed = 0;

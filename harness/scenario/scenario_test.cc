@@ -62,7 +62,7 @@ TEST(ScenarioHeaderTest, ReportsEveryProblem) {
           "x.yaml:1:1: steps: needs steps: a non-empty list",
           "x.yaml:1:5: id: id 'y' does not match the file name 'x.yaml'",
           "x.yaml:2:17: faults[1]: unknown fault kind 'explode' (expected one of: crash, reboot, "
-          "evict, client-evict)",
+          "evict, client-evict, upgrade)",
           "x.yaml:2:26: faults[2]: listed twice",
           "x.yaml:3:9: needs[0]: unknown need 'gpu' (expected one of: power-loss, two-clients, "
           "raw-nfs, server-handles)",

@@ -170,7 +170,8 @@ tp::Checked<FaultRunDef> ParseFaultRunDef(std::string_view text, const std::stri
   Field faults = m.Required("faults");
   for (const Field& item : tp::ReadList(faults, &sink).value_or(std::vector<Field>{})) {
     std::optional<tp::FaultKind> k = tp::ReadEnum(item, &sink, "fault", tp::kFaultKindNames);
-    if (k && tp::TargetsClient(*k)) {
+    // An upgrade needs a server with a second kernel, which a job file cannot know of.
+    if (k && (tp::TargetsClient(*k) || *k == tp::FaultKind::kUpgrade)) {
       sink.Error(item.pos, item.path, "faults here strike the server: crash, reboot or evict");
     } else if (k) {
       d.faults.push_back(*k);

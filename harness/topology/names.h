@@ -106,13 +106,20 @@ inline constexpr std::array<Named<Access>, 3> kAccessNames{{
 }};
 std::string_view SummaryOf(Access access);
 
-enum class FaultKind { kCrash, kReboot, kEvict, kClientEvict };
-inline constexpr std::array<Named<FaultKind>, 4> kFaultKindNames{{
+// kUpgrade is a clean reboot into the server's other kernel (servers[].kernel_upgrade): judged
+// as a reboot, planned only on servers that have one (plan/plan.h).
+enum class FaultKind { kCrash, kReboot, kEvict, kClientEvict, kUpgrade };
+inline constexpr std::array<Named<FaultKind>, 5> kFaultKindNames{{
     {"crash", FaultKind::kCrash},
     {"reboot", FaultKind::kReboot},
     {"evict", FaultKind::kEvict},
     {"client-evict", FaultKind::kClientEvict},
+    {"upgrade", FaultKind::kUpgrade},
 }};
+// True for the faults that restart the server (it stops answering until it is back).
+inline bool RestartsServer(FaultKind kind) {
+  return kind == FaultKind::kCrash || kind == FaultKind::kReboot || kind == FaultKind::kUpgrade;
+}
 // True for client-evict: its target is a client; the others target servers.
 inline bool TargetsClient(FaultKind kind) {
   return kind == FaultKind::kClientEvict;

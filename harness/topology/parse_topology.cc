@@ -85,7 +85,10 @@ void CheckImageKernels(const Field& libvirt, DiagnosticSink* sink, const Topolog
                   "a node boots kernel " + k->series + ", which the image does not include");
     }
   };
-  for (const ServerSpec& s : t.servers) check(s.kernel);
+  for (const ServerSpec& s : t.servers) {
+    check(s.kernel);
+    check(s.kernel_upgrade);
+  }
   for (const ClientSpec& c : t.clients) check(c.kernel);
 }
 
@@ -305,6 +308,9 @@ void ParseFault(const Field& f, DiagnosticSink* sink, Topology* t) {
   } else if (!InMixed(*t, *name)) {
     sink->Error(target.pos, target.path,
                 "server '" + *name + "' has no client in the mixed workload");
+  } else if (*k == FaultKind::kUpgrade && !t->FindServer(*name)->kernel_upgrade) {
+    sink->Error(kind.pos, kind.path,
+                "server '" + *name + "' has no second kernel to upgrade to (kernel_upgrade)");
   }
   t->faults.push_back(std::move(fault));
 }

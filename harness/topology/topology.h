@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/planted_bugs.h"
 #include "topology/diagnostics.h"
 #include "topology/names.h"
 
@@ -68,9 +69,16 @@ struct ServerSpec {
   uint64_t layers = 1;               // lower directories
   OverlayOptions overlay;            // meaningful for InfoOf(variant).kernel_overlay only
   std::optional<KernelSpec> kernel;  // set exactly for libvirt servers
+  // The kernel an `upgrade` fault boots the server into (and the next one back into `kernel`);
+  // libvirt servers only. With it, every scenario that expands into `reboot` also expands into
+  // `upgrade` on this server.
+  std::optional<KernelSpec> kernel_upgrade;
   FixtureSpec fixture;
   uint64_t threads = 8;  // meaningful for InfoOf(variant).has_threads only
   std::string export_path = "/export";
+  // A deliberate mistake in ovlnfsd (variant reference only; the server is then a negative
+  // control and must declare expect: fail). base/planted_bugs.h, docs/planted-bugs.md.
+  std::optional<Plant> plant;
   Pos pos;  // the entry in the file
 };
 

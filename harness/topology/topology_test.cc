@@ -143,6 +143,40 @@ TEST(TopologyTest, NegativeControlWithExpectFailIsAccepted) {
   EXPECT_EQ(t->servers[0].expect, Expect::kFail);
 }
 
+TEST(TopologyTest, PlantedBugsAreNegativeControlsOfOvlnfsdOnly) {
+  Checked<Topology> t = Parse(
+      "name: t\nservers:\n  - {name: p, variant: reference, plant: handle-tag-unchecked, "
+      "expect: fail}\nclients:\n  - {name: c, access: libnfs}\n");
+  ASSERT_TRUE(t.ok()) << FormatDiagnostics(t.errors());
+  EXPECT_EQ(t->servers[0].plant, Plant::kHandleTagUnchecked);
+  EXPECT_THAT(
+      Errors("name: t\nservers:\n"
+             "  - {name: a, variant: reference, plant: handle-tag-unchecked}\n"
+             "  - {name: b, variant: ganesha, plant: handle-tag-unchecked, expect: fail}\n"
+             "  - {name: c, variant: reference, plant: typo, expect: fail}\n"
+             "clients:\n  - {name: n, access: libnfs}\n"),
+      ElementsAre(HasSubstr("t.yaml:3:42: servers[0].expect: a server with a planted bug is a "
+                            "negative control"),
+                  HasSubstr("t.yaml:4:40: servers[1].plant: bugs are planted only in ovlnfsd"),
+                  HasSubstr("t.yaml:5:42: servers[2].plant: unknown planted bug 'typo' (expected "
+                            "one of: handle-tag-unchecked")));
+}
+
+TEST(TopologyTest, KernelUpgradeNeedsALibvirtServerAndAnotherKernel) {
+  EXPECT_THAT(
+      Errors("name: t\nservers:\n"
+             "  - {name: a, variant: reference, kernel_upgrade: \"6.12\"}\n"
+             "  - {name: b, variant: knfsd, backend: libvirt, kernel_upgrade: \"6.1\"}\n"
+             "  - {name: c, variant: knfsd, backend: libvirt}\n"
+             "clients:\n  - {name: n, access: libnfs, server: a}\n"
+             "  - {name: m, access: kernel-mount, backend: libvirt}\n"
+             "workloads:\n  mixed: {ops: 10}\n"
+             "faults:\n  - {kind: upgrade, target: c, at: random}\n"),
+      ElementsAre(HasSubstr("t.yaml:3:51: servers[0].kernel_upgrade: only libvirt servers"),
+                  HasSubstr("t.yaml:4:65: servers[1].kernel_upgrade: the same kernel as"),
+                  HasSubstr("t.yaml:12:12: faults[0].kind: server 'c' has no second kernel")));
+}
+
 TEST(TopologyTest, CollectsAllErrors) {
   std::vector<std::string> errors = Errors(
       "name: Bad_Name\nseed: -1\nservers:\n  - name: a\n    variant: nope\n    layers: 9\n"

@@ -271,5 +271,71 @@ TEST_F(HarnessE2ETest, ResultsThatCannotBeWrittenAreAnInfrastructureError) {
   EXPECT_NE(log_.find("harness: cannot write " + run + "/report.html"), std::string::npos) << log_;
 }
 
+// The host kernel's own messages as findings of the case that made them: an overlay mounted
+// with xino=on on one filesystem makes the kernel say the option is useless (a real overlayfs
+// line, harmless), at every mount: each case of that server has it as a MAY finding and passes;
+// the same scenario on a server without the option has no such line. `harness analyze` judges
+// the lines again from the history.
+TEST_F(HarnessE2ETest, HostKernelMessagesAreFindingsOfTheirCase) {
+  std::string topo = Topology("kmsg.yaml", R"(name: kmsg
+backend: local
+servers:
+  - {name: xino, variant: kernel-overlay, overlay: {index: on, nfs_export: on, xino: on}}
+  - {name: plain, variant: kernel-overlay, overlay: {index: on, nfs_export: on}}
+workloads:
+  scenarios: [upper-only]
+)");
+  ASSERT_EQ(Harness({"run", topo, "--results", dir_ + "/results"}), 0) << log_;
+  const std::string kXino = "overlayfs: \"xino=on\" is useless";
+  auto check = [&](const nlohmann::json& results) {
+    int xino_cases = 0, plain_cases = 0;
+    for (const auto& c : results["cases"]) {
+      bool finding = false;
+      for (const auto& f : c["findings"]) {
+        finding |= f.value("rule", "") == "kernel-overlayfs" && !f.value("must", true) &&
+                   f.value("got", "").find(kXino) != std::string::npos;
+      }
+      bool line = false;
+      for (const auto& l : c.value("kernel_lines", nlohmann::json::array())) {
+        line |= l.get<std::string>().find(kXino) != std::string::npos;
+      }
+      if (c["server"] == "xino") {
+        ++xino_cases;
+        EXPECT_EQ(c["verdict"], "PASS") << c.dump(2);
+        EXPECT_TRUE(finding) << c.dump(2);
+        EXPECT_TRUE(line) << c.dump(2);
+      } else {
+        ++plain_cases;
+        EXPECT_EQ(c["verdict"], "PASS") << c.dump(2);
+        EXPECT_FALSE(finding) << c.dump(2);
+      }
+    }
+    EXPECT_EQ(xino_cases, 3);  // upper-only@evict, @reboot, @crash
+    EXPECT_EQ(plain_cases, 3);
+  };
+  check(Results());
+  // The history holds the lines as each case's "kernel" event.
+  std::ifstream history(RunDir() + "/history.jsonl");
+  int kernel_events = 0;
+  for (std::string line; std::getline(history, line);) {
+    const auto e = nlohmann::json::parse(line, nullptr, false);
+    kernel_events += e.value("type", "") == "kernel";
+  }
+  EXPECT_EQ(kernel_events, 6);
+  // Judged again from the file: the same findings.
+  nlohmann::json before = Results();
+  for (auto& c : before["cases"]) {
+    c["findings"] = nlohmann::json::array();
+    c["kernel_lines"] = nlohmann::json::array();
+  }
+  std::ofstream(RunDir() + "/results.json") << before.dump();
+  ASSERT_EQ(Harness({"analyze", RunDir()}), 0) << log_;
+  check(Results());
+  std::ifstream html(RunDir() + "/report.html");
+  const std::string page((std::istreambuf_iterator<char>(html)), {});
+  EXPECT_NE(page.find("Passed with kernel messages (MAY)"), std::string::npos);
+  EXPECT_NE(page.find("is useless with all layers on same fs"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ovl

@@ -37,6 +37,10 @@ if [ "$ROLE" = client ]; then
       i=$((i + 1))
     done ) &
 fi
+# From here on the console shows the kernel's info messages too (overlayfs reports option
+# fallbacks at that level): the run's cases judge them (harness/model/kernel_log.h); the boot's
+# own info messages stay off the slow serial console.
+echo 7 > /proc/sys/kernel/printk
 echo "ovl-init: $NAME ($ROLE) ready after $(cut -d' ' -f1 /proc/uptime)s"
 exec /payload/ovl-guestd "$(port ovl.control)"
 )SH");
@@ -52,6 +56,7 @@ const std::string& RoleScript() {
 #   export                (knfsd*) export the mounted overlay
 #   unserve               stop exporting, unmount (or stop ovlnfsd)
 #   reboot                unserve, stop daemons, unmount the data disk, then reboot
+#   halt                  the same, then power off (the host boots another kernel: upgrade)
 #   evict                 drop the guest's caches (and ovlnfsd's)
 #   mount NAME ADDR PATH OPTS   (client) NFSv3 mount of ADDR:PATH on /mnt/NAME, fresh
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -145,13 +150,15 @@ unserve)
       until_true 300 ovlnfsd_gone || { kill -KILL "$(cat /run/ovlnfsd.pid)"; exit 1; }
     fi ;;
   esac ;;
-reboot)
+reboot|halt)
   "$0" unserve
   case "$ROLE" in knfsd*) rpc.nfsd 0 ;; esac
   sync
   umount /data
   mount -o remount,ro /
-  ( sleep 1; echo b > /proc/sysrq-trigger ) > /dev/null 2>&1 &
+  key=b
+  [ "$1" = halt ] && key=o
+  ( sleep 1; echo "$key" > /proc/sysrq-trigger ) > /dev/null 2>&1 &
   ;;
 evict)
   sync

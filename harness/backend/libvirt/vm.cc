@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "base/file_text.h"
 #include "image/command.h"
@@ -84,8 +85,12 @@ Status Vm::Boot() {
   c.kernel = spec_.kernel.vmlinuz;
   c.initrd = spec_.kernel.initrd;
   // panic=0: a panicking guest stops (on_reboot would restart it forever); WaitReady sees the
-  // panic on the console.
-  c.cmdline = "root=/dev/vda rw init=/sbin/ovl-init console=ttyS0 panic=0 quiet loglevel=4";
+  // panic on the console. loglevel=5: warnings and worse reach the console while booting (init.sh
+  // lets info through once the guest is up), each line prefixed with its syslog priority, so that
+  // the kernel's lines can be told from userspace's (backend/kernel_log.h).
+  c.cmdline =
+      "root=/dev/vda rw init=/sbin/ovl-init console=ttyS0 panic=0 quiet loglevel=5 "
+      "console_msg_format=syslog";
   if (!spec_.cmdline_extra.empty()) c.cmdline += " " + spec_.cmdline_extra;
   c.disks = {{spec_.state_dir + "/root.qcow2", "qcow2", false},
              {spec_.state_dir + "/payload.img", "raw", true}};
@@ -198,6 +203,21 @@ Status Vm::RebootWith(const std::vector<std::string>& argv) {
   OVL_RETURN_IF_ERROR(Exec(argv, milliseconds(120'000)).status());
   std::lock_guard<std::mutex> g(mu_);
   return WaitReady(start, old);
+}
+
+Status Vm::RestartInto(const image::KernelFiles& kernel, const std::vector<std::string>& argv) {
+  OVL_RETURN_IF_ERROR(Exec(argv, milliseconds(120'000)).status());
+  control_.Close();
+  // The guest powers itself off once its disks are clean; a guest that does not is cut off
+  // (it has synced and unmounted by then, so nothing acknowledged is lost).
+  const auto deadline = Clock::now() + milliseconds(60'000);
+  while (hv_->IsActive(spec_.domain) && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  if (hv_->IsActive(spec_.domain)) OVL_RETURN_IF_ERROR(hv_->Destroy(spec_.domain));
+  created_ = false;
+  spec_.kernel = kernel;
+  return Boot();
 }
 
 std::string Vm::AgentSocket() const {

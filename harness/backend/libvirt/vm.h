@@ -68,6 +68,9 @@ class Vm {
   Status PowerCycle();
   // Runs `argv` (which must arrange a guest reboot) and waits for the next boot.
   Status RebootWith(const std::vector<std::string>& argv);
+  // Runs `argv` (which must arrange a clean guest power-off), waits for the domain to stop
+  // (destroying it after a bound), and boots `kernel` on the same disks.
+  Status RestartInto(const image::KernelFiles& kernel, const std::vector<std::string>& argv);
   // The path of the host end of the "ovl.agent" channel.
   std::string AgentSocket() const;
   // The last `lines` lines of the serial console.

@@ -45,19 +45,36 @@ Status Copy(const std::string& from, const std::string& to, bool recursive = fal
   return Status::Ok();
 }
 
-// The kernel a node boots: a Debian series from the image, or a supplied bzImage whose modules
-// travel on the payload (it must have virtio and ext4 built in: no initrd).
+// The files that boot `kernel`: a Debian series from the image, or a supplied bzImage whose
+// modules are copied onto the payload under `payload_dir` (it must have virtio and ext4 built
+// in: no initrd).
+Result<image::KernelFiles> StageKernel(const LibvirtBackend& b, const topology::KernelSpec& kernel,
+                                       const std::string& payload_dir) {
+  if (kernel.series.empty()) {
+    const std::string release = kernel.modules.filename();
+    OVL_RETURN_IF_ERROR(Copy(kernel.modules, payload_dir + "/modules/" + release, true));
+    return image::KernelFiles{"", release, kernel.bzimage, ""};
+  }
+  const image::KernelFiles* k = b.image().Kernel(kernel.series);
+  if (k == nullptr) {
+    return Status::Error(EINVAL,
+                         "the guest image " + b.image().hash + " has no kernel " + kernel.series);
+  }
+  return *k;
+}
+
+// The spec of a node booting `kernel` (6.1 when unset).
 Result<VmSpec> NewSpec(LibvirtBackend& b, const std::string& node,
                        const std::optional<topology::KernelSpec>& kernel) {
   if (kernel && kernel->series.empty()) {
     OVL_ASSIGN_OR_RETURN(VmSpec s, b.NewVmSpec(node, b.image().kernels.front().series));
-    const std::string release = kernel->modules.filename();
-    s.kernel = {"", release, kernel->bzimage, ""};
-    if (Status st = Copy(kernel->modules, s.payload_dir + "/modules/" + release, true); !st.ok()) {
+    Result<image::KernelFiles> files = StageKernel(b, *kernel, s.payload_dir);
+    if (!files.ok()) {
       std::error_code ec;
       stdfs::remove_all(s.state_dir, ec);
-      return st;
+      return files.status();
     }
+    s.kernel = *files;
     return s;
   }
   return b.NewVmSpec(node, kernel ? kernel->series : "6.1");
@@ -111,13 +128,25 @@ void ReportBoot(const LibvirtBackend& b, const Vm& vm) {
 
 class VmServer final : public ServerNode {
  public:
-  VmServer(std::shared_ptr<LibvirtBackend> b, topology::ServerSpec spec, std::unique_ptr<Vm> vm)
-      : b_(std::move(b)), spec_(std::move(spec)), vm_(std::move(vm)) {}
+  // `upgrade`: the files of spec.kernel_upgrade, staged on the VM's payload (nullopt: none).
+  VmServer(std::shared_ptr<LibvirtBackend> b, topology::ServerSpec spec, std::unique_ptr<Vm> vm,
+           std::optional<image::KernelFiles> upgrade)
+      : b_(std::move(b)),
+        spec_(std::move(spec)),
+        vm_(std::move(vm)),
+        own_kernel_(vm_->spec().kernel),
+        upgrade_kernel_(std::move(upgrade)) {}
 
   std::string Unsupported() override { return ""; }
 
   Status Setup(const ops::Fixture& fixture, const std::string&) override {
     OVL_RETURN_IF_ERROR(Teardown(false));
+    // A case that upgraded the kernel leaves the VM on the other one; every case starts on the
+    // server's own kernel.
+    if (vm_->spec().kernel.release != own_kernel_.release) {
+      OVL_RETURN_IF_ERROR(vm_->RestartInto(own_kernel_, {kRole, "halt"}));
+      ReportBoot(*b_, *vm_);
+    }
     const int layers = std::max(fixture.layers, static_cast<int>(spec_.layers));
     OVL_RETURN_IF_ERROR(Role({"wipe", std::to_string(layers)}));
     lowers_.clear();
@@ -147,6 +176,14 @@ class VmServer final : public ServerNode {
   }
 
   Status Evict() override { return Role({"evict"}); }
+
+  Status Upgrade() override {
+    if (!upgrade_kernel_) return ServerNode::Upgrade();
+    const bool on_own = vm_->spec().kernel.release == own_kernel_.release;
+    OVL_RETURN_IF_ERROR(vm_->RestartInto(on_own ? *upgrade_kernel_ : own_kernel_, {kRole, "halt"}));
+    ReportBoot(*b_, *vm_);
+    return serving_ ? Serve() : Status::Ok();
+  }
 
   Status Teardown(bool keep) override {
     if (serving_) OVL_RETURN_IF_ERROR(Role({"unserve"}));
@@ -180,6 +217,13 @@ class VmServer final : public ServerNode {
     return out;
   }
 
+  // The guest kernel's messages reach the serial console (vm.cc boots it with
+  // console_msg_format=syslog; init.sh lets info messages through once the guest is up), which
+  // is appended to one file across every boot of the VM.
+  Result<std::unique_ptr<KernelLog>> OpenKernelLog() override {
+    return OpenConsoleLog(vm_->spec().console_log);
+  }
+
  private:
   Status Role(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {kRole};
@@ -211,7 +255,9 @@ class VmServer final : public ServerNode {
   std::shared_ptr<LibvirtBackend> b_;
   topology::ServerSpec spec_;
   std::unique_ptr<Vm> vm_;
-  std::vector<std::string> lowers_;  // in the guest
+  image::KernelFiles own_kernel_;                     // spec.kernel's files
+  std::optional<image::KernelFiles> upgrade_kernel_;  // spec.kernel_upgrade's files
+  std::vector<std::string> lowers_;                   // in the guest
   bool serving_ = false;
 };
 
@@ -321,6 +367,7 @@ Result<std::unique_ptr<ServerNode>> StartVmServer(std::shared_ptr<LibvirtBackend
       break;
     case topology::Variant::kReference:
       role = "reference";
+      if (spec.plant) flags = "--plant " + std::string(PlantName(*spec.plant));
       break;
     case topology::Variant::kReferenceVolatile:
       role = "reference";
@@ -338,6 +385,16 @@ Result<std::unique_ptr<ServerNode>> StartVmServer(std::shared_ptr<LibvirtBackend
   }
   OVL_ASSIGN_OR_RETURN(VmSpec vs, NewSpec(*backend, spec.name, spec.kernel));
   vs.data_disk_bytes = kDataDiskBytes;
+  std::optional<image::KernelFiles> upgrade;
+  if (spec.kernel_upgrade) {
+    Result<image::KernelFiles> files = StageKernel(*backend, *spec.kernel_upgrade, vs.payload_dir);
+    if (!files.ok()) {
+      std::error_code ec;
+      stdfs::remove_all(vs.state_dir, ec);
+      return files.status();
+    }
+    upgrade = *files;
+  }
   std::string net;
   for (size_t i = 0; i < links.size(); ++i) {
     if (links[i].server != spec.name) continue;
@@ -353,7 +410,8 @@ Result<std::unique_ptr<ServerNode>> StartVmServer(std::shared_ptr<LibvirtBackend
                                                {"OVLNFSD_FLAGS", flags},
                                                {"THREADS", std::to_string(spec.threads)}}));
   ReportBoot(*backend, *vm);
-  return std::unique_ptr<ServerNode>(std::make_unique<VmServer>(backend, spec, std::move(vm)));
+  return std::unique_ptr<ServerNode>(
+      std::make_unique<VmServer>(backend, spec, std::move(vm), std::move(upgrade)));
 }
 
 Result<std::unique_ptr<AgentNode>> StartVmAgent(std::shared_ptr<LibvirtBackend> backend,
