@@ -36,6 +36,13 @@ History Held() {
   return h;
 }
 
+// The verdict on a GETATTR of one corruption of H answered with `r`.
+CaseVerdict OneSweptGetAttr(const ops::Result& r) {
+  History h = Held();
+  h.Do(Swept(GetAttr(P("")), "H", 1), r);
+  return JudgeOne(h.End());
+}
+
 TEST(SweepRuleTest, ErrorsOrTheSameObjectPassAndAreCounted) {
   History h = Held();
   h.Do(Swept(GetAttr(P("")), "H", 1), Err("BADHANDLE"))
@@ -54,9 +61,7 @@ TEST(SweepRuleTest, ErrorsOrTheSameObjectPassAndAreCounted) {
 }
 
 TEST(SweepRuleTest, AnotherObjectFails) {
-  History h = Held();
-  h.Do(Swept(GetAttr(P("")), "H", 1), WithAttrs("reg", 100, 12, 1));
-  CaseVerdict v = JudgeOne(h.End());
+  CaseVerdict v = OneSweptGetAttr(WithAttrs("reg", 100, 12, 1));
   EXPECT_EQ(v.verdict, Verdict::kFail) << Dump(v);
   ASSERT_TRUE(Has(v, "corrupt-handle")) << Dump(v);
   EXPECT_NE(v.reason.find("fileid 12"), std::string::npos) << v.reason;
@@ -89,9 +94,7 @@ TEST(SweepRuleTest, RemovedObjectGetsOnlyErrors) {
 }
 
 TEST(SweepRuleTest, AnotherErrorFails) {
-  History h = Held();
-  h.Do(Swept(GetAttr(P("")), "H", 1), Err("NOENT"));
-  CaseVerdict v = JudgeOne(h.End());
+  CaseVerdict v = OneSweptGetAttr(Err("NOENT"));
   EXPECT_EQ(v.verdict, Verdict::kFail) << Dump(v);
   EXPECT_TRUE(Has(v, "corrupt-handle")) << Dump(v);
   EXPECT_EQ(v.sweep.outcomes, (std::map<std::string, uint64_t>{{"NOENT", 1}}));
@@ -121,9 +124,7 @@ TEST(SweepRuleTest, LookupInACorruptedDirHandle) {
 }
 
 TEST(SweepRuleTest, NoAnswerFailsAndIsCounted) {
-  History h = Held();
-  h.Do(Swept(GetAttr(P("")), "H", 1), Unknown());
-  CaseVerdict v = JudgeOne(h.End());
+  CaseVerdict v = OneSweptGetAttr(Unknown());
   EXPECT_EQ(v.verdict, Verdict::kFail) << Dump(v);
   EXPECT_TRUE(Has(v, "no-answer")) << Dump(v);
   EXPECT_EQ(v.sweep.outcomes, (std::map<std::string, uint64_t>{{"no-answer", 1}}));
@@ -141,9 +142,7 @@ TEST(SweepRuleTest, BytesOfAnotherHeldHandleNameThatObject) {
 // Findings that do not say another object was reached keep their own rule, so that baselines
 // of known attribute bugs (rule=nlink) still match.
 TEST(SweepRuleTest, AttributeFindingsKeepTheirRule) {
-  History h = Held();
-  h.Do(Swept(GetAttr(P("")), "H", 1), WithAttrs("reg", 100, 11, 2));
-  CaseVerdict v = JudgeOne(h.End());
+  CaseVerdict v = OneSweptGetAttr(WithAttrs("reg", 100, 11, 2));
   EXPECT_EQ(v.verdict, Verdict::kFail) << Dump(v);
   EXPECT_TRUE(Has(v, "nlink")) << Dump(v);
   EXPECT_FALSE(Has(v, "corrupt-handle")) << Dump(v);
