@@ -142,6 +142,10 @@ class CaseJudge {
   };
 
   void AddFinding(Finding f) {
+    if (f.must) {
+      ++musts_;
+      if (f.rule == "corrupt-handle") ++corrupt_musts_;
+    }
     if (f.must && first_must_.empty()) first_must_ = FormatFinding(f);
     if (v_.findings.size() < options_.max_findings) {
       v_.findings.push_back(std::move(f));
@@ -285,6 +289,22 @@ class CaseJudge {
 
   void OnComplete(const Event& e) {
     auto found = inflight_.find(e.seq);
+    const bool sweep = found != inflight_.end() && found->second.op.target.sweep;
+    const uint64_t musts = musts_, corrupt = corrupt_musts_;
+    JudgeComplete(e);
+    if (!sweep) return;
+    const ops::Result& r = *e.result;
+    SweepCounts& c = v_.sweep;
+    ++c.sent;
+    c.outcomes[r.outcome == ops::Result::Outcome::kUnknown ? "no-answer"
+               : r.outcome == ops::Result::Outcome::kError ? r.error
+               : corrupt_musts_ > corrupt                  ? "wrong-object"
+                                                           : "same-object"]++;
+    if (musts_ > musts) ++c.violations;
+  }
+
+  void JudgeComplete(const Event& e) {
+    auto found = inflight_.find(e.seq);
     if (found == inflight_.end()) {
       Unresolved("seq " + std::to_string(e.seq) + " completes without an invoke");
       return;
@@ -360,6 +380,8 @@ class CaseJudge {
   std::map<uint64_t, uint64_t> verifiers_;            // restart number -> first write verifier seen
   std::map<std::string, std::string> handle_client_;  // disjoint cases: handle -> client
   std::map<std::string, uint64_t> client_boot_;       // restarts before the client's last answer
+  uint64_t musts_ = 0;                                // MUST findings so far, kept or dropped
+  uint64_t corrupt_musts_ = 0;                        // of them corrupt-handle
   bool ended_ = false;
   std::string unresolved_;
   std::string first_must_;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,15 @@ struct Finding {
 // gone; got ok, fileid 77 (seed 42)".
 std::string FormatFinding(const Finding& f);
 
+// What the ops of corrupted-handle sweeps (ops::Target::sweep) got in one case.
+struct SweepCounts {
+  uint64_t sent = 0;
+  // By answer: an error name ("BADHANDLE", "STALE", ...), "same-object" (a success the model
+  // allowed), "wrong-object" (a success that broke corrupt-handle), "no-answer".
+  std::map<std::string, uint64_t> outcomes;
+  uint64_t violations = 0;  // ops with a MUST finding
+};
+
 struct CaseVerdict {
   std::string case_id;
   std::string scenario, variant, server, fault;  // from the case event
@@ -56,6 +66,7 @@ struct CaseVerdict {
   uint64_t findings_dropped = 0;  // beyond max_findings
   uint64_t ops = 0;               // operations judged
   size_t max_candidates = 1;      // the most states the model had to keep at once
+  SweepCounts sweep;
   // The server kernel's lines of the case's "kernel" events (model/kernel_log.h: its findings
   // are in `findings`), the first kMaxCaseKernelLines of them, for the report; and how many
   // there were in all, those the capture dropped included.

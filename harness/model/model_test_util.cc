@@ -113,10 +113,14 @@ std::string FileData(const std::string& path, uint64_t size) {
 }
 
 ops::Target P(const std::string& path) {
-  return {path, "", std::nullopt, ""};
+  ops::Target t;
+  t.path = path;
+  return t;
 }
 ops::Target V(const std::string& var) {
-  return {"", var, std::nullopt, ""};
+  ops::Target t;
+  t.var = var;
+  return t;
 }
 
 namespace {

@@ -1,6 +1,7 @@
 #include "model/semantics.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <optional>
 #include <set>
 
@@ -383,9 +384,52 @@ void Effect(State& s, const ops::Op& op, const Plan& p, const ops::Result* r,
   }
 }
 
+// Errors a corrupted copy of a held handle may get (the sweep; the syscall path maps ESTALE to
+// STALE, EINVAL and EBADF to BADHANDLE), besides what the held handle itself would get.
+const std::set<std::string> kCorruptErrors{"BADHANDLE", "STALE", "INVAL"};
+
+// Rules whose breach by a corrupted handle's answer means it reached another object, or the
+// object's data as it no longer is.
+const std::set<std::string> kIdentityRules{"type", "fileid-changed", "data", "handle-changed",
+                                           "handle-reused"};
+
+// The answer to `op`, whose raw target is a corruption of the handle held in sweep->of: an
+// error, or exactly what the held handle would have answered.
+std::vector<Issue> StepSweep(State& s, const ops::Op& op, const ops::Result& r) {
+  std::vector<Issue> issues;
+  ops::Op held = op;
+  held.target = ops::Target{};
+  held.target.var = op.target.sweep->of;
+  const Plan p = Predict(s, held);
+  if (p.outcome == Plan::Outcome::kUnchecked) return issues;
+  const std::string expected =
+      "an error (" + Join(kCorruptErrors, ", ") + ") or what " + held.target.var + " answers";
+  if (r.outcome == ops::Result::Outcome::kError) {
+    if (!kCorruptErrors.count(r.error) &&
+        !(p.outcome == Plan::Outcome::kError && p.errors.count(r.error))) {
+      issues.push_back({Severity::kMust, "corrupt-handle", expected, r.error});
+    }
+    return issues;
+  }
+  if (p.outcome == Plan::Outcome::kError) {
+    issues.push_back(
+        {Severity::kMust, "corrupt-handle", "an error: " + p.why, DescribeOk(s, op, r)});
+    return issues;
+  }
+  Effect(s, held, p, &r, &issues);
+  for (Issue& issue : issues) {
+    if (issue.severity != Severity::kMust || !kIdentityRules.count(issue.rule)) continue;
+    issue.expected = expected + " (" + issue.rule + ": " + issue.expected + ")";
+    issue.rule = "corrupt-handle";
+  }
+  return issues;
+}
+
 }  // namespace
 
 std::vector<Issue> Step(State& s, const ops::Op& op, const ops::Result& r) {
+  // Bytes that happen to be a handle the server gave are that handle, whatever made them.
+  if (op.target.sweep && !s.handle_owner.count(*op.target.raw)) return StepSweep(s, op, r);
   std::vector<Issue> issues;
   const Plan p = Predict(s, op);
   if (p.outcome == Plan::Outcome::kUnchecked) return issues;
@@ -442,6 +486,15 @@ std::string DescribeOp(const ops::Op& op) {
   auto target = [](const ops::Target& t) -> std::string {
     if (!t.mutate.empty()) return " var=" + t.var + "(" + t.mutate + ")";
     if (!t.var.empty()) return " var=" + t.var;
+    if (t.sweep) {
+      const ops::SweepPoint& w = *t.sweep;
+      char mask[8];
+      std::snprintf(mask, sizeof mask, "%02x", w.mask);
+      return " sweep=" + w.of +
+             (w.mask ? "[" + std::to_string(w.offset) + "]^" + mask
+                     : " length " + std::to_string(w.length)) +
+             " raw=" + ops::Hex(t.raw.value_or(""));
+    }
     if (t.raw) return " raw=" + ops::Hex(*t.raw);
     return " path=\"" + t.path + "\"";
   };

@@ -73,6 +73,15 @@ json TargetToJson(const Target& t) {
   if (!t.var.empty()) o["var"] = t.var;
   if (t.raw) o["raw"] = Hex(*t.raw);
   if (!t.mutate.empty()) o["mutate"] = t.mutate;
+  if (t.sweep) {
+    json& w = o["sweep"] = {{"of", t.sweep->of}};
+    if (t.sweep->mask != 0) {
+      w["offset"] = t.sweep->offset;
+      w["mask"] = t.sweep->mask;
+    } else {
+      w["length"] = t.sweep->length;
+    }
+  }
   return o;
 }
 
@@ -83,6 +92,20 @@ Target TargetFromJson(const json& j) {
   if (j.contains("var")) t.var = j.at("var").get<std::string>();
   if (j.contains("raw")) t.raw = UnhexOrThrow(j.at("raw"), "target.raw");
   if (j.contains("mutate")) t.mutate = j.at("mutate").get<std::string>();
+  if (j.contains("sweep")) {
+    const json& w = j.at("sweep");
+    SweepPoint p;
+    p.of = w.at("of").get<std::string>();
+    if (w.contains("mask")) {
+      const uint32_t mask = w.at("mask").get<uint32_t>();
+      if (mask == 0 || mask > 0xff) Bad("sweep.mask is not in 1..255");
+      p.mask = static_cast<uint8_t>(mask);
+      p.offset = w.at("offset").get<uint32_t>();
+    } else {
+      p.length = w.at("length").get<uint32_t>();
+    }
+    t.sweep = std::move(p);
+  }
   return t;
 }
 

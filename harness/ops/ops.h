@@ -36,6 +36,17 @@ enum class Kind {
 enum class Stable { kUnstable = 0, kDataSync = 1, kFileSync = 2 };
 enum class CreateHow { kUnchecked = 0, kGuarded = 1, kExclusive = 2 };
 
+// Where the bytes of a raw target come from when a corrupted-handle sweep made them
+// (ops/sweep.h): the held handle they corrupt, and how. Offsets and lengths count bytes of the
+// server's own handle, inside whatever wrapping the access path adds.
+struct SweepPoint {
+  std::string of;       // the variable holding the handle that was corrupted
+  uint32_t offset = 0;  // mask != 0: this byte was XORed with mask
+  uint8_t mask = 0;     // 0: the handle was cut or zero-extended to `length` bytes instead
+  uint32_t length = 0;
+  bool operator==(const SweepPoint&) const = default;
+};
+
 // What an operation acts on: a union path, resolved by the agent with LOOKUPs from the root at
 // the time of the operation, or a handle held in a variable from an earlier result, or literal
 // handle bytes (malformed-handle tests). Exactly one is set.
@@ -46,6 +57,9 @@ struct Target {
   // With `var`: send the held handle corrupted this way (see MutateHandle), to test how the
   // server treats malformed handles made from a real one.
   std::string mutate;
+  // With `raw`: the bytes are this corruption of a held handle; the model judges the answer
+  // against that handle's object (rule corrupt-handle).
+  std::optional<SweepPoint> sweep;
 };
 
 struct Op {

@@ -295,6 +295,37 @@ void Controls(const std::vector<Case>& cases, const std::set<std::string>& blind
   h << "</table>\n";
 }
 
+// "BADHANDLE 120, STALE 3, same-object 40": what a case's corrupted handles got (results.json
+// "sweep", runner/judge.h).
+std::string SweepOutcomes(const json& sweep) {
+  std::string out;
+  const json outcomes = sweep.value("outcomes", json::object());
+  for (const auto& [answer, n] : outcomes.items()) {
+    out += (out.empty() ? "" : ", ") + answer + " " + n.dump();
+  }
+  return out;
+}
+
+// The cases that ran a corrupted-handle sweep, with its counts; nothing when none did.
+void Sweeps(const std::vector<Case>& cases, std::ostringstream& h) {
+  bool any = false;
+  for (const auto& c : cases) {
+    const json sweep = c.j->value("sweep", json());
+    if (!sweep.is_object()) continue;
+    if (!any) {
+      h << "<h2 id=\"sweeps\">Corrupted-handle sweeps</h2>\n<table><tr><th>case</th><th>verdict"
+           "</th><th>handles sent</th><th>answers</th><th>violations</th></tr>\n";
+      any = true;
+    }
+    h << "<tr><td><code>" << EscapeMarkup(c.id) << "</code></td><td><span class=\"badge "
+      << VerdictClass(c.verdict) << "\">" << EscapeMarkup(c.verdict)
+      << "</span></td><td class=\"num\">" << EscapeMarkup(FieldText(sweep, "sent")) << "</td><td>"
+      << EscapeMarkup(SweepOutcomes(sweep)) << "</td><td class=\"num\">"
+      << EscapeMarkup(FieldText(sweep, "violations")) << "</td></tr>\n";
+  }
+  if (any) h << "</table>\n";
+}
+
 void CaseDetails(const Case& c, bool open, std::ostringstream& h) {
   const json& j = *c.j;
   h << "<details id=\"" << c.Anchor() << "\"" << (open ? " open" : "")
@@ -310,6 +341,12 @@ void CaseDetails(const Case& c, bool open, std::ostringstream& h) {
     << EscapeMarkup(c.fault.empty() ? "none" : c.fault) << ", access "
     << EscapeMarkup(FieldText(j, "access")) << ", seed " << EscapeMarkup(FieldText(j, "seed"))
     << ", " << EscapeMarkup(FieldText(j, "ops")) << " ops</p>\n";
+  const json sweep = j.value("sweep", json());
+  if (sweep.is_object()) {
+    h << "<p class=\"note\">corrupted-handle sweep: " << EscapeMarkup(FieldText(sweep, "sent"))
+      << " handles sent: " << EscapeMarkup(SweepOutcomes(sweep)) << "; "
+      << EscapeMarkup(FieldText(sweep, "violations")) << " violations</p>\n";
+  }
   const json findings = j.value("findings", json::array());
   if (findings.is_array() && !findings.empty()) {
     h << "<table class=\"findings\"><tr><th></th><th>rule</th><th>step</th><th>client</th>"
@@ -448,6 +485,7 @@ std::string RenderHtmlReport(const RunFiles& run, const ChartJs& chartjs) {
   Matrix(cases, servers, blind, h);
   Controls(cases, blind, h);
   Details(cases, h);
+  Sweeps(cases, h);
   if (chartjs.source.empty() && !throughput.charts.empty()) {
     h << "<div class=\"alarm\">Charts are missing: " << EscapeMarkup(chartjs.note)
       << ". The tables below hold every number.</div>\n";

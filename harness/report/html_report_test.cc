@@ -97,6 +97,24 @@ TEST(HtmlReportTest, NegativeControlsAreNamed) {
                                   "class=\"num\">")));
 }
 
+TEST(HtmlReportTest, SweepCountsInTheirTableAndTheCaseDetails) {
+  json results = testing::EmptyResults("r");
+  results["cases"].push_back(
+      testing::MakeCase("ref", "reference", "sweep-copied-up", "evict", "FAIL", "MUST x"));
+  results["cases"][0]["sweep"] = {
+      {"sent", 163}, {"outcomes", {{"BADHANDLE", 160}, {"<wrong>-object", 3}}}, {"violations", 3}};
+  results["cases"].push_back(testing::MakeCase("ref", "reference", "plain", "", "PASS"));
+  const std::string html = RenderHtmlReport(Files(results), kFakeChartJs);
+  EXPECT_THAT(html, HasSubstr("<h2 id=\"sweeps\">Corrupted-handle sweeps</h2>"));
+  EXPECT_THAT(html, HasSubstr("<td class=\"num\">163</td><td>&lt;wrong&gt;-object 3, BADHANDLE "
+                              "160</td><td class=\"num\">3</td>"));
+  EXPECT_THAT(html, HasSubstr("corrupted-handle sweep: 163 handles sent: &lt;wrong&gt;-object 3, "
+                              "BADHANDLE 160; 3 violations"));
+  EXPECT_THAT(html, Not(HasSubstr("<code>ref/libnfs/plain</code></td>")));
+  results["cases"].erase(0);
+  EXPECT_THAT(RenderHtmlReport(Files(results), kFakeChartJs), Not(HasSubstr("id=\"sweeps\"")));
+}
+
 TEST(HtmlReportTest, KernelLinesAndPassedCasesWithKernelFindings) {
   json r = testing::EmptyResults("kernel");
   json pass = testing::MakeCase("kernel-overlay", "kernel-overlay", "upper-only", "evict", "PASS");

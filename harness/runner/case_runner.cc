@@ -34,6 +34,40 @@ ovl::Status RecordedFault(const CaseContext& ctx, Recorder& rec, const scenario:
   return st;
 }
 
+// The handles each client's agent holds, as its results gave them: (client, variable) -> bytes.
+using HeldHandles = std::map<std::pair<std::string, std::string>, std::string>;
+
+// Mirrors agent::Executor::Execute: a successful op with `save` stores its handle (a readdir
+// stores a listing position instead).
+void Remember(const ops::Op& op, const ops::Result& r, HeldHandles* held) {
+  if (r.outcome != ops::Result::Outcome::kOk || op.save.empty()) return;
+  if (op.kind == ops::Kind::kReaddir) {
+    held->erase({op.client, op.save});
+  } else if (!r.handle.empty()) {
+    (*held)[{op.client, op.save}] = r.handle;
+  }
+}
+
+// The ops of a sweep step. When the client holds no such handle (the op that should have saved
+// it failed) the step's op goes as written: the agent answers NOVAR, as the model expects.
+ovl::Result<std::vector<ops::Op>> SweepOps(const scenario::Step& step, const HeldHandles& held,
+                                           const ops::HandleFrame& frame) {
+  auto it = held.find({step.client, step.op.target.var});
+  if (it == held.end()) return std::vector<ops::Op>{step.op};
+  OVL_ASSIGN_OR_RETURN(std::vector<ops::SweptHandle> swept,
+                       ops::SweepHandle(it->second, frame, step.sweep_masks));
+  std::vector<ops::Op> out;
+  for (ops::SweptHandle& s : swept) {
+    ops::Op op = step.op;
+    op.target = ops::Target{};
+    op.target.raw = std::move(s.bytes);
+    op.target.sweep = std::move(s.point);
+    op.target.sweep->of = step.op.target.var;
+    out.push_back(std::move(op));
+  }
+  return out;
+}
+
 // After a restart the clients keep their handles and find the server again.
 ovl::Status ReconnectAll(const CaseContext& ctx) {
   for (auto& [name, agent] : ctx.agents) {
@@ -43,6 +77,19 @@ ovl::Status ReconnectAll(const CaseContext& ctx) {
 }
 
 }  // namespace
+
+ops::HandleFrame HandleFrameOf(topology::Access access, const std::string& mount_options) {
+  switch (access) {
+    case topology::Access::kLibnfs:
+      return {ops::HandleFrame::Kind::kBare, ops::kNfs3MaxHandle};
+    case topology::Access::kLocalSyscalls:
+      return {ops::HandleFrame::Kind::kSyscall, ops::kMaxHandleSz};
+    case topology::Access::kKernelMount:
+      break;
+  }
+  const bool v4 = mount_options.find("vers=4") != std::string::npos;
+  return {ops::HandleFrame::Kind::kNfsClient, v4 ? ops::kMaxHandleSz : ops::kNfs3MaxHandle};
+}
 
 CaseRun RunCase(const CaseContext& ctx) {
   const plan::Case& pc = *ctx.plan_case;
@@ -90,6 +137,8 @@ CaseRun RunCase(const CaseContext& ctx) {
   }
 
   const scenario::Step* pending = nullptr;  // a fault to strike while the next op is in flight
+  HeldHandles held;
+  uint64_t seq = 0;  // of the last op sent
   for (const auto& step : expansion->steps) {
     if (ovl::Status h = rec.status(); !h.ok()) return unresolved("history", h, "");
     if (step.type == scenario::Step::Type::kFault) {
@@ -110,36 +159,51 @@ CaseRun RunCase(const CaseContext& ctx) {
     if (agent == ctx.agents.end()) {
       return finish(CaseRun::Status::kUnresolved, "no agent for client " + step.client);
     }
-    rec.Invoke(step.op);
-    ovl::Status fault_status;
-    std::thread striker;
-    if (pending) {
-      striker = std::thread([&, f = pending] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(f->during_next_ms));
-        fault_status = RecordedFault(ctx, rec, *f);
-      });
-    }
-    auto result = ExecuteOp(*agent->second, step.op);
-    if (striker.joinable()) striker.join();
-    if (result.ok()) rec.Complete(step.op.seq, *result);
-    if (pending) {
-      if (fault_status.ok() && topology::RestartsServer(pending->fault))
-        fault_status = ReconnectAll(ctx);
-      if (!fault_status.ok()) {
-        return unresolved("fault " +
-                              topology::NameString(topology::kFaultKindNames, pending->fault) +
-                              " (line " + std::to_string(pending->line) + ")",
-                          fault_status, ctx.server->LogTail());
+    std::vector<ops::Op> sent{step.op};  // a sweep step sends many
+    if (step.type == scenario::Step::Type::kSweep) {
+      auto sweep = SweepOps(step, held, ctx.frame);
+      if (!sweep.ok()) {
+        return unresolved("sweep at line " + std::to_string(step.line), sweep.status(), "");
       }
-      pending = nullptr;
+      sent = std::move(sweep).value();
     }
-    if (!result.ok()) {
-      return unresolved("agent " + agent->second->name() + " at line " + std::to_string(step.line),
-                        result.status(), agent->second->LogTail());
+    for (ops::Op& op : sent) {
+      op.seq = ++seq;
+      rec.Invoke(op);
+      ovl::Status fault_status;
+      std::thread striker;
+      if (pending) {
+        striker = std::thread([&, f = pending] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(f->during_next_ms));
+          fault_status = RecordedFault(ctx, rec, *f);
+        });
+      }
+      auto result = ExecuteOp(*agent->second, op);
+      if (striker.joinable()) striker.join();
+      if (result.ok()) {
+        rec.Complete(op.seq, *result);
+        Remember(op, *result, &held);
+      }
+      if (pending) {
+        if (fault_status.ok() && topology::RestartsServer(pending->fault)) {
+          fault_status = ReconnectAll(ctx);
+        }
+        if (!fault_status.ok()) {
+          return unresolved("fault " +
+                                topology::NameString(topology::kFaultKindNames, pending->fault) +
+                                " (line " + std::to_string(pending->line) + ")",
+                            fault_status, ctx.server->LogTail());
+        }
+        pending = nullptr;
+      }
+      if (!result.ok()) {
+        return unresolved(
+            "agent " + agent->second->name() + " at line " + std::to_string(step.line),
+            result.status(), agent->second->LogTail());
+      }
+      ++run.ops;
+      run.bytes += result->data.size() + (op.kind == ops::Kind::kWrite ? op.data.size() : 0);
     }
-    ++run.ops;
-    run.bytes +=
-        result->data.size() + (step.op.kind == ops::Kind::kWrite ? step.op.data.size() : 0);
   }
   // The lower layers are read-only to the union: they must still hold the fixture, byte for byte.
   ovl::Status lower = ctx.server->VerifyLowerLayers(expansion->fixture);

@@ -10,6 +10,7 @@
 
 #include "backend/node.h"
 #include "ops/history_file.h"
+#include "ops/sweep.h"
 #include "plan/plan.h"
 #include "scenario/scenario.h"
 
@@ -43,6 +44,8 @@ struct CaseContext {
   backend::ServerNode* server = nullptr;
   // The case's logical clients ("A", "B") mapped to running agents.
   std::map<std::string, backend::AgentNode*> agents;
+  // How the agents' handles carry the server's, for sweep steps (HandleFrameOf).
+  ops::HandleFrame frame;
   std::string layers_dir;  // where the server's layers go
   bool keep = false;       // keep the layers after the case
   ops::HistoryWriter* history = nullptr;
@@ -50,6 +53,14 @@ struct CaseContext {
   const RunClock* clock = nullptr;
 };
 
+// How the handles an agent holds carry the server's: bare over libnfs, a local file system's
+// name_to_handle_at handle for local-syscalls, the Linux NFS client's wrapping for kernel-mount
+// (NFSv3 handles, or NFSv4's when `mount_options` asks for vers=4).
+ops::HandleFrame HandleFrameOf(topology::Access access, const std::string& mount_options);
+
+// Runs the case. A sweep step (scenario::Step::kSweep) becomes one op per corruption of the
+// handle its client holds (ops::SweepHandle, in ctx.frame), each recorded like any other; the
+// ops are numbered in the order they are sent.
 CaseRun RunCase(const CaseContext& ctx);
 
 }  // namespace ovl::runner

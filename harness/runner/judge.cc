@@ -21,6 +21,10 @@ Judgement FromModel(const model::CaseVerdict& v) {
                           {"text", model::FormatFinding(f)}});
   }
   if (v.findings_dropped) j.findings.push_back({{"dropped", v.findings_dropped}});
+  if (v.sweep.sent > 0) {
+    j.sweep = {
+        {"sent", v.sweep.sent}, {"outcomes", v.sweep.outcomes}, {"violations", v.sweep.violations}};
+  }
   j.kernel_lines = v.kernel_lines;
   j.kernel_lines_total = v.kernel_lines_total;
   return j;
@@ -40,6 +44,7 @@ void ApplyJudgement(CaseReport& r, const Judgement& j, const workload::Baselines
   }
   r.model_failed = j.failed;
   r.findings = j.findings;
+  r.sweep = j.sweep;
   r.kernel_lines = j.kernel_lines;
   r.kernel_lines_total = j.kernel_lines_total;
   r.explanation = j.explanation.empty() ? r.note : j.explanation;

@@ -16,6 +16,10 @@ struct Judgement {
   bool unresolved = false;  // the model could not decide (e.g. too many unknown outcomes)
   std::string explanation;  // the first MUST finding, or the reason it is unresolved
   nlohmann::json findings = nlohmann::json::array();
+  // The corrupted-handle sweep's counts (model::SweepCounts) as report JSON:
+  // {"sent": N, "outcomes": {"BADHANDLE": n, "same-object": n, ...}, "violations": n}; null
+  // when the case sent no sweep.
+  nlohmann::json sweep;
   std::vector<std::string> kernel_lines;  // model::CaseVerdict's
   uint64_t kernel_lines_total = 0;
 };

@@ -148,6 +148,7 @@ nlohmann::json ResultsJson(const RunSummary& run) {
                      {"explanation", c.explanation},
                      {"note", c.note},
                      {"findings", c.findings},
+                     {"sweep", c.sweep},
                      {"log_tail", c.log_tail},
                      {"kernel_lines", c.kernel_lines},
                      {"kernel_lines_total", c.kernel_lines_total},
@@ -211,6 +212,7 @@ ovl::Result<RunSummary> SummaryFromJson(const nlohmann::json& j) {
       r.explanation = c.at("explanation");
       r.note = c.value("note", "");
       r.findings = c.at("findings");
+      r.sweep = c.value("sweep", nlohmann::json());  // absent from runs before the sweep
       r.log_tail = c.at("log_tail");
       // Absent from runs made before kernel logs were captured.
       r.kernel_lines = c.value("kernel_lines", std::vector<std::string>{});

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "runner/judge.h"
 #include "runner/verdict.h"
 
 namespace ovl::runner {
@@ -73,6 +74,29 @@ TEST(ResultsTest, JsonRoundTripAndJunitEscaping) {
   PrintVerdictTable(run, table);
   EXPECT_NE(table.str().find("FAIL 1/1"), std::string::npos);
   EXPECT_EQ(SummaryFromJson(nlohmann::json::object()).status().code(), EINVAL);
+}
+
+TEST(ResultsTest, SweepCountsRoundTrip) {
+  model::CaseVerdict v;
+  v.sweep.sent = 5;
+  v.sweep.outcomes = {{"BADHANDLE", 3}, {"same-object", 1}, {"wrong-object", 1}};
+  v.sweep.violations = 1;
+  RunSummary run;
+  run.cases = {Case("ref", "sweep", Verdict::kFail), Case("ref", "plain", Verdict::kPass)};
+  ApplyJudgement(run.cases[0], FromModel(v), workload::Baselines{});
+  ApplyJudgement(run.cases[1], FromModel(model::CaseVerdict{}), workload::Baselines{});
+  nlohmann::json j = ResultsJson(run);
+  EXPECT_EQ(j["cases"][0]["sweep"],
+            nlohmann::json::parse(R"({"sent": 5, "violations": 1, "outcomes":
+                {"BADHANDLE": 3, "same-object": 1, "wrong-object": 1}})"));
+  EXPECT_TRUE(j["cases"][1]["sweep"].is_null());
+  auto back = SummaryFromJson(j);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(ResultsJson(*back), j);
+  j["cases"][0].erase("sweep");  // written before the sweep existed
+  back = SummaryFromJson(j);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(back->cases[0].sweep.is_null());
 }
 
 TEST(ResultsTest, ThroughputJobsTimelineAndRecoveryRoundTrip) {

@@ -111,6 +111,13 @@ class Phase {
         auto a = agents.find(pc.clients[i]);
         if (a != agents.end()) cc.agents[cc.scenario->clients[i]] = a->second.get();
       }
+      std::string mount_options;  // of the case's clients, all of one topology client
+      for (const plan::ClientInstance& ci : ctx_.plan->clients) {
+        if (!pc.clients.empty() && ci.name == pc.clients.front()) {
+          mount_options = ci.spec.mount_options;
+        }
+      }
+      cc.frame = HandleFrameOf(pc.access, mount_options);
       cc.layers_dir = ctx_.run_dir + "/servers/" + pc.server + "/" + std::to_string(number);
       cc.keep = ctx_.keep;
       cc.history = ctx_.history;

@@ -31,7 +31,8 @@ struct CaseReport {
   std::string note;           // what the run itself says of a judged case (the mixed workload:
                               // faults injected); the explanation of a pass
   nlohmann::json findings = nlohmann::json::array();  // every finding (MUST and MAY)
-  std::string log_tail;                               // server/agent log tail for failures
+  nlohmann::json sweep;  // the corrupted-handle sweep's counts (Judgement::sweep); null: none
+  std::string log_tail;  // server/agent log tail for failures
   // The server kernel's lines during the case, the first model::kMaxCaseKernelLines of them,
   // and how many there were (model::CaseVerdict).
   std::vector<std::string> kernel_lines;

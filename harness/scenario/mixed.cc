@@ -194,14 +194,17 @@ class ClientGen {
       if (!held.empty()) {
         const int s = Pick(held);
         *file = slots_[s]->second;
-        return ops::Target{"", "H" + std::to_string(s), std::nullopt, ""};
+        ops::Target t;
+        t.var = "H" + std::to_string(s);
+        return t;
       }
     }
     const std::vector<int> live = tree_.LiveFiles();
     if (live.empty()) return std::nullopt;
     *file = Pick(live);
-    return ops::Target{tree_.FilePath(*file, rng_.Below(tree_.files_[*file].names.size())), "",
-                       std::nullopt, ""};
+    ops::Target t;
+    t.path = tree_.FilePath(*file, rng_.Below(tree_.files_[*file].names.size()));
+    return t;
   }
 
   std::string SaveSlot(bool is_dir, int id) {

@@ -9,6 +9,7 @@
 
 #include "ops/fixture_gen.h"
 #include "ops/fixture_json.h"
+#include "ops/sweep.h"
 #include "scenario/yaml_json.h"
 #include "topology/yaml_reader.h"
 
@@ -28,10 +29,10 @@ struct KindInfo {
 
 const KindInfo& InfoOf(Kind kind) {
   static const std::map<Kind, KindInfo> kInfo{
-      {Kind::kLookup, {Shape::kEntry, {}, true}},
-      {Kind::kGetAttr, {Shape::kObject, {}}},
+      {Kind::kLookup, {Shape::kEntry, {"sweep"}, true}},
+      {Kind::kGetAttr, {Shape::kObject, {"sweep"}}},
       {Kind::kSetAttr, {Shape::kObject, {"size", "mode"}}},
-      {Kind::kRead, {Shape::kObject, {"offset", "count"}}},
+      {Kind::kRead, {Shape::kObject, {"offset", "count", "sweep"}}},
       {Kind::kWrite, {Shape::kObject, {"offset", "data", "data_size", "stable"}}},
       {Kind::kCommit, {Shape::kObject, {}}},
       {Kind::kCreate, {Shape::kEntry, {"how", "verifier", "mode"}, true}},
@@ -52,6 +53,9 @@ const std::set<std::string> kCommonKeys{"op",  "client", "check",  "repeat", "pa
 
 constexpr uint32_t kDefaultReadCount = 1 << 20;
 constexpr uint32_t kMaxRepeat = 100000;
+// A sweep sends (masks + 1) x the handle's length requests, plus a few: a bound keeps a case
+// short (3 masks on a 64-byte handle are ~260).
+constexpr size_t kMaxSweepMasks = 8;
 
 // Steps are read with yaml-cpp directly (their keys depend on the op); each problem goes to the
 // file's one DiagnosticSink at the node's position, under the step's key path.
@@ -174,11 +178,46 @@ void EntryTarget(StepReader& r, const std::string& suffix, ops::Target* dir, std
   if (name->empty() || name->find('/') != std::string::npos) r.Error("bad entry name");
 }
 
-void ReadOpFields(StepReader& r, const KindInfo& info, StepSpec* s) {
-  ops::Op& op = s->op;
-  if (info.shape == Shape::kEntry || info.shape == Shape::kRename) {
-    if (r.Has("raw") || r.Has("mutate")) r.Error("raw and mutate name objects, not dirs");
+// `sweep: {var: H, masks: [0x01, ...]}`: H is the object (lookup: the directory) of the op, sent
+// corrupted in every way ops::SweepHandle makes.
+void ReadSweep(StepReader& r, StepSpec* s) {
+  const YAML::Node w = r.node()["sweep"];
+  for (const char* key : {"path", "var", "raw", "mutate", "save"}) {
+    if (r.Has(key)) r.Error(key, std::string("a sweep names its handle in sweep.var: no ") + key);
   }
+  if (s->op.kind == Kind::kLookup) {
+    s->op.name = r.String("name");
+    if (s->op.name.empty() || s->op.name.find('/') != std::string::npos) {
+      r.Error("a lookup sweep needs a name (no slash)");
+    }
+  } else if (r.Has("name")) {
+    r.Error("name", "this op takes no name");
+  }
+  if (!w.IsMap() || !w["var"] || !w["var"].IsScalar() || w.size() != (w["masks"] ? 2u : 1u)) {
+    r.Error("sweep", "sweep must be {var: V} or {var: V, masks: [0x01, ...]}");
+    return;
+  }
+  s->op.target.var = w["var"].Scalar();
+  s->sweep_masks = ops::DefaultSweepMasks();
+  const YAML::Node masks = w["masks"];
+  if (!masks) return;
+  s->sweep_masks.clear();
+  bool ok = masks.IsSequence() && masks.size() > 0 && masks.size() <= kMaxSweepMasks;
+  for (size_t i = 0; ok && i < masks.size(); ++i) {
+    std::optional<uint64_t> m =
+        masks[i].IsScalar() ? ParseUnsigned(masks[i].Scalar()) : std::nullopt;
+    ok = m && *m >= 1 && *m <= 0xff &&
+         std::find(s->sweep_masks.begin(), s->sweep_masks.end(), *m) == s->sweep_masks.end();
+    if (ok) s->sweep_masks.push_back(static_cast<uint8_t>(*m));
+  }
+  if (!ok) {
+    r.Error("sweep", "sweep.masks must be 1 to " + std::to_string(kMaxSweepMasks) +
+                         " different bytes in 0x01..0xff");
+  }
+}
+
+void ReadTargets(StepReader& r, const KindInfo& info, StepSpec* s) {
+  ops::Op& op = s->op;
   switch (info.shape) {
     case Shape::kObject:
       if (r.Has("name")) r.Error("name", "this op takes no name");
@@ -197,6 +236,10 @@ void ReadOpFields(StepReader& r, const KindInfo& info, StepSpec* s) {
       EntryTarget(r, "2", &op.target2, &op.name2);
       break;
   }
+}
+
+void ReadOtherFields(StepReader& r, StepSpec* s) {
+  ops::Op& op = s->op;
   op.save = r.String("save");
   op.offset = r.Number<uint64_t>("offset", UINT64_MAX / 2).value_or(0);
   op.count = r.Number<uint32_t>("count", UINT32_MAX).value_or(kDefaultReadCount);
@@ -238,6 +281,18 @@ void ReadOpFields(StepReader& r, const KindInfo& info, StepSpec* s) {
       std::copy(v->begin(), v->end(), op.verifier.begin());
     }
   }
+}
+
+void ReadOpFields(StepReader& r, const KindInfo& info, StepSpec* s) {
+  if (info.shape == Shape::kEntry || info.shape == Shape::kRename) {
+    if (r.Has("raw") || r.Has("mutate")) r.Error("raw and mutate name objects, not dirs");
+  }
+  if (r.Has("sweep")) {
+    ReadSweep(r, s);
+  } else {
+    ReadTargets(r, info, s);
+  }
+  ReadOtherFields(r, s);
 }
 
 std::optional<StepSpec> ParseStep(const YAML::Node& node, const std::string& path, Errors* errors) {
@@ -443,9 +498,10 @@ topology::Checked<Scenario> ParseScenario(std::string_view text, const std::stri
   if (modifies && !s.info.Needs(topology::Need::kUpper))
     s.info.needs.push_back(topology::Need::kUpper);
   for (size_t n = 0; n < s.steps.size(); ++n) {
-    if (s.steps[n].during_next_ms > 0 && (n + 1 == s.steps.size() || s.steps[n + 1].is_fault)) {
+    if (s.steps[n].during_next_ms > 0 && (n + 1 == s.steps.size() || s.steps[n + 1].is_fault ||
+                                          !s.steps[n + 1].sweep_masks.empty())) {
       errors.Add(written[n].node.Mark(), written[n].path,
-                 "during_next needs an op as the next step");
+                 "during_next needs an op (not a sweep) as the next step");
     }
   }
   std::stable_sort(s.clients.begin(), s.clients.end(),
@@ -467,11 +523,18 @@ ovl::Result<Expansion> Expand(const Scenario& s, std::optional<FaultKind> fault,
                            spec.fault_e ? *fault : spec.fault,
                            spec.client,
                            spec.line,
-                           spec.during_next_ms});
+                           spec.during_next_ms,
+                           {}});
       continue;
     }
     for (uint32_t i = 0; i < spec.repeat; ++i) {
-      Step step{Step::Type::kOp, Instance(spec, i), FaultKind::kEvict, spec.client, spec.line, 0};
+      Step step{spec.sweep_masks.empty() ? Step::Type::kOp : Step::Type::kSweep,
+                Instance(spec, i),
+                FaultKind::kEvict,
+                spec.client,
+                spec.line,
+                0,
+                spec.sweep_masks};
       step.op.seq = ++seq;
       step.op.step = static_cast<uint32_t>(n + 1);
       if (spec.data_size > 0) {

@@ -12,6 +12,10 @@
 //   - {op: rename, path: d, name: f, path2: e, name2: g}   or  {op: rename, path: d/f, path2: e/g}
 //   - {op: getattr, raw: "4f56..."}           literal handle bytes (hex)
 //   - {op: getattr, mutate: {var: H, how: flip-magic}}    H corrupted (ops::MutateHandle)
+//   - {op: read, sweep: {var: H, masks: [0x01, 0xff]}}    H corrupted every way ops::SweepHandle
+//                                             makes, one read each (getattr, read; lookup
+//                                             with a name, H a directory); masks default
+//                                             to ops::DefaultSweepMasks
 //   - {op: readdir, path: d, max_entries: 2, save: L}      first page; position kept as L
 //   - {op: readdir, path: d, resume: L, save: L}           the next page of the same listing
 //   - {op: create, path: n{i}, repeat: 200}   200 creates, {i} = 0..199 in names and vars
@@ -60,6 +64,8 @@ struct StepSpec {
   std::string client = "A";     // the op's client; for client-evict, whose caches
   ops::Op op;                   // an operation (seq unset); may hold "{i}" when repeat > 1
   uint32_t repeat = 1;
+  // Not empty: a sweep step, of op.target.var's handle with these masks.
+  std::vector<uint8_t> sweep_masks;
   uint64_t data_size = 0;  // write data made by Expand from the seed (op.data empty)
 };
 
@@ -81,9 +87,13 @@ topology::Checked<Scenario> ParseScenario(std::string_view text, const std::stri
 
 // One thing a runner does, in order.
 struct Step {
-  enum class Type { kOp, kFault };
+  // kSweep: the op is sent once per corruption of the handle held in op.target.var, which only
+  // the agent's earlier results tell (ops::SweepHandle); each is an op of its own, with a raw
+  // target and its SweepPoint. The runner numbers the ops it sends on from here.
+  enum class Type { kOp, kFault, kSweep };
   Type type = Type::kOp;
-  ops::Op op;  // kOp: seq numbered 1, 2, ... in order; op.step = index of its StepSpec + 1
+  // kOp, kSweep: seq numbered 1, 2, ... in order; op.step = index of its StepSpec + 1
+  ops::Op op;
   FaultKind fault = FaultKind::kEvict;  // kFault
   std::string client;  // kOp: op.client; kFault: the client whose caches client-evict drops
   int line = 0;        // where the step is written
@@ -91,6 +101,7 @@ struct Step {
   // sends the next op, waits this many ms and strikes while it is in flight, so a fault can
   // land inside one operation (a copy-up); that op may then complete as unknown.
   uint32_t during_next_ms = 0;
+  std::vector<uint8_t> sweep_masks;  // kSweep
 };
 
 struct Expansion {

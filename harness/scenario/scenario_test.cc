@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "ops/sweep.h"
+
 namespace ovl::scenario {
 namespace {
 
@@ -192,6 +194,55 @@ TEST(ScenarioTest, ReportsEveryErrorWithItsPosition) {
   EXPECT_THAT(error, HasSubstr("resume L names no earlier readdir save"));
   EXPECT_THAT(error, HasSubstr("an exclusive create needs verifier"));
   EXPECT_THAT(error, HasSubstr("give one of path, var, raw, mutate"));
+}
+
+TEST(ScenarioTest, SweepStepsNameTheirHandleAndMasks) {
+  Scenario s = Parse(
+      "id: w\nsteps:\n  - {op: lookup, path: d, save: D}\n  - {op: lookup, path: d/a, save: H}\n"
+      "  - {op: getattr, sweep: {var: H}}\n"
+      "  - {op: read, sweep: {var: H, masks: [0x01, 2, 0xff]}, count: 10}\n"
+      "  - {op: lookup, sweep: {var: D}, name: a}\n  - {op: getattr, var: H}\n");
+  ovl::Result<Expansion> e = Expand(s, std::nullopt, 1);
+  ASSERT_TRUE(e.ok());
+  ASSERT_EQ(e->steps.size(), 6u);
+  EXPECT_EQ(e->steps[1].type, Step::Type::kOp);
+  EXPECT_EQ(e->steps[2].type, Step::Type::kSweep);
+  EXPECT_EQ(e->steps[2].op.target.var, "H");
+  EXPECT_EQ(e->steps[2].sweep_masks, ops::DefaultSweepMasks());
+  EXPECT_EQ(e->steps[3].sweep_masks, std::vector<uint8_t>({0x01, 0x02, 0xff}));
+  EXPECT_EQ(e->steps[3].op.count, 10u);
+  EXPECT_EQ(e->steps[4].type, Step::Type::kSweep);
+  EXPECT_EQ(e->steps[4].op.target.var, "D");
+  EXPECT_EQ(e->steps[4].op.name, "a");
+  EXPECT_EQ(e->steps[5].type, Step::Type::kOp);
+  EXPECT_EQ(e->steps[5].op.seq, 6u);
+  EXPECT_TRUE(e->steps[5].sweep_masks.empty());
+
+  const std::string error = ParseError(
+      "id: w\nsteps:\n  - {op: lookup, path: a, save: H}\n"
+      "  - {op: write, sweep: {var: H}, data: x}\n"
+      "  - {op: getattr, sweep: {var: H, masks: [0]}}\n"
+      "  - {op: getattr, sweep: {var: H, masks: [1, 1]}}\n"
+      "  - {op: getattr, sweep: {var: H, masks: [1,2,3,4,5,6,7,8,9]}}\n"
+      "  - {op: getattr, sweep: {var: H}, path: a}\n"
+      "  - {op: lookup, sweep: {var: H}}\n"
+      "  - {op: getattr, sweep: {var: G}}\n"
+      "  - {op: getattr, sweep: {var: H, how: x}}\n"
+      "  - {op: getattr, sweep: {var: H}, name: a}\n"
+      "  - {fault: evict, during_next: 5}\n"
+      "  - {op: getattr, sweep: {var: H}}\n");
+  EXPECT_THAT(error,
+              HasSubstr("t.yaml:4:24: steps[1].sweep: key \"sweep\" does not apply to write"));
+  EXPECT_THAT(error,
+              HasSubstr("t.yaml:5:26: steps[2].sweep: sweep.masks must be 1 to 8 different"));
+  EXPECT_THAT(error, HasSubstr("t.yaml:6:26: steps[3].sweep: sweep.masks"));
+  EXPECT_THAT(error, HasSubstr("t.yaml:7:26: steps[4].sweep: sweep.masks"));
+  EXPECT_THAT(error, HasSubstr("steps[5].path: a sweep names its handle in sweep.var: no path"));
+  EXPECT_THAT(error, HasSubstr("steps[6]: a lookup sweep needs a name"));
+  EXPECT_THAT(error, HasSubstr("steps[7]: variable G is not held by client A"));
+  EXPECT_THAT(error, HasSubstr("steps[8].sweep: sweep must be {var: V}"));
+  EXPECT_THAT(error, HasSubstr("steps[9].name: this op takes no name"));
+  EXPECT_THAT(error, HasSubstr("steps[10]: during_next needs an op (not a sweep)"));
 }
 
 TEST(ScenarioTest, VariablesBelongToOneClient) {

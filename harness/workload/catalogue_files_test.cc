@@ -40,7 +40,11 @@ const std::set<std::string> kDesignIds{"seed-unlink-reboot",
                                        "crash-during-copyup",
                                        "namespace-durability",
                                        "lower-layers-handles",
-                                       "merged-lower-dirs"};
+                                       "merged-lower-dirs",
+                                       "sweep-copied-up",
+                                       "sweep-removed-file",
+                                       "sweep-lower-dir",
+                                       "sweep-upper-only"};
 
 TEST(CatalogueFilesTest, EveryScenarioParsesAndExpands) {
   const workload::Workloads& w = Shipped();

@@ -76,7 +76,9 @@ TEST(ShippedWorkloadsTest, HasTheDesignScenarios) {
                           "lower-hardlinks-copyup", "lower-layers-handles", "malformed-handles",
                           "merged-lower-dirs", "move-to-new-parent", "namespace-durability",
                           "readdir-cookies", "rename-file", "rename-grandparent", "rename-parent",
-                          "seed-unlink-reboot", "two-clients", "unlink-all", "upper-only"));
+                          "seed-unlink-reboot", "sweep-copied-up", "sweep-lower-dir",
+                          "sweep-removed-file", "sweep-upper-only", "two-clients", "unlink-all",
+                          "upper-only"));
   EXPECT_TRUE(c->Find("commit-durability")->Needs(topology::Need::kPowerLoss));
   EXPECT_TRUE(c->Find("namespace-durability")->Needs(topology::Need::kPowerLoss));
   EXPECT_TRUE(c->Find("two-clients")->Needs(topology::Need::kTwoClients));

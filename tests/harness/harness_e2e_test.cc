@@ -1,6 +1,7 @@
 // The harness end to end on the local backend: the default topology as `make run` runs it, a
-// planted handle bug being caught, an interrupted run leaving nothing behind, and `harness
-// report` re-rendering a finished run. Needs root (ovlnfsd, overlay mounts).
+// planted handle bug being caught (by the handle rules and by the corrupted-handle sweep), an
+// interrupted run leaving nothing behind, and `harness report` re-rendering a finished run. Needs
+// root (ovlnfsd, overlay mounts).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "proc/process.h"
 
@@ -187,6 +189,44 @@ workloads:
   // A directory without a history cannot be judged.
   stdfs::remove(run + "/history.jsonl");
   EXPECT_EQ(Harness({"analyze", run}), 2) << log_;
+}
+
+// The corrupted-handle sweep's negative control (topologies/local-sweep.yaml): ovlnfsd with its
+// handle tag unchecked (docs/planted-bugs.md, handle-tag-unchecked) lets a handle with its layer
+// byte flipped to "upper" reach the lower inode: the stale lower copy of a copied-up file, a
+// removed file. The sweeps catch both as corrupt-handle; the correct server beside it answers
+// every corrupted handle with BADHANDLE or STALE.
+TEST_F(HarnessE2ETest, SweepCatchesAnUncheckedHandleTag) {
+  ASSERT_EQ(Harness({"run", std::string(SOURCE_DIR) + "/topologies/local-sweep.yaml", "--results",
+                     dir_ + "/results"}),
+            0)
+      << log_;
+  auto r = Results();
+  ASSERT_TRUE(r.contains("cases")) << RunDir();
+  std::set<std::string> caught;
+  int reference_sweeps = 0;
+  for (const auto& c : r["cases"]) {
+    const nlohmann::json& sweep = c["sweep"];
+    ASSERT_TRUE(sweep.is_object()) << c["id"];
+    if (c["server"] == "reference") {
+      EXPECT_EQ(c["verdict"], "PASS") << c["id"] << ": " << c["explanation"];
+      EXPECT_EQ(sweep["violations"], 0) << c["id"];
+      for (const auto& [answer, n] : sweep["outcomes"].items()) {
+        EXPECT_TRUE(answer == "BADHANDLE" || answer == "STALE") << c["id"] << " " << answer;
+      }
+      reference_sweeps += sweep["sent"].get<int>();
+    } else if (c["server"] == "tagless" && c["verdict"] == "XFAIL") {
+      EXPECT_NE(c["explanation"].get<std::string>().find("MUST corrupt-handle"), std::string::npos)
+          << c["explanation"];
+      EXPECT_GT(sweep["outcomes"].value("wrong-object", 0), 0) << sweep.dump();
+      caught.insert(c["id"].get<std::string>());
+    }
+  }
+  EXPECT_EQ(caught, (std::set<std::string>{"tagless/libnfs/sweep-copied-up@evict",
+                                           "tagless/libnfs/sweep-copied-up@reboot",
+                                           "tagless/libnfs/sweep-removed-file@evict",
+                                           "tagless/libnfs/sweep-removed-file@reboot"}));
+  EXPECT_GT(reference_sweeps, 8 * 500);  // every sweep of 8 cases ran
 }
 
 TEST_F(HarnessE2ETest, InterruptedRunLeavesNothingBehind) {

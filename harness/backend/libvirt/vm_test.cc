@@ -72,10 +72,14 @@ class LibvirtVmTest : public ::testing::Test {
 };
 
 ops::Target Path(const std::string& p) {
-  return ops::Target{p, "", std::nullopt, ""};
+  ops::Target t;
+  t.path = p;
+  return t;
 }
 ops::Target Var(const std::string& v) {
-  return ops::Target{"", v, std::nullopt, ""};
+  ops::Target t;
+  t.var = v;
+  return t;
 }
 
 topology::ServerSpec Server(const std::string& name, topology::Variant variant,
