@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "model/model.h"
+#include "model/offline.h"
 #include "model/semantics.h"
 #include "model/state.h"
 #include "ops/fixture_json.h"
@@ -30,6 +31,12 @@ std::string Hex64(uint64_t v) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016" PRIx64, v);
   return buf;
+}
+
+// Fault kinds that restart the server: crash, reboot, and an offline edit (a stop, the edit,
+// a start; ops/offline.h).
+bool Restarts(const std::string& kind) {
+  return kind == "crash" || kind == "reboot" || kind == "offline";
 }
 
 bool YieldsHandle(ops::Kind kind) {
@@ -173,11 +180,28 @@ class CaseJudge {
       Unresolved("the " + kind + " fault could not be injected" +
                  (detail.is_string() ? ": " + detail.get<std::string>() : ""));
     }
-    if (kind != "crash" && kind != "reboot") return;  // eviction changes nothing
+    if (!Restarts(kind)) return;  // eviction changes nothing
     ++boot_;
-    boot_crash_[boot_] = kind == "crash";
+    std::optional<ops::OfflineEdit> edit;
+    if (kind == "offline") {
+      ovl::Result<ops::OfflineEdit> parsed = ops::OfflineEditFromJson(e.info.value("edit", json()));
+      if (!parsed.ok()) return Unresolved(parsed.status().message());
+      edit = *parsed;
+    }
+    boot_crash_[boot_] = kind == "crash" || (edit && edit->crash);
+    // A partition made later starts from initial_: the one partition of a case exists from
+    // here on, and disjoint clients that have not run an op yet start from an edited initial_.
+    if (!disjoint_) {
+      PartitionOf("");
+    } else if (edit) {
+      if (Status st = ApplyOffline(initial_, *edit); !st.ok()) return Unresolved(st.message());
+    }
     for (auto& [client, p] : partitions_) {
-      for (State& s : p.candidates) s.Restart();
+      for (State& s : p.candidates) {
+        s.Restart();
+        if (!edit) continue;
+        if (Status st = ApplyOffline(s, *edit); !st.ok()) return Unresolved(st.message());
+      }
       Dedup(&p);
     }
   }
@@ -346,8 +370,7 @@ std::vector<CaseVerdict> Judge(const std::vector<ops::Event>& history,
   std::map<std::string, std::vector<Restart>> restarts;
   for (const Event& e : history) {
     if (e.type != Event::Type::kFault) continue;
-    const std::string kind = InfoString(e.info, "kind");
-    if (kind != "crash" && kind != "reboot") continue;
+    if (!Restarts(InfoString(e.info, "kind"))) continue;
     const double t_end = e.info.contains("t_end") && e.info.at("t_end").is_number()
                              ? e.info.at("t_end").get<double>()
                              : e.t;

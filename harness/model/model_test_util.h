@@ -8,6 +8,7 @@
 
 #include "model/model.h"
 #include "ops/history.h"
+#include "ops/offline.h"
 #include "ops/ops.h"
 
 namespace ovl::model::testing {
@@ -27,6 +28,8 @@ class History {
   // A fault that began now and lasted `lasting` (the events' clock advances 1 per event).
   History& Fault(const std::string& kind, bool ok = true, double lasting = 0);
   History& Check(const std::string& what, bool ok, const std::string& detail);
+  // An offline edit, recorded as the runner does: a fault of kind "offline" carrying the edit.
+  History& Offline(const ops::OfflineEdit& edit);
 
   // The events with an end event of `status`.
   std::vector<ops::Event> End(const std::string& status = "done") const;

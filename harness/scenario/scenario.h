@@ -20,6 +20,10 @@
 //   - {fault: crash}                          that fault in every case
 //   - {fault: E, during_next: 20}             strike 20 ms after the next op is sent, while it
 //                                             is in flight (its outcome may be unknown)
+//   - {offline: rename-lower, path: d, path2: e, stop: crash}
+//                                             stop the server (clean by default; crash; E: a
+//                                             crash in the crash case, else clean), edit its
+//                                             layers on disk (ops/offline.h), start it again
 //
 // Object ops (getattr, setattr, read, write, commit, readlink, readdir) name their object by
 // `path`, `var`, `raw` or `mutate`. Entry ops (lookup, create, mkdir, symlink, remove, rmdir)
@@ -40,6 +44,7 @@
 
 #include "base/status.h"
 #include "ops/fixture.h"
+#include "ops/offline.h"
 #include "ops/ops.h"
 #include "topology/catalogue.h"
 #include "topology/diagnostics.h"
@@ -61,6 +66,9 @@ struct StepSpec {
   ops::Op op;                   // an operation (seq unset); may hold "{i}" when repeat > 1
   uint32_t repeat = 1;
   uint64_t data_size = 0;  // write data made by Expand from the seed (op.data empty)
+  // An offline edit (`offline:`); offline_stop_e: `stop: E`, decided by Expand.
+  std::optional<ops::OfflineEdit> offline;
+  bool offline_stop_e = false;
 };
 
 struct Scenario {
@@ -80,7 +88,7 @@ topology::Checked<Scenario> ParseScenario(std::string_view text, const std::stri
 
 // One thing a runner does, in order.
 struct Step {
-  enum class Type { kOp, kFault };
+  enum class Type { kOp, kFault, kOffline };
   Type type = Type::kOp;
   ops::Op op;  // kOp: seq numbered 1, 2, ... in order; op.step = index of its StepSpec + 1
   FaultKind fault = FaultKind::kEvict;  // kFault
@@ -90,6 +98,7 @@ struct Step {
   // sends the next op, waits this many ms and strikes while it is in flight, so a fault can
   // land inside one operation (a copy-up); that op may then complete as unknown.
   uint32_t during_next_ms = 0;
+  ops::OfflineEdit offline;  // kOffline: stop the server, apply this edit, start it again
 };
 
 struct Expansion {
@@ -98,7 +107,8 @@ struct Expansion {
 };
 
 // The case of `s` with `fault` (nullopt: a case without a fault, so `{fault: E}` steps vanish):
-// every `{fault: E}` becomes `fault`, `repeat` is unrolled, data_size bytes are drawn from
+// every `{fault: E}` becomes `fault`, an offline `stop: E` a crash when `fault` is kCrash (else a
+// clean stop), `repeat` is unrolled, data_size bytes are drawn from
 // `seed`. Fails only when the fixture does not parse with that seed.
 ovl::Result<Expansion> Expand(const Scenario& s, std::optional<FaultKind> fault, uint64_t seed);
 
