@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "backend/fixture_disk.h"
+#include "backend/offline_disk.h"
 
 namespace ovl::backend {
 namespace {
@@ -76,7 +77,19 @@ class LocalServer : public ServerNode {
     return backend::VerifyLowerLayers(fixture, lowers_);
   }
 
+  Status Offline(const ops::OfflineEdit& edit) override {
+    if (edit.kind == ops::OfflineEdit::Kind::kCopyLayers) {
+      return Status::Error(kErrNotSupp, "copy-layers is not implemented on the local backend");
+    }
+    OVL_RETURN_IF_ERROR(Halt(edit.crash));
+    const Status edited = ApplyOfflineEdit(edit, {lowers_, dir_ + "/upper"});
+    const Status up = StartServing();
+    return edited.ok() ? up : edited;
+  }
+
  protected:
+  // Stops serving for an offline edit: as a crash, or cleanly.
+  virtual Status Halt(bool crash) = 0;
   // Serves the layers in dir_ / lowers_; StopServing undoes it (a no-op when not serving).
   virtual Status StartServing() = 0;
   virtual Status StopServing() = 0;
@@ -101,9 +114,7 @@ class LocalOvlnfsd final : public LocalServer {
   }
 
   Status Crash() override {
-    if (!proc_) return Status::Error(ESRCH, spec_.name + " is not running");
-    OVL_ASSIGN_OR_RETURN(proc::ExitStatus st, proc_->Kill());
-    (void)st;
+    OVL_RETURN_IF_ERROR(Halt(true));
     return Start();
   }
 
@@ -135,6 +146,15 @@ class LocalOvlnfsd final : public LocalServer {
  protected:
   Status StartServing() override { return Start(); }
   Status StopServing() override { return Stop(); }
+  Status Halt(bool crash) override {
+    if (!crash) return Stop();
+    if (!proc_) return Status::Error(ESRCH, spec_.name + " is not running");
+    OVL_ASSIGN_OR_RETURN(proc::ExitStatus st, proc_->Kill());
+    (void)st;
+    last_tail_ = proc_->Tail(30);
+    proc_.reset();
+    return Status::Ok();
+  }
 
  private:
   // A restarted server comes back at its old address, as a real one does, so a client that
@@ -232,6 +252,10 @@ class LocalKernelOverlay final : public LocalServer {
   Status Evict() override { return DropHostCaches(); }
 
   Status StopServing() override { return Unmount(); }
+  Status Halt(bool crash) override {
+    OVL_RETURN_IF_ERROR(Unmount());
+    return crash ? DropHostCaches() : Status::Ok();
+  }
 
   agent::protocol::Connect ConnectRequest() const override {
     return {agent::protocol::SyscallsAccess{dir_ + "/mnt"}};

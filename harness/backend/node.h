@@ -9,6 +9,7 @@
 #include "agent/protocol.h"
 #include "base/status.h"
 #include "ops/fixture.h"
+#include "ops/offline.h"
 
 namespace ovl::backend {
 
@@ -24,6 +25,13 @@ class ServerNode {
   virtual Status Crash() = 0;
   virtual Status Reboot() = 0;
   virtual Status Evict() = 0;
+  // An offline edit: stops the server (killed when edit.crash, else cleanly), applies `edit` to
+  // its layers on disk (backend/offline_disk.h), and starts it again on them; returns once it
+  // serves again. By default kErrNotSupp (the case is UNSUPPORTED, with this reason).
+  virtual Status Offline(const ops::OfflineEdit& edit) {
+    return Status::Error(kErrNotSupp, "offline " + std::string(ops::OfflineKindName(edit.kind)) +
+                                          " is not implemented for this server");
+  }
   // Stops serving; removes the layers unless `keep`.
   virtual Status Teardown(bool keep) = 0;
   // Whether the lower layers still hold exactly the fixture (they must never change). By default
