@@ -102,8 +102,11 @@ Status RemoveUpper(State& s, const ops::OfflineEdit& edit) {
     return CannotFollow(edit, edit.path + " is not a copied-up lower file");
   }
   if (o.names.size() != 1) return CannotFollow(edit, edit.path + " has other names");
-  // The lower file shows through again: the origin, so the same object, with the lower's data.
-  o.contents = {{o.lower_data, o.lower_data}};
+  // The same object (the lower file is its origin) shows again with the lower file's data, or,
+  // where the index entry still holds the copy, with the copy's data: with index=on the index
+  // is the object (fstests overlay/047).
+  o.contents.push_back({o.lower_data, o.lower_data});
+  if (o.content_unknown) o.contents = {o.contents.back()};
   o.content_unknown = false;
   o.mode.reset();  // the fixture's mode; the model did not keep it, and mode is a MAY
   o.offline_touched = true;

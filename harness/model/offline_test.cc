@@ -44,11 +44,20 @@ TEST(OfflineTest, RemoveUpperShowsTheLowerFileAgain) {
 }
 
 TEST(OfflineTest, RemoveUpperFailsStaleDataOrABrokenPath) {
-  History stale = CopiedUpThenRemoved();
-  stale.Do(Read(V("X")), WithData("new" + FileData("d/x", 10).substr(3)));
-  CaseVerdict v = JudgeOne(stale.End());
+  // The lower file's data or the copy's, whichever the index shows; never another object's, and
+  // the path and the handle agree.
+  History other = CopiedUpThenRemoved();
+  other.Do(Read(V("X")), WithData(FileData("f/y", 10)));
+  CaseVerdict v = JudgeOne(other.End());
   EXPECT_EQ(v.verdict, Verdict::kFail) << Dump(v);
   EXPECT_TRUE(Has(v, "data")) << Dump(v);
+  const std::string copy = "new" + FileData("d/x", 10).substr(3);
+  History copied = CopiedUpThenRemoved();
+  copied.Do(Read(V("X")), WithData(copy)).Do(Read(P("d/x")), WithData(copy));
+  EXPECT_EQ(JudgeOne(copied.End()).verdict, Verdict::kPass);
+  History disagree = CopiedUpThenRemoved();
+  disagree.Do(Read(V("X")), WithData(copy)).Do(Read(P("d/x")), WithData(FileData("d/x", 10)));
+  EXPECT_EQ(JudgeOne(disagree.End()).verdict, Verdict::kFail);
 
   History broken = CopiedUpThenRemoved();
   broken.Do(Lookup("d/x"), Err("IO"));
