@@ -342,7 +342,6 @@ class LocalGanesha final : public ServerNode {
   // edit, mount: the kernel-overlay node), and ganesha starts again on the new mount.
   Status Offline(const ops::OfflineEdit& edit) override {
     OVL_RETURN_IF_ERROR(Running());
-    if (edit.kind == ops::OfflineEdit::Kind::kCopyLayers) return overlay_->Offline(edit);
     OVL_RETURN_IF_ERROR(edit.crash ? daemon_->Kill() : daemon_->Stop());
     const Status edited = overlay_->Offline(edit);
     const Status up = daemon_->Restart();

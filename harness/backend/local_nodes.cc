@@ -58,6 +58,7 @@ class LocalServer : public ServerNode {
   Status Setup(const ops::Fixture& fixture, const std::string& dir) override {
     OVL_RETURN_IF_ERROR(Teardown(keep_));
     dir_ = dir;
+    layers_ = dir;
     OVL_ASSIGN_OR_RETURN(lowers_, MakeLayers(fixture, dir, static_cast<int>(spec_.layers)));
     return StartServing();
   }
@@ -65,6 +66,13 @@ class LocalServer : public ServerNode {
   Status Teardown(bool keep) override {
     keep_ = keep;
     Status st = StopServing();
+    if (!copy_fs_.empty()) {
+      // The copy lives in memory: it goes whether or not the layers are kept.
+      if (umount2(copy_fs_.c_str(), MNT_DETACH) != 0 && st.ok()) {
+        st = Status::FromErrno("umount " + copy_fs_);
+      }
+      copy_fs_.clear();
+    }
     if (!dir_.empty() && !keep) {
       std::error_code ec;
       stdfs::remove_all(dir_, ec);
@@ -78,13 +86,18 @@ class LocalServer : public ServerNode {
   }
 
   Status Offline(const ops::OfflineEdit& edit) override {
-    if (edit.kind == ops::OfflineEdit::Kind::kCopyLayers) {
-      return Status::Error(kErrNotSupp, "copy-layers is not implemented on the local backend");
-    }
     OVL_RETURN_IF_ERROR(Halt(edit.crash));
-    const Status edited = ApplyOfflineEdit(edit, {lowers_, dir_ + "/upper"});
+    const Status edited = edit.kind == ops::OfflineEdit::Kind::kCopyLayers
+                              ? CopyLayers()
+                              : ApplyOfflineEdit(edit, {lowers_, layers_ + "/upper"});
     const Status up = StartServing();
-    return edited.ok() ? up : edited;
+    if (!edited.ok()) return edited;
+    if (!up.ok() && edit.kind == ops::OfflineEdit::Kind::kCopyLayers) {
+      // A server that refuses copied layers rejects the setup: its own reason, UNSUPPORTED.
+      return Status::Error(kErrNotSupp, "serving the layers copied to a new filesystem: " +
+                                            up.ToString() + "\n" + LogTail());
+    }
+    return up;
   }
 
  protected:
@@ -95,9 +108,33 @@ class LocalServer : public ServerNode {
   virtual Status StopServing() = 0;
 
   topology::ServerSpec spec_;
-  std::string dir_;
+  std::string dir_;     // the case's directory
+  std::string layers_;  // where lower*, upper and work are: dir_, or the copy of copy-layers
   std::vector<std::string> lowers_;
   bool keep_ = false;
+
+ private:
+  // copy-layers: every layer copied (cp -a: data, modes, xattrs, hard links) to a new tmpfs,
+  // which has its own UUID and inode numbers, and served from there.
+  Status CopyLayers() {
+    if (!copy_fs_.empty()) return Status::Error(EBUSY, "the layers were copied already");
+    const std::string fs = dir_ + "/copy";
+    OVL_RETURN_IF_ERROR(MountScratchTmpfs(fs));
+    copy_fs_ = fs;
+    std::vector<std::string> argv = {"cp", "-a"};
+    for (const std::string& l : lowers_) argv.push_back(l);
+    argv.insert(argv.end(), {layers_ + "/upper", layers_ + "/work", fs});
+    OVL_ASSIGN_OR_RETURN(auto cp, proc::Process::Start({argv, dir_ + "/copy.log", false}));
+    OVL_ASSIGN_OR_RETURN(proc::ExitStatus st, cp->Wait(kStopTimeout));
+    if (!std::holds_alternative<proc::Exited>(st) || std::get<proc::Exited>(st).code != 0) {
+      return Status::Error(EIO, "cp -a of the layers: " + ToString(st) + ": " + cp->Tail(5));
+    }
+    layers_ = fs;
+    for (std::string& l : lowers_) l = fs + l.substr(l.rfind('/'));
+    return Status::Ok();
+  }
+
+  std::string copy_fs_;  // the tmpfs of copy-layers while mounted
 };
 
 class LocalOvlnfsd final : public LocalServer {
@@ -166,8 +203,8 @@ class LocalOvlnfsd final : public LocalServer {
 
   Status StartOn(uint16_t port) {
     std::vector<std::string> argv = {
-        paths_.ovlnfsd, "--lower", Join(lowers_, ':'), "--upper", dir_ + "/upper", "--work",
-        dir_ + "/work", "--listen", "127.0.0.1:" + std::to_string(port), "--export-path",
+        paths_.ovlnfsd, "--lower", Join(lowers_, ':'), "--upper", layers_ + "/upper", "--work",
+        layers_ + "/work", "--listen", "127.0.0.1:" + std::to_string(port), "--export-path",
         spec_.export_path,
         // The harness's clients act as root on files the fixture
         // made as root.
@@ -264,8 +301,8 @@ class LocalKernelOverlay final : public LocalServer {
 
  private:
   Status Mount() {
-    options_ =
-        "lowerdir=" + Join(lowers_, ':') + ",upperdir=" + dir_ + "/upper,workdir=" + dir_ + "/work";
+    options_ = "lowerdir=" + Join(lowers_, ':') + ",upperdir=" + layers_ +
+               "/upper,workdir=" + layers_ + "/work";
     const std::string extra = spec_.overlay.MountOptions();
     if (!extra.empty()) options_ += "," + extra;
     // A detached earlier instance keeps the upper and work dirs busy until syscalls still in
@@ -335,6 +372,17 @@ class LocalAgent final : public AgentNode {
 };
 
 }  // namespace
+
+Status MountScratchTmpfs(const std::string& path) {
+  std::error_code ec;
+  stdfs::create_directories(path, ec);
+  if (ec) return Status::Error(ec.value(), "create " + path + ": " + ec.message());
+  const std::string source = OverlayMountSource(getpid()) + "-tmpfs";
+  if (mount(source.c_str(), path.c_str(), "tmpfs", 0, "mode=0755") != 0) {
+    return Status::FromErrno("mount -t tmpfs " + path);
+  }
+  return Status::Ok();
+}
 
 Status DropHostCaches() {
   ::sync();

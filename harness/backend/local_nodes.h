@@ -35,6 +35,11 @@ Result<std::unique_ptr<AgentNode>> StartLocalAgent(const std::string& name, topo
                                                    const LocalPaths& paths,
                                                    const std::string& log_dir);
 
+// Mounts a fresh tmpfs (a new filesystem: its own UUID and inode numbers) at `path`, made if
+// missing; its source is OverlayMountSource(getpid()) + "-tmpfs". The caller unmounts it. Until
+// the layer filesystems of the topology (issue 12) land, copy-layers copies into one of these.
+Status MountScratchTmpfs(const std::string& path);
+
 // Drops the host's page, dentry and inode caches (sync; echo 3 > /proc/sys/vm/drop_caches).
 Status DropHostCaches();
 

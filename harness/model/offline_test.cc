@@ -161,6 +161,34 @@ TEST(OfflineTest, LinkLowerAddsANameToTheObject) {
   EXPECT_TRUE(Has(v, "nlink")) << Dump(v);
 }
 
+TEST(OfflineTest, CopyLayersAllowsNewHandlesButNeverAnotherObject) {
+  auto copied = [] {
+    History h(kTwoDirs);
+    h.Do(Lookup("d/x", "X"), WithHandle("hx"))
+        .Do(GetAttr(V("X")), WithAttrs("reg", 10, 5, 1))
+        .Do(Lookup("f/y", "Y"), WithHandle("hy"))
+        .Offline({Kind::kCopyLayers, "", "", false});
+    return h;
+  };
+  History h = copied();
+  h.Do(GetAttr(V("X")), Err("STALE"))
+      .Do(Lookup("d/x"), WithHandle("hx2"))  // a new handle and fileid on the new filesystem
+      .Do(GetAttr(P("d/x")), WithAttrs("reg", 10, 50, 1))
+      .Do(Read(V("Y")), WithData(FileData("f/y", 20)));
+  CaseVerdict v = JudgeOne(h.End());
+  EXPECT_EQ(v.verdict, Verdict::kPass) << Dump(v);
+
+  History other = copied();
+  other.Do(Read(V("X")), WithData(FileData("f/y", 20)));  // X reaching y's data
+  v = JudgeOne(other.End());
+  EXPECT_EQ(v.verdict, Verdict::kFail) << Dump(v);
+  EXPECT_TRUE(Has(v, "data")) << Dump(v);
+
+  History reused = copied();
+  reused.Do(Lookup("f/y"), WithHandle("hx"));  // X's old bytes for another object
+  EXPECT_TRUE(Has(JudgeOne(reused.End()), "handle-reused"));
+}
+
 TEST(OfflineTest, AnEditTheModelCannotFollowIsUnresolved) {
   History h(kTwoDirs);
   h.Do(Lookup("d/x", "X"), WithHandle("hx"))

@@ -43,7 +43,8 @@ const std::set<std::string> kDesignIds{"seed-unlink-reboot",
                                        "offline-rename-lower-dir",
                                        "offline-swap-lower-dirs",
                                        "offline-remove-lower-dir",
-                                       "offline-link-lower"};
+                                       "offline-link-lower",
+                                       "offline-copy-layers"};
 
 TEST(CatalogueFilesTest, EveryScenarioParsesAndExpands) {
   const workload::Workloads& w = Shipped();

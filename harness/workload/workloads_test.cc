@@ -75,10 +75,10 @@ TEST(ShippedWorkloadsTest, HasTheDesignScenarios) {
       ElementsAre("commit-durability", "copyup-keeps-handle", "crash-during-copyup", "dir-handles",
                   "exclusive-create-replay", "inode-reuse", "lower-hardlinks-copyup",
                   "malformed-handles", "move-to-new-parent", "namespace-durability",
-                  "offline-link-lower", "offline-remove-lower-dir", "offline-remove-upper",
-                  "offline-rename-lower-dir", "offline-swap-lower-dirs", "readdir-cookies",
-                  "rename-file", "rename-grandparent", "rename-parent", "seed-unlink-reboot",
-                  "two-clients", "unlink-all", "upper-only"));
+                  "offline-copy-layers", "offline-link-lower", "offline-remove-lower-dir",
+                  "offline-remove-upper", "offline-rename-lower-dir", "offline-swap-lower-dirs",
+                  "readdir-cookies", "rename-file", "rename-grandparent", "rename-parent",
+                  "seed-unlink-reboot", "two-clients", "unlink-all", "upper-only"));
   EXPECT_TRUE(c->Find("commit-durability")->Needs(topology::Need::kPowerLoss));
   EXPECT_TRUE(c->Find("namespace-durability")->Needs(topology::Need::kPowerLoss));
   EXPECT_TRUE(c->Find("two-clients")->Needs(topology::Need::kTwoClients));
