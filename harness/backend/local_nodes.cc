@@ -213,6 +213,7 @@ class LocalOvlnfsd final : public LocalServer {
       argv.insert(argv.end(), {"--handles", "volatile"});
     }
     if (spec_.variant == topology::Variant::kReferenceNoindex) argv.push_back("--no-index");
+    if (spec_.plant) argv.insert(argv.end(), {"--plant", std::string(PlantName(*spec_.plant))});
     OVL_ASSIGN_OR_RETURN(proc_, proc::Process::Start({argv, log_path_, false}));
     const std::string prefix = "ovlnfsd: listening on ";
     auto line = proc_->WaitForLine([&](const std::string& l) { return l.rfind(prefix, 0) == 0; },

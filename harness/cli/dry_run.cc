@@ -47,6 +47,7 @@ void AppendServers(const plan::Plan& plan, std::string* out) {
     if (info.has_threads) details += fmt::format(", {} threads", s.threads);
     if (info.serves_nfs) details += ", export " + s.export_path;
     if (s.kernel) details += ", kernel " + s.kernel->Describe();
+    if (s.plant) details += fmt::format(", planted bug {}", PlantName(*s.plant));
     *out += fmt::format("  {:<{}} {}\n", "", w, details);
   }
 }

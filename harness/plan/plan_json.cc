@@ -33,6 +33,7 @@ ordered_json ToJson(const Plan& plan) {
     o["variant"] = topology::NameString(topology::kVariantNames, s.variant);
     o["backend"] = topology::NameString(topology::kBackendNames, s.backend);
     o["expect"] = topology::NameString(topology::kExpectNames, s.expect);
+    if (s.spec.plant) o["plant"] = PlantName(*s.spec.plant);
     o["port"] = s.port ? ordered_json(*s.port) : ordered_json(nullptr);
     servers.push_back(std::move(o));
   }

@@ -42,6 +42,18 @@ void ReadOverlayOption(MapReader* m, std::string_view key,
   *out = *v;
 }
 
+std::optional<Plant> ReadPlant(const Field& f, DiagnosticSink* sink) {
+  std::optional<std::string> name = ReadString(f, sink);
+  if (!name) return std::nullopt;
+  if (std::optional<Plant> p = PlantFromName(*name)) return p;
+  std::string known;
+  for (std::string_view n : PlantNames()) known += (known.empty() ? "" : ", ") + std::string(n);
+  sink->Error(
+      f.pos, f.path,
+      "unknown planted bug '" + *name + "' (expected one of: " + known + "; docs/planted-bugs.md)");
+  return std::nullopt;
+}
+
 OverlayOptions ReadOverlay(const Field& f, DiagnosticSink* sink) {
   OverlayOptions o;
   MapReader m(f, sink);
@@ -181,6 +193,8 @@ ServerSpec ParseServer(const Field& f, Backend default_backend, ParseContext* ct
       sink->Error(export_path.pos, export_path.path, "must be an absolute path");
     }
   }
+  Field plant = m.Optional("plant");
+  if (plant.present()) s.plant = ReadPlant(plant, sink);
   m.Finish();
   if (!m.is_map()) return s;
 
@@ -213,6 +227,13 @@ ServerSpec ParseServer(const Field& f, Backend default_backend, ParseContext* ct
     }
     if (export_path.present() && !info.serves_nfs) {
       sink->Error(export_path.pos, export_path.path, vname + " is not exported over NFS");
+    }
+    if (plant.present() && *v != Variant::kReference) {
+      sink->Error(plant.pos, plant.path, "bugs are planted only in ovlnfsd (variant reference)");
+    } else if (plant.present() && s.expect != Expect::kFail) {
+      sink->Error(expect.present() ? expect.pos : plant.pos, f.path + ".expect",
+                  "a server with a planted bug is a negative control: it must declare "
+                  "expect: fail");
     }
   }
   if (s.backend == Backend::kLibvirt) {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/planted_bugs.h"
 #include "topology/diagnostics.h"
 #include "topology/names.h"
 
@@ -71,6 +72,9 @@ struct ServerSpec {
   FixtureSpec fixture;
   uint64_t threads = 8;  // meaningful for InfoOf(variant).has_threads only
   std::string export_path = "/export";
+  // A deliberate mistake in ovlnfsd (variant reference only; the server is then a negative
+  // control and must declare expect: fail). base/planted_bugs.h, docs/planted-bugs.md.
+  std::optional<Plant> plant;
   Pos pos;  // the entry in the file
 };
 

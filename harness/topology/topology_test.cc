@@ -143,6 +143,25 @@ TEST(TopologyTest, NegativeControlWithExpectFailIsAccepted) {
   EXPECT_EQ(t->servers[0].expect, Expect::kFail);
 }
 
+TEST(TopologyTest, PlantedBugsAreNegativeControlsOfOvlnfsdOnly) {
+  Checked<Topology> t = Parse(
+      "name: t\nservers:\n  - {name: p, variant: reference, plant: handle-tag-unchecked, "
+      "expect: fail}\nclients:\n  - {name: c, access: libnfs}\n");
+  ASSERT_TRUE(t.ok()) << FormatDiagnostics(t.errors());
+  EXPECT_EQ(t->servers[0].plant, Plant::kHandleTagUnchecked);
+  EXPECT_THAT(
+      Errors("name: t\nservers:\n"
+             "  - {name: a, variant: reference, plant: handle-tag-unchecked}\n"
+             "  - {name: b, variant: ganesha, plant: handle-tag-unchecked, expect: fail}\n"
+             "  - {name: c, variant: reference, plant: typo, expect: fail}\n"
+             "clients:\n  - {name: n, access: libnfs}\n"),
+      ElementsAre(HasSubstr("t.yaml:3:42: servers[0].expect: a server with a planted bug is a "
+                            "negative control"),
+                  HasSubstr("t.yaml:4:40: servers[1].plant: bugs are planted only in ovlnfsd"),
+                  HasSubstr("t.yaml:5:42: servers[2].plant: unknown planted bug 'typo' (expected "
+                            "one of: handle-tag-unchecked")));
+}
+
 TEST(TopologyTest, CollectsAllErrors) {
   std::vector<std::string> errors = Errors(
       "name: Bad_Name\nseed: -1\nservers:\n  - name: a\n    variant: nope\n    layers: 9\n"

@@ -13,7 +13,7 @@ const char kUsage[] =
     "               [--export-path /PATH] [--allow CIDR]... [--read-only]\n"
     "               [--squash root|all|none] [--rpcbind] [--handles persistent|volatile]\n"
     "               [--no-index] [--threads N] [--max-connections N]\n"
-    "               [--max-per-address N] [--idle-timeout SECONDS]\n";
+    "               [--max-per-address N] [--idle-timeout SECONDS] [--plant NAME]...\n";
 
 namespace {
 
@@ -110,6 +110,12 @@ Status ApplyValue(std::string_view flag, std::string_view value, bool* allow_see
     }
     return Status::Ok();
   }
+  if (flag == "--plant") {
+    std::optional<Plant> plant = PlantFromName(value);
+    if (!plant) return Expected(flag, "a planted bug (docs/planted-bugs.md)", value);
+    flags->plants.Add(*plant);
+    return Status::Ok();
+  }
   if (flag == "--threads")
     return ParseRange(flag, value, 1, 1024, "a thread count", &flags->threads);
   if (flag == "--max-connections") {
@@ -125,9 +131,9 @@ Status ApplyValue(std::string_view flag, std::string_view value, bool* allow_see
 }
 
 bool TakesValue(std::string_view flag) {
-  for (std::string_view f :
-       {"--lower", "--upper", "--work", "--listen", "--export-path", "--allow", "--squash",
-        "--handles", "--threads", "--max-connections", "--max-per-address", "--idle-timeout"}) {
+  for (std::string_view f : {"--lower", "--upper", "--work", "--listen", "--export-path", "--allow",
+                             "--squash", "--handles", "--plant", "--threads", "--max-connections",
+                             "--max-per-address", "--idle-timeout"}) {
     if (flag == f) return true;
   }
   return false;

@@ -3,6 +3,7 @@
 //           [--export-path /PATH] [--allow CIDR]... [--read-only] [--squash root|all|none]
 //           [--rpcbind] [--handles persistent|volatile] [--no-index] [--threads N]
 //           [--max-connections N] [--max-per-address N] [--idle-timeout SECONDS]
+//           [--plant NAME]...
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,7 @@ struct Flags {
   bool rpcbind = false;
   UnionOptions::HandleMode handle_mode = UnionOptions::HandleMode::kPersistent;
   bool use_index = true;
+  Plants plants;  // --plant: deliberate mistakes for negative controls (docs/planted-bugs.md)
   int threads = 4;
   // Connection limits (rpc::ServerOptions): in all, per client address, and the idle time
   // after which a connection is closed.

@@ -42,14 +42,31 @@ TEST(FlagsTest, RequiredOnlyGivesDefaults) {
   EXPECT_EQ(f->max_connections, 1024);
   EXPECT_EQ(f->max_per_address, 128);
   EXPECT_EQ(f->idle_timeout_s, 360);
+  EXPECT_TRUE(f->plants.empty());
   EXPECT_FALSE(f->help);
 }
 
 TEST(FlagsTest, AllOptions) {
-  Result<Flags> f = ParseFlags(
-      With({"--export-path=/data", "--allow", "10.0.0.0/8", "--allow", "192.168.1.1", "--read-only",
-            "--squash", "all", "--rpcbind", "--handles", "volatile", "--no-index", "--threads=8",
-            "--max-connections", "50", "--max-per-address=5", "--idle-timeout", "30"}));
+  Result<Flags> f = ParseFlags(With({"--export-path=/data",
+                                     "--allow",
+                                     "10.0.0.0/8",
+                                     "--allow",
+                                     "192.168.1.1",
+                                     "--read-only",
+                                     "--squash",
+                                     "all",
+                                     "--rpcbind",
+                                     "--handles",
+                                     "volatile",
+                                     "--no-index",
+                                     "--threads=8",
+                                     "--max-connections",
+                                     "50",
+                                     "--max-per-address=5",
+                                     "--idle-timeout",
+                                     "30",
+                                     "--plant",
+                                     "handle-tag-unchecked"}));
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   EXPECT_EQ(f->export_options.path, "/data");
   ASSERT_EQ(f->export_options.allow.size(), 2u);
@@ -64,6 +81,7 @@ TEST(FlagsTest, AllOptions) {
   EXPECT_EQ(f->max_connections, 50);
   EXPECT_EQ(f->max_per_address, 5);
   EXPECT_EQ(f->idle_timeout_s, 30);
+  EXPECT_TRUE(f->plants.Has(Plant::kHandleTagUnchecked));
 }
 
 TEST(FlagsTest, PortZeroAndEqualsForm) {
@@ -95,6 +113,8 @@ TEST(FlagsTest, ErrorsNameTheArgument) {
   EXPECT_EQ(ErrorOf(With({"--export-path", "rel"})),
             "--export-path: expected an absolute path, got 'rel'");
   EXPECT_EQ(ErrorOf(With({"--lower", "/a::/b"})), "--lower: expected DIR[:DIR...], got '/a::/b'");
+  EXPECT_EQ(ErrorOf(With({"--plant", "typo"})),
+            "--plant: expected a planted bug (docs/planted-bugs.md), got 'typo'");
   EXPECT_EQ(ErrorOf(With({"--bogus"})), "--bogus: unknown argument");
   EXPECT_EQ(ErrorOf(With({"--bogus=1"})), "--bogus: unknown argument");
   EXPECT_EQ(ErrorOf(With({"stray"})), "stray: unknown argument");

@@ -72,6 +72,7 @@ int Run(const Flags& flags, const sigset_t& signals) {
   options.work_dir = flags.work_dir;
   options.handle_mode = flags.handle_mode;
   options.use_index = flags.use_index;
+  options.plants = flags.plants;
   options.read_only = flags.export_options.read_only;
   options.log = Say;
   Result<std::unique_ptr<UnionFs>> fs = UnionFs::Open(options);

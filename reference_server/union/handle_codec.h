@@ -46,8 +46,9 @@ class HandleCodec {
   static constexpr size_t kTagSize = 8;
   static constexpr size_t kMaxSize = 64;
 
-  HandleCodec(const std::array<uint8_t, 16>& export_uuid, const SipKey& key)
-      : uuid_(export_uuid), key_(key) {}
+  // `verify_tag` is false only for the planted bug handle-tag-unchecked (base/planted_bugs.h).
+  HandleCodec(const std::array<uint8_t, 16>& export_uuid, const SipKey& key, bool verify_tag = true)
+      : uuid_(export_uuid), key_(key), verify_tag_(verify_tag) {}
 
   // Encodes; EOVERFLOW when the real handle is too long to fit in 64 bytes.
   Result<std::string> Encode(const HandleFields& fields) const;
@@ -58,6 +59,7 @@ class HandleCodec {
  private:
   std::array<uint8_t, 16> uuid_;
   SipKey key_;
+  bool verify_tag_;
 };
 
 }  // namespace ovl

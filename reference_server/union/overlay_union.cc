@@ -10,7 +10,7 @@ OverlayUnion::OverlayUnion(const UnionOptions& opts, FsEnv* env, LayerSet layers
       env_(env),
       layers_(std::move(layers)),
       index_(env_, &layers_),
-      codec_(layers_.export_uuid, layers_.mac_key) {
+      codec_(layers_.export_uuid, layers_.mac_key, !opts.plants.Has(Plant::kHandleTagUnchecked)) {
   if (getrandom(&boot_generation_, sizeof boot_generation_, 0) != sizeof boot_generation_) {
     boot_generation_ = static_cast<uint32_t>(getpid()) ^ static_cast<uint32_t>(time(nullptr));
   }

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "base/planted_bugs.h"
 #include "base/status.h"
 #include "fs/fs_env.h"
 
@@ -119,6 +120,7 @@ struct UnionOptions {
   enum class HandleMode { kPersistent, kVolatile } handle_mode = HandleMode::kPersistent;
   bool use_index = true;
   bool read_only = false;
+  Plants plants;         // deliberate mistakes (base/planted_bugs.h); empty for a correct server
   FsEnv* env = nullptr;  // nullptr = DefaultFsEnv()
   // Start-up notes, one line each (an intent record recovery had to discard); empty = none.
   std::function<void(const std::string&)> log;

@@ -396,6 +396,26 @@ TEST_F(UnionFsTest, NegativeControlNoIndexDiesAtEviction) {
   EXPECT_TRUE(fs_->Decode(Root().handle).ok()) << "the root stays reachable for remounts";
 }
 
+// The planted bug handle-tag-unchecked (base/planted_bugs.h) must be a real mistake: a copied-up
+// file's handle with its layer byte flipped to "upper" then reads the stale lower data. The same
+// corruption is BADHANDLE on a correct server.
+TEST_F(UnionFsTest, PlantedUncheckedTagReadsStaleLowerData) {
+  Lower(0, "f", "old");
+  UnionOptions o = Options();
+  o.plants.Add(Plant::kHandleTagUnchecked);
+  Open(o);
+  Node h = MustWalk("f");
+  ASSERT_TRUE(WriteAll(h, "new").ok());
+  std::string m = h.handle;
+  m[4] = static_cast<char>(0xFF);  // layer of the origin: lower 0 -> upper
+  fs_->DropCaches();
+  auto n = fs_->Decode(m);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(ReadAll(*n), "old") << "the plant no longer reaches the lower inode";
+  Open();
+  EXPECT_EQ(fs_->Decode(m).status().code(), kErrBadHandle);
+}
+
 TEST_F(UnionFsTest, RefusesMismatchedLayers) {
   Lower(0, "f", "x");
   Open();

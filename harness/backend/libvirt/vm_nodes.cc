@@ -348,6 +348,7 @@ Result<std::unique_ptr<ServerNode>> StartVmServer(std::shared_ptr<LibvirtBackend
       break;
     case topology::Variant::kReference:
       role = "reference";
+      if (spec.plant) flags = "--plant " + std::string(PlantName(*spec.plant));
       break;
     case topology::Variant::kReferenceVolatile:
       role = "reference";
