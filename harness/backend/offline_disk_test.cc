@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "base/temp_dir_for_test.h"
@@ -13,8 +14,7 @@ namespace {
 using Kind = ops::OfflineEdit::Kind;
 
 bool Exists(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0;
+  return std::filesystem::exists(std::filesystem::symlink_status(path));
 }
 
 class OfflineDiskTest : public ::testing::Test {

@@ -240,20 +240,6 @@ void ReadOpFields(StepReader& r, const KindInfo& info, StepSpec* s) {
   }
 }
 
-// A relative '/'-separated path naming something below a layer's root.
-bool LayerRelative(const std::string& path) {
-  if (path.empty() || path.front() == '/' || path.back() == '/') return false;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    const std::string part = path.substr(start, end - start);
-    if (part.empty() || part == "." || part == "..") return false;
-    start = end + 1;
-  }
-  return true;
-}
-
 // {offline: KIND, path: P, path2: P2, stop: clean|crash|E}.
 std::optional<StepSpec> ParseOfflineStep(StepReader& r, StepSpec s) {
   const std::string kind_name = r.String("offline");
@@ -276,7 +262,7 @@ std::optional<StepSpec> ParseOfflineStep(StepReader& r, StepSpec s) {
     const bool needed =
         std::string(key) == "path" ? ops::OfflineNeedsPath(*kind) : ops::OfflineNeedsPath2(*kind);
     const std::string& value = std::string(key) == "path" ? edit.path : edit.path2;
-    if (needed && !LayerRelative(value)) {
+    if (needed && !ops::ValidLayerPath(value)) {
       r.Error(key, kind_name + " needs " + key + ": a relative path inside the layers");
     } else if (!needed && r.Has(key)) {
       r.Error(key, kind_name + " takes no " + key);
