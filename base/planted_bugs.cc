@@ -7,6 +7,7 @@ namespace {
 
 constexpr std::array<std::string_view, static_cast<unsigned>(Plant::kCount)> kNames = {
     "handle-tag-unchecked",
+    "lookup-ignores-index",
 };
 
 }  // namespace

@@ -17,6 +17,10 @@ enum class Plant : unsigned {
   // header still parses is decoded: e.g. a lower-origin handle with its layer byte flipped to
   // 0xFF is taken as an upper object, and reads the lower inode's stale data.
   kHandleTagUnchecked,
+  // A lookup of a lower file ignores the file's index entry and serves the lower inode, so a
+  // lower name of a copied-up file (a lower hard link, one added offline, or a lower file whose
+  // upper copy was removed offline) shows the stale lower data while its handle shows the copy.
+  kLookupIgnoresIndex,
   kCount,  // not a plant: the number of plants
 };
 

@@ -400,6 +400,16 @@ class LocalGanesha final : public ServerNode {
 
   Status Evict() override { return DropHostCaches(); }
 
+  // Ganesha stops (killed or cleanly), the overlay mount under it is edited offline (unmount,
+  // edit, mount: the kernel-overlay node), and ganesha starts again on the new mount.
+  Status Offline(const ops::OfflineEdit& edit) override {
+    OVL_RETURN_IF_ERROR(Running());
+    OVL_RETURN_IF_ERROR(edit.crash ? daemon_->Kill() : daemon_->Stop());
+    const Status edited = overlay_->Offline(edit);
+    const Status up = daemon_->Restart();
+    return edited.ok() ? up : edited;
+  }
+
   Status Teardown(bool keep) override {
     keep_ = keep;
     Status st = Status::Ok();

@@ -15,6 +15,7 @@
 
 #include "backend/fixture_disk.h"
 #include "backend/layer_fs.h"
+#include "backend/offline_disk.h"
 
 namespace ovl::backend {
 namespace {
@@ -51,6 +52,12 @@ class LocalServer : public ServerNode {
   Status Teardown(bool keep) override {
     keep_ = keep;
     Status st = StopServing();
+    if (copy_fs_) {
+      // The copy of copy-layers lives in memory: it goes whether or not the layers are kept.
+      Status down = copy_fs_->Remove();
+      if (st.ok()) st = down;
+      copy_fs_.reset();
+    }
     if (layers_) {
       // Layer filesystems go in any case (a tmpfs's content with them); images stay with `keep`.
       Status down = layers_->Remove(keep);
@@ -68,7 +75,7 @@ class LocalServer : public ServerNode {
   Status VerifyLowerLayers(const ops::Fixture& fixture) override {
     if (!layers_) return Status::Error(ESRCH, spec_.name + " has no layers");
     // The fixture's layers are the top-most ones; the topology may add empty ones below.
-    std::vector<std::string> lowers = layers_->dirs().lowers;
+    std::vector<std::string> lowers = layers().lowers;
     lowers.resize(std::min(lowers.size(), static_cast<size_t>(fixture.layers)));
     return backend::VerifyLowerLayers(fixture, lowers);
   }
@@ -76,17 +83,67 @@ class LocalServer : public ServerNode {
   // The host's kernel: the overlay mount's, and the filesystems' under ovlnfsd's layers.
   Result<std::unique_ptr<KernelLog>> OpenKernelLog() override { return OpenHostKernelLog(); }
 
+  Status Offline(const ops::OfflineEdit& edit) override {
+    if (!layers_) return Status::Error(ESRCH, spec_.name + " has no layers");
+    OVL_RETURN_IF_ERROR(Halt(edit.crash));
+    const Status edited = edit.kind == ops::OfflineEdit::Kind::kCopyLayers
+                              ? CopyLayers()
+                              : ApplyOfflineEdit(edit, {layers().lowers, layers().upper});
+    const Status up = StartServing();
+    if (!edited.ok()) return edited;
+    if (!up.ok() && edit.kind == ops::OfflineEdit::Kind::kCopyLayers) {
+      // A server that refuses copied layers rejects the setup: its own reason, UNSUPPORTED.
+      return Status::Error(kErrNotSupp, "serving the layers copied to a new filesystem: " +
+                                            up.ToString() + "\n" + LogTail());
+    }
+    return up;
+  }
+
  protected:
-  // Serves the layers in dir_ / lowers_; StopServing undoes it (a no-op when not serving).
+  // Stops serving for an offline edit: as a crash, or cleanly.
+  virtual Status Halt(bool crash) = 0;
+  // Serves layers(); StopServing undoes it (a no-op when not serving).
   virtual Status StartServing() = 0;
   virtual Status StopServing() = 0;
 
-  const LayerDirs& layers() const { return layers_->dirs(); }
+  // The layers served: the stack made at Setup, or its copy after copy-layers.
+  const LayerDirs& layers() const { return copy_fs_ ? copied_ : layers_->dirs(); }
 
   topology::ServerSpec spec_;
   std::string dir_;
   std::unique_ptr<LayerStack> layers_;
   bool keep_ = false;
+
+ private:
+  // copy-layers: every layer copied (cp -a: data, modes, xattrs, hard links) to a new tmpfs,
+  // which has its own UUID and inode numbers, and served from there.
+  Status CopyLayers() {
+    if (copy_fs_) return Status::Error(EBUSY, "the layers were copied already");
+    if (layers().upper.empty()) return Status::Error(kErrNotSupp, "a lower-only export");
+    OVL_ASSIGN_OR_RETURN(std::unique_ptr<LayerFsMount> fs,
+                         LayerFsMount::Make(topology::LayerFs::kTmpfs, dir_, "copy"));
+    const LayerDirs& from = layers_->dirs();
+    LayerDirs to;
+    std::vector<std::string> argv = {"cp", "-a"};
+    for (size_t i = 0; i < from.lowers.size(); ++i) {
+      argv.push_back(from.lowers[i]);
+      to.lowers.push_back(fs->path() + "/" + stdfs::path(from.lowers[i]).filename().string());
+    }
+    argv.insert(argv.end(), {from.upper, from.work, fs->path()});
+    to.upper = fs->path() + "/" + stdfs::path(from.upper).filename().string();
+    to.work = fs->path() + "/" + stdfs::path(from.work).filename().string();
+    OVL_ASSIGN_OR_RETURN(auto cp, proc::Process::Start({argv, dir_ + "/copy.log", false}));
+    OVL_ASSIGN_OR_RETURN(proc::ExitStatus st, cp->Wait(kStopTimeout));
+    if (!std::holds_alternative<proc::Exited>(st) || std::get<proc::Exited>(st).code != 0) {
+      return Status::Error(EIO, "cp -a of the layers: " + ToString(st) + ": " + cp->Tail(5));
+    }
+    copied_ = std::move(to);
+    copy_fs_ = std::move(fs);
+    return Status::Ok();
+  }
+
+  std::unique_ptr<LayerFsMount> copy_fs_;  // the tmpfs of copy-layers while mounted
+  LayerDirs copied_;                       // the layers in it
 };
 
 class LocalOvlnfsd final : public LocalServer {
@@ -103,9 +160,7 @@ class LocalOvlnfsd final : public LocalServer {
   }
 
   Status Crash() override {
-    if (!proc_) return Status::Error(ESRCH, spec_.name + " is not running");
-    OVL_ASSIGN_OR_RETURN(proc::ExitStatus st, proc_->Kill());
-    (void)st;
+    OVL_RETURN_IF_ERROR(Halt(true));
     return Start();
   }
 
@@ -137,6 +192,15 @@ class LocalOvlnfsd final : public LocalServer {
  protected:
   Status StartServing() override { return Start(); }
   Status StopServing() override { return Stop(); }
+  Status Halt(bool crash) override {
+    if (!crash) return Stop();
+    if (!proc_) return Status::Error(ESRCH, spec_.name + " is not running");
+    OVL_ASSIGN_OR_RETURN(proc::ExitStatus st, proc_->Kill());
+    (void)st;
+    last_tail_ = proc_->Tail(30);
+    proc_.reset();
+    return Status::Ok();
+  }
 
  private:
   // A restarted server comes back at its old address, as a real one does, so a client that
@@ -248,6 +312,10 @@ class LocalKernelOverlay final : public LocalServer {
   Status Evict() override { return DropHostCaches(); }
 
   Status StopServing() override { return Unmount(); }
+  Status Halt(bool crash) override {
+    OVL_RETURN_IF_ERROR(Unmount());
+    return crash ? DropHostCaches() : Status::Ok();
+  }
 
   agent::protocol::Connect ConnectRequest() const override {
     return {agent::protocol::SyscallsAccess{dir_ + "/mnt"}};

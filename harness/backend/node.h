@@ -10,6 +10,7 @@
 #include "backend/kernel_log.h"
 #include "base/status.h"
 #include "ops/fixture.h"
+#include "ops/offline.h"
 #include "topology/names.h"
 
 namespace ovl::backend {
@@ -30,6 +31,14 @@ class ServerNode {
   // next call; the next Setup boots the server's own kernel again. kErrNotSupp by default.
   virtual Status Upgrade() {
     return Status::Error(kErrNotSupp, "this server cannot boot another kernel");
+  }
+
+  // An offline edit: stops the server (killed when edit.crash, else cleanly), applies `edit` to
+  // its layers on disk (backend/offline_disk.h), and starts it again on them; returns once it
+  // serves again. By default kErrNotSupp (the case is UNSUPPORTED, with this reason).
+  virtual Status Offline(const ops::OfflineEdit& edit) {
+    return Status::Error(kErrNotSupp, "offline " + std::string(ops::OfflineKindName(edit.kind)) +
+                                          " is not implemented for this server");
   }
   // Stops serving; removes the layers unless `keep`.
   virtual Status Teardown(bool keep) = 0;

@@ -11,6 +11,7 @@
 
 #include "base/prng.h"
 #include "model/model.h"
+#include "model/offline.h"
 #include "model/semantics.h"
 #include "model/state.h"
 #include "ops/fixture_json.h"
@@ -23,11 +24,12 @@ namespace {
 
 using scenario::FaultKind;
 
-enum class Bug { kNone, kVolatile, kNoIndex };
+enum class Bug { kNone, kVolatile, kNoIndex, kPathDecode };
 
 // Serves ops from a model State, as a correct server would, except for the planted `bug`:
 // handles carry a generation that a restart (kVolatile) or any restart or eviction (kNoIndex)
-// moves on, and a handle of an older generation is STALE.
+// moves on, and a handle of an older generation is STALE; or a handle decodes to whatever is
+// now at the path its object had when the handle was given out (kPathDecode).
 class FakeServer {
  public:
   FakeServer(const ops::Fixture& fixture, Bug bug) : s_(State::FromFixture(fixture)), bug_(bug) {}
@@ -42,6 +44,13 @@ class FakeServer {
         (bug_ == Bug::kNoIndex && kind != FaultKind::kClientEvict)) {
       ++generation_;
     }
+  }
+
+  // An offline edit: a restart, and the layers change as the model says they show.
+  void Offline(const ops::OfflineEdit& edit) {
+    Fault(edit.crash ? FaultKind::kCrash : FaultKind::kReboot);
+    const Status st = ApplyOffline(s_, edit);
+    EXPECT_TRUE(st.ok()) << st.ToString();
   }
 
   // An op a crash cut off: the server did it or not, and the agent got no answer.
@@ -95,8 +104,13 @@ class FakeServer {
   // What the target names: for a variable, the object its handle bytes (as the agent holds
   // them) encode, as a server decodes them.
   ObjId Target(const ops::Target& t, const std::string& client) const {
-    if (!t.var.empty()) return std::stoull(vars_.at({client, t.var}).substr(1));
-    return s_.Resolve(t.path).id;
+    if (t.var.empty()) return s_.Resolve(t.path).id;
+    const std::string& handle = vars_.at({client, t.var});
+    if (bug_ == Bug::kPathDecode) {
+      const State::Resolved now = s_.Resolve(handle_paths_.at(handle));
+      if (now.error.empty()) return now.id;
+    }
+    return std::stoull(handle.substr(1));
   }
 
   // The success the model would take, with its payload.
@@ -110,10 +124,12 @@ class FakeServer {
                           op.kind == ops::Kind::kMkdir || op.kind == ops::Kind::kSymlink;
     if (entry_op) {
       auto it = s_.Get(obj).entries.find(op.name);
+      const std::string dir = s_.PathOf(obj);
       obj = it != s_.Get(obj).entries.end() && op.kind != ops::Kind::kSymlink
                 ? it->second
                 : kCreatedBase + op.seq;
       r.handle = Handle(obj);
+      handle_paths_.try_emplace(r.handle, dir.empty() ? op.name : dir + "/" + op.name);
     }
     const bool created = obj >= kCreatedBase && !s_.objects.count(obj);
     const Object* o = created ? nullptr : &s_.Get(obj);
@@ -204,6 +220,8 @@ class FakeServer {
   uint64_t verifier_ = 1;
   std::map<ClientVar, std::string> vars_;       // what the agent holds
   std::map<ClientVar, std::string> positions_;  // readdir: the last name handed out
+  // kPathDecode: the path of each handle's object when it was first given out.
+  mutable std::map<std::string, std::string> handle_paths_;
 };
 
 // Runs one case of `s` and judges it.
@@ -217,6 +235,13 @@ CaseVerdict RunCase(const scenario::Scenario& s, std::optional<FaultKind> fault,
   start.info = {{"scenario", s.info.id}, {"seed", 3}, {"fixture", ops::FixtureToJson(e->fixture)}};
   history.push_back(start);
   for (const scenario::Step& step : e->steps) {
+    if (step.type == scenario::Step::Type::kOffline) {
+      server.Offline(step.offline);
+      ops::Event f{ops::Event::Type::kFault, "c", ++t, {}, 0, {}, {}};
+      f.info = {{"kind", "offline"}, {"ok", true}, {"edit", ops::OfflineEditToJson(step.offline)}};
+      history.push_back(f);
+      continue;
+    }
     if (step.type == scenario::Step::Type::kFault) {
       server.Fault(step.fault);
       ops::Event f{ops::Event::Type::kFault, "c", ++t, {}, 0, {}, {}};
@@ -293,6 +318,21 @@ TEST_F(CatalogueModelTest, HandleBugsAreCaught) {
       EXPECT_EQ(evict.verdict, Verdict::kFail) << s.info.id << " no-index\n" << Dump(evict);
     }
   }
+}
+
+// Handles of lower dirs that decode by their old path reach whatever an offline edit put
+// there: the scenario that swaps two lower dirs must catch it, in every case.
+TEST_F(CatalogueModelTest, OfflinePathDecodeIsCaught) {
+  for (const scenario::Scenario& s : Load()) {
+    if (s.info.id != "offline-swap-lower-dirs") continue;
+    for (FaultKind fault : s.info.faults) {
+      const CaseVerdict v = RunCase(s, fault, Bug::kPathDecode);
+      EXPECT_EQ(v.verdict, Verdict::kFail) << s.info.id << "\n" << Dump(v);
+      EXPECT_NE(v.reason.find("fileid-changed"), std::string::npos) << v.reason;
+    }
+    return;
+  }
+  ADD_FAILURE() << "no scenario offline-swap-lower-dirs";
 }
 
 // The mixed workload: three clients in their own subtrees, run round-robin, with faults between

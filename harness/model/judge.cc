@@ -7,6 +7,7 @@
 
 #include "model/kernel_log.h"
 #include "model/model.h"
+#include "model/offline.h"
 #include "model/semantics.h"
 #include "model/state.h"
 #include "ops/fixture_json.h"
@@ -22,10 +23,11 @@ std::string InfoString(const json& info, const char* key) {
   return info.at(key).get<std::string>();
 }
 
-// Faults after which the server is a new process (or a new boot): an upgrade is a clean reboot
-// into another kernel, judged as a reboot.
+// Faults after which the server is a new process (or a new boot): crash, reboot, an upgrade (a
+// clean reboot into another kernel, judged as a reboot) and an offline edit (a stop, the edit, a
+// start; ops/offline.h).
 bool IsRestart(const std::string& kind) {
-  return kind == "crash" || kind == "reboot" || kind == "upgrade";
+  return kind == "crash" || kind == "reboot" || kind == "upgrade" || kind == "offline";
 }
 
 bool InfoBool(const json& info, const char* key, bool fallback) {
@@ -219,9 +221,26 @@ class CaseJudge {
     }
     if (!IsRestart(kind)) return;  // eviction changes nothing
     ++boot_;
-    boot_crash_[boot_] = kind == "crash";
+    std::optional<ops::OfflineEdit> edit;
+    if (kind == "offline") {
+      ovl::Result<ops::OfflineEdit> parsed = ops::OfflineEditFromJson(e.info.value("edit", json()));
+      if (!parsed.ok()) return Unresolved(parsed.status().message());
+      edit = *parsed;
+    }
+    boot_crash_[boot_] = kind == "crash" || (edit && edit->crash);
+    // A partition made later starts from initial_: the one partition of a case exists from
+    // here on, and disjoint clients that have not run an op yet start from an edited initial_.
+    if (!disjoint_) {
+      PartitionOf("");
+    } else if (edit) {
+      if (Status st = ApplyOffline(initial_, *edit); !st.ok()) return Unresolved(st.message());
+    }
     for (auto& [client, p] : partitions_) {
-      for (State& s : p.candidates) s.Restart();
+      for (State& s : p.candidates) {
+        s.Restart();
+        if (!edit) continue;
+        if (Status st = ApplyOffline(s, *edit); !st.ok()) return Unresolved(st.message());
+      }
       Dedup(&p);
     }
   }

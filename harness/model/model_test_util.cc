@@ -56,6 +56,12 @@ History& History::Fault(const std::string& kind, bool ok, double lasting) {
   return *this;
 }
 
+History& History::Offline(const ops::OfflineEdit& edit) {
+  Fault("offline");
+  events_.back().info["edit"] = ops::OfflineEditToJson(edit);
+  return *this;
+}
+
 History& History::Check(const std::string& what, bool ok, const std::string& detail) {
   ops::Event e;
   e.type = ops::Event::Type::kCheck;

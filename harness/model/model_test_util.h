@@ -8,6 +8,7 @@
 
 #include "model/model.h"
 #include "ops/history.h"
+#include "ops/offline.h"
 #include "ops/ops.h"
 
 namespace ovl::model::testing {
@@ -29,6 +30,8 @@ class History {
   History& Check(const std::string& what, bool ok, const std::string& detail);
   // What server "s" printed (backend/kernel_log.h's lines), or why it could not be read.
   History& Kernel(const std::vector<std::string>& lines, const std::string& error = "");
+  // An offline edit, recorded as the runner does: a fault of kind "offline" carrying the edit.
+  History& Offline(const ops::OfflineEdit& edit);
 
   // The events with an end event of `status`.
   std::vector<ops::Event> End(const std::string& status = "done") const;

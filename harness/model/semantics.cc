@@ -30,6 +30,8 @@ struct Plan {
   ObjId dir2 = kRootId;         // rename / link destination directory
   std::optional<ObjId> entry;   // what `name` names in obj now
   std::optional<ObjId> entry2;  // what `name2` names in dir2 now
+  // The target is a held handle of an object an offline edit touched: an error is allowed.
+  bool may_fail = false;
 };
 
 Plan Fail(std::set<std::string> errors, Severity code_severity, std::string rule, std::string why) {
@@ -88,6 +90,7 @@ Plan ResolveTarget(const State& s, const std::string& client, const ops::Target&
     return Fail({"STALE"}, Severity::kMay, "stale-handle",
                 "every name of " + s.Get(p.obj).label + " is gone");
   }
+  p.may_fail = (t.raw || !t.var.empty()) && s.Get(p.obj).offline_touched;
   return p;
 }
 
@@ -285,6 +288,7 @@ void Effect(State& s, const ops::Op& op, const Plan& p, const ops::Result* r,
   bool namespace_changed = false;
   switch (op.kind) {
     case Kind::kSetAttr: {
+      s.upper.insert(p.obj);
       Object& o = s.Get(p.obj);
       if (op.mode) o.mode = *op.mode & 07777;
       if (op.size) {
@@ -297,6 +301,7 @@ void Effect(State& s, const ops::Op& op, const Plan& p, const ops::Result* r,
       break;
     }
     case Kind::kWrite: {
+      s.upper.insert(p.obj);
       Object& o = s.Get(p.obj);
       std::string bytes = op.data;
       if (r && r->count < bytes.size()) {
@@ -330,12 +335,15 @@ void Effect(State& s, const ops::Op& op, const Plan& p, const ops::Result* r,
                             : op.kind == Kind::kSymlink ? Type::kLnk
                                                         : Type::kReg);
         s.AddName(subject, p.obj, op.name);
+        s.upper.insert({subject, p.obj});
         namespace_changed = true;
       }
       break;
     case Kind::kRemove:
     case Kind::kRmdir:
       s.RemoveName(p.obj, op.name);
+      s.upper.insert(p.obj);
+      s.removed.insert({p.obj, op.name});
       namespace_changed = true;
       break;
     case Kind::kRename:
@@ -343,11 +351,14 @@ void Effect(State& s, const ops::Op& op, const Plan& p, const ops::Result* r,
         if (p.entry2) s.RemoveName(p.dir2, op.name2);
         s.RemoveName(p.obj, op.name);
         s.AddName(*p.entry, p.dir2, op.name2);
+        s.upper.insert({p.obj, p.dir2, *p.entry});
+        s.removed.insert({p.obj, op.name});
         namespace_changed = true;
       }
       break;
     case Kind::kLink:
       s.AddName(p.obj, p.dir2, op.name2);
+      s.upper.insert({p.obj, p.dir2});
       namespace_changed = true;
       break;
     default:
@@ -458,6 +469,11 @@ std::vector<Issue> Step(State& s, const ops::Op& op, const ops::Result& r) {
     auto it = s.listings.find({op.client, op.resume});
     if (it != s.listings.end()) it->second.broken = true;
     return issues;  // a server may refuse a cookie it can no longer honour
+  }
+  if (p.may_fail) {
+    issues.push_back({Severity::kMay, "offline-handle",
+                      "the object an offline edit touched, or STALE", r.error});
+    return issues;
   }
   if (op.kind == Kind::kRename && r.error == "XDEV" && s.Get(*p.entry).type == Type::kDir) {
     issues.push_back({Severity::kMay, "rename-xdev", "the directory renamed",

@@ -36,6 +36,7 @@ State State::FromFixture(const ops::Fixture& fixture) {
       o.type = m.kind == ops::FixtureEntry::Kind::kDir       ? Type::kDir
                : m.kind == ops::FixtureEntry::Kind::kSymlink ? Type::kLnk
                                                              : Type::kReg;
+      if (o.type == Type::kReg) o.lower_data = m.data;
       if (o.type != Type::kDir) o.contents.push_back({m.data, std::move(m.data)});
       if (o.type != Type::kLnk) o.mode = m.mode;
       s.objects[id] = std::move(o);
@@ -43,6 +44,7 @@ State State::FromFixture(const ops::Fixture& fixture) {
     const size_t slash = m.path.rfind('/');
     const Resolved parent = s.Resolve(slash == std::string::npos ? "" : m.path.substr(0, slash));
     s.AddName(id, parent.id, slash == std::string::npos ? m.path : m.path.substr(slash + 1));
+    s.lower[m.path] = id;
   }
   return s;
 }

@@ -51,6 +51,10 @@ struct Object {
   std::map<std::string, ObjId> entries;              // kDir: its children
   std::optional<std::array<uint8_t, 8>> exclusive_verifier;  // made by CREATE EXCLUSIVE
   std::string label;  // its path when it last had a name, for messages
+  // kReg from the fixture: what the lower layer holds (shown again when the upper copy goes).
+  std::string lower_data;
+  // An offline edit (model/offline.h) touched it: a held handle of it may get an error.
+  bool offline_touched = false;
   bool operator==(const Object&) const = default;
 };
 
@@ -79,6 +83,13 @@ struct State {
   std::map<ObjId, uint64_t> fileid;           // as first reported
   std::map<ClientVar, VarBinding> vars;
   std::map<ClientVar, Listing> listings;
+  // What offline edits (model/offline.h) need to know about the layers. `lower`: the visible
+  // lower-layer paths and their objects (the fixture's merged view, then edited). `upper`:
+  // objects the union changed (copied up, created, or a dir whose entries changed). `removed`:
+  // (dir, name) entries the union removed or renamed away, which may have left a whiteout.
+  std::map<std::string, ObjId> lower;
+  std::set<ObjId> upper;
+  std::set<std::pair<ObjId, std::string>> removed;
   bool operator==(const State&) const = default;
 
   // The merged view of `fixture` as the initial state.

@@ -10,7 +10,14 @@ namespace {
 
 using EntryKind = FixtureEntry::Kind;
 
-bool ValidPath(const std::string& path) {
+std::string Parent(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash);
+}
+
+}  // namespace
+
+bool ValidLayerPath(const std::string& path) {
   if (path.empty() || path.front() == '/' || path.back() == '/') return false;
   size_t start = 0;
   while (start <= path.size()) {
@@ -22,13 +29,6 @@ bool ValidPath(const std::string& path) {
   }
   return true;
 }
-
-std::string Parent(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "" : path.substr(0, slash);
-}
-
-}  // namespace
 
 uint32_t DefaultMode(EntryKind kind) {
   switch (kind) {
@@ -46,7 +46,7 @@ Status FixtureError(const std::string& what) {
 }
 
 Status FixtureBuilder::Add(FixtureEntry e, const std::string& where) {
-  if (!ValidPath(e.path)) return FixtureError(where + ": bad path \"" + e.path + "\"");
+  if (!ValidLayerPath(e.path)) return FixtureError(where + ": bad path \"" + e.path + "\"");
   if (e.layer < 0 || e.layer >= f_->layers) {
     return FixtureError(where + ": layer " + std::to_string(e.layer) + " out of range");
   }

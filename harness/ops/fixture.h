@@ -31,6 +31,10 @@ struct Fixture {
   std::vector<FixtureEntry> entries;  // explicit and generated, in creation order
 };
 
+// Whether `path` is relative, '/'-separated, and names something below a layer's root (no empty,
+// "." or ".." component).
+bool ValidLayerPath(const std::string& path);
+
 // The mode an entry of `kind` has when none is given: 0644 files, 0755 dirs, 0777 symlinks.
 uint32_t DefaultMode(FixtureEntry::Kind kind);
 

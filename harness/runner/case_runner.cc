@@ -68,6 +68,31 @@ ovl::Result<std::vector<ops::Op>> SweepOps(const scenario::Step& step, const Hel
   return out;
 }
 
+// The lower layers are read-only to the union: they must still hold the fixture, byte for byte.
+// Checked at the end of a case, or before an offline edit of a lower layer (after it they hold
+// what the harness made of them).
+void CheckLowerUnchanged(const CaseContext& ctx, Recorder& rec, const ops::Fixture& fixture) {
+  ovl::Status lower = ctx.server->VerifyLowerLayers(fixture);
+  if (lower.code() == kErrNotSupp) return;
+  rec.Append(Event::Type::kCheck, {{"what", "lower-unchanged"},
+                                   {"ok", lower.ok()},
+                                   {"detail", lower.ok() ? "" : lower.ToString()}});
+}
+
+// An offline edit (scenario::Step of type kOffline), recorded like a fault of kind "offline"
+// that carries the edit (ops/offline.h), so the model applies it where the restart happened.
+ovl::Status RecordedOffline(const CaseContext& ctx, Recorder& rec, const scenario::Step& step) {
+  const double t = rec.BeginFault();
+  ovl::Status st = ctx.server->Offline(step.offline);
+  rec.EndFault(t, {{"kind", "offline"},
+                   {"target", ctx.plan_case->server},
+                   {"edit", ops::OfflineEditToJson(step.offline)},
+                   {"ok", st.ok()},
+                   {"detail", st.ok() ? "" : st.ToString()},
+                   {"line", step.line}});
+  return st;
+}
+
 // After a restart the clients keep their handles and find the server again.
 ovl::Status ReconnectAll(const CaseContext& ctx) {
   for (auto& [name, agent] : ctx.agents) {
@@ -138,9 +163,25 @@ CaseRun RunCase(const CaseContext& ctx) {
 
   const scenario::Step* pending = nullptr;  // a fault to strike while the next op is in flight
   HeldHandles held;
-  uint64_t seq = 0;  // of the last op sent
+  uint64_t seq = 0;           // of the last op sent
+  bool lower_edited = false;  // an offline edit changed a lower layer
   for (const auto& step : expansion->steps) {
     if (ovl::Status h = rec.status(); !h.ok()) return unresolved("history", h, "");
+    if (step.type == scenario::Step::Type::kOffline) {
+      if (!lower_edited && ops::OfflineChangesLower(step.offline.kind)) {
+        CheckLowerUnchanged(ctx, rec, expansion->fixture);
+        lower_edited = true;
+      }
+      ovl::Status st = RecordedOffline(ctx, rec, step);
+      if (st.code() == kErrNotSupp) return finish(CaseRun::Status::kUnsupported, st.message());
+      if (st.ok()) st = ReconnectAll(ctx);
+      if (!st.ok()) {
+        return unresolved("offline " + ops::DescribeOfflineEdit(step.offline) + " (line " +
+                              std::to_string(step.line) + ")",
+                          st, ctx.server->LogTail());
+      }
+      continue;
+    }
     if (step.type == scenario::Step::Type::kFault) {
       if (step.during_next_ms > 0) {
         pending = &step;
@@ -205,13 +246,7 @@ CaseRun RunCase(const CaseContext& ctx) {
       run.bytes += result->data.size() + (op.kind == ops::Kind::kWrite ? op.data.size() : 0);
     }
   }
-  // The lower layers are read-only to the union: they must still hold the fixture, byte for byte.
-  ovl::Status lower = ctx.server->VerifyLowerLayers(expansion->fixture);
-  if (lower.code() != kErrNotSupp) {
-    rec.Append(Event::Type::kCheck, {{"what", "lower-unchanged"},
-                                     {"ok", lower.ok()},
-                                     {"detail", lower.ok() ? "" : lower.ToString()}});
-  }
+  if (!lower_edited) CheckLowerUnchanged(ctx, rec, expansion->fixture);
   return finish(CaseRun::Status::kDone, "");
 }
 

@@ -295,6 +295,44 @@ void ReadOpFields(StepReader& r, const KindInfo& info, StepSpec* s) {
   ReadOtherFields(r, s);
 }
 
+// {offline: KIND, path: P, path2: P2, stop: clean|crash|E}.
+std::optional<StepSpec> ParseOfflineStep(StepReader& r, StepSpec s) {
+  const std::string kind_name = r.String("offline");
+  const std::optional<ops::OfflineEdit::Kind> kind = ops::OfflineKindFromName(kind_name);
+  if (!kind) {
+    r.Error("offline", "offline must be one of " + ops::OfflineKindNames());
+    return std::nullopt;
+  }
+  ops::OfflineEdit edit;
+  edit.kind = *kind;
+  edit.path = r.String("path");
+  edit.path2 = r.String("path2");
+  const std::string stop = r.Has("stop") ? r.String("stop") : "clean";
+  if (stop != "clean" && stop != "crash" && stop != "E") {
+    r.Error("stop", "stop must be clean, crash or E");
+  }
+  edit.crash = stop == "crash";
+  s.offline_stop_e = stop == "E";
+  for (const char* key : {"path", "path2"}) {
+    const bool needed =
+        std::string(key) == "path" ? ops::OfflineNeedsPath(*kind) : ops::OfflineNeedsPath2(*kind);
+    const std::string& value = std::string(key) == "path" ? edit.path : edit.path2;
+    if (needed && !ops::ValidLayerPath(value)) {
+      r.Error(key, kind_name + " needs " + key + ": a relative path inside the layers");
+    } else if (!needed && r.Has(key)) {
+      r.Error(key, kind_name + " takes no " + key);
+    }
+  }
+  for (const auto& kv : r.node()) {
+    const std::string key = kv.first.Scalar();
+    if (key != "offline" && key != "path" && key != "path2" && key != "stop") {
+      r.Error(key.c_str(), "unknown key \"" + key + "\" (an offline step has path, path2, stop)");
+    }
+  }
+  s.offline = edit;
+  return s;
+}
+
 std::optional<StepSpec> ParseStep(const YAML::Node& node, const std::string& path, Errors* errors) {
   StepSpec s;
   s.line = node.Mark().line + 1;
@@ -305,6 +343,7 @@ std::optional<StepSpec> ParseStep(const YAML::Node& node, const std::string& pat
   }
   if (r.Has("client")) s.client = r.String("client");
   if (s.client.empty()) r.Error("client", "client must be a name");
+  if (r.Has("offline")) return ParseOfflineStep(r, std::move(s));
   if (r.Has("fault")) {
     const std::string kind = r.String("fault");
     s.is_fault = true;
@@ -436,7 +475,7 @@ void CheckVariables(const std::vector<StepSpec>& steps, const std::vector<Writte
   std::map<std::string, std::set<std::string>> handles, listings;  // client -> names
   for (size_t n = 0; n < steps.size(); ++n) {
     const StepSpec& s = steps[n];
-    if (s.is_fault) continue;
+    if (s.is_fault || s.offline) continue;
     for (uint32_t i = 0; i < s.repeat; ++i) {
       const ops::Op op = Instance(s, i);
       for (const std::string* var : {&op.target.var, &op.target2.var}) {
@@ -484,7 +523,8 @@ topology::Checked<Scenario> ParseScenario(std::string_view text, const std::stri
     const YAML::Node node = steps[n];
     std::optional<StepSpec> step = ParseStep(node, StepPath(n), &errors);
     if (!step) continue;
-    if (std::find(s.clients.begin(), s.clients.end(), step->client) == s.clients.end()) {
+    if (!step->offline &&
+        std::find(s.clients.begin(), s.clients.end(), step->client) == s.clients.end()) {
       s.clients.push_back(step->client);
     }
     s.steps.push_back(std::move(*step));
@@ -498,10 +538,11 @@ topology::Checked<Scenario> ParseScenario(std::string_view text, const std::stri
   if (modifies && !s.info.Needs(topology::Need::kUpper))
     s.info.needs.push_back(topology::Need::kUpper);
   for (size_t n = 0; n < s.steps.size(); ++n) {
-    if (s.steps[n].during_next_ms > 0 && (n + 1 == s.steps.size() || s.steps[n + 1].is_fault ||
-                                          !s.steps[n + 1].sweep_masks.empty())) {
+    if (s.steps[n].during_next_ms > 0 &&
+        (n + 1 == s.steps.size() || s.steps[n + 1].is_fault ||
+         !s.steps[n + 1].sweep_masks.empty() || s.steps[n + 1].offline)) {
       errors.Add(written[n].node.Mark(), written[n].path,
-                 "during_next needs an op (not a sweep) as the next step");
+                 "during_next needs an op (not a sweep or an offline edit) as the next step");
     }
   }
   std::stable_sort(s.clients.begin(), s.clients.end(),
@@ -516,25 +557,33 @@ ovl::Result<Expansion> Expand(const Scenario& s, std::optional<FaultKind> fault,
   uint64_t seq = 0;
   for (size_t n = 0; n < s.steps.size(); ++n) {
     const StepSpec& spec = s.steps[n];
+    if (spec.offline) {
+      Step step;
+      step.type = Step::Type::kOffline;
+      step.line = spec.line;
+      step.offline = *spec.offline;
+      if (spec.offline_stop_e) step.offline.crash = fault == FaultKind::kCrash;
+      out.steps.push_back(std::move(step));
+      continue;
+    }
     if (spec.is_fault) {
       if (spec.fault_e && !fault) continue;
-      out.steps.push_back({Step::Type::kFault,
-                           {},
-                           spec.fault_e ? *fault : spec.fault,
-                           spec.client,
-                           spec.line,
-                           spec.during_next_ms,
-                           {}});
+      Step step;
+      step.type = Step::Type::kFault;
+      step.fault = spec.fault_e ? *fault : spec.fault;
+      step.client = spec.client;
+      step.line = spec.line;
+      step.during_next_ms = spec.during_next_ms;
+      out.steps.push_back(std::move(step));
       continue;
     }
     for (uint32_t i = 0; i < spec.repeat; ++i) {
-      Step step{spec.sweep_masks.empty() ? Step::Type::kOp : Step::Type::kSweep,
-                Instance(spec, i),
-                FaultKind::kEvict,
-                spec.client,
-                spec.line,
-                0,
-                spec.sweep_masks};
+      Step step;
+      step.type = spec.sweep_masks.empty() ? Step::Type::kOp : Step::Type::kSweep;
+      step.op = Instance(spec, i);
+      step.client = spec.client;
+      step.line = spec.line;
+      step.sweep_masks = spec.sweep_masks;
       step.op.seq = ++seq;
       step.op.step = static_cast<uint32_t>(n + 1);
       if (spec.data_size > 0) {

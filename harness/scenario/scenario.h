@@ -24,6 +24,10 @@
 //   - {fault: crash}                          that fault in every case
 //   - {fault: E, during_next: 20}             strike 20 ms after the next op is sent, while it
 //                                             is in flight (its outcome may be unknown)
+//   - {offline: rename-lower, path: d, path2: e, stop: crash}
+//                                             stop the server (clean by default; crash; E: a
+//                                             crash in the crash case, else clean), edit its
+//                                             layers on disk (ops/offline.h), start it again
 //
 // Object ops (getattr, setattr, read, write, commit, readlink, readdir) name their object by
 // `path`, `var`, `raw` or `mutate`. Entry ops (lookup, create, mkdir, symlink, remove, rmdir)
@@ -44,6 +48,7 @@
 
 #include "base/status.h"
 #include "ops/fixture.h"
+#include "ops/offline.h"
 #include "ops/ops.h"
 #include "topology/catalogue.h"
 #include "topology/diagnostics.h"
@@ -67,6 +72,9 @@ struct StepSpec {
   // Not empty: a sweep step, of op.target.var's handle with these masks.
   std::vector<uint8_t> sweep_masks;
   uint64_t data_size = 0;  // write data made by Expand from the seed (op.data empty)
+  // An offline edit (`offline:`); offline_stop_e: `stop: E`, decided by Expand.
+  std::optional<ops::OfflineEdit> offline;
+  bool offline_stop_e = false;
 };
 
 struct Scenario {
@@ -90,7 +98,7 @@ struct Step {
   // kSweep: the op is sent once per corruption of the handle held in op.target.var, which only
   // the agent's earlier results tell (ops::SweepHandle); each is an op of its own, with a raw
   // target and its SweepPoint. The runner numbers the ops it sends on from here.
-  enum class Type { kOp, kFault, kSweep };
+  enum class Type { kOp, kFault, kSweep, kOffline };
   Type type = Type::kOp;
   // kOp, kSweep: seq numbered 1, 2, ... in order; op.step = index of its StepSpec + 1
   ops::Op op;
@@ -102,6 +110,7 @@ struct Step {
   // land inside one operation (a copy-up); that op may then complete as unknown.
   uint32_t during_next_ms = 0;
   std::vector<uint8_t> sweep_masks;  // kSweep
+  ops::OfflineEdit offline;  // kOffline: stop the server, apply this edit, start it again
 };
 
 struct Expansion {
@@ -110,7 +119,8 @@ struct Expansion {
 };
 
 // The case of `s` with `fault` (nullopt: a case without a fault, so `{fault: E}` steps vanish):
-// every `{fault: E}` becomes `fault`, `repeat` is unrolled, data_size bytes are drawn from
+// every `{fault: E}` becomes `fault`, an offline `stop: E` a crash when `fault` is kCrash (else a
+// clean stop), `repeat` is unrolled, data_size bytes are drawn from
 // `seed`. Fails only when the fixture does not parse with that seed.
 ovl::Result<Expansion> Expand(const Scenario& s, std::optional<FaultKind> fault, uint64_t seed);
 

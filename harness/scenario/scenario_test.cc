@@ -245,6 +245,46 @@ TEST(ScenarioTest, SweepStepsNameTheirHandleAndMasks) {
   EXPECT_THAT(error, HasSubstr("steps[10]: during_next needs an op (not a sweep)"));
 }
 
+TEST(ScenarioTest, OfflineStepsExpandWithTheirStop) {
+  const Scenario s = Parse(
+      "id: x\nsummary: s\nfaults: [reboot, crash]\nsteps:\n"
+      "  - {op: lookup, path: d, save: D}\n"
+      "  - {offline: rename-lower, path: d, path2: e, stop: E}\n"
+      "  - {offline: copy-layers}\n"
+      "  - {op: getattr, var: D}\n");
+  ASSERT_EQ(s.steps.size(), 4u);
+  EXPECT_THAT(s.clients, ElementsAre("A"));
+  for (FaultKind fault : {FaultKind::kReboot, FaultKind::kCrash}) {
+    ovl::Result<Expansion> e = Expand(s, fault, 1);
+    ASSERT_TRUE(e.ok());
+    ASSERT_EQ(e->steps.size(), 4u);
+    EXPECT_EQ(e->steps[1].type, Step::Type::kOffline);
+    EXPECT_EQ(e->steps[1].offline, (ops::OfflineEdit{ops::OfflineEdit::Kind::kRenameLower, "d", "e",
+                                                     fault == FaultKind::kCrash}));
+    EXPECT_EQ(e->steps[2].offline.kind, ops::OfflineEdit::Kind::kCopyLayers);
+    EXPECT_FALSE(e->steps[2].offline.crash);  // clean by default
+    EXPECT_EQ(e->steps[3].op.seq, 2u);
+  }
+}
+
+TEST(ScenarioTest, OfflineStepErrors) {
+  const std::string error = ParseError(
+      "id: x\nsteps:\n"
+      "  - {offline: melt-lower, path: d}\n"
+      "  - {offline: rename-lower, path: d}\n"
+      "  - {offline: remove-lower, path: ../d, stop: later}\n"
+      "  - {offline: copy-layers, path: d, client: B}\n"
+      "  - {fault: crash, during_next: 5}\n"
+      "  - {offline: link-lower, path: d/a, path2: d/b}\n");
+  EXPECT_THAT(error, HasSubstr("t.yaml:3:15: steps[0].offline: offline must be one of"));
+  EXPECT_THAT(error, HasSubstr("steps[1]: rename-lower needs path2"));
+  EXPECT_THAT(error, HasSubstr("steps[2].path: remove-lower needs path"));
+  EXPECT_THAT(error, HasSubstr("steps[2].stop: stop must be clean, crash or E"));
+  EXPECT_THAT(error, HasSubstr("steps[3].path: copy-layers takes no path"));
+  EXPECT_THAT(error, HasSubstr("steps[3].client: unknown key"));
+  EXPECT_THAT(error, HasSubstr("steps[4]: during_next needs an op"));
+}
+
 TEST(ScenarioTest, VariablesBelongToOneClient) {
   EXPECT_THAT(
       ParseError("id: x\nsummary: s\nfaults: []\nsteps:\n  - {op: lookup, path: a, save: H}\n"

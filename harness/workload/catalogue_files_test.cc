@@ -44,7 +44,13 @@ const std::set<std::string> kDesignIds{"seed-unlink-reboot",
                                        "sweep-copied-up",
                                        "sweep-removed-file",
                                        "sweep-lower-dir",
-                                       "sweep-upper-only"};
+                                       "sweep-upper-only",
+                                       "offline-remove-upper",
+                                       "offline-rename-lower-dir",
+                                       "offline-swap-lower-dirs",
+                                       "offline-remove-lower-dir",
+                                       "offline-link-lower",
+                                       "offline-copy-layers"};
 
 TEST(CatalogueFilesTest, EveryScenarioParsesAndExpands) {
   const workload::Workloads& w = Shipped();
@@ -58,7 +64,9 @@ TEST(CatalogueFilesTest, EveryScenarioParsesAndExpands) {
     // Two clients exactly where the header says the scenario needs them.
     EXPECT_EQ(s.clients.size() == 2, info->Needs(topology::Need::kTwoClients));
     bool has_e = false;
-    for (const StepSpec& step : s.steps) has_e |= step.is_fault && step.fault_e;
+    for (const StepSpec& step : s.steps) {
+      has_e |= (step.is_fault && step.fault_e) || step.offline_stop_e;
+    }
     // "after E" scenarios list the kinds E becomes; the others have no E to expand.
     EXPECT_EQ(has_e, !info->faults.empty());
 
@@ -70,7 +78,7 @@ TEST(CatalogueFilesTest, EveryScenarioParsesAndExpands) {
       ASSERT_FALSE(e->steps.empty());
       size_t faults = 0;
       for (const Step& step : e->steps) {
-        if (step.type == Step::Type::kFault) {
+        if (step.type != Step::Type::kOp) {
           ++faults;
           continue;
         }

@@ -121,7 +121,7 @@ Result<Obj> OverlayUnion::LowerObj(uint8_t layer, int dirfd, const std::string& 
   if (obj.is_dir()) return obj;
   OVL_ASSIGN_OR_RETURN(IndexEntry e, index_.Lookup(obj.index_name));
   if (e.kind == IndexKind::kTombstone) return Status::Error(ENOENT, "removed (tombstone)");
-  if (e.kind == IndexKind::kFile) {
+  if (e.kind == IndexKind::kFile && !opts_.plants.Has(Plant::kLookupIgnoresIndex)) {
     obj.real_layer = kUpperLayer;
     OVL_ASSIGN_OR_RETURN(obj.real_fh, env_->NameToHandle(layers_.index.get(), obj.index_name));
   }

@@ -416,6 +416,25 @@ TEST_F(UnionFsTest, PlantedUncheckedTagReadsStaleLowerData) {
   EXPECT_EQ(fs_->Decode(m).status().code(), kErrBadHandle);
 }
 
+// The planted bug lookup-ignores-index (base/planted_bugs.h) must be a real mistake: a lower hard
+// link added while the server was down to a copied-up file shows the stale lower data, while the
+// file's upper name shows the copy. A correct server shows the copy through both.
+TEST_F(UnionFsTest, PlantedLookupIgnoringTheIndexShowsStaleLowerData) {
+  Lower(0, "d/c", "old");
+  Open();
+  Node c = MustWalk("d/c");
+  ASSERT_TRUE(WriteAll(c, "new").ok());
+  fs_.reset();
+  LowerLink(0, "d/c", "d/c2");  // offline
+  UnionOptions o = Options();
+  o.plants.Add(Plant::kLookupIgnoresIndex);
+  Open(o);
+  EXPECT_EQ(ReadAll(MustWalk("d/c")), "new");
+  EXPECT_EQ(ReadAll(MustWalk("d/c2")), "old") << "the plant no longer skips the index";
+  Open();
+  EXPECT_EQ(ReadAll(MustWalk("d/c2")), "new");
+}
+
 TEST_F(UnionFsTest, RefusesMismatchedLayers) {
   Lower(0, "f", "x");
   Open();

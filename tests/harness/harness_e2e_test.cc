@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -121,6 +122,30 @@ TEST_F(HarnessE2ETest, DefaultTopologyRunsAsExpected) {
     EXPECT_TRUE(stdfs::exists(run + "/" + f)) << f;
   }
   EXPECT_NE(log_.find("harness: results in"), std::string::npos);
+  EXPECT_EQ(CountMounts(dir_), 0);
+  EXPECT_EQ(CountProcesses(dir_), 0);
+}
+
+// Offline edits on every local server (topologies/local-offline.yaml): ovlnfsd passes them, the
+// planted lookup-ignores-index is caught by offline-link-lower, and the tmpfs copy-layers
+// mounts is gone afterwards like every other mount.
+TEST_F(HarnessE2ETest, OfflineEditsRunAndCatchTheirPlant) {
+  int code = Harness({"run", std::string(SOURCE_DIR) + "/topologies/local-offline.yaml",
+                      "--results", dir_ + "/results"});
+  ASSERT_EQ(code, 0) << log_;
+  std::map<std::string, std::map<std::string, int>> by_server;
+  std::set<std::string> caught;
+  const nlohmann::json results = Results();
+  for (const auto& c : results["cases"]) {
+    by_server[c["server"]][c["verdict"]]++;
+    if (c["server"] == "lookup-ignores-index" && c["verdict"] == "XFAIL") caught.insert(c["id"]);
+  }
+  EXPECT_EQ(by_server["reference"]["FAIL"] + by_server["reference"]["UNRESOLVED"] +
+                by_server["reference"]["XFAIL"],
+            0);
+  EXPECT_GE(by_server["reference"]["PASS"], 10);
+  EXPECT_TRUE(caught.count("lookup-ignores-index/libnfs/offline-link-lower@crash")) << log_;
+  EXPECT_TRUE(caught.count("lookup-ignores-index/libnfs/offline-link-lower@reboot")) << log_;
   EXPECT_EQ(CountMounts(dir_), 0);
   EXPECT_EQ(CountProcesses(dir_), 0);
 }

@@ -22,6 +22,7 @@ constexpr milliseconds kShortTimeout{60'000};
 constexpr milliseconds kRequestTimeout{120'000};  // one agent op (a hard mount may wait)
 constexpr uint64_t kDataDiskBytes = 4 * topology::kGiB;
 constexpr const char* kRole = "/payload/role.sh";
+constexpr const char* kLayersDir = "/data/layers";  // role.sh's L
 
 std::string Mac(size_t index, bool server_end) {
   char buf[32];
@@ -151,7 +152,7 @@ class VmServer final : public ServerNode {
     OVL_RETURN_IF_ERROR(Role({"wipe", std::to_string(layers)}));
     lowers_.clear();
     for (int i = 0; i < fixture.layers; ++i) {
-      lowers_.push_back("/data/layers/lower" + std::to_string(i));
+      lowers_.push_back(kLayersDir + std::string("/lower") + std::to_string(i));
     }
     OVL_ASSIGN_OR_RETURN(json r, vm_->Call({{"cmd", "materialize"},
                                             {"fixture", ops::FixtureToJson(fixture)},
@@ -183,6 +184,25 @@ class VmServer final : public ServerNode {
     OVL_RETURN_IF_ERROR(vm_->RestartInto(on_own ? *upgrade_kernel_ : own_kernel_, {kRole, "halt"}));
     ReportBoot(*b_, *vm_);
     return serving_ ? Serve() : Status::Ok();
+  }
+
+  // Stopped by a power cut (crash) or role.sh unserve (clean), edited by ovl-guestd, served again.
+  Status Offline(const ops::OfflineEdit& edit) override {
+    if (edit.kind == ops::OfflineEdit::Kind::kCopyLayers) {
+      return Status::Error(kErrNotSupp, "copy-layers is not implemented in VMs");
+    }
+    if (edit.crash) {
+      OVL_RETURN_IF_ERROR(vm_->PowerCycle());
+      ReportBoot(*b_, *vm_);
+    } else {
+      OVL_RETURN_IF_ERROR(Role({"unserve"}));
+    }
+    OVL_ASSIGN_OR_RETURN(json r, vm_->Call(OfflineEditRequest(edit, lowers_), kRoleTimeout));
+    if (!r.value("ok", false)) {
+      return Status::Error(r.value("errno", EIO),
+                           spec_.name + ": offline-edit: " + r.value("error", r.dump()));
+    }
+    return Serve();
   }
 
   Status Teardown(bool keep) override {
@@ -346,6 +366,13 @@ class VmAgent final : public AgentNode {
 };
 
 }  // namespace
+
+json OfflineEditRequest(const ops::OfflineEdit& edit, const std::vector<std::string>& lowers) {
+  return {{"cmd", "offline-edit"},
+          {"edit", ops::OfflineEditToJson(edit)},
+          {"lowers", lowers},
+          {"upper", kLayersDir + std::string("/upper")}};
+}
 
 std::string LinkAddress(size_t index, bool server_end) {
   const size_t base = index * 4;

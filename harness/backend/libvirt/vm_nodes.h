@@ -6,11 +6,13 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "backend/libvirt/backend.h"
 #include "backend/node.h"
+#include "ops/offline.h"
 #include "plan/plan.h"
 #include "topology/topology.h"
 
@@ -28,6 +30,11 @@ std::string LinkAddress(size_t index, bool server_end);
 Result<std::unique_ptr<ServerNode>> StartVmServer(std::shared_ptr<LibvirtBackend> backend,
                                                   const topology::ServerSpec& spec,
                                                   const std::vector<plan::Link>& links);
+
+// The control-channel request (ovl-guestd's "offline-edit", guest/guestd.h) that applies
+// `edit` to a server guest's layers: `lowers` as materialised, the upper beside them.
+nlohmann::json OfflineEditRequest(const ops::OfflineEdit& edit,
+                                  const std::vector<std::string>& lowers);
 
 // Boots a client VM for instance `instance` of `spec` (access kernel-mount) with one NIC per
 // link naming it; harness-agent runs in it on its own virtio-serial channel. A "connect" request

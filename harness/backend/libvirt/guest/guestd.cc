@@ -10,9 +10,11 @@
 #include <fstream>
 
 #include "backend/fixture_disk.h"
+#include "backend/offline_disk.h"
 #include "base/fd.h"
 #include "ops/fixture.h"
 #include "ops/fixture_json.h"
+#include "ops/offline.h"
 
 namespace ovl::guest {
 namespace {
@@ -67,6 +69,16 @@ json RunVerifyLowers(const json& id, const json& req) {
   Status st =
       backend::VerifyLowerLayers(*fixture, req.at("lowers").get<std::vector<std::string>>());
   if (!st.ok()) return {{"id", id}, {"ok", false}, {"errno", st.code()}, {"error", st.message()}};
+  return {{"id", id}, {"ok", true}};
+}
+
+json RunOfflineEdit(const json& id, const json& req) {
+  auto edit = ops::OfflineEditFromJson(req.at("edit"));
+  if (!edit.ok()) return Fail(id, edit.status().ToString());
+  Status st = backend::ApplyOfflineEdit(*edit, {req.at("lowers").get<std::vector<std::string>>(),
+                                                req.at("upper").get<std::string>()});
+  if (!st.ok()) return {{"id", id}, {"ok", false}, {"errno", st.code()}, {"error", st.message()}};
+  ::sync();  // the edit must survive a power cut that follows
   return {{"id", id}, {"ok", true}};
 }
 
@@ -171,6 +183,7 @@ json HandleRequest(const std::string& line) {
     if (cmd == "materialize") return RunMaterialize(id, req);
     if (cmd == "handle-check") return RunHandleCheck(id, req);
     if (cmd == "verify-lowers") return RunVerifyLowers(id, req);
+    if (cmd == "offline-edit") return RunOfflineEdit(id, req);
     return Fail(id, "unknown cmd '" + cmd + "'");
   } catch (const json::exception& e) {
     return Fail(id, std::string("bad request: ") + e.what());

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "backend/libvirt/vm_nodes.h"
+
 namespace ovl::guest {
 namespace {
 
@@ -89,6 +91,39 @@ TEST(GuestdRequest, MaterializeAndHandleCheck) {
   r = HandleRequest(verify.dump());
   EXPECT_FALSE(r["ok"].get<bool>());
   EXPECT_NE(r["error"].get<std::string>().find("d/a"), std::string::npos) << r.dump();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ovl::guest
+
+namespace ovl::guest {
+namespace {
+
+// The host's offline-edit request (backend/libvirt/vm_nodes.h), as ovl-guestd runs it: on the
+// layers it names, with the upper where role.sh keeps it. (Not run in a VM here.)
+TEST(GuestdRequest, OfflineEditAppliesTheHostsRequest) {
+  char tmpl[] = "/tmp/guestd_offline.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  std::filesystem::create_directories(dir + "/lower0/d");
+  std::ofstream(dir + "/lower0/d/a") << "x";
+  json req = backend::libvirt::OfflineEditRequest(
+      {ops::OfflineEdit::Kind::kRenameLower, "d", "e", true}, {dir + "/lower0"});
+  EXPECT_EQ(req["cmd"], "offline-edit");
+  EXPECT_EQ(req["upper"], "/data/layers/upper");
+  EXPECT_EQ(req["edit"]["stop"], "crash");
+  req["id"] = 3;
+  json r = HandleRequest(req.dump());
+  EXPECT_EQ(r["id"], 3);
+  EXPECT_TRUE(r["ok"].get<bool>()) << r.dump();
+  EXPECT_TRUE(std::filesystem::exists(dir + "/lower0/e/a"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/lower0/d"));
+  r = HandleRequest(req.dump());  // d is gone now
+  EXPECT_FALSE(r["ok"].get<bool>());
+  EXPECT_EQ(r["errno"], ENOENT) << r.dump();
+  req["edit"]["edit"] = "melt";
+  EXPECT_FALSE(HandleRequest(req.dump())["ok"].get<bool>());
   std::filesystem::remove_all(dir);
 }
 

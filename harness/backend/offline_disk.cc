@@ -1,0 +1,77 @@
+#include "backend/offline_disk.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+namespace ovl::backend {
+namespace {
+
+using Kind = ops::OfflineEdit::Kind;
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+// The lower layers holding `path`, top-most first.
+std::vector<std::string> Holding(const EditableLayers& dirs, const std::string& path) {
+  std::vector<std::string> out;
+  for (const std::string& lower : dirs.lowers) {
+    if (Exists(lower + "/" + path)) out.push_back(lower);
+  }
+  return out;
+}
+
+Status RemoveUpper(const ops::OfflineEdit& edit, const EditableLayers& dirs) {
+  const std::string path = dirs.upper + "/" + edit.path;
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return Status::FromErrno("remove-upper: lstat " + path);
+  if (!S_ISREG(st.st_mode)) return Status::Error(EINVAL, "remove-upper: not a file: " + path);
+  if (::unlink(path.c_str()) != 0) return Status::FromErrno("remove-upper: unlink " + path);
+  return Status::Ok();
+}
+
+Status EditLower(const ops::OfflineEdit& edit, const EditableLayers& dirs) {
+  const std::vector<std::string> layers = Holding(dirs, edit.path);
+  const std::string what(ops::OfflineKindName(edit.kind));
+  if (layers.empty()) return Status::Error(ENOENT, what + ": no lower layer holds " + edit.path);
+  for (const std::string& lower : layers) {
+    const std::string from = lower + "/" + edit.path, to = lower + "/" + edit.path2;
+    if (edit.kind == Kind::kRemoveLower) {
+      std::error_code ec;
+      std::filesystem::remove_all(from, ec);
+      if (ec) return Status::Error(ec.value(), what + ": remove " + from + ": " + ec.message());
+      continue;
+    }
+    if (Exists(to)) return Status::Error(EEXIST, what + ": " + to + " exists");
+    if (edit.kind == Kind::kLinkLower) {
+      if (::link(from.c_str(), to.c_str()) != 0) return Status::FromErrno(what + ": link " + to);
+      return Status::Ok();  // the top-most layer's file is the one the union shows
+    }
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return Status::FromErrno(what + ": rename " + from + " to " + to);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ApplyOfflineEdit(const ops::OfflineEdit& edit, const EditableLayers& dirs) {
+  switch (edit.kind) {
+    case Kind::kRemoveUpper:
+      return RemoveUpper(edit, dirs);
+    case Kind::kRenameLower:
+    case Kind::kRemoveLower:
+    case Kind::kLinkLower:
+      return EditLower(edit, dirs);
+    case Kind::kCopyLayers:
+      break;
+  }
+  return Status::Error(kErrNotSupp, "copy-layers needs a new filesystem for the layers");
+}
+
+}  // namespace ovl::backend

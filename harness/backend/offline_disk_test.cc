@@ -1,0 +1,69 @@
+#include "backend/offline_disk.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "base/temp_dir_for_test.h"
+
+namespace ovl::backend {
+namespace {
+
+using Kind = ops::OfflineEdit::Kind;
+
+bool Exists(const std::string& path) {
+  return std::filesystem::exists(std::filesystem::symlink_status(path));
+}
+
+class OfflineDiskTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* d : {"/l0", "/l0/d", "/l1", "/l1/d", "/l1/f", "/u", "/u/d"}) {
+      ASSERT_EQ(::mkdir((dir_.path() + d).c_str(), 0755), 0) << d;
+    }
+    for (const char* f : {"/l0/d/a", "/l1/d/b", "/l1/f/c", "/u/d/a"}) {
+      std::ofstream(dir_.path() + f) << "x";
+    }
+  }
+  EditableLayers Dirs() const {
+    return {{dir_.path() + "/l0", dir_.path() + "/l1"}, dir_.path() + "/u"};
+  }
+  std::string P(const std::string& rel) const { return dir_.path() + "/" + rel; }
+
+  TempDir dir_;
+};
+
+TEST_F(OfflineDiskTest, RemoveUpperUnlinksOnlyTheUpperFile) {
+  ASSERT_TRUE(ApplyOfflineEdit({Kind::kRemoveUpper, "d/a", "", false}, Dirs()).ok());
+  EXPECT_FALSE(Exists(P("u/d/a")));
+  EXPECT_TRUE(Exists(P("l0/d/a")));
+  EXPECT_EQ(ApplyOfflineEdit({Kind::kRemoveUpper, "d/a", "", false}, Dirs()).code(), ENOENT);
+  EXPECT_EQ(ApplyOfflineEdit({Kind::kRemoveUpper, "d", "", false}, Dirs()).code(), EINVAL);
+}
+
+TEST_F(OfflineDiskTest, RenameAndRemoveLowerActOnEveryLayerHoldingThePath) {
+  ASSERT_TRUE(ApplyOfflineEdit({Kind::kRenameLower, "d", "e", true}, Dirs()).ok());
+  EXPECT_TRUE(Exists(P("l0/e/a")) && Exists(P("l1/e/b")));
+  EXPECT_FALSE(Exists(P("l0/d")) || Exists(P("l1/d")));
+  EXPECT_TRUE(Exists(P("u/d/a")));  // the upper layer is left alone
+  EXPECT_EQ(ApplyOfflineEdit({Kind::kRenameLower, "e", "f", true}, Dirs()).code(), EEXIST);
+  ASSERT_TRUE(ApplyOfflineEdit({Kind::kRemoveLower, "e", "", true}, Dirs()).ok());
+  EXPECT_FALSE(Exists(P("l0/e")) || Exists(P("l1/e")));
+  EXPECT_EQ(ApplyOfflineEdit({Kind::kRemoveLower, "e", "", true}, Dirs()).code(), ENOENT);
+}
+
+TEST_F(OfflineDiskTest, LinkLowerLinksInTheTopMostLayerHoldingTheFile) {
+  ASSERT_TRUE(ApplyOfflineEdit({Kind::kLinkLower, "d/b", "d/b2", false}, Dirs()).ok());
+  struct stat a, b;
+  ASSERT_EQ(::stat(P("l1/d/b").c_str(), &a), 0);
+  ASSERT_EQ(::stat(P("l1/d/b2").c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
+  EXPECT_EQ(a.st_nlink, 2u);
+  EXPECT_FALSE(Exists(P("l0/d/b2")));
+  EXPECT_EQ(ApplyOfflineEdit({Kind::kCopyLayers, "", "", false}, Dirs()).code(), kErrNotSupp);
+}
+
+}  // namespace
+}  // namespace ovl::backend
