@@ -242,7 +242,7 @@ TEST(ScenarioTest, SweepStepsNameTheirHandleAndMasks) {
   EXPECT_THAT(error, HasSubstr("steps[7]: variable G is not held by client A"));
   EXPECT_THAT(error, HasSubstr("steps[8].sweep: sweep must be {var: V}"));
   EXPECT_THAT(error, HasSubstr("steps[9].name: this op takes no name"));
-  EXPECT_THAT(error, HasSubstr("steps[10]: during_next needs an op (not a sweep)"));
+  EXPECT_THAT(error, HasSubstr("steps[10]: during_next needs an op (not a sweep"));
 }
 
 TEST(ScenarioTest, OfflineStepsExpandWithTheirStop) {
