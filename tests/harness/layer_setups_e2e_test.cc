@@ -115,6 +115,24 @@ TEST_F(LayerSetupsE2ETest, ReadOnlyScenariosOnEveryLayerSetup) {
   }
 }
 
+// A nested lower layer is a read-only overlay mount: an offline edit of the lower layers cannot
+// be made there, and the case says so (UNSUPPORTED), instead of ending UNRESOLVED on EROFS.
+TEST_F(LayerSetupsE2ETest, OfflineEditsOfANestedLowerAreUnsupported) {
+  (void)RunOnly("offline-link-lower");  // other setups may fail it: only the nested ones count
+  nlohmann::json cases;
+  auto v = Verdicts(&cases);
+  for (const char* s : {"ref-nested", "ko-nested"}) {
+    EXPECT_EQ(v[s]["UNSUPPORTED"], 2) << s << "\n" << log_;
+  }
+  for (const auto& c : cases) {
+    if (c["server"] == "ref-nested" || c["server"] == "ko-nested") {
+      EXPECT_NE(c["explanation"].get<std::string>().find("nested"), std::string::npos)
+          << c["explanation"];
+    }
+  }
+  EXPECT_EQ(CountMounts(dir_), 0) << "a layer filesystem or overlay leaked";
+}
+
 TEST_F(LayerSetupsE2ETest, InterruptedRunLeavesNoLayerFilesystem) {
   auto p = Process::Start(
       {{HARNESS_PATH, "run", kTopology, "--results", dir_ + "/results"}, dir_ + "/harness.log"});
