@@ -110,7 +110,7 @@ struct Step {
   // land inside one operation (a copy-up); that op may then complete as unknown.
   uint32_t during_next_ms = 0;
   std::vector<uint8_t> sweep_masks;  // kSweep
-  ops::OfflineEdit offline;  // kOffline: stop the server, apply this edit, start it again
+  ops::OfflineEdit offline;          // kOffline: stop the server, apply this edit, start it again
 };
 
 struct Expansion {

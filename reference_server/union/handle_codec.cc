@@ -15,7 +15,9 @@ uint32_t GetU32(const std::string& s, size_t at) {
   return v;
 }
 
-Status Bad(const char* why) { return Status::Error(kErrBadHandle, why); }
+Status Bad(const char* why) {
+  return Status::Error(kErrBadHandle, why);
+}
 
 }  // namespace
 
