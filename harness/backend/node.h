@@ -38,7 +38,8 @@ class ServerNode {
   // serves again. By default kErrNotSupp (the case is UNSUPPORTED, with this reason).
   virtual Status Offline(const ops::OfflineEdit& edit) {
     return Status::Error(kErrNotSupp, "offline " + std::string(ops::OfflineKindName(edit.kind)) +
-                                          " is not implemented for this server");
+                                          ": this server's layers cannot be edited while it is "
+                                          "stopped");
   }
   // Stops serving; removes the layers unless `keep`.
   virtual Status Teardown(bool keep) = 0;

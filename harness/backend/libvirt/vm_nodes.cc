@@ -189,7 +189,10 @@ class VmServer final : public ServerNode {
   // Stopped by a power cut (crash) or role.sh unserve (clean), edited by ovl-guestd, served again.
   Status Offline(const ops::OfflineEdit& edit) override {
     if (edit.kind == ops::OfflineEdit::Kind::kCopyLayers) {
-      return Status::Error(kErrNotSupp, "copy-layers is not implemented in VMs");
+      // The copy needs a second, new filesystem; a server VM has one data disk, holding the layers.
+      return Status::Error(kErrNotSupp,
+                           "copy-layers needs a second data disk for the copy, which server VMs "
+                           "do not have");
     }
     if (edit.crash) {
       OVL_RETURN_IF_ERROR(vm_->PowerCycle());
