@@ -93,6 +93,21 @@ std::string OverlayMessages(int kmsg) {
 
 }  // namespace
 
+Status MakeLayerFsImage(LayerFs kind, const std::string& image, const std::string& log) {
+  if (kind != LayerFs::kExt4 && kind != LayerFs::kXfs) {
+    return Status::Error(EINVAL, "no image to make for a layer on '" +
+                                     topology::NameString(topology::kLayerFsNames, kind) + "'");
+  }
+  {
+    Fd f(::open(image.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!f.valid() || ::ftruncate(f.get(), kImageBytes) != 0) {
+      return Status::FromErrno("create image " + image);
+    }
+  }
+  if (kind == LayerFs::kExt4) return RunMkfs({"mkfs.ext4", "-q", "-F", image}, log);
+  return RunMkfs({"mkfs.xfs", "-q", "-f", image}, log);
+}
+
 Result<std::unique_ptr<LayerFsMount>> LayerFsMount::Make(LayerFs kind, const std::string& parent,
                                                          const std::string& name) {
   if (kind != LayerFs::kTmpfs && kind != LayerFs::kExt4 && kind != LayerFs::kXfs) {
@@ -110,18 +125,7 @@ Result<std::unique_ptr<LayerFsMount>> LayerFsMount::Make(LayerFs kind, const std
     m->mounted_ = true;
     return m;
   }
-  {
-    Fd f(::open(image.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!f.valid() || ::ftruncate(f.get(), kImageBytes) != 0) {
-      return Status::FromErrno("create image " + image);
-    }
-  }
-  const std::string log = parent + "/" + name + ".mkfs.log";
-  if (kind == LayerFs::kExt4) {
-    OVL_RETURN_IF_ERROR(RunMkfs({"mkfs.ext4", "-q", "-F", image}, log));
-  } else {
-    OVL_RETURN_IF_ERROR(RunMkfs({"mkfs.xfs", "-q", "-f", image}, log));
-  }
+  OVL_RETURN_IF_ERROR(MakeLayerFsImage(kind, image, parent + "/" + name + ".mkfs.log"));
   OVL_ASSIGN_OR_RETURN(Loop loop, AttachLoop(image));
   const char* type = kind == LayerFs::kExt4 ? "ext4" : "xfs";
   // On failure the loop device clears itself when loop.fd closes: nothing else holds it.

@@ -50,6 +50,12 @@ class LayerFsMount {
   bool mounted_ = false;
 };
 
+// Makes `image`, a new sparse file, and formats it as `kind` (ext4 or xfs; EINVAL otherwise),
+// mkfs's output to `log`: a layer filesystem for a loop mount here or a VM's disk
+// (backend/libvirt/vm_nodes.cc). ENOENT when mkfs is missing.
+[[nodiscard]] Status MakeLayerFsImage(topology::LayerFs kind, const std::string& image,
+                                      const std::string& log);
+
 // The directories of one server's layers, as the overlay mount and ovlnfsd take them.
 struct LayerDirs {
   std::vector<std::string> lowers;  // top-most first

@@ -85,11 +85,7 @@ class LocalServer : public ServerNode {
 
   Status Offline(const ops::OfflineEdit& edit) override {
     if (!layers_) return Status::Error(ESRCH, spec_.name + " has no layers");
-    if (spec_.nested && ops::OfflineChangesLower(edit.kind)) {
-      return Status::Error(kErrNotSupp,
-                           "lower layer 0 is a nested overlay mount, read-only: an offline edit "
-                           "of the lower layers would have to edit the inner overlay's own layers");
-    }
+    OVL_RETURN_IF_ERROR(RefuseNestedLowerEdit(spec_.nested, edit));
     OVL_RETURN_IF_ERROR(Halt(edit.crash));
     const Status edited = edit.kind == ops::OfflineEdit::Kind::kCopyLayers
                               ? CopyLayers()

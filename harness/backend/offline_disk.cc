@@ -74,4 +74,11 @@ Status ApplyOfflineEdit(const ops::OfflineEdit& edit, const EditableLayers& dirs
   return Status::Error(kErrNotSupp, "copy-layers needs a new filesystem for the layers");
 }
 
+Status RefuseNestedLowerEdit(bool nested, const ops::OfflineEdit& edit) {
+  if (!nested || !ops::OfflineChangesLower(edit.kind)) return Status::Ok();
+  return Status::Error(kErrNotSupp,
+                       "lower layer 0 is a nested overlay mount, read-only: an offline edit of "
+                       "the lower layers would have to edit the inner overlay's own layers");
+}
+
 }  // namespace ovl::backend

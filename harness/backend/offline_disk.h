@@ -25,4 +25,8 @@ struct EditableLayers {
 // kErrNotSupp for copy-layers, which needs a new filesystem (the node's job).
 [[nodiscard]] Status ApplyOfflineEdit(const ops::OfflineEdit& edit, const EditableLayers& dirs);
 
+// kErrNotSupp, saying why, for an edit of the lower layers of a server whose lower layer 0 is a
+// nested overlay mount (`nested`); OK otherwise.
+[[nodiscard]] Status RefuseNestedLowerEdit(bool nested, const ops::OfflineEdit& edit);
+
 }  // namespace ovl::backend

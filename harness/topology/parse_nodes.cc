@@ -275,13 +275,22 @@ ServerSpec ParseServer(const Field& f, Backend default_backend, ParseContext* ct
                   "expect: fail");
     }
   }
-  // The layer setups are made by the local backend only (backend/layer_fs.h).
+  // In a VM a layer filesystem is a disk of its own (backend/libvirt/vm_nodes.cc), which keeps
+  // its files across the guest's reboots and crashes; a tmpfs would not.
   const bool layer_setup = filesystems.present() || s.nested;
   if (layer_setup && s.backend == Backend::kLibvirt) {
     const Field& at = filesystems.present() ? filesystems : nested;
-    sink->Error(at.pos, at.path,
-                "layer filesystems and nested layers are made by the local backend only (a "
-                "libvirt guest has no second disk for them yet)");
+    const bool tmpfs =
+        s.upper_fs == LayerFs::kTmpfs ||
+        std::find(s.lower_fs.begin(), s.lower_fs.end(), LayerFs::kTmpfs) != s.lower_fs.end();
+    if (tmpfs) {
+      sink->Error(at.pos, at.path,
+                  "tmpfs layers are for the local backend: a VM's reboot or crash would empty "
+                  "them (use ext4 or xfs, a disk of the VM's own)");
+    }
+    if (s.variant == Variant::kKnfsdFuse) {
+      sink->Error(at.pos, at.path, "the fuse-overlayfs control serves the plain layers only");
+    }
   }
   if (s.backend == Backend::kLibvirt) {
     s.kernel = kernel.present() ? ReadKernel(kernel, *ctx) : KernelSpec::Debian("6.1");

@@ -315,7 +315,10 @@ TEST(TopologyTest, LayerSetups) {
   EXPECT_THAT(
       Errors("name: t\nservers:\n  - name: a\n    variant: kernel-overlay\n    layers: 2\n"
              "    filesystems: {upper: btrfs, lower: [none, ext4, tmpfs], colour: red}\n"
-             "  - name: k\n    variant: knfsd\n    backend: libvirt\n    nested: on\n"
+             "  - name: k\n    variant: knfsd\n    backend: libvirt\n    filesystems: {lower: "
+             "[tmpfs]}\n"
+             "  - name: n\n    variant: knfsd\n    backend: libvirt\n    nested: on\n"
+             "    filesystems: {upper: xfs, lower: [same, ext4]}\n"
              "clients:\n  - {name: c, access: kernel-mount}\n"),
       ElementsAre(
           "t.yaml:6:18: servers[0].filesystems.lower: 3 entries, but layers is 2",
@@ -325,8 +328,8 @@ TEST(TopologyTest, LayerSetups) {
           "('none' is for the upper)",
           "t.yaml:6:61: servers[0].filesystems.colour: unknown key (expected one of: upper, "
           "lower)",
-          "t.yaml:10:13: servers[1].nested: layer filesystems and nested layers are made by the "
-          "local backend only (a libvirt guest has no second disk for them yet)"));
+          "t.yaml:10:18: servers[1].filesystems: tmpfs layers are for the local backend: a VM's "
+          "reboot or crash would empty them (use ext4 or xfs, a disk of the VM's own)"));
 }
 
 TEST(TopologyTest, KernelAndFixture) {

@@ -51,8 +51,9 @@ const std::string& RoleScript() {
   static const std::string* s = new std::string(R"SH(#!/bin/sh
 # role.sh ACTION: what a guest does for its role (ROLE in role.env).
 #   boot                  daemons (init.sh)
-#   wipe N                fresh empty layers: N lowers, upper, work
-#   serve                 mount the overlay of the layers (or start ovlnfsd on them)
+#   wipe N                fresh empty layers: N lowers, upper, work (each on its disk)
+#   serve                 mount the overlay of the layers (or start ovlnfsd on them); exit 95:
+#                         the kernel (or ovlnfsd) refuses this layer setup, its reason printed
 #   export                (knfsd*) export the mounted overlay
 #   unserve               stop exporting, unmount (or stop ovlnfsd)
 #   reboot                unserve, stop daemons, unmount the data disk, then reboot
@@ -63,8 +64,47 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 . /payload/role.env
 L=/data/layers
+# Layer setups (role.env): LAYER_DISKS "<layer>=<device> ...", the layers on a filesystem of
+# their own, mounted at /data/fs-<layer> (the layer is a symlink to it; its work dir goes with
+# the upper); NO_UPPER=1: a lower-only export; NESTED=1: lower0 is an overlay mount of
+# nested-top and nested-bottom (the fixture's layer 0).
+REFUSED=95
 
 lowers() { ls -d $L/lower* | sort -V | paste -sd: -; }
+disk_of() { for d in $LAYER_DISKS; do [ "${d%%=*}" = "$1" ] && echo "/data/fs-$1"; done; }
+mount_layer_disks() {
+  for d in $LAYER_DISKS; do
+    mkdir -p "/data/fs-${d%%=*}"
+    mountpoint -q "/data/fs-${d%%=*}" || mount "/dev/${d#*=}" "/data/fs-${d%%=*}" || return 1
+  done
+}
+umount_layer_disks() { for d in $LAYER_DISKS; do umount "/data/fs-${d%%=*}"; done; }
+# make_layer NAME [ON]: the layer dir $L/NAME, on the filesystem of layer ON (NAME's own).
+make_layer() {
+  fs=$(disk_of "${2:-$1}")
+  if [ -n "$fs" ]; then
+    mkdir -p "$fs/$1" && ln -s "$fs/$1" "$L/$1"
+  else
+    mkdir -p "$L/$1"
+  fi
+}
+upper_opts() { [ -n "$NO_UPPER" ] || echo ",upperdir=$L/upper,workdir=$L/work"; }
+# As the local backend's (harness/backend/layer_fs.cc): nested-top repeats the directories of
+# nested-bottom so that they merge; without an upper, handles need redirect_dir=nofollow.
+mount_nested() {
+  [ -n "$NESTED" ] || return 0
+  mountpoint -q $L/lower0 && return 0
+  (cd $L/nested-bottom && find . -mindepth 1 -type d) | while read -r d; do
+    mkdir -p "$L/nested-top/$d" && chmod --reference="$L/nested-bottom/$d" "$L/nested-top/$d"
+  done
+  mount -t overlay overlay -o \
+    "lowerdir=$L/nested-top:$L/nested-bottom,redirect_dir=nofollow,nfs_export=on" $L/lower0
+}
+umount_nested() {
+  if mountpoint -q $L/lower0; then umount $L/lower0 || umount -l $L/lower0; fi
+}
+# The kernel says why it refused an overlay only in its log.
+refused() { echo "$1"; dmesg | grep 'overlayfs:' | tail -n 5; exit $REFUSED; }
 
 # until_true TENTHS CMD...: runs CMD every 0.1 s until it succeeds, at most TENTHS times.
 until_true() {
@@ -81,6 +121,7 @@ until_true() {
 ovlnfsd_gone() { ! kill -0 "$(cat /run/ovlnfsd.pid 2>/dev/null)" 2>/dev/null; }
 log_has() { grep -q "$1" /run/ovlnfsd.log 2>/dev/null; }
 log_count() { grep -c "$1" /run/ovlnfsd.log 2>/dev/null || true; }
+started_or_gone() { log_has "ovlnfsd: listening on" || ovlnfsd_gone; }
 count_above() { [ "$(log_count "$1")" -gt "$2" ]; }
 
 
@@ -91,6 +132,7 @@ boot)
   if [ "$ROLE" = client ]; then mkdir -p /mnt; exit 0; fi
   mkdir -p /data
   mount /dev/vdc /data || exit 1
+  mount_layer_disks || exit 1
   case "$ROLE" in
   knfsd*)
     mkdir -p /etc/nfs.conf.d
@@ -101,18 +143,29 @@ boot)
     rpc.mountd ;;  # nfsd threads start at export (below)
   esac ;;
 wipe)
+  umount_nested
   rm -rf $L
-  mkdir -p $L/upper $L/work
+  for d in $LAYER_DISKS; do rm -rf "/data/fs-${d%%=*}"/*; done
+  mkdir -p $L
   i=0
-  while [ $i -lt "$2" ]; do mkdir -p $L/lower$i; i=$((i + 1)); done
+  while [ $i -lt "$2" ]; do make_layer lower$i; i=$((i + 1)); done
+  if [ -n "$NESTED" ] && [ "$2" -gt 0 ]; then
+    rm -rf $L/lower0
+    mkdir -p $L/lower0 $L/nested-top $L/nested-bottom
+  fi
+  if [ -n "$NO_UPPER" ]; then
+    mkdir -p $L/work  # ovlnfsd's state
+  else
+    make_layer upper && make_layer work upper
+  fi
   sync ;;
 serve)
+  mount_nested || refused "the nested lower overlay: mount failed"
   case "$ROLE" in
   knfsd)
     mkdir -p "$EXPORT"
-    mount -t overlay overlay \
-      -o "lowerdir=$(lowers),upperdir=$L/upper,workdir=$L/work${OVL_OPTS:+,$OVL_OPTS}" "$EXPORT" \
-      || exit 1 ;;
+    mount -t overlay overlay -o "lowerdir=$(lowers)$(upper_opts)${OVL_OPTS:+,$OVL_OPTS}" "$EXPORT" \
+      || refused "mount -t overlay -o lowerdir=$(lowers)$(upper_opts)${OVL_OPTS:+,$OVL_OPTS}: failed" ;;
   knfsd-fuse)
     mkdir -p "$EXPORT"
     modprobe fuse  # no udev: /dev/fuse appears only once the module is in
@@ -120,12 +173,17 @@ serve)
   reference)
     : > /run/ovlnfsd.log
     # shellcheck disable=SC2086
-    /payload/ovlnfsd --lower "$(lowers)" --upper $L/upper --work $L/work \
+    upper=
+    [ -n "$NO_UPPER" ] || upper="--upper $L/upper"
+    # shellcheck disable=SC2086
+    /payload/ovlnfsd --lower "$(lowers)" $upper --work $L/work \
       --listen 0.0.0.0:2049 --export-path "$EXPORT" --allow 10.200.0.0/16 --squash none \
       --rpcbind --threads "$THREADS" $OVLNFSD_FLAGS >> /run/ovlnfsd.log 2>&1 &
     echo $! > /run/ovlnfsd.pid
-    until_true 600 log_has "ovlnfsd: listening on" && exit 0
+    until_true 600 started_or_gone
+    log_has "ovlnfsd: listening on" && exit 0
     cat /run/ovlnfsd.log
+    log_has "ovlnfsd: unsupported layer setup" && exit $REFUSED
     exit 1 ;;
   esac ;;
 export)
@@ -149,11 +207,13 @@ unserve)
       kill -TERM "$(cat /run/ovlnfsd.pid)"
       until_true 300 ovlnfsd_gone || { kill -KILL "$(cat /run/ovlnfsd.pid)"; exit 1; }
     fi ;;
-  esac ;;
+  esac
+  umount_nested ;;
 reboot|halt)
   "$0" unserve
   case "$ROLE" in knfsd*) rpc.nfsd 0 ;; esac
   sync
+  umount_layer_disks
   umount /data
   mount -o remount,ro /
   key=b

@@ -34,6 +34,13 @@ uint64_t TreeBytes(const std::string& dir) {
   return total;
 }
 
+// "a b c", for messages.
+std::string Spaced(const std::vector<std::string>& argv) {
+  std::string what;
+  for (const auto& a : argv) what += (what.empty() ? "" : " ") + a;
+  return what;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Vm>> Vm::Start(Hypervisor* hv, VmSpec spec) {
@@ -95,6 +102,7 @@ Status Vm::Boot() {
   c.disks = {{spec_.state_dir + "/root.qcow2", "qcow2", false},
              {spec_.state_dir + "/payload.img", "raw", true}};
   if (spec_.data_disk_bytes > 0) c.disks.push_back({spec_.state_dir + "/data.img", "raw", false});
+  for (const std::string& disk : spec_.layer_disks) c.disks.push_back({disk, "raw", false});
   c.console_log = spec_.console_log;
   c.channels = {{"ovl.control", spec_.socket_dir + "/control.sock"}};
   if (spec_.agent_channel) c.channels.push_back({"ovl.agent", AgentSocket()});
@@ -171,21 +179,23 @@ Result<json> Vm::Call(json request, milliseconds timeout) {
   }
 }
 
-Result<ExecReply> Vm::Exec(const std::vector<std::string>& argv, milliseconds timeout) {
+Result<ExecReply> Vm::Run(const std::vector<std::string>& argv, milliseconds timeout) {
   OVL_ASSIGN_OR_RETURN(json reply,
                        Call({{"cmd", "exec"}, {"argv", argv}, {"timeout_ms", timeout.count()}},
                             timeout + kReplySlack));
-  std::string what;
-  for (const auto& a : argv) what += (what.empty() ? "" : " ") + a;
   const std::string output = reply.value("output", "");
   if (!reply.value("ok", false)) {
-    return Failed(ETIMEDOUT, spec_.node + ": " + what + ": " + reply.value("error", "failed") +
-                                 "; output:\n" + output);
+    return Failed(ETIMEDOUT, spec_.node + ": " + Spaced(argv) + ": " +
+                                 reply.value("error", "failed") + "; output:\n" + output);
   }
-  ExecReply r{reply.value("rc", -1), output};
+  return ExecReply{reply.value("rc", -1), output};
+}
+
+Result<ExecReply> Vm::Exec(const std::vector<std::string>& argv, milliseconds timeout) {
+  OVL_ASSIGN_OR_RETURN(ExecReply r, Run(argv, timeout));
   if (r.rc != 0) {
-    return Failed(
-        EIO, spec_.node + ": " + what + " exited " + std::to_string(r.rc) + "; output:\n" + output);
+    return Failed(EIO, spec_.node + ": " + Spaced(argv) + " exited " + std::to_string(r.rc) +
+                           "; output:\n" + r.output);
   }
   return r;
 }

@@ -34,7 +34,10 @@ struct VmSpec {
   std::string console_log;       // serial console, appended across boots
   std::string payload_dir;       // staged tree that becomes the payload disk (vdb)
   uint64_t data_disk_bytes = 0;  // > 0: an empty ext4 data disk (vdc) that outlives crashes
-  bool agent_channel = false;    // a second port "ovl.agent" for harness-agent
+  // Raw disk images made by the caller under state_dir, attached after the data disk (vdd, vde,
+  // ...): the layer filesystems of a server's layer setup.
+  std::vector<std::string> layer_disks;
+  bool agent_channel = false;  // a second port "ovl.agent" for harness-agent
   std::vector<NicConfig> nics;
   milliseconds boot_timeout{180'000};
   std::string cmdline_extra;
@@ -63,6 +66,8 @@ class Vm {
   // Runs `argv` in the guest; an error when it cannot run, times out or exits non-zero (with
   // its output and the console tail).
   Result<ExecReply> Exec(const std::vector<std::string>& argv, milliseconds timeout);
+  // Exec, but any exit code is a reply: an error only when `argv` cannot run or times out.
+  Result<ExecReply> Run(const std::vector<std::string>& argv, milliseconds timeout);
   // Power cut: virDomainDestroy (the guest's page cache is lost), then a fresh boot on the same
   // disks.
   Status PowerCycle();

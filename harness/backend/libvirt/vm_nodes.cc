@@ -6,7 +6,9 @@
 #include <map>
 #include <variant>
 
+#include "backend/layer_fs.h"
 #include "backend/libvirt/guest_scripts.h"
+#include "backend/offline_disk.h"
 #include "base/file_text.h"
 #include "ops/fixture_json.h"
 
@@ -23,6 +25,7 @@ constexpr milliseconds kRequestTimeout{120'000};  // one agent op (a hard mount 
 constexpr uint64_t kDataDiskBytes = 4 * topology::kGiB;
 constexpr const char* kRole = "/payload/role.sh";
 constexpr const char* kLayersDir = "/data/layers";  // role.sh's L
+constexpr int kRoleRefused = 95;                    // role.sh's REFUSED
 
 std::string Mac(size_t index, bool server_end) {
   char buf[32];
@@ -79,6 +82,27 @@ Result<VmSpec> NewSpec(LibvirtBackend& b, const std::string& node,
     return s;
   }
   return b.NewVmSpec(node, kernel ? kernel->series : "6.1");
+}
+
+// The layer setup's own filesystems as disks of the server VM (after vda root, vdb payload, vdc
+// data), formatted here; `*layer_disks` gets role.sh's LAYER_DISKS ("lower1=vdd upper=vde").
+// Lower layer 0 of a nested setup is the nested mount, on the data disk.
+Status MakeLayerDisks(const topology::ServerSpec& spec, VmSpec* vs, std::string* layer_disks) {
+  std::vector<std::pair<std::string, topology::LayerFs>> own;
+  for (size_t i = 0; i < spec.lower_fs.size(); ++i) {
+    if (spec.nested && i == 0) continue;
+    own.emplace_back("lower" + std::to_string(i), spec.lower_fs[i]);
+  }
+  own.emplace_back("upper", spec.upper_fs);
+  for (const auto& [layer, fs] : own) {
+    if (fs == topology::LayerFs::kSame || fs == topology::LayerFs::kNone) continue;
+    const std::string image = vs->state_dir + "/" + layer + ".img";
+    OVL_RETURN_IF_ERROR(MakeLayerFsImage(fs, image, vs->state_dir + "/" + layer + ".mkfs.log"));
+    const char dev = static_cast<char>('d' + vs->layer_disks.size());
+    vs->layer_disks.push_back(image);
+    *layer_disks += (layer_disks->empty() ? "" : " ") + layer + "=vd" + dev;
+  }
+  return Status::Ok();
 }
 
 // Writes the scripts and copies the binaries into the VM's payload dir.
@@ -154,6 +178,8 @@ class VmServer final : public ServerNode {
     for (int i = 0; i < fixture.layers; ++i) {
       lowers_.push_back(kLayersDir + std::string("/lower") + std::to_string(i));
     }
+    // Nested: the fixture's layer 0 is the nested mount's bottom layer (role.sh mount_nested).
+    if (spec_.nested && !lowers_.empty()) lowers_[0] = kLayersDir + std::string("/nested-bottom");
     OVL_ASSIGN_OR_RETURN(json r, vm_->Call({{"cmd", "materialize"},
                                             {"fixture", ops::FixtureToJson(fixture)},
                                             {"lowers", lowers_}},
@@ -188,6 +214,7 @@ class VmServer final : public ServerNode {
 
   // Stopped by a power cut (crash) or role.sh unserve (clean), edited by ovl-guestd, served again.
   Status Offline(const ops::OfflineEdit& edit) override {
+    OVL_RETURN_IF_ERROR(RefuseNestedLowerEdit(spec_.nested, edit));
     if (edit.kind == ops::OfflineEdit::Kind::kCopyLayers) {
       // The copy needs a second, new filesystem; a server VM has one data disk, holding the layers.
       return Status::Error(kErrNotSupp,
@@ -257,7 +284,17 @@ class VmServer final : public ServerNode {
   // Mounts the layers and serves them. knfsd: UNSUPPORTED when the mount cannot encode file
   // handles (checked before exportfs, which would refuse it less precisely).
   Status Serve() {
-    OVL_RETURN_IF_ERROR(Role({"serve"}));
+    OVL_ASSIGN_OR_RETURN(ExecReply served, vm_->Run({kRole, "serve"}, kRoleTimeout));
+    if (served.rc == kRoleRefused) {
+      // Options or layers the kernel (or ovlnfsd) refuses: this setup cannot run, for its reason.
+      (void)Teardown(false);
+      return Status::Error(kErrNotSupp, "the server refuses this layer setup (overlay options " +
+                                            spec_.overlay.MountOptions() + "): " + served.output);
+    }
+    if (served.rc != 0) {
+      return Status::Error(EIO, spec_.name + ": role.sh serve exited " + std::to_string(served.rc) +
+                                    "; output:\n" + served.output);
+    }
     serving_ = true;
     if (spec_.variant != topology::Variant::kKnfsd &&
         spec_.variant != topology::Variant::kKnfsdFuse) {
@@ -416,14 +453,17 @@ Result<std::unique_ptr<ServerNode>> StartVmServer(std::shared_ptr<LibvirtBackend
   OVL_ASSIGN_OR_RETURN(VmSpec vs, NewSpec(*backend, spec.name, spec.kernel));
   vs.data_disk_bytes = kDataDiskBytes;
   std::optional<image::KernelFiles> upgrade;
-  if (spec.kernel_upgrade) {
+  std::string layer_disks;
+  Status staged = MakeLayerDisks(spec, &vs, &layer_disks);
+  if (staged.ok() && spec.kernel_upgrade) {
     Result<image::KernelFiles> files = StageKernel(*backend, *spec.kernel_upgrade, vs.payload_dir);
-    if (!files.ok()) {
-      std::error_code ec;
-      stdfs::remove_all(vs.state_dir, ec);
-      return files.status();
-    }
-    upgrade = *files;
+    if (files.ok()) upgrade = *files;
+    staged = files.status();
+  }
+  if (!staged.ok()) {
+    std::error_code ec;
+    stdfs::remove_all(vs.state_dir, ec);
+    return staged;
   }
   std::string net;
   for (size_t i = 0; i < links.size(); ++i) {
@@ -437,6 +477,9 @@ Result<std::unique_ptr<ServerNode>> StartVmServer(std::shared_ptr<LibvirtBackend
                                                {"NET", net},
                                                {"EXPORT", spec.export_path},
                                                {"OVL_OPTS", spec.overlay.MountOptions()},
+                                               {"LAYER_DISKS", layer_disks},
+                                               {"NO_UPPER", spec.has_upper() ? "" : "1"},
+                                               {"NESTED", spec.nested ? "1" : ""},
                                                {"OVLNFSD_FLAGS", flags},
                                                {"THREADS", std::to_string(spec.threads)}}));
   ReportBoot(*backend, *vm);

@@ -275,6 +275,28 @@ TEST_F(LibvirtVmTest, KnfsdHandleSurvivesKernelUpgradeAndBack) {
   EXPECT_TRUE(kernels[1].starts_with("6.1.")) << kernels[1];
 }
 
+// A layer setup on disks of the VM's own (the upper on xfs, the lower on ext4): the written
+// handle survives a power cut, which both filesystems recover from at the next boot.
+TEST_F(LibvirtVmTest, KnfsdOnLayerDisksHandleSurvivesPowerCut) {
+  topology::ServerSpec server = Server("knfsd-disks", topology::Variant::kKnfsd, "6.12");
+  server.upper_fs = topology::LayerFs::kXfs;
+  server.lower_fs = {topology::LayerFs::kExt4};
+  HandleSurvives(*this, server, "kd", [](ServerNode& s) { return s.Crash(); });
+}
+
+// The kernel refuses metacopy with nfs_export at mount: UNSUPPORTED with its own words.
+TEST_F(LibvirtVmTest, KnfsdRefusedOverlayIsUnsupportedWithTheKernelsReason) {
+  topology::ServerSpec server = Server("knfsd-metacopy", topology::Variant::kKnfsd, "6.1");
+  server.overlay.metacopy = "on";  // index and nfs_export are on by default
+  server.nested = true;            // and the nested lower layer is mounted and unmounted around it
+  auto s = StartVmServer(backend_, server, {});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  Status up = (*s)->Setup(SmallFixture(), "");
+  EXPECT_EQ(up.code(), kErrNotSupp) << up.ToString();
+  EXPECT_NE(up.message().find("overlayfs:"), std::string::npos) << up.message();
+  EXPECT_TRUE((*s)->Teardown(false).ok());
+}
+
 // Without nfs_export the kernel overlay cannot encode handles: UNSUPPORTED, not a failure.
 TEST_F(LibvirtVmTest, KnfsdWithoutNfsExportIsUnsupported) {
   topology::ServerSpec server = Server("knfsd-noexport", topology::Variant::kKnfsd, "6.12");
