@@ -97,7 +97,8 @@ bool CheckHandle(State& s, ObjId obj, const std::string& handle, std::vector<Iss
   return true;
 }
 
-void CheckAttrs(State& s, ObjId obj, const ops::Attrs& attrs, std::vector<Issue>* issues) {
+void CheckAttrs(State& s, ObjId obj, const ops::Attrs& attrs, bool sweep,
+                std::vector<Issue>* issues) {
   Object& o = s.Get(obj);
   const std::string what = s.Describe(obj);
   if (attrs.type != TypeName(o.type)) {
@@ -105,8 +106,10 @@ void CheckAttrs(State& s, ObjId obj, const ops::Attrs& attrs, std::vector<Issue>
         {Severity::kMust, "type", std::string(TypeName(o.type)) + " (" + what + ")", attrs.type});
   }
   auto known = s.fileid.find(obj);
+  auto last = s.last_fileid.find(obj);
+  const bool as_last = last != s.last_fileid.end() && last->second == attrs.fileid;
   if (known != s.fileid.end()) {
-    if (known->second != attrs.fileid) {
+    if (known->second != attrs.fileid && !(sweep && as_last)) {
       issues->push_back({Severity::kMust, "fileid-changed",
                          "fileid " + std::to_string(known->second) + " of " + what,
                          "fileid " + std::to_string(attrs.fileid)});
@@ -120,6 +123,7 @@ void CheckAttrs(State& s, ObjId obj, const ops::Attrs& attrs, std::vector<Issue>
     }
     s.fileid[obj] = attrs.fileid;
   }
+  if (!sweep) s.last_fileid[obj] = attrs.fileid;
   if (o.type == Type::kReg) {
     if (attrs.nlink != o.names.size()) {
       issues->push_back({Severity::kMust, "nlink",

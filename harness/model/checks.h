@@ -16,8 +16,11 @@ namespace ovl::model {
 bool CheckHandle(State& s, ObjId obj, const std::string& handle, std::vector<Issue>* issues);
 
 // Attributes reported for `obj`: type, fileid (stable), nlink and size of files, mode (MAY).
-// Narrows a file's possible contents to the sizes that fit.
-void CheckAttrs(State& s, ObjId obj, const ops::Attrs& attrs, std::vector<Issue>* issues);
+// Narrows a file's possible contents to the sizes that fit. `sweep`: they answer a corrupted
+// copy of a held handle; a fileid the server last reported for `obj` otherwise is obj's own
+// (any fileid-changed of it was reported by that operation), and they do not become the last.
+void CheckAttrs(State& s, ObjId obj, const ops::Attrs& attrs, bool sweep,
+                std::vector<Issue>* issues);
 
 // READ of `obj` at op.offset returning `r`'s data; narrows the possible contents.
 void CheckRead(State& s, ObjId obj, const ops::Op& op, const ops::Result& r,

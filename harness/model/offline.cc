@@ -160,6 +160,7 @@ Status CopyLayers(State& s) {
   for (auto& [id, o] : s.objects) o.offline_touched = true;
   s.handle_of.clear();
   s.fileid.clear();
+  s.last_fileid.clear();
   return Status::Ok();
 }
 

@@ -281,8 +281,9 @@ ObjId NewObject(State& s, const ops::Op& op, Type type) {
 }
 
 // Applies `op` (which the model allows to succeed, as `p` says) to `s`. With `r`, also checks
-// the result's payload and binds what it returns.
-void Effect(State& s, const ops::Op& op, const Plan& p, const ops::Result* r,
+// the result's payload and binds what it returns; `sweep`: `r` answers a corrupted copy of the
+// handle `op` holds (CheckAttrs).
+void Effect(State& s, const ops::Op& op, const Plan& p, const ops::Result* r, bool sweep,
             std::vector<Issue>* issues) {
   ObjId subject = p.obj;  // what the result's handle and attributes describe
   bool namespace_changed = false;
@@ -391,7 +392,7 @@ void Effect(State& s, const ops::Op& op, const Plan& p, const ops::Result* r,
   }
   if (r->attrs && op.kind != Kind::kRename && op.kind != Kind::kRemove && op.kind != Kind::kRmdir &&
       op.kind != Kind::kReaddir) {
-    CheckAttrs(s, subject, *r->attrs, issues);
+    CheckAttrs(s, subject, *r->attrs, sweep, issues);
   }
 }
 
@@ -405,7 +406,8 @@ const std::set<std::string> kIdentityRules{"type", "fileid-changed", "data", "ha
                                            "handle-reused"};
 
 // The answer to `op`, whose raw target is a corruption of the handle held in sweep->of: an
-// error, or exactly what the held handle would have answered.
+// error, or exactly what the held handle would have answered, with the fileid the server last
+// reported for its object (docs/scenarios.md, "Corrupted-handle sweep").
 std::vector<Issue> StepSweep(State& s, const ops::Op& op, const ops::Result& r) {
   std::vector<Issue> issues;
   ops::Op held = op;
@@ -427,7 +429,7 @@ std::vector<Issue> StepSweep(State& s, const ops::Op& op, const ops::Result& r) 
         {Severity::kMust, "corrupt-handle", "an error: " + p.why, DescribeOk(s, op, r)});
     return issues;
   }
-  Effect(s, held, p, &r, &issues);
+  Effect(s, held, p, &r, /*sweep=*/true, &issues);
   for (Issue& issue : issues) {
     if (issue.severity != Severity::kMust || !kIdentityRules.count(issue.rule)) continue;
     issue.expected = expected + " (" + issue.rule + ": " + issue.expected + ")";
@@ -462,7 +464,7 @@ std::vector<Issue> Step(State& s, const ops::Op& op, const ops::Result& r) {
     return issues;
   }
   if (r.outcome == ops::Result::Outcome::kOk) {
-    Effect(s, op, p, &r, &issues);
+    Effect(s, op, p, &r, /*sweep=*/false, &issues);
     return issues;
   }
   if (op.kind == Kind::kReaddir && r.error == "BAD_COOKIE" && (!op.resume.empty() || op.cookie)) {
@@ -488,7 +490,7 @@ bool Happen(State& s, const ops::Op& op) {
   if (!ops::Modifies(op.kind)) return false;
   const Plan p = Predict(s, op);
   if (p.outcome != Plan::Outcome::kOk) return false;
-  Effect(s, op, p, nullptr, nullptr);
+  Effect(s, op, p, nullptr, /*sweep=*/false, nullptr);
   return true;
 }
 

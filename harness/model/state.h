@@ -81,6 +81,9 @@ struct State {
   std::map<std::string, ObjId> handle_owner;  // handle bytes -> the object they name
   std::map<ObjId, std::string> handle_of;     // object -> its handle bytes
   std::map<ObjId, uint64_t> fileid;           // as first reported
+  // As last reported by an operation on a real handle or a path, not by a corrupted copy's
+  // answer: a corrupted copy answering this fileid reached the held object (model/semantics.cc).
+  std::map<ObjId, uint64_t> last_fileid;
   std::map<ClientVar, VarBinding> vars;
   std::map<ClientVar, Listing> listings;
   // What offline edits (model/offline.h) need to know about the layers. `lower`: the visible

@@ -130,6 +130,43 @@ TEST(SweepRuleTest, NoAnswerFailsAndIsCounted) {
   EXPECT_EQ(v.sweep.outcomes, (std::map<std::string, uint64_t>{{"no-answer", 1}}));
 }
 
+// The held object's fileid changed (docs/findings.md #10: a directory's st_ino after eviction),
+// as a plain GETATTR of H reports: a corrupted copy answering that fileid is H itself, its change
+// already reported once; another fileid, or the stale data, is still a corruption.
+TEST(SweepRuleTest, TheFileidTheHeldHandleLastReportedIsTheSameObject) {
+  History h = Held();
+  h.Do(GetAttr(V("H")), WithAttrs("reg", 100, 15, 1))
+      .Do(Swept(GetAttr(P("")), "H", 1), WithAttrs("reg", 100, 15, 1));
+  CaseVerdict v = JudgeOne(h.End());
+  EXPECT_TRUE(Has(v, "fileid-changed")) << Dump(v);
+  EXPECT_FALSE(Has(v, "corrupt-handle")) << Dump(v);
+  EXPECT_EQ(v.findings.size(), 1u) << Dump(v);  // not reported again from the probe
+  EXPECT_EQ(v.sweep.outcomes, (std::map<std::string, uint64_t>{{"same-object", 1}}));
+
+  h.Do(Swept(GetAttr(P("")), "H", 2), WithAttrs("reg", 100, 16, 1));  // neither 11 nor 15
+  v = JudgeOne(h.End());
+  ASSERT_TRUE(Has(v, "corrupt-handle")) << Dump(v);
+  EXPECT_EQ(v.findings.back().got, "fileid 16") << Dump(v);
+
+  History stale = Held();
+  stale.Do(Write(V("H"), 0, "new"), Written(3, ops::Stable::kFileSync, 1))
+      .Do(GetAttr(V("H")), WithAttrs("reg", 100, 15, 1))
+      .Do(Swept(Read(P("")), "H", 1), WithData(FileData("a", 100)));  // as before the write
+  v = JudgeOne(stale.End());
+  EXPECT_TRUE(Has(v, "corrupt-handle")) << Dump(v);
+}
+
+// Only a plain operation tells the model the held object's new fileid: a corrupted copy that
+// is the first to answer another fileid is a corruption, and does not teach the model either.
+TEST(SweepRuleTest, AFileidOnlyACorruptedCopyAnswersFails) {
+  History h = Held();
+  h.Do(Swept(GetAttr(P("")), "H", 1), WithAttrs("reg", 100, 15, 1))
+      .Do(Swept(GetAttr(P("")), "H", 2), WithAttrs("reg", 100, 15, 1));
+  CaseVerdict v = JudgeOne(h.End());
+  EXPECT_TRUE(Has(v, "corrupt-handle")) << Dump(v);
+  EXPECT_EQ(v.sweep.outcomes, (std::map<std::string, uint64_t>{{"wrong-object", 2}}));
+}
+
 // A corruption that happens to give another handle the server handed out is that handle.
 TEST(SweepRuleTest, BytesOfAnotherHeldHandleNameThatObject) {
   History h = Held();
