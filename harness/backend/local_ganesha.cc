@@ -35,6 +35,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr uint16_t kRpcbindPort = 111;
+constexpr const char* kRpcbindSocket = "/run/rpcbind.sock";
 constexpr char kReadyMarker[] = "NFS SERVER INITIALIZED";
 constexpr char kBindFailureMarker[] = "Cannot bind";
 constexpr int kStartAttempts = 3;
@@ -118,7 +119,14 @@ off_t FileSize(const std::string& path) {
 }  // namespace
 
 Status EnsureRpcbind() {
-  if (LoopbackPortAccepts(kRpcbindPort)) return Status::Ok();
+  if (LoopbackPortAccepts(kRpcbindPort)) {
+    // ganesha and rpcinfo register through rpcbind's socket; without it they fail obscurely.
+    if (::access(kRpcbindSocket, F_OK) == 0) return Status::Ok();
+    return Status::Error(EADDRINUSE, std::string("something answers on 127.0.0.1:111 but ") +
+                                         kRpcbindSocket +
+                                         " is missing: an rpcbind of another mount namespace "
+                                         "holds the port; end it, or give this one its socket");
+  }
   std::string rpcbind = proc::FindProgram("rpcbind");
   if (rpcbind.empty()) return Status::Error(ENOENT, "rpcbind is not installed");
   // -w: warm start (reuse registrations saved by an earlier rpcbind). It daemonizes, so the

@@ -1,6 +1,7 @@
 #include "model/kernel_log.h"
 
 #include <cctype>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <string_view>
@@ -16,6 +17,7 @@ struct Line {
   int level = kLevelWarning;  // unknown without the syslog prefix: as if a warning
   std::string shown;          // "[SECONDS] message"
   std::string_view message;   // into shown
+  double seconds = 0;         // the timestamp: since the boot
 };
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
@@ -70,6 +72,7 @@ Line Parse(const std::string& raw) {
   if (prio >= 0 && (prio >> 3) != 0) return l;
   if (prio >= 0) l.level = prio & 7;
   l.kernel = true;
+  l.seconds = std::strtod(std::string(s.substr(1, close - 1)).c_str(), nullptr);
   l.shown = std::string(s);
   std::string_view rest = std::string_view(l.shown).substr(close + 1);
   rest.remove_prefix(CallerIdLength(rest));
@@ -165,9 +168,24 @@ std::vector<KernelReport> JudgeKernelLines(const std::vector<std::string>& lines
   std::map<std::string, size_t> single;  // rule + message -> its report, to count repeats
   std::deque<std::string> recent;        // kernel lines outside any report, the last few
   bool open = false;                     // out.back() is a report still being printed
+  // Between a guest kernel's "reboot: Power down" and its next boot (whose timestamps start
+  // again) the machine is halted, not serving: the libvirt backend cuts it off there
+  // (backend/libvirt/vm.cc, RestartInto), and what it prints meanwhile is not judged.
+  bool halted = false;
+  double last = 0;
   for (const std::string& raw : lines) {
     const Line l = Parse(raw);
     if (!l.kernel) continue;
+    if (halted && l.seconds >= last) {
+      last = l.seconds;
+      continue;
+    }
+    halted = StartsWith(l.message, "reboot: Power down");
+    last = l.seconds;
+    if (halted) {
+      open = false;
+      continue;
+    }
     const Rule* r = Match(l);
     if (r && !r->report) {
       auto [it, added] =

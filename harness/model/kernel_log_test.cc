@@ -148,6 +148,27 @@ TEST(KernelLogTest, AnOrphanCallTraceIsMustWithWhatCameBefore) {
   EXPECT_EQ(reports[1].lines.back(), "[   30.5]  </TASK>");
 }
 
+// After "reboot: Power down" the guest is gone as a server (the harness cuts the VM off); a
+// stall its starved CPU reports before that is no finding. The next boot is judged again.
+TEST(KernelLogTest, NothingBetweenPowerDownAndTheNextBootIsJudged) {
+  const std::vector<std::string> lines = {
+      "<4>[   31.6] sysrq: Power Off",
+      "<0>[   31.7] reboot: Power down",
+      "<3>[   36.0] I/O error, dev vda, sector 3934696 op 0x1:(WRITE) flags 0x9800",
+      "<0>[   48.8] watchdog: BUG: soft lockup - CPU#0 stuck for 26s! [swapper/0:0]",
+      "<4>[   48.9] Call Trace:",
+      "<4>[   49.0]  </TASK>",
+      "<3>[    0.03] ACPI BIOS Error (bug): A valid RSDP was not found",
+      "<4>[   12.0] Call Trace:",
+      "<4>[   12.1]  </TASK>",
+  };
+  EXPECT_EQ(Rules(JudgeKernelLines(lines)), (std::vector<std::string>{"MUST kernel-call-trace"}));
+  std::vector<std::string> no_boot(lines.begin(), lines.begin() + 6);
+  EXPECT_TRUE(JudgeKernelLines(no_boot).empty());
+  no_boot.erase(no_boot.begin() + 1);  // negative control: without the power-down it is judged
+  EXPECT_EQ(Rules(JudgeKernelLines(no_boot)), (std::vector<std::string>{"MUST kernel-call-trace"}));
+}
+
 TEST(KernelLogTest, OverlayfsLinesAreMayAndTheCasePasses) {
   // The host 6.18 kernel mounting an overlay with xino=on on one filesystem (seen in
   // backend/kernel_log_test.cc), at info level; repeats fold into one finding.

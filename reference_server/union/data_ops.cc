@@ -16,7 +16,26 @@ uint64_t OverlayUnion::FileIdOf(const Obj& obj) const {
 Result<Attr> OverlayUnion::AttrOf(const Obj& obj) {
   OVL_ASSIGN_OR_RETURN(Fd fd, OpenReal(obj, O_PATH));
   OVL_ASSIGN_OR_RETURN(struct stat st, env_->Stat(fd.get(), ""));
+  if (obj.is_dir()) {
+    OVL_ASSIGN_OR_RETURN(st.st_ctim, MergedCtime(obj.path, st.st_ctim));
+  }
   return AttrOfStat(obj, st);
+}
+
+Result<struct timespec> OverlayUnion::MergedCtime(const std::string& path, struct timespec own) {
+  OVL_ASSIGN_OR_RETURN(DirStack stack, StackOf(path));
+  if (stack.opaque) return own;
+  for (const auto& l : stack.lowers) {
+    OVL_ASSIGN_OR_RETURN(
+        Fd fd, env_->OpenBeneath(layers_.lowers[l.layer].root.get(),
+                                 l.relpath.empty() ? "." : l.relpath, O_PATH | O_DIRECTORY));
+    OVL_ASSIGN_OR_RETURN(struct stat st, env_->Stat(fd.get(), ""));
+    if (st.st_ctim.tv_sec > own.tv_sec ||
+        (st.st_ctim.tv_sec == own.tv_sec && st.st_ctim.tv_nsec > own.tv_nsec)) {
+      own = st.st_ctim;
+    }
+  }
+  return own;
 }
 
 Attr OverlayUnion::AttrOfStat(const Obj& obj, const struct stat& st) {

@@ -246,6 +246,12 @@ class OverlayUnion final : public UnionFs {
   // updated for that name and takes the new stamp, or is dropped when anything else changed.
   void AfterUpperChange(const std::string& path, int upper_fd, const Result<DirStamp>& before,
                         const std::string& name);
+  // The ctime of the union directory at `path` whose own (real) ctime is `own`: the latest of
+  // it and its lower directories'. Clients judge their cached names in a directory by its
+  // ctime (the NFSv3 change attribute), and a lower layer changed while the server was down
+  // changes the merged entries without touching the upper directory (docs/findings.md #16).
+  // Only ctime: a client may set mtime, never ctime.
+  Result<struct timespec> MergedCtime(const std::string& path, struct timespec own);
   Result<DirStamp> StampOf(int fd);
   std::atomic<uint64_t>& ListingGen(const std::string& path);
 

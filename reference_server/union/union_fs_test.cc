@@ -185,6 +185,30 @@ TEST_F(UnionFsTest, PureLowerDirHandleSurvivesParentRename) {
   });
 }
 
+// A lower layer edited while the server is down changes the merged directories' entries: their
+// ctime (the NFSv3 change attribute clients check their cached names by) must change too, even
+// where the upper directory, whose ctime it is otherwise, was not touched.
+TEST_F(UnionFsTest, OfflineLowerChangeShowsInTheMergedDirectorysCtime) {
+  Lower(0, "d/x", "x");
+  Lower(1, "d/y", "y");
+  Open();
+  ASSERT_TRUE(WriteAll(MustWalk("d/x"), "copied").ok());  // copies d up, and the root's upper
+  const Attr root = *fs_->GetAttr(Root());
+  const Attr d = *fs_->GetAttr(MustWalk("d"));
+  fs_.reset();
+  usleep(20'000);  // past the filesystem's timestamp granularity
+  ASSERT_EQ(0, rename((lowers_[0] + "/d").c_str(), (lowers_[0] + "/e").c_str()));
+  ASSERT_EQ(0, unlink((lowers_[1] + "/d/y").c_str()));
+  Open();
+  auto later = [](const Attr& a, const Attr& b) {
+    return a.ctime.tv_sec > b.ctime.tv_sec ||
+           (a.ctime.tv_sec == b.ctime.tv_sec && a.ctime.tv_nsec > b.ctime.tv_nsec);
+  };
+  EXPECT_TRUE(later(*fs_->GetAttr(Root()), root)) << "the root gained e";
+  EXPECT_TRUE(later(*fs_->GetAttr(MustWalk("d")), d)) << "d lost y";
+  EXPECT_EQ(fs_->GetAttr(Root())->mtime.tv_nsec, root.mtime.tv_nsec) << "mtime stays the upper's";
+}
+
 TEST_F(UnionFsTest, RmdirNotEmptyAndOpaqueRecreate) {
   Lower(0, "d/f", "x");
   Open();
