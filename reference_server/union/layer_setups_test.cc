@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "fs/fs_env_wrapper.h"
 #include "union/handle_codec.h"
 #include "union/union_test_util.h"
 
@@ -165,6 +166,38 @@ TEST_F(LayerSetupsTest, NestedLowerWithoutNfsExportIsRefused) {
   ASSERT_FALSE(u.ok());
   EXPECT_EQ(u.status().code(), EOPNOTSUPP) << u.status().ToString();
   EXPECT_THAT(u.status().message(), ::testing::HasSubstr("no file handle support"));
+}
+
+// A lower layer that refuses trusted.overlay.* xattrs (a nested overlay on kernels before 6.7)
+// is refused at start with that reason, instead of failing each LOOKUP in it later.
+class NoOverlayXattrsEnv : public FsEnvWrapper {
+ public:
+  explicit NoOverlayXattrsEnv(std::string layer)
+      : FsEnvWrapper(DefaultFsEnv()), layer_(std::move(layer)) {}
+  Result<std::optional<std::string>> GetXattr(int dirfd, const std::string& name,
+                                              const std::string& attr) override {
+    auto path = FdPath(dirfd);
+    if (path.ok() && path->ends_with(layer_) && attr.starts_with("trusted.overlay.")) {
+      return Status::Error(EOPNOTSUPP, "getxattr");
+    }
+    return FsEnvWrapper::GetXattr(dirfd, name, attr);
+  }
+
+ private:
+  std::string layer_;
+};
+
+TEST_F(LayerSetupsTest, LowerLayerRefusingOverlayXattrsIsRefused) {
+  Lower(1, "m/f", "merged");
+  NoOverlayXattrsEnv env("/lower1");
+  UnionOptions o = Options();
+  o.env = &env;
+  auto u = UnionFs::Open(o);
+  ASSERT_FALSE(u.ok());
+  EXPECT_EQ(u.status().code(), EOPNOTSUPP) << u.status().ToString();
+  EXPECT_THAT(u.status().message(), ::testing::HasSubstr("trusted.overlay.opaque cannot be read"));
+  o.lower_dirs = {lowers_[0]};  // negative control: without that layer the union opens
+  EXPECT_TRUE(UnionFs::Open(o).ok());
 }
 
 }  // namespace

@@ -33,6 +33,19 @@ Result<Layer> OpenLayer(FsEnv* env, const std::string& path) {
   return layer;
 }
 
+// A lower layer that is itself an overlay mount refuses the trusted.overlay.* xattrs on kernels
+// that do not escape them for nested overlays (before 6.7): its whiteouts, opaque directories
+// and redirects cannot be read, and every lookup in a directory of it would fail. Refused at
+// start, with the reason, instead (docs/vms.md, vm-layers).
+Status CheckOverlayXattrs(FsEnv* env, const Layer& layer, const std::string& path) {
+  auto opaque = env->GetXattr(layer.root.get(), "", kXattrOpaque);
+  if (opaque.ok() || opaque.status().code() != EOPNOTSUPP) return Status::Ok();
+  return Status::Error(EOPNOTSUPP, path + ": its " + kXattrOpaque + " cannot be read (" +
+                                       opaque.status().message() +
+                                       "): a nested overlay needs a kernel that escapes overlay "
+                                       "xattrs (6.7 or later)");
+}
+
 Result<Fd> EnsureDir(FsEnv* env, int parent, const std::string& name) {
   Status st = env->MkDir(parent, name, 0700);
   if (!st.ok() && st.code() != EEXIST) return st;
@@ -129,6 +142,7 @@ Result<LayerSet> OpenLayers(FsEnv* env, const std::vector<std::string>& lower_di
   LayerSet ls;
   for (const auto& dir : lower_dirs) {
     OVL_ASSIGN_OR_RETURN(Layer l, OpenLayer(env, dir));
+    OVL_RETURN_IF_ERROR(CheckOverlayXattrs(env, l, dir));
     ls.lowers.push_back(std::move(l));
   }
   int raw = ::open(work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
