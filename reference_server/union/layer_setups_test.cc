@@ -2,15 +2,18 @@
 // export, layers on several filesystems (a lower on tmpfs, the upper on ext4), and a nested lower
 // layer (an overlay mount). Each checks decoding after eviction and after a restart. Mounting
 // needs root; the tests skip otherwise.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <vector>
 
 #include "fs/fs_env_wrapper.h"
 #include "union/handle_codec.h"
+#include "union/ovl_fh.h"
 #include "union/union_test_util.h"
 
 namespace ovl {
@@ -198,6 +201,31 @@ TEST_F(LayerSetupsTest, LowerLayerRefusingOverlayXattrsIsRefused) {
   EXPECT_THAT(u.status().message(), ::testing::HasSubstr("trusted.overlay.opaque cannot be read"));
   o.lower_dirs = {lowers_[0]};  // negative control: without that layer the union opens
   EXPECT_TRUE(UnionFs::Open(o).ok());
+}
+
+// Kernels before 6.8 have no FS_IOC_GETFSUUID: the UUID is read from the superblock, and must
+// be the one mkfs wrote (which the ioctl returns on newer kernels), for ext4 and xfs alike.
+TEST_F(LayerSetupsTest, SuperblockUuidIsTheOneMkfsWrote) {
+  const std::string want = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+  const FsUuid bytes = {0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a, 0x69, 0x78,
+                        0x87, 0x96, 0xa5, 0xb4, 0xc3, 0xd2, 0xe1, 0xf0};
+  for (const std::string fs : {"ext4", "xfs"}) {
+    const std::string image = tmp_.path() + "/" + fs + ".img";
+    std::ofstream(image).close();
+    ASSERT_EQ(0, truncate(image.c_str(), 320ll << 20)) << strerror(errno);
+    const std::string mkfs = fs == "ext4" ? "mkfs.ext4 -q -F -U " + want + " " + image
+                                          : "mkfs.xfs -q -f -m uuid=" + want + " " + image;
+    if (std::system((mkfs + " >/dev/null 2>&1").c_str()) != 0) GTEST_SKIP() << mkfs;
+    const int fd = open(image.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(SuperblockUuid(fd), bytes) << fs;
+    close(fd);
+  }
+  const std::string plain = tmp_.path() + "/plain";
+  std::ofstream(plain) << std::string(4096, 'x');
+  const int pfd = open(plain.c_str(), O_RDONLY | O_CLOEXEC);
+  EXPECT_EQ(SuperblockUuid(pfd), FsUuid{}) << "no filesystem, no UUID";
+  close(pfd);
 }
 
 }  // namespace

@@ -1,9 +1,15 @@
 #include "union/ovl_fh.h"
 
+#include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <bit>
 #include <cstring>
+#include <fstream>
+#include <string>
 
 namespace ovl {
 namespace {
@@ -67,10 +73,41 @@ std::string IndexName(const OvlFb& origin) {
   return out;
 }
 
+FsUuid SuperblockUuid(int devfd) {
+  FsUuid out{};
+  unsigned char sb[2048];
+  if (pread(devfd, sb, sizeof sb, 0) != static_cast<ssize_t>(sizeof sb)) return out;
+  if (std::memcmp(sb, "XFSB", 4) == 0) {
+    std::memcpy(out.data(), sb + 32, 16);  // xfs_dsb.sb_uuid
+  } else if (sb[1024 + 0x38] == 0x53 && sb[1024 + 0x39] == 0xef) {
+    std::memcpy(out.data(), sb + 1024 + 0x68, 16);  // ext4_super_block.s_uuid
+  }
+  return out;
+}
+
 FsUuid FilesystemUuid(int fd) {
   FsUuid out{};
   FsUuid2 u{};
-  if (ioctl(fd, kFsIocGetFsUuid, &u) == 0 && u.len == 16) std::memcpy(out.data(), u.uuid, 16);
+  if (ioctl(fd, kFsIocGetFsUuid, &u) == 0 && u.len == 16) {
+    std::memcpy(out.data(), u.uuid, 16);
+    return out;
+  }
+  // Without the ioctl (before 6.8) the UUID comes from the superblock on the filesystem's block
+  // device, which is what the ioctl returns: a layer keeps its UUID, and its handles and index
+  // entries their names, across a kernel upgrade (docs/findings.md #17).
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return out;
+  const std::string sys = "/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" +
+                          std::to_string(minor(st.st_dev)) + "/uevent";
+  std::ifstream uevent(sys);
+  for (std::string line; std::getline(uevent, line);) {
+    if (line.rfind("DEVNAME=", 0) != 0) continue;
+    const std::string dev = "/dev/" + line.substr(8);
+    const int devfd = ::open(dev.c_str(), O_RDONLY | O_CLOEXEC);
+    if (devfd < 0) return out;
+    out = SuperblockUuid(devfd);
+    ::close(devfd);
+  }
   return out;
 }
 

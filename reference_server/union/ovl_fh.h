@@ -41,8 +41,13 @@ Result<OvlFb> DecodeOvlFb(const std::string& bytes);
 // The index entry name for an origin: lowercase hex of the encoded ovl_fb.
 std::string IndexName(const OvlFb& origin);
 
-// The UUID of the filesystem holding `fd` (FS_IOC_GETFSUUID where the kernel has it); all zero
-// when the filesystem reports none, as the kernel then uses a null uuid too.
+// The UUID in the superblock of the ext4 or xfs filesystem on the block device `devfd`; all
+// zeros for anything else.
+FsUuid SuperblockUuid(int devfd);
+
+// The UUID of the filesystem holding `fd`: FS_IOC_GETFSUUID where the kernel has it, else the
+// superblock's on its block device (the same value); all zero when the filesystem reports none,
+// as the kernel then uses a null uuid too.
 FsUuid FilesystemUuid(int fd);
 
 }  // namespace ovl
