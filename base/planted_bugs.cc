@@ -8,6 +8,7 @@ namespace {
 constexpr std::array<std::string_view, static_cast<unsigned>(Plant::kCount)> kNames = {
     "handle-tag-unchecked",
     "lookup-ignores-index",
+    "rename-skips-merge-dir-index",
 };
 
 }  // namespace

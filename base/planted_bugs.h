@@ -21,6 +21,10 @@ enum class Plant : unsigned {
   // lower name of a copied-up file (a lower hard link, one added offline, or a lower file whose
   // upper copy was removed offline) shows the stale lower data while its handle shows the copy.
   kLookupIgnoresIndex,
+  // A rename of a merge dir that has no index entry (one an overlay without index copied up,
+  // fstests overlay/054) does not index it first, so its handle, and those of the lower dirs
+  // below it, decode by a lower path that no longer leads to it: STALE.
+  kRenameSkipsMergeDirIndex,
   kCount,  // not a plant: the number of plants
 };
 

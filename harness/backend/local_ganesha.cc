@@ -249,7 +249,10 @@ Status GaneshaDaemon::Launch() {
   const auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
   for (;;) {
     if (!proc_->running()) {
-      return Status::Error(EIO, "ganesha.nfsd exited while starting:\n" + LogTail(2000));
+      // How it ended says what the (possibly empty) log cannot: a signal, or its exit code.
+      Result<proc::ExitStatus> how = proc_->Wait(milliseconds(0));
+      return Status::Error(EIO, "ganesha.nfsd " + (how.ok() ? ToString(*how) : "ended") +
+                                    " while starting:\n" + LogTail(2000));
     }
     Result<std::string> log = ReadWhole(log_path_);
     if (log.ok() && log->size() > static_cast<size_t>(log_start) &&

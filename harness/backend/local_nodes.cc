@@ -87,9 +87,11 @@ class LocalServer : public ServerNode {
     if (!layers_) return Status::Error(ESRCH, spec_.name + " has no layers");
     OVL_RETURN_IF_ERROR(RefuseNestedLowerEdit(spec_.nested, edit));
     OVL_RETURN_IF_ERROR(Halt(edit.crash));
-    const Status edited = edit.kind == ops::OfflineEdit::Kind::kCopyLayers
-                              ? CopyLayers()
-                              : ApplyOfflineEdit(edit, {layers().lowers, layers().upper});
+    const Status edited =
+        edit.kind == ops::OfflineEdit::Kind::kCopyLayers
+            ? CopyLayers()
+            : ApplyOfflineEdit(edit, {layers().lowers, layers().upper, layers().work,
+                                      OverlayMountSource(getpid())});
     const Status up = StartServing();
     if (!edited.ok()) return edited;
     if (!up.ok() && edit.kind == ops::OfflineEdit::Kind::kCopyLayers) {

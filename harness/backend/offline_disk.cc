@@ -1,9 +1,11 @@
 #include "backend/offline_disk.h"
 
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 namespace ovl::backend {
@@ -58,6 +60,41 @@ Status EditLower(const ops::OfflineEdit& edit, const EditableLayers& dirs) {
   return Status::Ok();
 }
 
+// What an overlay without index leaves behind when a client changes a lower dir's attributes:
+// the dir and its ancestors copied up (with their origin), and no index entry for any of them.
+Status CopyUpUnindexed(const ops::OfflineEdit& edit, const EditableLayers& dirs) {
+  const std::string what(ops::OfflineKindName(edit.kind));
+  if (dirs.upper.empty()) return Status::Error(kErrNotSupp, what + ": a lower-only export");
+  if (Holding(dirs, edit.path).empty()) {
+    return Status::Error(ENOENT, what + ": no lower layer holds " + edit.path);
+  }
+  char tmpl[] = "/tmp/ovl-offline-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) return Status::FromErrno(what + ": mkdtemp");
+  const std::string mnt = tmpl;
+  std::string lowerdir;
+  for (const std::string& lower : dirs.lowers) lowerdir += (lowerdir.empty() ? "" : ":") + lower;
+  const std::string options = "lowerdir=" + lowerdir + ",upperdir=" + dirs.upper +
+                              ",workdir=" + dirs.work + ",index=off,nfs_export=off";
+  if (::mount(dirs.mount_source.c_str(), mnt.c_str(), "overlay", 0, options.c_str()) != 0) {
+    Status st = Status::FromErrno(what + ": mount -t overlay -o " + options);
+    ::rmdir(mnt.c_str());
+    return st;
+  }
+  const std::string path = mnt + "/" + edit.path;
+  struct stat st;
+  Status done = Status::Ok();
+  if (::stat(path.c_str(), &st) != 0) {
+    done = Status::FromErrno(what + ": stat " + path);
+  } else if (!S_ISDIR(st.st_mode)) {
+    done = Status::Error(EINVAL, what + ": not a dir: " + edit.path);
+  } else if (::chmod(path.c_str(), st.st_mode & 07777) != 0) {
+    done = Status::FromErrno(what + ": chmod " + path);
+  }
+  if (::umount(mnt.c_str()) != 0 && done.ok()) done = Status::FromErrno(what + ": umount " + mnt);
+  ::rmdir(mnt.c_str());
+  return done;
+}
+
 }  // namespace
 
 Status ApplyOfflineEdit(const ops::OfflineEdit& edit, const EditableLayers& dirs) {
@@ -68,6 +105,8 @@ Status ApplyOfflineEdit(const ops::OfflineEdit& edit, const EditableLayers& dirs
     case Kind::kRemoveLower:
     case Kind::kLinkLower:
       return EditLower(edit, dirs);
+    case Kind::kCopyUpUnindexed:
+      return CopyUpUnindexed(edit, dirs);
     case Kind::kCopyLayers:
       break;
   }

@@ -20,7 +20,7 @@ bool Exists(const std::string& path) {
 class OfflineDiskTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* d : {"/l0", "/l0/d", "/l1", "/l1/d", "/l1/f", "/u", "/u/d"}) {
+    for (const char* d : {"/l0", "/l0/d", "/l1", "/l1/d", "/l1/f", "/l1/f/g", "/u", "/u/d", "/w"}) {
       ASSERT_EQ(::mkdir((dir_.path() + d).c_str(), 0755), 0) << d;
     }
     for (const char* f : {"/l0/d/a", "/l1/d/b", "/l1/f/c", "/u/d/a"}) {
@@ -28,7 +28,10 @@ class OfflineDiskTest : public ::testing::Test {
     }
   }
   EditableLayers Dirs() const {
-    return {{dir_.path() + "/l0", dir_.path() + "/l1"}, dir_.path() + "/u"};
+    return {{dir_.path() + "/l0", dir_.path() + "/l1"},
+            dir_.path() + "/u",
+            dir_.path() + "/w",
+            "offline_disk_test"};
   }
   std::string P(const std::string& rel) const { return dir_.path() + "/" + rel; }
 
@@ -63,6 +66,28 @@ TEST_F(OfflineDiskTest, LinkLowerLinksInTheTopMostLayerHoldingTheFile) {
   EXPECT_EQ(a.st_nlink, 2u);
   EXPECT_FALSE(Exists(P("l0/d/b2")));
   EXPECT_EQ(ApplyOfflineEdit({Kind::kCopyLayers, "", "", false}, Dirs()).code(), kErrNotSupp);
+}
+
+// A real overlay mount (root): the dir and its ancestors are in the upper layer afterwards, with
+// the lower dir's mode, and the overlay left no index behind.
+TEST_F(OfflineDiskTest, CopyUpUnindexedLeavesMergeDirsWithoutIndex) {
+  ASSERT_EQ(::chmod(P("l1/f/g").c_str(), 0710), 0);
+  Status st = ApplyOfflineEdit({Kind::kCopyUpUnindexed, "f/g", "", false}, Dirs());
+  if (st.code() == EPERM) GTEST_SKIP() << "mount(2) needs root: " << st.ToString();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  struct stat g;
+  ASSERT_EQ(::stat(P("u/f/g").c_str(), &g), 0);
+  EXPECT_TRUE(S_ISDIR(g.st_mode));
+  EXPECT_EQ(g.st_mode & 07777, 0710u);
+  EXPECT_FALSE(Exists(P("w/index")));
+  EXPECT_TRUE(Exists(P("l1/f/g")));  // the lower layers are left alone
+  EXPECT_EQ(ApplyOfflineEdit({Kind::kCopyUpUnindexed, "nowhere", "", false}, Dirs()).code(),
+            ENOENT);
+  EXPECT_EQ(ApplyOfflineEdit({Kind::kCopyUpUnindexed, "f/c", "", false}, Dirs()).code(), EINVAL);
+  EditableLayers lower_only = Dirs();
+  lower_only.upper.clear();
+  EXPECT_EQ(ApplyOfflineEdit({Kind::kCopyUpUnindexed, "f", "", false}, lower_only).code(),
+            kErrNotSupp);
 }
 
 }  // namespace

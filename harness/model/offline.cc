@@ -1,5 +1,6 @@
 #include "model/offline.h"
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -164,6 +165,31 @@ Status CopyLayers(State& s) {
   return Status::Ok();
 }
 
+Status CopyUpUnindexed(State& s, const ops::OfflineEdit& edit) {
+  OVL_ASSIGN_OR_RETURN(ObjId dir, Shown(s, edit, edit.path));
+  if (s.Get(dir).type != Type::kDir) return CannotFollow(edit, edit.path + " is not a dir");
+  std::set<ObjId> copied;  // P and its ancestors
+  for (std::string path = edit.path;; path = ParentOf(path)) {
+    OVL_ASSIGN_OR_RETURN(ObjId id, Shown(s, edit, path));
+    copied.insert(id);
+    if (path.empty()) break;
+  }
+  std::set<ObjId> reached = copied;  // and the lower objects below P
+  for (const std::string& path : Subtree(s, edit.path)) reached.insert(s.lower.at(path));
+  for (auto& [var, binding] : s.vars) {
+    if (reached.count(binding.obj)) binding.offline_may_fail = true;
+  }
+  // The kernel encodes a non-indexed merge dir by its upper inode, whose number it reports too
+  // (host 6.18, local-offline.yaml): handle and fileid of a dir copied up may change, once.
+  for (ObjId id : copied) {
+    s.upper.insert(id);
+    s.handle_of.erase(id);
+    s.fileid.erase(id);
+    s.last_fileid.erase(id);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ApplyOffline(State& s, const ops::OfflineEdit& edit) {
@@ -183,6 +209,9 @@ Status ApplyOffline(State& s, const ops::OfflineEdit& edit) {
       break;
     case Kind::kCopyLayers:
       st = CopyLayers(s);
+      break;
+    case Kind::kCopyUpUnindexed:
+      st = CopyUpUnindexed(s, edit);
       break;
   }
   if (st.ok()) s.RefreshListings();

@@ -8,6 +8,11 @@
 //   remove-lower P   the lower subtree is gone: its objects lose those names
 //   link-lower P Q   Q is another name of P's object (nlink + 1), with the object's data
 //   copy-layers      names and data stay; handles and fileids may change
+//   copy-up-unindexed P  names and data stay; P and its ancestors are upper dirs now. A handle
+//                    held across it of P, an ancestor or an object below P may fail (its lower
+//                    origin is no longer reached through an index); one saved afterwards must
+//                    not (fstests overlay/054: the server encodes such objects decodably),
+//                    though its bytes may differ from the old handle's
 //
 // Every object an edit touched is marked offline_touched: a held handle of it may then get an
 // error (STALE), and a success must be that same object with its current data. The model

@@ -189,6 +189,34 @@ TEST(OfflineTest, CopyLayersAllowsNewHandlesButNeverAnotherObject) {
   EXPECT_TRUE(Has(JudgeOne(reused.End()), "handle-reused"));
 }
 
+// overlay/054: d copied up without index while the server was down. D, held across, may fail;
+// a handle of d saved afterwards (new bytes allowed) must keep working, here after a rename.
+TEST(OfflineTest, CopyUpUnindexedLetsOnlyHandlesHeldAcrossItFail) {
+  auto edited = [] {
+    History h(kTwoDirs);
+    h.Do(Lookup("d", "D"), WithHandle("hd"))
+        .Do(Lookup("f", "F"), WithHandle("hf"))
+        .Offline(Edit(Kind::kCopyUpUnindexed, "d"))
+        .Do(Lookup("d", "D2"), WithHandle("hd-upper"))
+        .Do(Rename("d", "e"), Ok());
+    return h;
+  };
+  History h = edited();
+  h.Do(GetAttr(V("D")), Err("STALE")).Do(GetAttr(V("D2")), WithAttrs("dir", 0, 4, 2));
+  CaseVerdict v = JudgeOne(h.End());
+  EXPECT_EQ(v.verdict, Verdict::kPass) << Dump(v);
+
+  History later = edited();
+  later.Do(GetAttr(V("D2")), Err("STALE"));
+  v = JudgeOne(later.End());
+  EXPECT_EQ(v.verdict, Verdict::kFail) << Dump(v);
+  EXPECT_TRUE(Has(v, "unexpected-error")) << Dump(v);
+
+  History outside = edited();
+  outside.Do(GetAttr(V("F")), Err("STALE"));  // f is neither d, below it nor its ancestor
+  EXPECT_EQ(JudgeOne(outside.End()).verdict, Verdict::kFail);
+}
+
 TEST(OfflineTest, AnEditTheModelCannotFollowIsUnresolved) {
   History h(kTwoDirs);
   h.Do(Lookup("d/x", "X"), WithHandle("hx"))

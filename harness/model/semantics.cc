@@ -76,6 +76,7 @@ Plan ResolveTarget(const State& s, const std::string& client, const ops::Target&
                   t.var + " corrupted by " + t.mutate);
     }
     p.obj = it->second.obj;
+    p.may_fail = it->second.offline_may_fail;
   } else {
     const State::Resolved r = s.Resolve(t.path);
     if (!r.error.empty()) {
@@ -90,7 +91,7 @@ Plan ResolveTarget(const State& s, const std::string& client, const ops::Target&
     return Fail({"STALE"}, Severity::kMay, "stale-handle",
                 "every name of " + s.Get(p.obj).label + " is gone");
   }
-  p.may_fail = (t.raw || !t.var.empty()) && s.Get(p.obj).offline_touched;
+  p.may_fail = p.may_fail || ((t.raw || !t.var.empty()) && s.Get(p.obj).offline_touched);
   return p;
 }
 

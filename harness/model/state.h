@@ -71,6 +71,9 @@ struct Listing {
 struct VarBinding {
   ObjId obj = kRootId;
   std::string handle;
+  // An offline edit since it was saved may make this handle fail, not a handle saved later of
+  // the same object (copy-up-unindexed, model/offline.h).
+  bool offline_may_fail = false;
   bool operator==(const VarBinding&) const = default;
 };
 

@@ -8,12 +8,13 @@ namespace {
 
 using Kind = OfflineEdit::Kind;
 
-constexpr std::array<std::pair<Kind, std::string_view>, 5> kNames{{
+constexpr std::array<std::pair<Kind, std::string_view>, 6> kNames{{
     {Kind::kRemoveUpper, "remove-upper"},
     {Kind::kRenameLower, "rename-lower"},
     {Kind::kRemoveLower, "remove-lower"},
     {Kind::kLinkLower, "link-lower"},
     {Kind::kCopyLayers, "copy-layers"},
+    {Kind::kCopyUpUnindexed, "copy-up-unindexed"},
 }};
 
 }  // namespace

@@ -20,6 +20,10 @@ struct OfflineEdit {
     kRemoveLower,  // remove `path` (a subtree) from the lower layer holding it
     kLinkLower,    // hard link `path2` to the file `path` inside the lower layer holding it
     kCopyLayers,   // copy every layer to a new filesystem (a new UUID) and serve the copies
+    // copy the lower dir `path` and its ancestors up through an overlay mounted without index
+    // and nfs_export: merge dirs with no index entry, as an overlay used before nfs_export was
+    // turned on has them (fstests overlay/054)
+    kCopyUpUnindexed,
   };
   Kind kind = Kind::kRemoveUpper;
   std::string path;    // relative to the layer's root, '/'-separated
@@ -28,7 +32,8 @@ struct OfflineEdit {
   bool operator==(const OfflineEdit&) const = default;
 };
 
-// "remove-upper", "rename-lower", "remove-lower", "link-lower", "copy-layers".
+// "remove-upper", "rename-lower", "remove-lower", "link-lower", "copy-layers",
+// "copy-up-unindexed".
 std::string_view OfflineKindName(OfflineEdit::Kind kind);
 std::optional<OfflineEdit::Kind> OfflineKindFromName(std::string_view name);
 // "remove-upper, rename-lower, ...": every name, for error messages.

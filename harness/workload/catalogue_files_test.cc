@@ -50,7 +50,8 @@ const std::set<std::string> kDesignIds{"seed-unlink-reboot",
                                        "offline-swap-lower-dirs",
                                        "offline-remove-lower-dir",
                                        "offline-link-lower",
-                                       "offline-copy-layers"};
+                                       "offline-copy-layers",
+                                       "late-nfs-export"};
 
 TEST(CatalogueFilesTest, EveryScenarioParsesAndExpands) {
   const workload::Workloads& w = Shipped();

@@ -29,6 +29,34 @@ Status OverlayUnion::CopyMetadata(int src_dirfd, const std::string& src_name, co
   return env_->SetTimes(dst_dirfd, dst_name, times);
 }
 
+Result<OvlFb> OverlayUnion::LowerDirOrigin(int dirfd, uint8_t layer) {
+  OvlFb origin;
+  OVL_ASSIGN_OR_RETURN(origin.fh, env_->NameToHandle(dirfd, ""));
+  origin.uuid = layers_.lowers[layer].fs_uuid;
+  return origin;
+}
+
+Status OverlayUnion::IndexUpperDir(const OvlFb& origin, int parent, const std::string& name) {
+  OvlFb upper;
+  OVL_ASSIGN_OR_RETURN(upper.fh, env_->NameToHandle(parent, name));
+  upper.uuid = layers_.upper.fs_uuid;
+  upper.upper = true;
+  return index_.CreateDirEntry(IndexName(origin), upper);
+}
+
+Status OverlayUnion::IndexMergeDir(const std::string& path, const DirStack& stack) {
+  if (!stack.has_upper || stack.lowers.empty()) return Status::Ok();
+  if (opts_.plants.Has(Plant::kRenameSkipsMergeDirIndex)) return Status::Ok();
+  const DirStack::Lower& src = stack.lowers[0];
+  OVL_ASSIGN_OR_RETURN(Fd sfd, env_->OpenBeneath(layers_.lowers[src.layer].root.get(), src.relpath,
+                                                 O_PATH | O_DIRECTORY));
+  OVL_ASSIGN_OR_RETURN(OvlFb origin, LowerDirOrigin(sfd.get(), src.layer));
+  OVL_ASSIGN_OR_RETURN(IndexEntry entry, index_.Lookup(IndexName(origin)));
+  if (entry.kind != IndexKind::kNone) return Status::Ok();
+  OVL_ASSIGN_OR_RETURN(Fd parent, OpenUpperDir(Dirname(path)));
+  return IndexUpperDir(origin, parent.get(), Basename(path));
+}
+
 Status OverlayUnion::CopyUpDir(const std::string& path) {
   if (path.empty()) return Status::Ok();
   OVL_ASSIGN_OR_RETURN(DirStack stack, StackOf(path));
@@ -39,10 +67,7 @@ Status OverlayUnion::CopyUpDir(const std::string& path) {
   OVL_ASSIGN_OR_RETURN(Fd sfd, env_->OpenBeneath(layers_.lowers[src.layer].root.get(), src.relpath,
                                                  O_RDONLY | O_DIRECTORY));
   OVL_ASSIGN_OR_RETURN(struct stat st, env_->Stat(sfd.get(), ""));
-  OVL_ASSIGN_OR_RETURN(RealFh lower_fh, env_->NameToHandle(sfd.get(), ""));
-  OvlFb origin;
-  origin.fh = lower_fh;
-  origin.uuid = layers_.lowers[src.layer].fs_uuid;
+  OVL_ASSIGN_OR_RETURN(OvlFb origin, LowerDirOrigin(sfd.get(), src.layer));
 
   const int temp_dir = layers_.temp.get();
   const std::string temp = TempName();
@@ -61,12 +86,7 @@ Status OverlayUnion::CopyUpDir(const std::string& path) {
   } else {
     auto finish = [&]() -> Status {
       OVL_RETURN_IF_ERROR(env_->Fsync(parent.get()));
-      OVL_ASSIGN_OR_RETURN(RealFh upper_fh, env_->NameToHandle(parent.get(), Basename(path)));
-      OvlFb upper;
-      upper.fh = upper_fh;
-      upper.uuid = layers_.upper.fs_uuid;
-      upper.upper = true;
-      return index_.CreateDirEntry(IndexName(origin), upper);
+      return IndexUpperDir(origin, parent.get(), Basename(path));
     };
     Status st = finish();
     ForgetListing(path);  // it now merges an upper directory too

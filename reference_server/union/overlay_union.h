@@ -177,6 +177,14 @@ class OverlayUnion final : public UnionFs {
   // ---- copy_up.cc
   // Makes the directory at union `path` (and its ancestors) exist in the upper layer.
   Status CopyUpDir(const std::string& path) REQUIRES_SHARED(rename_mu_);
+  // Gives the merge dir `path` (with `stack`) its index entry if it has none: one that an
+  // overlay without index copied up (fstests overlay/054). Rename calls it before moving the dir,
+  // which cuts the lower path that decoding would otherwise follow (UnionPathOfLowerDir).
+  Status IndexMergeDir(const std::string& path, const DirStack& stack) REQUIRES(rename_mu_);
+  // The origin (ovl_fb) of the lower dir open as `dirfd` in lower layer `layer`.
+  Result<OvlFb> LowerDirOrigin(int dirfd, uint8_t layer);
+  // Makes W/index name `origin` the upper dir `name` of `parent`.
+  Status IndexUpperDir(const OvlFb& origin, int parent, const std::string& name);
   // Copies a lower non-directory into the index; when `parent_fd` is valid also links it as
   // `name` there (the name it is visible under). Updates `obj` to the copy.
   Status CopyUpFile(Obj& obj, int parent_fd, const std::string& name) REQUIRES_SHARED(rename_mu_);

@@ -2,7 +2,10 @@
 // eviction, after a clean restart and after a "crash" (the union is dropped without shutdown).
 #include "union/union_fs.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
+
+#include <filesystem>
 
 #include "union/union_test_util.h"
 
@@ -183,6 +186,56 @@ TEST_F(UnionFsTest, PureLowerDirHandleSurvivesParentRename) {
     EXPECT_EQ(Names(*n), std::vector<std::string>{"f"}) << when;
     EXPECT_EQ(MustWalk("z/b/c").handle, c.handle) << when;
   });
+}
+
+// fstests overlay/054: merge dirs that an overlay without index copied up (here: the union's own
+// copy-ups with their dir index entries removed) have no index entry. Renaming them must not cut
+// the handles of them and of the lower dirs below them, saved once they were merge dirs.
+TEST_F(UnionFsTest, MergeDirsCopiedUpWithoutIndexKeepTheirHandlesAcrossRenames) {
+  for (bool planted : {false, true}) {
+    SCOPED_TRACE(planted ? "planted rename-skips-merge-dir-index" : "correct");
+    std::filesystem::remove_all(upper_);
+    std::filesystem::remove_all(work_);
+    std::filesystem::remove_all(lowers_[0]);
+    mkdir(upper_.c_str(), 0755);
+    mkdir(work_.c_str(), 0755);
+    mkdir(lowers_[0].c_str(), 0755);
+    Lower(0, "a/b/c/f", "f");
+    Lower(0, "a/x/y", "y");
+    Open();
+    ASSERT_TRUE(
+        fs_->Create(MustWalk("a/b"), "new", CreateMode::kUnchecked, 0644, {}, root_cred_).ok());
+    fs_.reset();
+    const std::string index = work_ + "/index";
+    std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(index.c_str()), closedir);
+    ASSERT_TRUE(dir);
+    int unindexed = 0;
+    while (struct dirent* e = readdir(dir.get())) {
+      if (e->d_name[0] != '.' && rmdir((index + "/" + e->d_name).c_str()) == 0) ++unindexed;
+    }
+    ASSERT_EQ(unindexed, 2) << "a and a/b were indexed";
+    UnionOptions o = Options();
+    if (planted) o.plants.Add(Plant::kRenameSkipsMergeDirIndex);
+    Open(o);
+    const Node a = MustWalk("a"), b = MustWalk("a/b"), c = MustWalk("a/b/c"), x = MustWalk("a/x");
+    ASSERT_TRUE(fs_->Rename(a, "b", a, "b2").ok());
+    ASSERT_TRUE(fs_->Rename(Root(), "a", Root(), "a2").ok());
+    fs_->DropCaches();
+    if (planted) {
+      EXPECT_TRUE(IsStale(fs_->Decode(c.handle).status())) << "the plant no longer cuts c";
+      continue;
+    }
+    AfterEviction([&](const char* when) {
+      for (const Node& n : {a, b, c, x}) {
+        auto d = fs_->Decode(n.handle);
+        ASSERT_TRUE(d.ok()) << when << ": " << d.status().ToString();
+      }
+      EXPECT_EQ(Names(*fs_->Decode(c.handle)), std::vector<std::string>{"f"}) << when;
+      EXPECT_EQ(MustWalk("a2/b2/c").handle, c.handle) << when;
+      EXPECT_EQ(MustWalk("a2/b2").handle, b.handle) << when;
+      EXPECT_EQ(MustWalk("a2/x").handle, x.handle) << when;
+    });
+  }
 }
 
 // A lower layer edited while the server is down changes the merged directories' entries: their

@@ -411,7 +411,8 @@ json OfflineEditRequest(const ops::OfflineEdit& edit, const std::vector<std::str
   return {{"cmd", "offline-edit"},
           {"edit", ops::OfflineEditToJson(edit)},
           {"lowers", lowers},
-          {"upper", kLayersDir + std::string("/upper")}};
+          {"upper", kLayersDir + std::string("/upper")},
+          {"work", kLayersDir + std::string("/work")}};
 }
 
 std::string LinkAddress(size_t index, bool server_end) {

@@ -75,8 +75,9 @@ json RunVerifyLowers(const json& id, const json& req) {
 json RunOfflineEdit(const json& id, const json& req) {
   auto edit = ops::OfflineEditFromJson(req.at("edit"));
   if (!edit.ok()) return Fail(id, edit.status().ToString());
-  Status st = backend::ApplyOfflineEdit(*edit, {req.at("lowers").get<std::vector<std::string>>(),
-                                                req.at("upper").get<std::string>()});
+  Status st = backend::ApplyOfflineEdit(
+      *edit, {req.at("lowers").get<std::vector<std::string>>(), req.at("upper").get<std::string>(),
+              req.value("work", ""), "ovl-guestd"});
   if (!st.ok()) return {{"id", id}, {"ok", false}, {"errno", st.code()}, {"error", st.message()}};
   ::sync();  // the edit must survive a power cut that follows
   return {{"id", id}, {"ok", true}};

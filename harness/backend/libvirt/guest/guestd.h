@@ -18,7 +18,7 @@
 //   {"id":N,"cmd":"handle-check","path":P}
 //       -> {"id":N,"ok":true,"bytes":B} when name_to_handle_at(P) works, else
 //          {"id":N,"ok":false,"errno":E,"error":"..."} (EOPNOTSUPP: the fs cannot export)
-//   {"id":N,"cmd":"offline-edit","edit":{...},"lowers":[...],"upper":U}
+//   {"id":N,"cmd":"offline-edit","edit":{...},"lowers":[...],"upper":U,"work":W}
 //       -> {"id":N,"ok":true} once backend::ApplyOfflineEdit of the edit (ops/offline.h JSON form)
 //          to the layers is done and synced, else {"id":N,"ok":false,"errno":E,"error":"..."}
 // Anything else gets {"id":N,"ok":false,"error":"..."}.
