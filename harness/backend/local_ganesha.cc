@@ -120,12 +120,15 @@ off_t FileSize(const std::string& path) {
 
 Status EnsureRpcbind() {
   if (LoopbackPortAccepts(kRpcbindPort)) {
-    // ganesha and rpcinfo register through rpcbind's socket; without it they fail obscurely.
-    if (::access(kRpcbindSocket, F_OK) == 0) return Status::Ok();
+    // ganesha and rpcinfo register through rpcbind's socket; without one that accepts, they
+    // fail obscurely ("Cannot register MNT V3 on TCP").
+    if (UnixSocketAccepts(kRpcbindSocket)) return Status::Ok();
     return Status::Error(EADDRINUSE, std::string("something answers on 127.0.0.1:111 but ") +
                                          kRpcbindSocket +
-                                         " is missing: an rpcbind of another mount namespace "
-                                         "holds the port; end it, or give this one its socket");
+                                         " does not accept connections: an rpcbind of another "
+                                         "mount namespace holds the port, or the rpcbind whose "
+                                         "socket this is has gone; end the one on the port, or "
+                                         "give this namespace its socket");
   }
   std::string rpcbind = proc::FindProgram("rpcbind");
   if (rpcbind.empty()) return Status::Error(ENOENT, "rpcbind is not installed");
@@ -135,9 +138,11 @@ Status EnsureRpcbind() {
   if (status != 0)
     return Status::Error(EIO, rpcbind + " -w exited with status " + std::to_string(status));
   const auto deadline = std::chrono::steady_clock::now() + seconds(5);
-  while (!LoopbackPortAccepts(kRpcbindPort)) {
+  while (!LoopbackPortAccepts(kRpcbindPort) || !UnixSocketAccepts(kRpcbindSocket)) {
     if (std::chrono::steady_clock::now() >= deadline) {
-      return Status::Error(ETIMEDOUT, "rpcbind does not answer on 127.0.0.1:111");
+      return Status::Error(ETIMEDOUT, std::string("rpcbind does not answer on 127.0.0.1:111 "
+                                                  "and on ") +
+                                          kRpcbindSocket);
     }
     std::this_thread::sleep_for(milliseconds(20));
   }

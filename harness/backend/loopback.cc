@@ -3,6 +3,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstring>
 
 #include "base/fd.h"
 
@@ -41,6 +44,16 @@ bool LoopbackPortAccepts(uint16_t port) {
   Fd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!s.valid()) return false;
   sockaddr_in addr = LoopbackAddress(port);
+  return connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+}
+
+bool UnixSocketAccepts(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof(addr.sun_path)) return false;
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  Fd s(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s.valid()) return false;
   return connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
 }
 

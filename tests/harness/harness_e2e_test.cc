@@ -127,8 +127,9 @@ TEST_F(HarnessE2ETest, DefaultTopologyRunsAsExpected) {
 }
 
 // Offline edits on every local server (topologies/local-offline.yaml): ovlnfsd passes them, the
-// planted lookup-ignores-index is caught by offline-link-lower and rename-skips-merge-dir-index
-// by late-nfs-export, and the tmpfs copy-layers mounts is gone afterwards like every other mount.
+// planted lookup-ignores-index is caught by offline-link-lower, rename-skips-merge-dir-index by
+// late-nfs-export, per-boot handles by the edits that leave some held handles untouched, and the
+// tmpfs copy-layers mounts is gone afterwards like every other mount.
 TEST_F(HarnessE2ETest, OfflineEditsRunAndCatchTheirPlant) {
   int code = Harness({"run", std::string(SOURCE_DIR) + "/topologies/local-offline.yaml",
                       "--results", dir_ + "/results"});
@@ -148,6 +149,10 @@ TEST_F(HarnessE2ETest, OfflineEditsRunAndCatchTheirPlant) {
   EXPECT_TRUE(caught.count("lookup-ignores-index/libnfs/offline-link-lower@reboot")) << log_;
   EXPECT_TRUE(caught.count("rename-skips-merge-dir-index/libnfs/late-nfs-export@crash")) << log_;
   EXPECT_TRUE(caught.count("rename-skips-merge-dir-index/libnfs/late-nfs-export@reboot")) << log_;
+  for (const char* id :
+       {"offline-remove-upper", "offline-rename-lower-dir", "offline-remove-lower-dir"}) {
+    EXPECT_TRUE(caught.count("volatile/libnfs/" + std::string(id) + "@crash")) << id << log_;
+  }
   EXPECT_EQ(CountMounts(dir_), 0);
   EXPECT_EQ(CountProcesses(dir_), 0);
 }
