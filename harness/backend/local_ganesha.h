@@ -25,8 +25,9 @@
 namespace ovl::backend {
 
 // Starts rpcbind (`rpcbind -w`) unless something answers on 127.0.0.1:111, and waits until it
-// does. It stays up afterwards: it is a system service other servers register with, not a child
-// of ours. ENOENT when rpcbind is not installed.
+// answers there and on /run/rpcbind.sock. It stays up afterwards: it is a system service other
+// servers register with, not a child of ours. ENOENT when rpcbind is not installed; EADDRINUSE
+// when the port answers but the socket does not (ganesha would fail to register).
 Status EnsureRpcbind();
 
 struct GaneshaOptions {

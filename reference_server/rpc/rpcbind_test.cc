@@ -13,6 +13,7 @@ class RpcbindTest : public ::testing::Test {
   void SetUp() override {
     auto self = RpcbindGetPort(kPmapProgram, kPmapVersion);
     if (!self.ok()) {
+      // ctest starts it first (fixture "rpcbind"): only a host without rpcbind installed gets here.
       GTEST_SKIP() << "no rpcbind on 127.0.0.1:111 (start it with `rpcbind -w`): "
                    << self.status().ToString();
     }
