@@ -375,7 +375,8 @@ Status OverlayUnion::Rename(const Node& from_dir, const std::string& from_name, 
   if (src.obj.is_dir()) {
     OVL_RETURN_IF_ERROR(CopyUpDir(src_path));
     OVL_ASSIGN_OR_RETURN(DirStack sstack, StackOf(src_path));
-    OVL_RETURN_IF_ERROR(IndexMergeDir(src_path, sstack));
+    // A dir CopyUpDir just copied is indexed already; one that was upper before may not be.
+    if (src.stack.has_upper) OVL_RETURN_IF_ERROR(IndexMergeDir(src_path, sstack));
     if (!sstack.lowers.empty()) {
       // The directory merges lower dirs that stay where they are: point at them explicitly. A
       // redirect the filesystem cannot store (ext4: one block) gets EXDEV, as in kernel overlayfs.

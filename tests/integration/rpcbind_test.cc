@@ -8,9 +8,9 @@
 #include <sstream>
 #include <string>
 
+#include "backend/local_ganesha.h"
 #include "integration/overlay_fixture.h"
 #include "support/loopback.h"
-#include "support/rpcbind.h"
 
 namespace ovl::integration {
 namespace {
@@ -39,7 +39,7 @@ std::string RpcinfoLine(uint32_t prog, uint32_t vers) {
 class RpcbindTest : public OverlayTest {
  protected:
   void SetUp() override {
-    Status st = testsupport::EnsureRpcbind();
+    Status st = backend::EnsureRpcbind();
     if (st.code() == ENOENT) GTEST_SKIP() << st.message();
     ASSERT_TRUE(st.ok()) << st.ToString();
     testsupport::ServerOptions options = BaseOptions();

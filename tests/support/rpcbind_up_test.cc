@@ -3,13 +3,13 @@
 // test support). A fresh host runs no rpcbind, and those cases used to be skipped there.
 #include <gtest/gtest.h>
 
-#include "support/rpcbind.h"
+#include "backend/local_ganesha.h"
 
 namespace ovl::testsupport {
 namespace {
 
 TEST(RpcbindUpTest, RpcbindAnswersOnLoopback) {
-  Status st = EnsureRpcbind();
+  Status st = backend::EnsureRpcbind();
   if (st.code() == ENOENT) GTEST_SKIP() << st.message();
   ASSERT_TRUE(st.ok()) << st.ToString();
 }
