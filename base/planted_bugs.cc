@@ -9,6 +9,7 @@ constexpr std::array<std::string_view, static_cast<unsigned>(Plant::kCount)> kNa
     "handle-tag-unchecked",
     "lookup-ignores-index",
     "rename-skips-merge-dir-index",
+    "unlink-leaves-no-tombstone",
 };
 
 }  // namespace

@@ -25,6 +25,10 @@ enum class Plant : unsigned {
   // fstests overlay/054) does not index it first, so its handle, and those of the lower dirs
   // below it, decode by a lower path that no longer leads to it: STALE.
   kRenameSkipsMergeDirIndex,
+  // Removing the last name of a lower (or copied-up) file leaves no tombstone in the index, so
+  // its handle still decodes, by its lower origin, to the file that is gone: a removed file keeps
+  // answering (the kernel guards this with its index whiteout).
+  kUnlinkLeavesNoTombstone,
   kCount,  // not a plant: the number of plants
 };
 

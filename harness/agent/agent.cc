@@ -22,7 +22,7 @@ Reply Fail(std::string what) {
   return protocol::Failure{std::move(what), std::nullopt};
 }
 
-Result<std::unique_ptr<Executor>> MakeExecutor(const protocol::Access& access) {
+Result<std::unique_ptr<Executor>> MakeExecutor(const protocol::Access& access, OpenFiles* files) {
   if (const auto* nfs = std::get_if<protocol::LibnfsAccess>(&access)) {
     LibnfsConfig c;
     c.host = nfs->host;
@@ -35,8 +35,9 @@ Result<std::unique_ptr<Executor>> MakeExecutor(const protocol::Access& access) {
     OVL_ASSIGN_OR_RETURN(std::unique_ptr<LibnfsExecutor> e, LibnfsExecutor::Connect(c));
     return std::unique_ptr<Executor>(std::move(e));
   }
-  OVL_ASSIGN_OR_RETURN(std::unique_ptr<SyscallExecutor> e,
-                       SyscallExecutor::Open(std::get<protocol::SyscallsAccess>(access).root));
+  OVL_ASSIGN_OR_RETURN(
+      std::unique_ptr<SyscallExecutor> e,
+      SyscallExecutor::Open(std::get<protocol::SyscallsAccess>(access).root, files));
   return std::unique_ptr<Executor>(std::move(e));
 }
 
@@ -88,7 +89,7 @@ Reply Agent::Dial(protocol::Connect config) {
   config_ = std::move(config);
   // Drop the old connection first: a remount or a restarted server makes it useless.
   executor_.reset();
-  Result<std::unique_ptr<Executor>> executor = MakeExecutor(config_->access);
+  Result<std::unique_ptr<Executor>> executor = MakeExecutor(config_->access, &open_files_);
   if (!executor.ok()) return Fail(executor.status().ToString());
   executor_ = std::move(executor).value();
   return protocol::Ack{};
@@ -96,6 +97,7 @@ Reply Agent::Dial(protocol::Connect config) {
 
 Reply Agent::Run(const protocol::Connect& request) {
   vars_.clear();
+  open_files_.clear();  // a new case: the files the last one kept open are closed
   held_.reset();
   return Dial(request);
 }

@@ -72,6 +72,7 @@ class Agent {
   std::unique_ptr<PreparedLoad> held_;       // set up by a "load" with "hold", run by "start"
   std::optional<protocol::Connect> config_;  // the connect in force; none before any connect
   VarTable vars_;
+  OpenFiles open_files_;  // kOpen's files; kept across reconnects like vars_
 };
 
 }  // namespace ovl::agent

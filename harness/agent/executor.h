@@ -15,12 +15,17 @@
 #include <string>
 #include <utility>
 
+#include "base/fd.h"
 #include "ops/ops.h"
 
 namespace ovl::agent {
 
 // Variable contents by name (ops::Op::save, ops::Target::var, ops::Op::resume).
 using VarTable = std::map<std::string, std::string>;
+// Files a kOpen keeps open, by name (ops::Op::fd, ops::Target::fd). Owned by the caller like
+// VarTable, so they stay open across the reconnect after a server restart, as a process's
+// open files do.
+using OpenFiles = std::map<std::string, Fd>;
 
 // Error names of ops the runner got wrong, reported as server-style errors so that the run goes
 // on and the history shows them: a variable that is not set (or holds no listing position where

@@ -162,6 +162,10 @@ std::optional<std::string> LibnfsExecutor::Resolve(const ops::Target& target, co
 
 Executor::Outcome LibnfsExecutor::Run(const ops::Op& op, const VarTable& vars) {
   if (!broken_.empty()) return {UnknownResult("connection lost earlier: " + broken_)};
+  // NFSv3 has no open: nothing to keep open or act through (the plan keeps such cases away).
+  if (op.kind == ops::Kind::kOpen || op.kind == ops::Kind::kClose || !op.target.fd.empty()) {
+    return {ErrorResult("NOTSUPP")};
+  }
   ops::Result out;
   std::optional<std::string> fh = Resolve(op.target, vars, &out);
   if (!fh) return {out};
@@ -196,6 +200,9 @@ Executor::Outcome LibnfsExecutor::Run(const ops::Op& op, const VarTable& vars) {
       return Readdir(*fh, op, vars);
     case ops::Kind::kReadlink:
       return {Readlink(*fh)};
+    case ops::Kind::kOpen:
+    case ops::Kind::kClose:
+      break;  // above
   }
   return {ErrorResult("INVAL")};
 }

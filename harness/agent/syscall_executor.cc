@@ -22,10 +22,12 @@ namespace {
 // beyond errno and kErr* on purpose.
 constexpr int kHarnessError = 30001;
 
-// An object an op acts on: an O_PATH fd and what fstat said of it when it was opened.
+// An object an op acts on: an O_PATH fd (`readable`: a copy of a file kept open by kOpen) and
+// what fstat said of it when it was opened.
 struct Object {
   Fd fd;
   struct stat st {};
+  bool readable = false;
 };
 
 Result<Object> StatOf(Fd fd, const std::string& what) {
@@ -146,7 +148,17 @@ Result<Object> Walk(int root, const std::string& path) {
   return cur;
 }
 
-Result<Object> Resolve(int root, const ops::Target& target, const VarTable& vars) {
+Result<Object> Resolve(int root, const ops::Target& target, const VarTable& vars,
+                       const OpenFiles* files) {
+  if (!target.fd.empty()) {
+    auto it = files ? files->find(target.fd) : OpenFiles::const_iterator{};
+    if (!files || it == files->end()) return Status::Error(kHarnessError, kErrNoVar);
+    Fd copy(fcntl(it->second.get(), F_DUPFD_CLOEXEC, 0));
+    if (!copy.valid()) return Status::FromErrno("dup of open file " + target.fd);
+    OVL_ASSIGN_OR_RETURN(Object o, StatOf(std::move(copy), "open file " + target.fd));
+    o.readable = true;
+    return o;
+  }
   std::string error;
   if (std::optional<std::string> held = HeldHandle(target, vars, &error)) {
     return OpenHandle(root, *held);
@@ -199,12 +211,17 @@ Result<ops::Result> SetAttr(const Object& o, const ops::Op& op) {
 
 Result<ops::Result> Read(const Object& o, const ops::Op& op) {
   OVL_RETURN_IF_ERROR(RequireRegular(o));
-  OVL_ASSIGN_OR_RETURN(Fd fd, Reopen(o, O_RDONLY));
+  // A file kept open is read through that open file, which must serve its data until closed.
+  Fd reopened;
+  if (!o.readable) {
+    OVL_ASSIGN_OR_RETURN(reopened, Reopen(o, O_RDONLY));
+  }
+  const int fd = o.readable ? o.fd.get() : reopened.get();
   ops::Result out;
   out.data.resize(std::min(op.count, kMaxReadBytes));
   size_t got = 0;
   while (got < out.data.size()) {
-    ssize_t n = pread(fd.get(), out.data.data() + got, out.data.size() - got,
+    ssize_t n = pread(fd, out.data.data() + got, out.data.size() - got,
                       static_cast<off_t>(op.offset + got));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Status::FromErrno("pread");
@@ -213,7 +230,7 @@ Result<ops::Result> Read(const Object& o, const ops::Op& op) {
   }
   out.data.resize(got);
   struct stat st {};
-  if (fstat(fd.get(), &st) != 0) return Status::FromErrno("fstat");
+  if (fstat(fd, &st) != 0) return Status::FromErrno("fstat");
   out.eof = op.offset + got >= static_cast<uint64_t>(st.st_size);
   out.attrs = AttrsOf(st);
   return out;
@@ -428,6 +445,31 @@ Result<ops::Result> ReaddirPage(const Object& dir) {
   return out;
 }
 
+// kOpen: `o` opened for reading and kept in `files` under op.fd; its attributes.
+Result<ops::Result> OpenFile(const Object& o, const ops::Op& op, OpenFiles* files) {
+  OVL_RETURN_IF_ERROR(RequireRegular(o));
+  if (!files) return Status::Error(EOPNOTSUPP, "no table of open files");
+  if (files->count(op.fd)) return Status::Error(EEXIST, "fd " + op.fd + " is already open");
+  OVL_ASSIGN_OR_RETURN(Fd fd, Reopen(o, O_RDONLY));
+  ops::Result out;
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return Status::FromErrno("fstat");
+  out.attrs = AttrsOf(st);
+  (*files)[op.fd] = std::move(fd);
+  return out;
+}
+
+// kClose: closes the file kept under op.fd; close's own error (a kernel NFS client reports
+// write-back failures there) is the result.
+Result<ops::Result> CloseFile(const ops::Op& op, OpenFiles* files) {
+  auto it = files ? files->find(op.fd) : OpenFiles::iterator{};
+  if (!files || it == files->end()) return Status::Error(kHarnessError, kErrNoVar);
+  Fd fd = std::move(it->second);
+  files->erase(it);
+  if (close(fd.Release()) != 0) return Status::FromErrno("close");
+  return ops::Result{};
+}
+
 struct RootDir {
   Fd fd;
   int64_t fs_type = 0;
@@ -450,9 +492,10 @@ ops::Result ToResult(const Status& st) {
 
 }  // namespace
 
-Result<std::unique_ptr<SyscallExecutor>> SyscallExecutor::Open(const std::string& root) {
+Result<std::unique_ptr<SyscallExecutor>> SyscallExecutor::Open(const std::string& root,
+                                                               OpenFiles* files) {
   OVL_ASSIGN_OR_RETURN(RootDir dir, OpenRoot(root));
-  return std::unique_ptr<SyscallExecutor>(new SyscallExecutor(root, dir.fs_type));
+  return std::unique_ptr<SyscallExecutor>(new SyscallExecutor(root, dir.fs_type, files));
 }
 
 ops::Result SyscallExecutor::RunProbe(Probe probe, const ops::Target& target,
@@ -462,7 +505,7 @@ ops::Result SyscallExecutor::RunProbe(Probe probe, const ops::Target& target,
   if (root->fs_type != fs_type_) {
     return UnknownResult(root_ + " is no longer on the file system it was connected to");
   }
-  Result<Object> o = Resolve(root->fd.get(), target, vars);
+  Result<Object> o = Resolve(root->fd.get(), target, vars, files_);
   if (!o.ok()) return ToResult(o.status());
   Result<ops::Result> r = Status::Error(EINVAL, "unknown probe");
   switch (probe) {
@@ -486,7 +529,11 @@ Executor::Outcome SyscallExecutor::Run(const ops::Op& op, const VarTable& vars) 
     return {UnknownResult(root_ + " is no longer on the file system it was connected to")};
   }
   const int root_fd = root->fd.get();
-  Result<Object> target = Resolve(root_fd, op.target, vars);
+  if (op.kind == ops::Kind::kClose) {
+    Result<ops::Result> closed = CloseFile(op, files_);
+    return {closed.ok() ? std::move(closed).value() : ToResult(closed.status())};
+  }
+  Result<Object> target = Resolve(root_fd, op.target, vars, files_);
   if (!target.ok()) return {ToResult(target.status())};
   const Object& o = *target;
   Result<ops::Result> r = Status::Error(EINVAL, "unknown kind");
@@ -526,7 +573,7 @@ Executor::Outcome SyscallExecutor::Run(const ops::Op& op, const VarTable& vars) 
       break;
     case ops::Kind::kRename:
     case ops::Kind::kLink: {
-      Result<Object> target2 = Resolve(root_fd, op.target2, vars);
+      Result<Object> target2 = Resolve(root_fd, op.target2, vars, files_);
       if (!target2.ok()) return {ToResult(target2.status())};
       r = op.kind == ops::Kind::kRename ? Rename(o, *target2, op) : Link(o, *target2, op);
       break;
@@ -539,6 +586,11 @@ Executor::Outcome SyscallExecutor::Run(const ops::Op& op, const VarTable& vars) 
     case ops::Kind::kReadlink:
       r = Readlink(o);
       break;
+    case ops::Kind::kOpen:
+      r = OpenFile(o, op, files_);
+      break;
+    case ops::Kind::kClose:
+      break;  // above
   }
   if (!r.ok()) return {ToResult(r.status())};
   std::string handle = r->handle;

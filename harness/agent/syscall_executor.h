@@ -19,6 +19,8 @@
 // - kWrite and kCommit return no verifier: a local file system has none.
 // - Probes: ACCESS is faccessat(R_OK|W_OK), FSSTAT fstatfs, READDIR the first page of the
 //   directory in its own order (cookies are d_off).
+// - kOpen opens the file O_RDONLY and keeps it in the caller's OpenFiles under op.fd; a target
+//   with `fd` acts on that open file (kRead reads through it); kClose closes it.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +38,10 @@ class SyscallExecutor : public Executor {
   // the root anew (the root of path targets and the mount fd of handle decodes): no fd pins the
   // mount between ops, so the runner can unmount it, and after a remount ops reach the new
   // mount. An op while the root is on another file system type (unmounted) is kUnknown.
-  static Result<std::unique_ptr<SyscallExecutor>> Open(const std::string& root);
+  // `files` (may be null: kOpen then fails) holds the files kOpen keeps open; it outlives the
+  // executor, like VarTable.
+  static Result<std::unique_ptr<SyscallExecutor>> Open(const std::string& root,
+                                                       OpenFiles* files = nullptr);
 
   ops::Result RunProbe(Probe probe, const ops::Target& target, const VarTable& vars) override;
 
@@ -44,10 +49,12 @@ class SyscallExecutor : public Executor {
   Outcome Run(const ops::Op& op, const VarTable& vars) override;
 
  private:
-  SyscallExecutor(std::string root, int64_t fs_type) : root_(std::move(root)), fs_type_(fs_type) {}
+  SyscallExecutor(std::string root, int64_t fs_type, OpenFiles* files)
+      : root_(std::move(root)), fs_type_(fs_type), files_(files) {}
 
   std::string root_;
-  int64_t fs_type_;  // statfs f_type at Open
+  int64_t fs_type_;   // statfs f_type at Open
+  OpenFiles* files_;  // not owned; may be null
 };
 
 // The ops.h error name of an errno value or of a base/status.h kErr* code.

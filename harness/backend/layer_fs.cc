@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -75,7 +76,9 @@ Result<Loop> AttachLoop(const std::string& image) {
 
 // The "overlayfs:" messages the kernel logged since `kmsg` was positioned, "; "-separated.
 std::string OverlayMessages(int kmsg) {
-  std::string out;
+  // A mount retried on EBUSY logs the same line on every try: each distinct line once, in order,
+  // with how often it came.
+  std::vector<std::pair<std::string, int>> lines;
   char record[8192];
   for (;;) {
     const ssize_t n = ::read(kmsg, record, sizeof record - 1);
@@ -86,7 +89,19 @@ std::string OverlayMessages(int kmsg) {
     const size_t semi = line.find(';');
     if (semi == std::string::npos) continue;
     line = line.substr(semi + 1, line.find('\n', semi) - semi - 1);
-    if (line.rfind("overlayfs:", 0) == 0) out += (out.empty() ? "" : "; ") + line;
+    if (line.rfind("overlayfs:", 0) != 0) continue;
+    auto seen = std::find_if(lines.begin(), lines.end(),
+                             [&line](const auto& l) { return l.first == line; });
+    if (seen == lines.end()) {
+      lines.emplace_back(std::move(line), 1);
+    } else {
+      ++seen->second;
+    }
+  }
+  std::string out;
+  for (const auto& [line, count] : lines) {
+    out += (out.empty() ? "" : "; ") + line;
+    if (count > 1) out += " (" + std::to_string(count) + " times)";
   }
   return out;
 }

@@ -143,6 +143,26 @@ TEST_F(LayerFsTest, RefusedOverlayCarriesTheKernelsReason) {
   EXPECT_EQ(::umount2((p + "/m").c_str(), MNT_DETACH), 0);
 }
 
+// A mount retried on EBUSY until it gives up: the kernel said the same line on every try, and
+// the error says it once (with the count), not once per try.
+TEST_F(LayerFsTest, BusyUpperGivesEachKernelLineOnce) {
+  for (const char* sub : {"l", "u", "w", "w2", "m", "m2"}) {
+    stdfs::create_directories(dir_.path() + "/" + sub);
+  }
+  const std::string p = dir_.path();
+  const std::string layers = "lowerdir=" + p + "/l,upperdir=" + p + "/u,index=on";
+  ASSERT_TRUE(MountOverlay(p + "/m", layers + ",workdir=" + p + "/w", nullptr).ok());
+  Status st = MountOverlay(p + "/m2", layers + ",workdir=" + p + "/w2", nullptr);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), EBUSY);
+  const std::string line = "upperdir is in-use";
+  const size_t first = st.message().find(line);
+  ASSERT_NE(first, std::string::npos) << st.message();
+  EXPECT_EQ(st.message().find(line, first + 1), std::string::npos) << st.message();
+  EXPECT_THAT(st.message(), HasSubstr(" times)"));
+  EXPECT_EQ(::umount2((p + "/m").c_str(), MNT_DETACH), 0);
+}
+
 TEST_F(LayerFsTest, CleanDetachesTheLayerMountsOfAKilledHarness) {
   const pid_t child = fork();
   if (child == 0) {

@@ -264,6 +264,25 @@ ops::Op As(ops::Op op, const std::string& client) {
   return op;
 }
 
+ops::Op Open(const std::string& path, const std::string& fd) {
+  ops::Op op = Make(ops::Kind::kOpen);
+  op.target = P(path);
+  op.fd = fd;
+  return op;
+}
+
+ops::Op Close(const std::string& fd) {
+  ops::Op op = Make(ops::Kind::kClose);
+  op.fd = fd;
+  return op;
+}
+
+ops::Target F(const std::string& fd) {
+  ops::Target t;
+  t.fd = fd;
+  return t;
+}
+
 ops::Result Ok() {
   return ops::Result();
 }

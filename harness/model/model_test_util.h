@@ -77,6 +77,10 @@ ops::Op Link(const ops::Target& file, const std::string& to);
 ops::Op Readdir(const ops::Target& dir, uint32_t max, const std::string& save,
                 const std::string& resume = "");
 ops::Op As(ops::Op op, const std::string& client);
+// Keeps the file at `path` open under `fd`; closes it; a target acting through it.
+ops::Op Open(const std::string& path, const std::string& fd);
+ops::Op Close(const std::string& fd);
+ops::Target F(const std::string& fd);
 
 ops::Result Ok();
 ops::Result Err(const std::string& error);

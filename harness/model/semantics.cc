@@ -32,6 +32,9 @@ struct Plan {
   std::optional<ObjId> entry2;  // what `name2` names in dir2 now
   // The target is a held handle of an object an offline edit touched: an error is allowed.
   bool may_fail = false;
+  // The target is a held handle of a removed object still open (or just closed): STALE is
+  // allowed, any success must be that object as it is.
+  bool open_unlinked = false;
 };
 
 Plan Fail(std::set<std::string> errors, Severity code_severity, std::string rule, std::string why) {
@@ -58,6 +61,16 @@ std::string Entry(const State& s, ObjId dir, const std::string& name) {
 // The object a target names, or the plan of its failure.
 Plan ResolveTarget(const State& s, const std::string& client, const ops::Target& t) {
   Plan p;
+  if (!t.fd.empty()) {
+    // An open file reaches its object whatever became of its names.
+    auto it = s.open_files.find({client, t.fd});
+    if (it == s.open_files.end()) {
+      p.outcome = Plan::Outcome::kUnchecked;  // the agent does not hold it either
+      return p;
+    }
+    p.obj = it->second;
+    return p;
+  }
   if (t.raw) {
     auto it = s.handle_owner.find(*t.raw);
     if (it == s.handle_owner.end()) {
@@ -84,6 +97,10 @@ Plan ResolveTarget(const State& s, const std::string& client, const ops::Target&
                   "\"" + t.path + "\" does not resolve");
     }
     p.obj = r.id;
+  }
+  if (!s.Alive(p.obj) && (s.IsOpen(p.obj) || s.closing.count(p.obj))) {
+    p.open_unlinked = true;
+    return p;
   }
   if (!s.Alive(p.obj)) {
     // The rule the oracle exists for: STALE once the last name is gone. Any success is a
@@ -244,6 +261,13 @@ Plan Predict(const State& s, const ops::Op& op) {
     }
     case Kind::kReaddir:
       return NeedDir(s, ResolveTarget(s, op.client, op.target));
+    case Kind::kOpen:
+      return NeedFile(s, ResolveTarget(s, op.client, op.target));
+    case Kind::kClose: {
+      ops::Target t;
+      t.fd = op.fd;
+      return ResolveTarget(s, op.client, t);
+    }
     case Kind::kRename:
       return PredictRename(s, op);
     case Kind::kLink:
@@ -363,6 +387,13 @@ void Effect(State& s, const ops::Op& op, const Plan& p, const ops::Result* r, bo
       s.upper.insert({p.obj, p.dir2});
       namespace_changed = true;
       break;
+    case Kind::kOpen:
+      s.open_files[{op.client, op.fd}] = p.obj;
+      break;
+    case Kind::kClose:
+      s.open_files.erase({op.client, op.fd});
+      if (!s.Alive(p.obj) && !s.IsOpen(p.obj)) s.closing.insert(p.obj);
+      break;
     default:
       break;
   }
@@ -473,6 +504,11 @@ std::vector<Issue> Step(State& s, const ops::Op& op, const ops::Result& r) {
     if (it != s.listings.end()) it->second.broken = true;
     return issues;  // a server may refuse a cookie it can no longer honour
   }
+  if (p.open_unlinked && r.error == "STALE") {
+    issues.push_back({Severity::kMay, "open-unlinked",
+                      "the removed file still open (or just closed), or STALE", r.error});
+    return issues;
+  }
   if (p.may_fail) {
     issues.push_back({Severity::kMay, "offline-handle",
                       "the object an offline edit touched, or STALE", r.error});
@@ -515,8 +551,10 @@ std::string DescribeOp(const ops::Op& op) {
              " raw=" + ops::Hex(t.raw.value_or(""));
     }
     if (t.raw) return " raw=" + ops::Hex(*t.raw);
+    if (!t.fd.empty()) return " fd=" + t.fd;
     return " path=\"" + t.path + "\"";
   };
+  if (op.kind == Kind::kClose) return "close fd=" + op.fd;
   std::string out = ops::KindName(op.kind) + target(op.target);
   if (!op.name.empty()) out += " name=" + op.name;
   if (op.kind == Kind::kRename || op.kind == Kind::kLink) {
@@ -533,6 +571,7 @@ std::string DescribeOp(const ops::Op& op) {
   if (op.size) out += " size=" + std::to_string(*op.size);
   if (!op.resume.empty()) out += " resume=" + op.resume;
   if (!op.save.empty()) out += " save=" + op.save;
+  if (!op.fd.empty()) out += " as fd=" + op.fd;
   return out;
 }
 

@@ -53,6 +53,11 @@ bool State::Alive(ObjId id) const {
   return id == kRootId || !Get(id).names.empty();
 }
 
+bool State::IsOpen(ObjId id) const {
+  return std::any_of(open_files.begin(), open_files.end(),
+                     [id](const auto& entry) { return entry.second == id; });
+}
+
 std::string State::PathOf(ObjId id) const {
   if (id == kRootId) return "";
   const Object& o = Get(id);

@@ -89,6 +89,14 @@ struct State {
   std::map<ObjId, uint64_t> last_fileid;
   std::map<ClientVar, VarBinding> vars;
   std::map<ClientVar, Listing> listings;
+  // Files the clients keep open (kOpen), by (client, fd name). An object removed while open
+  // stays readable through its open file, and a handle of it may still reach it or be STALE
+  // (docs/scenarios.md, "open-unlinked").
+  std::map<ClientVar, ObjId> open_files;
+  // Removed objects whose last open file was closed since the last fault: a kernel NFS client
+  // removes the name it renamed an open file to only after the close, asynchronously, so until
+  // the next fault a handle may still reach the object.
+  std::set<ObjId> closing;
   // What offline edits (model/offline.h) need to know about the layers. `lower`: the visible
   // lower-layer paths and their objects (the fixture's merged view, then edited). `upper`:
   // objects the union changed (copied up, created, or a dir whose entries changed). `removed`:
@@ -105,6 +113,8 @@ struct State {
   Object& Get(ObjId id) { return objects.at(id); }
   // The root always; anything else while it has a name.
   bool Alive(ObjId id) const;
+  // Some client keeps it open.
+  bool IsOpen(ObjId id) const;
   // "d/a" ("" for the root); "" for a dead object.
   std::string PathOf(ObjId id) const;
   // For messages: "d/a", "the root", or "removed d/a".
@@ -125,6 +135,9 @@ struct State {
   // with them or without them (RFC 1813 lets a server lose uncommitted data; the changed write
   // verifier tells the client to send it again).
   void Restart();
+  // Any fault (restart or eviction, server or client): it takes long enough for a client's
+  // deferred remove after a close to have arrived, so `closing` empties.
+  void Settle() { closing.clear(); }
   // After a namespace change: updates the listings in progress.
   void RefreshListings();
 };

@@ -10,7 +10,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<Kind, const char*>, 15> kKindNames{{
+constexpr std::array<std::pair<Kind, const char*>, 17> kKindNames{{
     {Kind::kLookup, "lookup"},
     {Kind::kGetAttr, "getattr"},
     {Kind::kSetAttr, "setattr"},
@@ -26,6 +26,8 @@ constexpr std::array<std::pair<Kind, const char*>, 15> kKindNames{{
     {Kind::kLink, "link"},
     {Kind::kReaddir, "readdir"},
     {Kind::kReadlink, "readlink"},
+    {Kind::kOpen, "open"},
+    {Kind::kClose, "close"},
 }};
 
 constexpr std::array<const char*, 3> kStableNames{"unstable", "data_sync", "file_sync"};
@@ -71,6 +73,7 @@ json TargetToJson(const Target& t) {
   json o = json::object();
   if (!t.path.empty()) o["path"] = t.path;
   if (!t.var.empty()) o["var"] = t.var;
+  if (!t.fd.empty()) o["fd"] = t.fd;
   if (t.raw) o["raw"] = Hex(*t.raw);
   if (!t.mutate.empty()) o["mutate"] = t.mutate;
   if (t.sweep) {
@@ -90,6 +93,7 @@ Target TargetFromJson(const json& j) {
   if (!j.is_object()) Bad("target is not an object");
   if (j.contains("path")) t.path = j.at("path").get<std::string>();
   if (j.contains("var")) t.var = j.at("var").get<std::string>();
+  if (j.contains("fd")) t.fd = j.at("fd").get<std::string>();
   if (j.contains("raw")) t.raw = UnhexOrThrow(j.at("raw"), "target.raw");
   if (j.contains("mutate")) t.mutate = j.at("mutate").get<std::string>();
   if (j.contains("sweep")) {
@@ -171,6 +175,7 @@ void to_json(nlohmann::json& j, const Op& op) {
   if (!t2.empty()) j["target2"] = t2;
   if (!op.name2.empty()) j["name2"] = op.name2;
   if (!op.save.empty()) j["save"] = op.save;
+  if (!op.fd.empty()) j["fd"] = op.fd;
   if (op.offset != 0) j["offset"] = op.offset;
   if (op.count != 0) j["count"] = op.count;
   if (op.kind == Kind::kWrite) {
@@ -207,6 +212,7 @@ void from_json(const nlohmann::json& j, Op& op) {
   if (j.contains("target2")) op.target2 = TargetFromJson(j.at("target2"));
   if (j.contains("name2")) op.name2 = j.at("name2").get<std::string>();
   if (j.contains("save")) op.save = j.at("save").get<std::string>();
+  if (j.contains("fd")) op.fd = j.at("fd").get<std::string>();
   if (j.contains("offset")) op.offset = j.at("offset").get<uint64_t>();
   if (j.contains("count")) op.count = j.at("count").get<uint32_t>();
   if (j.contains("data")) op.data = UnhexOrThrow(j.at("data"), "data");

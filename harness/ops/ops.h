@@ -31,6 +31,12 @@ enum class Kind {
   kLink,      // target = file -> target2 = directory, name2
   kReaddir,   // target = directory, cookie, max_entries -> entries, eof (one page)
   kReadlink,  // target -> link_target
+  // The client keeps the target file open under the name `fd` (ops on Target::fd act through it)
+  // until a kClose of that name; what the file shows once its last name is gone while it is open
+  // is the point (docs/scenarios.md, "open-unlinked"). Only paths with an open: local syscalls
+  // and kernel NFS mounts (whose client turns a remove of an open file into a rename).
+  kOpen,   // target, fd -> attrs
+  kClose,  // fd
 };
 
 enum class Stable { kUnstable = 0, kDataSync = 1, kFileSync = 2 };
@@ -49,10 +55,11 @@ struct SweepPoint {
 
 // What an operation acts on: a union path, resolved by the agent with LOOKUPs from the root at
 // the time of the operation, or a handle held in a variable from an earlier result, or literal
-// handle bytes (malformed-handle tests). Exactly one is set.
+// handle bytes (malformed-handle tests), or a file the client holds open. Exactly one is set.
 struct Target {
-  std::string path;  // "" = the export root when var and raw are empty too
+  std::string path;  // "" = the export root when var, raw and fd are empty too
   std::string var;
+  std::string fd;                  // a file a kOpen of this client opened under this name
   std::optional<std::string> raw;  // literal handle bytes
   // With `var`: send the held handle corrupted this way (see MutateHandle), to test how the
   // server treats malformed handles made from a real one.
@@ -71,6 +78,7 @@ struct Op {
   Target target2;
   std::string name2;
   std::string save;  // store the resulting handle under this variable name
+  std::string fd;    // kOpen, kClose: the name of the open file
   uint64_t offset = 0;
   uint32_t count = 0;
   std::string data;  // kWrite payload (raw bytes; hex in JSON)

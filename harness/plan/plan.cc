@@ -60,6 +60,16 @@ std::string UnsupportedReason(const ServerSpec& server, const ScenarioInfo& scen
            "encoding and checks that itself (it ignores trailing bytes), so a corrupted handle "
            "would test the client, not the server";
   }
+  if (scenario.Needs(Need::kOpenFiles) && access == Access::kLocalSyscalls && fault &&
+      topology::RestartsServer(*fault)) {
+    return "a restart of the host's overlay while a process on the host keeps files open in it: "
+           "the old mount lives on with them and the kernel refuses a new mount of the same "
+           "upper dir (\"upperdir is in-use\"); a real restart would end that process";
+  }
+  if (scenario.Needs(Need::kOpenFiles) && access == Access::kLibnfs) {
+    return "needs a client that keeps files open: libnfs speaks stateless NFSv3, which has no "
+           "open (a kernel NFS mount or local syscalls do)";
+  }
   if (scenario.Needs(Need::kTwoClients) && instances < 2) {
     return fmt::format("needs two {} client instances on server '{}'; the topology has {}",
                        NameOf(kAccessNames, access), server.name, instances);

@@ -18,8 +18,9 @@ namespace {
 
 using ops::Kind;
 
-// How a kind names what it acts on (see scenario.h).
-enum class Shape { kObject, kEntry, kRename, kLink };
+// How a kind names what it acts on (see scenario.h). kOpenFile: open (an object, and the name
+// `fd` it is kept open under) and close (only `fd`).
+enum class Shape { kObject, kEntry, kRename, kLink, kOpenFile };
 
 struct KindInfo {
   Shape shape;
@@ -30,9 +31,9 @@ struct KindInfo {
 const KindInfo& InfoOf(Kind kind) {
   static const std::map<Kind, KindInfo> kInfo{
       {Kind::kLookup, {Shape::kEntry, {"sweep"}, true}},
-      {Kind::kGetAttr, {Shape::kObject, {"sweep"}}},
+      {Kind::kGetAttr, {Shape::kObject, {"sweep", "fd"}}},
       {Kind::kSetAttr, {Shape::kObject, {"size", "mode"}}},
-      {Kind::kRead, {Shape::kObject, {"offset", "count", "sweep"}}},
+      {Kind::kRead, {Shape::kObject, {"offset", "count", "sweep", "fd"}}},
       {Kind::kWrite, {Shape::kObject, {"offset", "data", "data_size", "stable"}}},
       {Kind::kCommit, {Shape::kObject, {}}},
       {Kind::kCreate, {Shape::kEntry, {"how", "verifier", "mode"}, true}},
@@ -44,6 +45,8 @@ const KindInfo& InfoOf(Kind kind) {
       {Kind::kLink, {Shape::kLink, {"path2", "var2", "name2"}}},
       {Kind::kReaddir, {Shape::kObject, {"cookie", "resume", "max_entries"}, true}},
       {Kind::kReadlink, {Shape::kObject, {}}},
+      {Kind::kOpen, {Shape::kOpenFile, {"fd"}}},
+      {Kind::kClose, {Shape::kOpenFile, {"fd"}}},
   };
   return kInfo.at(kind);
 }
@@ -156,8 +159,14 @@ ops::Target ObjectTarget(StepReader& r, const std::string& suffix, bool allow_ha
     }
     ++given;
   }
-  if (given > 1)
-    r.Error("give one of " + path_key + ", " + var_key + (allow_handles ? ", raw, mutate" : ""));
+  if (allow_handles && r.Has("fd")) {
+    t.fd = r.String("fd");
+    ++given;
+  }
+  if (given > 1) {
+    r.Error("give one of " + path_key + ", " + var_key +
+            (allow_handles ? ", raw, mutate, fd" : ""));
+  }
   return t;
 }
 
@@ -182,7 +191,7 @@ void EntryTarget(StepReader& r, const std::string& suffix, ops::Target* dir, std
 // corrupted in every way ops::SweepHandle makes.
 void ReadSweep(StepReader& r, StepSpec* s) {
   const YAML::Node w = r.node()["sweep"];
-  for (const char* key : {"path", "var", "raw", "mutate", "save"}) {
+  for (const char* key : {"path", "var", "raw", "mutate", "save", "fd"}) {
     if (r.Has(key)) r.Error(key, std::string("a sweep names its handle in sweep.var: no ") + key);
   }
   if (s->op.kind == Kind::kLookup) {
@@ -234,6 +243,23 @@ void ReadTargets(StepReader& r, const KindInfo& info, StepSpec* s) {
       if (r.Has("name")) r.Error("name", "link takes the file, then path2 or var2 + name2");
       op.target = ObjectTarget(r, "", /*allow_handles=*/true);
       EntryTarget(r, "2", &op.target2, &op.name2);
+      break;
+    case Shape::kOpenFile:
+      if (r.Has("name")) r.Error("name", "this op takes no name");
+      op.fd = r.String("fd");
+      if (op.fd.empty()) r.Error(ops::KindName(op.kind) + " needs fd: the open file's name");
+      if (op.kind == Kind::kClose) {
+        for (const char* key : {"path", "var", "raw", "mutate"}) {
+          if (r.Has(key)) r.Error(key, std::string("close takes only fd: no ") + key);
+        }
+        break;
+      }
+      for (const char* key : {"raw", "mutate"}) {
+        if (r.Has(key)) r.Error(key, std::string("open takes path or var: no ") + key);
+      }
+      op.target.path = r.String("path");
+      op.target.var = r.String("var");
+      if (r.Has("path") == r.Has("var")) r.Error("open needs path or var (one of them)");
       break;
   }
 }
@@ -368,7 +394,7 @@ std::optional<StepSpec> ParseStep(const YAML::Node& node, const std::string& pat
   if (!kind) {
     r.Error("op",
             "needs op: one of lookup, getattr, setattr, read, write, commit, create, mkdir, "
-            "symlink, remove, rmdir, rename, link, readdir, readlink (or fault:)");
+            "symlink, remove, rmdir, rename, link, readdir, readlink, open, close (or fault:)");
     return std::nullopt;
   }
   s.op.kind = *kind;
@@ -403,8 +429,9 @@ std::string Substitute(std::string text, uint32_t i) {
 // The op of repetition `i` of a step.
 ops::Op Instance(const StepSpec& s, uint32_t i) {
   ops::Op op = s.op;
-  for (std::string* field : {&op.target.path, &op.target.var, &op.target2.path, &op.target2.var,
-                             &op.name, &op.name2, &op.save, &op.resume, &op.link_target}) {
+  for (std::string* field :
+       {&op.target.path, &op.target.var, &op.target2.path, &op.target2.var, &op.name, &op.name2,
+        &op.save, &op.resume, &op.link_target, &op.fd, &op.target.fd}) {
     *field = Substitute(*field, i);
   }
   return op;
@@ -472,7 +499,7 @@ struct WrittenStep {
 // client's agent. Handles and listing positions are separate kinds of variables.
 void CheckVariables(const std::vector<StepSpec>& steps, const std::vector<WrittenStep>& written,
                     Errors* errors) {
-  std::map<std::string, std::set<std::string>> handles, listings;  // client -> names
+  std::map<std::string, std::set<std::string>> handles, listings, files;  // client -> names
   for (size_t n = 0; n < steps.size(); ++n) {
     const StepSpec& s = steps[n];
     if (s.is_fault || s.offline) continue;
@@ -485,6 +512,17 @@ void CheckVariables(const std::vector<StepSpec>& steps, const std::vector<Writte
                           " here (save it in an earlier step)");
         }
       }
+      std::set<std::string>& open = files[s.client];
+      const std::string& fd = op.kind == Kind::kClose ? op.fd : op.target.fd;
+      if (!fd.empty() && !open.count(fd)) {
+        errors->Add(written[n].node.Mark(), written[n].path,
+                    "fd " + fd + " is not open in client " + s.client + " here (open it first)");
+      }
+      if (op.kind == Kind::kOpen && !open.insert(op.fd).second) {
+        errors->Add(written[n].node.Mark(), written[n].path,
+                    "fd " + op.fd + " is already open in client " + s.client + " (close it first)");
+      }
+      if (op.kind == Kind::kClose) open.erase(op.fd);
       if (!op.resume.empty() && !listings[s.client].count(op.resume)) {
         errors->Add(written[n].node.Mark(), written[n].path,
                     "resume " + op.resume + " names no earlier readdir save");
@@ -537,6 +575,11 @@ topology::Checked<Scenario> ParseScenario(std::string_view text, const std::stri
   });
   if (modifies && !s.info.Needs(topology::Need::kUpper))
     s.info.needs.push_back(topology::Need::kUpper);
+  const bool opens = std::any_of(s.steps.begin(), s.steps.end(), [](const StepSpec& step) {
+    return !step.is_fault && !step.offline && step.op.kind == Kind::kOpen;
+  });
+  if (opens && !s.info.Needs(topology::Need::kOpenFiles))
+    s.info.needs.push_back(topology::Need::kOpenFiles);
   for (size_t n = 0; n < s.steps.size(); ++n) {
     if (s.steps[n].during_next_ms > 0 &&
         (n + 1 == s.steps.size() || s.steps[n + 1].is_fault ||

@@ -166,14 +166,16 @@ inline constexpr std::array<Named<LoadEngine>, 2> kLoadEngineNames{{
 }};
 
 // What a scenario requires beyond a server and one client. `upper` (an upper layer to write to)
-// is implied by any step that changes something (scenario/scenario.h).
-enum class Need { kPowerLoss, kTwoClients, kRawNfs, kServerHandles, kUpper };
-inline constexpr std::array<Named<Need>, 5> kNeedNames{{
+// is implied by any step that changes something, `open-files` by an `open` step
+// (scenario/scenario.h).
+enum class Need { kPowerLoss, kTwoClients, kRawNfs, kServerHandles, kUpper, kOpenFiles };
+inline constexpr std::array<Named<Need>, 6> kNeedNames{{
     {"power-loss", Need::kPowerLoss},
     {"two-clients", Need::kTwoClients},
     {"raw-nfs", Need::kRawNfs},
     {"server-handles", Need::kServerHandles},
     {"upper", Need::kUpper},
+    {"open-files", Need::kOpenFiles},
 }};
 
 // Where a server's layer lives: a directory on the harness's work filesystem, a tmpfs, or a

@@ -56,7 +56,9 @@ Result<OverlayUnion::DropPlan> OverlayUnion::PrepareDrop(const std::string& path
                   ? index_.UnionNlink(e, d.obj.index_name, d.obj.origin_nlink)
                   : d.obj.origin_nlink;
   if (nlink <= 1 && !replaced) {
-    OVL_RETURN_IF_ERROR(index_.MakeTombstone(d.obj.index_name));
+    if (!opts_.plants.Has(Plant::kUnlinkLeavesNoTombstone)) {
+      OVL_RETURN_IF_ERROR(index_.MakeTombstone(d.obj.index_name));
+    }
     return plan;
   }
   // Other names remain: the count has to live somewhere, and that is the index entry.

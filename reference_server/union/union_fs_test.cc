@@ -512,6 +512,23 @@ TEST_F(UnionFsTest, PlantedLookupIgnoringTheIndexShowsStaleLowerData) {
   EXPECT_EQ(ReadAll(MustWalk("d/c2")), "new");
 }
 
+TEST_F(UnionFsTest, PlantedUnlinkWithoutTombstoneLeavesTheRemovedFileReachable) {
+  for (bool copied : {false, true}) {
+    Lower(0, copied ? "d/c" : "d/l", "lower");
+    UnionOptions o = Options();
+    o.plants.Add(Plant::kUnlinkLeavesNoTombstone);
+    Open(o);
+    Node f = MustWalk(copied ? "d/c" : "d/l");
+    if (copied) {
+      ASSERT_TRUE(WriteAll(f, "copied").ok());
+    }
+    ASSERT_TRUE(fs_->Remove(MustWalk("d"), copied ? "c" : "l").ok());
+    fs_->DropCaches();
+    EXPECT_TRUE(fs_->Decode(f.handle).ok())
+        << (copied ? "copied: " : "lower: ") << "the plant no longer skips the tombstone";
+  }
+}
+
 TEST_F(UnionFsTest, RefusesMismatchedLayers) {
   Lower(0, "f", "x");
   Open();

@@ -128,8 +128,9 @@ TEST_F(HarnessE2ETest, DefaultTopologyRunsAsExpected) {
 
 // Offline edits on every local server (topologies/local-offline.yaml): ovlnfsd passes them, the
 // planted lookup-ignores-index is caught by offline-link-lower, rename-skips-merge-dir-index by
-// late-nfs-export, per-boot handles by the edits that leave some held handles untouched, and the
-// tmpfs copy-layers mounts is gone afterwards like every other mount.
+// late-nfs-export, unlink-leaves-no-tombstone by unlink-all, per-boot handles by the edits that
+// leave some held handles untouched, and the tmpfs copy-layers mounts is gone afterwards like
+// every other mount.
 TEST_F(HarnessE2ETest, OfflineEditsRunAndCatchTheirPlant) {
   int code = Harness({"run", std::string(SOURCE_DIR) + "/topologies/local-offline.yaml",
                       "--results", dir_ + "/results"});
@@ -149,6 +150,19 @@ TEST_F(HarnessE2ETest, OfflineEditsRunAndCatchTheirPlant) {
   EXPECT_TRUE(caught.count("lookup-ignores-index/libnfs/offline-link-lower@reboot")) << log_;
   EXPECT_TRUE(caught.count("rename-skips-merge-dir-index/libnfs/late-nfs-export@crash")) << log_;
   EXPECT_TRUE(caught.count("rename-skips-merge-dir-index/libnfs/late-nfs-export@reboot")) << log_;
+  for (const char* fault : {"evict", "reboot", "crash"}) {
+    EXPECT_TRUE(caught.count("unlink-leaves-no-tombstone/libnfs/unlink-all@" + std::string(fault)))
+        << fault << log_;
+  }
+  // Files kept open: only the host's overlay has a client that opens (local syscalls), and a
+  // restart of it cannot happen while they are open (plan.cc says why).
+  EXPECT_GT(by_server["kernel-overlay"]["PASS"], 0);
+  bool open_unlinked_passed = false;
+  for (const auto& c : results["cases"]) {
+    open_unlinked_passed |=
+        c["id"] == "kernel-overlay/local-syscalls/open-unlinked@evict" && c["verdict"] == "PASS";
+  }
+  EXPECT_TRUE(open_unlinked_passed) << log_;
   for (const char* id :
        {"offline-remove-upper", "offline-rename-lower-dir", "offline-remove-lower-dir"}) {
     EXPECT_TRUE(caught.count("volatile/libnfs/" + std::string(id) + "@crash")) << id << log_;
