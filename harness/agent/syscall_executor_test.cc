@@ -124,6 +124,42 @@ TEST_F(SyscallPlainDirTest, EveryKind) {
   testutil::ExpectEveryKind(*e);
 }
 
+// kOpen keeps a file open in the caller's table: readable through it after its last name went,
+// until kClose; without a table there is nothing to keep it in.
+TEST_F(SyscallPlainDirTest, AnOpenFileOutlivesItsLastNameUntilClosed) {
+  OpenFiles files;
+  Result<std::unique_ptr<SyscallExecutor>> e = SyscallExecutor::Open(dir_.path(), &files);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  VarTable vars;
+  ops::Op open = MakeOp(Kind::kOpen, Path("a"));
+  open.fd = "F";
+  ops::Result opened = (*e)->Execute(open, vars);
+  ASSERT_EQ(opened.outcome, Outcome::kOk) << opened.error;
+  EXPECT_EQ(opened.attrs->nlink, 1u);
+  EXPECT_EQ((*e)->Execute(open, vars).error, "EXIST");  // F is taken
+  ASSERT_EQ((*e)->Execute(MakeOp(Kind::kRemove, Path(""), "a"), vars).outcome, Outcome::kOk);
+  ops::Target through;
+  through.fd = "F";
+  ops::Op read_op = MakeOp(Kind::kRead, through);
+  read_op.count = 100;
+  ops::Result read = (*e)->Execute(read_op, vars);
+  ASSERT_EQ(read.outcome, Outcome::kOk) << read.error;
+  EXPECT_EQ(read.data, testutil::kFileA);
+  ops::Result attrs = (*e)->Execute(MakeOp(Kind::kGetAttr, through), vars);
+  ASSERT_EQ(attrs.outcome, Outcome::kOk) << attrs.error;
+  EXPECT_EQ(attrs.attrs->nlink, 0u);
+  ops::Op close = MakeOp(Kind::kClose, ops::Target{});
+  close.fd = "F";
+  EXPECT_EQ((*e)->Execute(close, vars).outcome, Outcome::kOk);
+  EXPECT_TRUE(files.empty());
+  EXPECT_EQ((*e)->Execute(close, vars).error, kErrNoVar);
+  EXPECT_EQ((*e)->Execute(read_op, vars).error, kErrNoVar);
+
+  std::unique_ptr<SyscallExecutor> without = OpenExecutor(dir_.path());
+  open.target = Path("d/x");
+  EXPECT_EQ(without->Execute(open, vars).error, "NOTSUPP");
+}
+
 TEST_F(SyscallPlainDirTest, HandleRoundTripAndStaleAfterLastUnlink) {
   std::unique_ptr<SyscallExecutor> e = OpenExecutor(dir_.path());
   ASSERT_NE(e, nullptr);

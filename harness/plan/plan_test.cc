@@ -33,6 +33,7 @@ Catalogue TestCatalogue() {
   add("commit-durability", e, {Need::kPowerLoss});
   add("exclusive-create-replay", e, {Need::kRawNfs});
   add("malformed-handles", {}, {});
+  add("open-unlinked", e, {Need::kOpenFiles});
   add("rename-file", e, {});
   add("rename-parent", e, {Need::kUpper});
   add("two-clients", {}, {Need::kTwoClients});
@@ -80,7 +81,7 @@ clients:
   - {name: k, access: kernel-mount, count: 2}
   - {name: raw, access: libnfs, server: ref}
 workloads:
-  scenarios: [commit-durability, exclusive-create-replay, two-clients]
+  scenarios: [commit-durability, exclusive-create-replay, two-clients, open-unlinked]
 )";
 
 TEST(PlanTest, SameSeedGivesIdenticalPlan) {
@@ -113,8 +114,8 @@ TEST(PlanTest, DifferentSeedGivesDifferentOrderOfTheSameCases) {
 
 TEST(PlanTest, CasesAreServersTimesScenariosTimesFaults) {
   Plan p = MakeOrDie(Load(kLocal));
-  // Per server and access path: 6 scenarios expand into 3 faults each, 2 run once: 20 cases.
-  EXPECT_EQ(p.cases.size(), 3u * 20u);
+  // Per server and access path: 7 scenarios expand into 3 faults each, 2 run once: 23 cases.
+  EXPECT_EQ(p.cases.size(), 3u * 23u);
   std::set<std::string> ids;
   for (const Case& c : p.cases) ids.insert(c.id);
   EXPECT_EQ(ids.size(), p.cases.size());
@@ -152,6 +153,12 @@ TEST(PlanTest, CaseFieldsAndUnsupportedReasons) {
               HasSubstr("needs two libnfs client instances on server 'ref'; the topology has 1"));
   EXPECT_THAT(Find(p, "kovl/local-syscalls/exclusive-create-replay@evict").unsupported,
               HasSubstr("needs raw NFS procedures"));
+  // Files kept open: not through libnfs (NFSv3 has no open); on the host's overlay, not across a
+  // restart, which the open files would block.
+  EXPECT_THAT(Find(p, "ref/libnfs/open-unlinked@evict").unsupported, HasSubstr("has no open"));
+  EXPECT_TRUE(Find(p, "kovl/local-syscalls/open-unlinked@evict").supported());
+  EXPECT_THAT(Find(p, "kovl/local-syscalls/open-unlinked@reboot").unsupported,
+              HasSubstr("upperdir is in-use"));
   // The implicit local-syscalls client has two instances.
   const Case& two = Find(p, "kovl/local-syscalls/two-clients");
   EXPECT_TRUE(two.supported());
@@ -199,6 +206,9 @@ TEST(PlanTest, VmPlanHasLinksAndAccessPaths) {
   EXPECT_THAT(Find(p, "ref/kernel-mount/exclusive-create-replay@reboot").unsupported,
               HasSubstr("kernel-mount cannot choose"));
   EXPECT_TRUE(Find(p, "ref/libnfs/exclusive-create-replay@reboot").supported());
+  // A kernel NFS client keeps files open across a server restart.
+  EXPECT_TRUE(Find(p, "ref/kernel-mount/open-unlinked@crash").supported());
+  EXPECT_THAT(Find(p, "ref/libnfs/open-unlinked@crash").unsupported, HasSubstr("has no open"));
   EXPECT_FALSE(p.mixed.enabled);
 }
 
@@ -312,8 +322,8 @@ TEST(PlanTest, JsonHasTheResolvedPlan) {
   EXPECT_EQ(j["seed"], 1);
   EXPECT_EQ(j["servers"][0]["port"], 2049);
   EXPECT_EQ(j["links"].size(), 5u);
-  // 7 cases for each (server, access path): knfsd/kernel-mount, ref/kernel-mount, ref/libnfs.
-  EXPECT_EQ(j["cases"].size(), 3u * 7u);
+  // 10 cases for each (server, access path): knfsd/kernel-mount, ref/kernel-mount, ref/libnfs.
+  EXPECT_EQ(j["cases"].size(), 3u * 10u);
 }
 
 }  // namespace

@@ -19,6 +19,8 @@
 //   - {op: readdir, path: d, max_entries: 2, save: L}      first page; position kept as L
 //   - {op: readdir, path: d, resume: L, save: L}           the next page of the same listing
 //   - {op: create, path: n{i}, repeat: 200}   200 creates, {i} = 0..199 in names and vars
+//   - {op: open, path: d/a, fd: F}           keep d/a open as F until {op: close, fd: F};
+//                                             getattr and read take fd: F (needs open-files)
 //   - {fault: E}                              the case's fault (evict, reboot or crash); dropped
 //                                             in a case without one
 //   - {fault: crash}                          that fault in every case
