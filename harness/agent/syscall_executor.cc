@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <memory>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -459,14 +461,40 @@ Result<ops::Result> OpenFile(const Object& o, const ops::Op& op, OpenFiles* file
   return out;
 }
 
+// The path the open file `fd` has now ("" when unknown).
+std::string PathOfFd(int fd) {
+  char buf[PATH_MAX];
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  const ssize_t n = readlink(proc.c_str(), buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+// How long a close waits for a kernel NFS client's deferred remove (see CloseFile).
+constexpr auto kDeferredRemoveWait = std::chrono::seconds(10);
+
 // kClose: closes the file kept under op.fd; close's own error (a kernel NFS client reports
-// write-back failures there) is the result.
+// write-back failures there) is the result. A Linux NFS client removes an open file by renaming
+// it to ".nfsXXXX" and removes that name after the last close, asynchronously: the close waits
+// (bounded) until the name is gone, so that what comes next judges the server, not the client's
+// timing. A name still there after the wait makes the outcome unknown.
 Result<ops::Result> CloseFile(const ops::Op& op, OpenFiles* files) {
   auto it = files ? files->find(op.fd) : OpenFiles::iterator{};
   if (!files || it == files->end()) return Status::Error(kHarnessError, kErrNoVar);
   Fd fd = std::move(it->second);
   files->erase(it);
+  const std::string path = PathOfFd(fd.get());
   if (close(fd.Release()) != 0) return Status::FromErrno("close");
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos || path.compare(slash + 1, 4, ".nfs") != 0) return ops::Result{};
+  const auto deadline = std::chrono::steady_clock::now() + kDeferredRemoveWait;
+  struct stat st {};
+  while (lstat(path.c_str(), &st) == 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return UnknownResult("the NFS client's deferred remove of " + path + " did not happen in " +
+                           std::to_string(kDeferredRemoveWait.count()) + " s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   return ops::Result{};
 }
 

@@ -20,7 +20,8 @@
 // - Probes: ACCESS is faccessat(R_OK|W_OK), FSSTAT fstatfs, READDIR the first page of the
 //   directory in its own order (cookies are d_off).
 // - kOpen opens the file O_RDONLY and keeps it in the caller's OpenFiles under op.fd; a target
-//   with `fd` acts on that open file (kRead reads through it); kClose closes it.
+//   with `fd` acts on that open file (kRead reads through it); kClose closes it and, on a
+//   kernel NFS mount, waits (bounded) for the client's deferred remove of a silly-renamed file.
 #pragma once
 
 #include <cstdint>

@@ -36,7 +36,6 @@ class FakeServer {
 
   void Fault(FaultKind kind) {
     const bool restart = kind == FaultKind::kCrash || kind == FaultKind::kReboot;
-    s_.Settle();
     if (restart) {
       ++verifier_;
       s_.Restart();

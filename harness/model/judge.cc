@@ -219,9 +219,6 @@ class CaseJudge {
       Unresolved("the " + kind + " fault could not be injected" +
                  (detail.is_string() ? ": " + detail.get<std::string>() : ""));
     }
-    for (auto& [client, p] : partitions_) {
-      for (State& s : p.candidates) s.Settle();
-    }
     if (!IsRestart(kind)) return;  // eviction changes nothing else
     ++boot_;
     std::optional<ops::OfflineEdit> edit;

@@ -32,8 +32,8 @@ struct Plan {
   std::optional<ObjId> entry2;  // what `name2` names in dir2 now
   // The target is a held handle of an object an offline edit touched: an error is allowed.
   bool may_fail = false;
-  // The target is a held handle of a removed object still open (or just closed): STALE is
-  // allowed, any success must be that object as it is.
+  // The target is a held handle of a removed object still open: STALE is allowed, any success
+  // must be that object as it is.
   bool open_unlinked = false;
 };
 
@@ -98,7 +98,7 @@ Plan ResolveTarget(const State& s, const std::string& client, const ops::Target&
     }
     p.obj = r.id;
   }
-  if (!s.Alive(p.obj) && (s.IsOpen(p.obj) || s.closing.count(p.obj))) {
+  if (!s.Alive(p.obj) && s.IsOpen(p.obj)) {
     p.open_unlinked = true;
     return p;
   }
@@ -392,7 +392,6 @@ void Effect(State& s, const ops::Op& op, const Plan& p, const ops::Result* r, bo
       break;
     case Kind::kClose:
       s.open_files.erase({op.client, op.fd});
-      if (!s.Alive(p.obj) && !s.IsOpen(p.obj)) s.closing.insert(p.obj);
       break;
     default:
       break;
@@ -505,8 +504,8 @@ std::vector<Issue> Step(State& s, const ops::Op& op, const ops::Result& r) {
     return issues;  // a server may refuse a cookie it can no longer honour
   }
   if (p.open_unlinked && r.error == "STALE") {
-    issues.push_back({Severity::kMay, "open-unlinked",
-                      "the removed file still open (or just closed), or STALE", r.error});
+    issues.push_back(
+        {Severity::kMay, "open-unlinked", "the removed file still open, or STALE", r.error});
     return issues;
   }
   if (p.may_fail) {

@@ -93,10 +93,6 @@ struct State {
   // stays readable through its open file, and a handle of it may still reach it or be STALE
   // (docs/scenarios.md, "open-unlinked").
   std::map<ClientVar, ObjId> open_files;
-  // Removed objects whose last open file was closed since the last fault: a kernel NFS client
-  // removes the name it renamed an open file to only after the close, asynchronously, so until
-  // the next fault a handle may still reach the object.
-  std::set<ObjId> closing;
   // What offline edits (model/offline.h) need to know about the layers. `lower`: the visible
   // lower-layer paths and their objects (the fixture's merged view, then edited). `upper`:
   // objects the union changed (copied up, created, or a dir whose entries changed). `removed`:
@@ -135,9 +131,6 @@ struct State {
   // with them or without them (RFC 1813 lets a server lose uncommitted data; the changed write
   // verifier tells the client to send it again).
   void Restart();
-  // Any fault (restart or eviction, server or client): it takes long enough for a client's
-  // deferred remove after a close to have arrived, so `closing` empties.
-  void Settle() { closing.clear(); }
   // After a namespace change: updates the listings in progress.
   void RefreshListings();
 };
