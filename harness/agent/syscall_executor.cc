@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -472,11 +473,23 @@ std::string PathOfFd(int fd) {
 // How long a close waits for a kernel NFS client's deferred remove (see CloseFile).
 constexpr auto kDeferredRemoveWait = std::chrono::seconds(10);
 
+// Whether the directory `dir` lists `name` (nullopt when it cannot be read). A listing, not a
+// lookup: a kernel NFS client revalidates a cached name by the file's handle, which a server
+// that keeps removed files decodable would confirm.
+std::optional<bool> Lists(const std::string& dir, const std::string& name) {
+  DirStream d(opendir(dir.c_str()), closedir);
+  if (!d) return std::nullopt;
+  while (const struct dirent* e = readdir(d.get())) {
+    if (name == e->d_name) return true;
+  }
+  return false;
+}
+
 // kClose: closes the file kept under op.fd; close's own error (a kernel NFS client reports
 // write-back failures there) is the result. A Linux NFS client removes an open file by renaming
 // it to ".nfsXXXX" and removes that name after the last close, asynchronously: the close waits
-// (bounded) until the name is gone, so that what comes next judges the server, not the client's
-// timing. A name still there after the wait makes the outcome unknown.
+// (bounded) until the directory no longer lists the name, so that what comes next judges the
+// server, not the client's timing. A name still listed after the wait makes the outcome unknown.
 Result<ops::Result> CloseFile(const ops::Op& op, OpenFiles* files) {
   auto it = files ? files->find(op.fd) : OpenFiles::iterator{};
   if (!files || it == files->end()) return Status::Error(kHarnessError, kErrNoVar);
@@ -486,9 +499,9 @@ Result<ops::Result> CloseFile(const ops::Op& op, OpenFiles* files) {
   if (close(fd.Release()) != 0) return Status::FromErrno("close");
   const size_t slash = path.rfind('/');
   if (slash == std::string::npos || path.compare(slash + 1, 4, ".nfs") != 0) return ops::Result{};
+  const std::string dir = path.substr(0, slash), name = path.substr(slash + 1);
   const auto deadline = std::chrono::steady_clock::now() + kDeferredRemoveWait;
-  struct stat st {};
-  while (lstat(path.c_str(), &st) == 0) {
+  while (Lists(dir, name).value_or(false)) {
     if (std::chrono::steady_clock::now() >= deadline) {
       return UnknownResult("the NFS client's deferred remove of " + path + " did not happen in " +
                            std::to_string(kDeferredRemoveWait.count()) + " s");
