@@ -171,6 +171,24 @@ TEST_F(HarnessE2ETest, OfflineEditsRunAndCatchTheirPlant) {
   EXPECT_EQ(CountProcesses(dir_), 0);
 }
 
+// A reader that goes away (`harness run ... | head`) must not end the run half-way, with servers
+// up and no results: writes to the closed pipe fail, and the run goes on and cleans up.
+TEST_F(HarnessE2ETest, AClosedStdoutDoesNotCutTheRunShort) {
+  const std::string cmd = std::string(HARNESS_PATH) + " run " + SOURCE_DIR +
+                          "/topologies/local-offline.yaml --only offline-link-lower --results " +
+                          dir_ + "/results | true";
+  auto p = Process::Start({{"sh", "-c", cmd}, dir_ + "/harness.log"});
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  auto st = (*p)->Wait(std::chrono::seconds(300));
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  log_ = (*p)->Tail(80);
+  const nlohmann::json results = Results();
+  ASSERT_TRUE(results.contains("cases")) << log_;
+  EXPECT_FALSE(results["cases"].empty());
+  EXPECT_EQ(CountMounts(dir_), 0);
+  EXPECT_EQ(CountProcesses(dir_), 0);
+}
+
 TEST_F(HarnessE2ETest, PlantedHandleBugIsCaught) {
   std::string topo = Topology("planted.yaml", R"(name: planted
 seed: 5
