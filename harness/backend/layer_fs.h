@@ -95,11 +95,8 @@ class LayerStack {
   std::string nested_mount_;  // the inner overlay's mount point, when mounted
 };
 
-// mount -t overlay `options` at `at`, named OverlayMountSource(getpid()) so that `harness clean`
-// finds it. The kernel explains a refusal, and options it falls back from, only in its log: the
-// "overlayfs:" lines it logged meanwhile are appended to the error's message, and to `*notes`
-// (when not null) on success. EBUSY is retried for up to 15 s (a detached earlier mount of the
-// same upper may still be in use).
+// MountOverlayAs (overlay_mount.h) named OverlayMountSource(getpid()), so that `harness clean`
+// finds it.
 Status MountOverlay(const std::string& at, const std::string& options, std::string* notes);
 
 // The pid in a layer filesystem's mount point name ("ovlnfs-layerfs-<pid>-lower1"), or nullopt

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "backend/overlay_mount.h"
+
 namespace ovl::backend {
 namespace {
 
@@ -75,10 +77,9 @@ Status CopyUpUnindexed(const ops::OfflineEdit& edit, const EditableLayers& dirs)
   for (const std::string& lower : dirs.lowers) lowerdir += (lowerdir.empty() ? "" : ":") + lower;
   const std::string options = "lowerdir=" + lowerdir + ",upperdir=" + dirs.upper +
                               ",workdir=" + dirs.work + ",index=off,nfs_export=off";
-  if (::mount(dirs.mount_source.c_str(), mnt.c_str(), "overlay", 0, options.c_str()) != 0) {
-    Status st = Status::FromErrno(what + ": mount -t overlay -o " + options);
+  if (Status st = MountOverlayAs(dirs.mount_source, mnt, options, nullptr); !st.ok()) {
     ::rmdir(mnt.c_str());
-    return st;
+    return Status::Error(st.code(), what + ": " + st.message());
   }
   const std::string path = mnt + "/" + edit.path;
   struct stat st;

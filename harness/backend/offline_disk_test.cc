@@ -90,5 +90,15 @@ TEST_F(OfflineDiskTest, CopyUpUnindexedLeavesMergeDirsWithoutIndex) {
             kErrNotSupp);
 }
 
+// The kernel says why it refuses an overlay only in its log: the error carries its lines.
+TEST_F(OfflineDiskTest, ARefusedCopyUpUnindexedMountSaysTheKernelsReason) {
+  EditableLayers broken = Dirs();
+  broken.work = dir_.path() + "/no-such-work";
+  Status st = ApplyOfflineEdit({Kind::kCopyUpUnindexed, "f/g", "", false}, broken);
+  if (st.code() == EPERM) GTEST_SKIP() << "mount(2) needs root: " << st.ToString();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("overlayfs:"), std::string::npos) << st.ToString();
+}
+
 }  // namespace
 }  // namespace ovl::backend
