@@ -4,6 +4,10 @@
 
 namespace ovl::backend::libvirt {
 
+std::string VirtioDiskName(size_t index) {
+  return std::string("vd") + static_cast<char>('a' + index);
+}
+
 std::string DomainXml(const DomainConfig& c) {
   auto q = [](const std::string& s) { return "'" + EscapeMarkup(s) + "'"; };
   std::string x;
@@ -22,9 +26,8 @@ std::string DomainXml(const DomainConfig& c) {
   for (size_t i = 0; i < c.disks.size(); ++i) {
     const DiskConfig& d = c.disks[i];
     x += "    <disk type='file' device='disk'><driver name='qemu' type=" + q(d.format) +
-         "/><source file=" + q(d.path) +
-         "/><target dev=" + q(std::string("vd") + static_cast<char>('a' + i)) + " bus='virtio'/>" +
-         (d.readonly ? "<readonly/>" : "") + "</disk>\n";
+         "/><source file=" + q(d.path) + "/><target dev=" + q(VirtioDiskName(i)) +
+         " bus='virtio'/>" + (d.readonly ? "<readonly/>" : "") + "</disk>\n";
   }
   x += "    <serial type='file'><source path=" + q(c.console_log) +
        " append='on'/><target port='0'/></serial>\n";

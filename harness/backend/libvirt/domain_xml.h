@@ -45,4 +45,7 @@ struct DomainConfig {
 // The <domain> document for `config`.
 std::string DomainXml(const DomainConfig& config);
 
+// The guest's name of disk `index` of DomainConfig::disks: "vda", "vdb", ...
+std::string VirtioDiskName(size_t index);
+
 }  // namespace ovl::backend::libvirt

@@ -35,6 +35,18 @@ TEST(DomainXml, DisksInOrderReadonlyMarked) {
   EXPECT_LT(a, b);
 }
 
+TEST(DomainXml, DiskNamesFollowTheirIndex) {
+  EXPECT_EQ(VirtioDiskName(0), "vda");
+  EXPECT_EQ(VirtioDiskName(3), "vdd");
+  DomainConfig c = Sample();
+  c.disks.push_back({"/vm/data.img", "raw", false});
+  c.disks.push_back({"/vm/upper.img", "raw", false});
+  const std::string x = DomainXml(c);
+  EXPECT_NE(x.find("<source file='/vm/upper.img'/><target dev='" + VirtioDiskName(3) + "'"),
+            std::string::npos)
+      << x;
+}
+
 TEST(DomainXml, UdpLinkOnLoopbackOnly) {
   const std::string x = DomainXml(Sample());
   EXPECT_NE(x.find("<interface type='udp'><mac address='52:54:00:c8:00:01'/><source "

@@ -66,7 +66,14 @@ Vm::~Vm() {
   stdfs::remove_all(spec_.socket_dir, ec);
 }
 
+std::string LayerDiskName(size_t n) {
+  return VirtioDiskName(3 + n);
+}
+
 Status Vm::MakeDisks() {
+  if (!spec_.layer_disks.empty() && spec_.data_disk_bytes == 0) {
+    return Status::Error(EINVAL, spec_.node + ": layer disks need the data disk before them");
+  }
   std::error_code ec;
   for (const auto& d :
        {spec_.state_dir, spec_.socket_dir, stdfs::path(spec_.console_log).parent_path().string()}) {

@@ -34,8 +34,8 @@ struct VmSpec {
   std::string console_log;       // serial console, appended across boots
   std::string payload_dir;       // staged tree that becomes the payload disk (vdb)
   uint64_t data_disk_bytes = 0;  // > 0: an empty ext4 data disk (vdc) that outlives crashes
-  // Raw disk images made by the caller under state_dir, attached after the data disk (vdd, vde,
-  // ...): the layer filesystems of a server's layer setup.
+  // Raw disk images made by the caller under state_dir, attached after the data disk (which they
+  // need; LayerDiskName says what the guest calls them): a server's layer filesystems.
   std::vector<std::string> layer_disks;
   bool agent_channel = false;  // a second port "ovl.agent" for harness-agent
   std::vector<NicConfig> nics;
@@ -47,6 +47,9 @@ struct ExecReply {
   int rc = 0;
   std::string output;
 };
+
+// The guest's name of VmSpec::layer_disks[n]: after vda root, vdb payload and vdc data, "vdd"...
+std::string LayerDiskName(size_t n);
 
 class Vm {
  public:

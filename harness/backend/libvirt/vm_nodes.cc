@@ -98,9 +98,9 @@ Status MakeLayerDisks(const topology::ServerSpec& spec, VmSpec* vs, std::string*
     if (fs == topology::LayerFs::kSame || fs == topology::LayerFs::kNone) continue;
     const std::string image = vs->state_dir + "/" + layer + ".img";
     OVL_RETURN_IF_ERROR(MakeLayerFsImage(fs, image, vs->state_dir + "/" + layer + ".mkfs.log"));
-    const char dev = static_cast<char>('d' + vs->layer_disks.size());
+    *layer_disks +=
+        (layer_disks->empty() ? "" : " ") + layer + "=" + LayerDiskName(vs->layer_disks.size());
     vs->layer_disks.push_back(image);
-    *layer_disks += (layer_disks->empty() ? "" : " ") + layer + "=vd" + dev;
   }
   return Status::Ok();
 }
