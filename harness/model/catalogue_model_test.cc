@@ -102,8 +102,9 @@ class FakeServer {
   }
 
   // What the target names: for a variable, the object its handle bytes (as the agent holds
-  // them) encode, as a server decodes them.
+  // them) encode, as a server decodes them; for an open file, the file it keeps open.
   ObjId Target(const ops::Target& t, const std::string& client) const {
+    if (!t.fd.empty()) return s_.open_files.at({client, t.fd});
     if (t.var.empty()) return s_.Resolve(t.path).id;
     const std::string& handle = vars_.at({client, t.var});
     if (bug_ == Bug::kPathDecode) {
@@ -117,7 +118,8 @@ class FakeServer {
   ops::Result Success(const ops::Op& op) const {
     ops::Result r;
     ObjId obj = kRootId;
-    if (!op.target.var.empty() || s_.Resolve(op.target.path).error.empty()) {
+    if (!op.target.var.empty() || !op.target.fd.empty() ||
+        s_.Resolve(op.target.path).error.empty()) {
       obj = Target(op.target, op.client);
     }
     const bool entry_op = op.kind == ops::Kind::kLookup || op.kind == ops::Kind::kCreate ||
