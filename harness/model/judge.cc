@@ -219,7 +219,7 @@ class CaseJudge {
       Unresolved("the " + kind + " fault could not be injected" +
                  (detail.is_string() ? ": " + detail.get<std::string>() : ""));
     }
-    if (!IsRestart(kind)) return;  // eviction changes nothing else
+    if (!IsRestart(kind)) return;  // eviction changes nothing
     ++boot_;
     std::optional<ops::OfflineEdit> edit;
     if (kind == "offline") {
