@@ -377,8 +377,14 @@ class LocalAgent final : public AgentNode {
 
   Result<agent::protocol::Reply> Request(const agent::protocol::Request& request) override {
     OVL_RETURN_IF_ERROR(proc_->WriteLine(agent::protocol::EncodeRequest(request)));
-    OVL_ASSIGN_OR_RETURN(std::string line,
-                         proc_->ReadLine(agent::protocol::ReplyTimeout(request, kRequestTimeout)));
+    OVL_ASSIGN_OR_RETURN(
+        std::string line,
+        AwaitReply(
+            [&](Clock::time_point deadline) {
+              return proc_->ReadLine(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+            },
+            agent::protocol::ReplyTimeout(request, kRequestTimeout)));
     Result<agent::protocol::Reply> reply = agent::protocol::DecodeReply(line);
     if (!reply.ok()) return Status::Error(EPROTO, name_ + ": " + reply.status().message());
     return reply;

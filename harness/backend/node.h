@@ -3,6 +3,8 @@
 // and tell an agent how to reach them.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -81,15 +83,39 @@ inline Status StrikeServer(ServerNode& node, topology::FaultKind kind) {
 // One harness-agent, spoken to in the protocol of agent/protocol.h.
 class AgentNode {
  public:
+  using Clock = std::chrono::steady_clock;
+  // When the latest server outage (a crash or reboot under way or done) ended as its caller sees
+  // it: now while one is under way.
+  using OutageEnd = std::function<Clock::time_point()>;
+
   virtual ~AgentNode() = default;
   virtual const std::string& name() const = 0;
   // Sends one request and waits for its reply, at most agent::protocol::ReplyTimeout(request,
-  // this backend's bound for one operation). An error when the agent did not answer in time or
-  // its reply did not decode; an agent's refusal is a Failure reply.
+  // this backend's bound for one operation), counted from the send or, under WaitThroughOutages,
+  // from the end of an outage the request lived through. An error when the agent did not answer
+  // in time or its reply did not decode; an agent's refusal is a Failure reply.
   virtual Result<agent::protocol::Reply> Request(const agent::protocol::Request& request) = 0;
   // Drops the client side's caches (client-evict).
   virtual Status EvictClientCaches() = 0;
   virtual std::string LogTail() const = 0;
+
+  // From now on, a reply still missing when its bound has passed is waited for until the bound
+  // has also passed since `outage_end()`, as often as that moves later. A hard mount blocks an
+  // operation while the server is down and the client retries the connection with a growing
+  // back-off, so after a slow reboot the reply can come long after the send. nullptr turns it
+  // off; `outage_end` must outlive its use (the caller turns it off before it goes away).
+  void WaitThroughOutages(OutageEnd outage_end) { outage_end_ = std::move(outage_end); }
+
+ protected:
+  // The reply wait of Request: read(deadline) with deadline = the start + `bound`, repeated with
+  // the deadline moved as WaitThroughOutages says while read gives ETIMEDOUT. Returns read's
+  // last result.
+  Result<std::string> AwaitReply(
+      const std::function<Result<std::string>(Clock::time_point deadline)>& read,
+      std::chrono::milliseconds bound) const;
+
+ private:
+  OutageEnd outage_end_;
 };
 
 }  // namespace ovl::backend

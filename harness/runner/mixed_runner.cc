@@ -159,6 +159,20 @@ MixedRun RunMixed(const MixedContext& ctx) {
   }
 
   Shared sh;
+  // An operation in flight across a restart waits for the server and the client's reconnect
+  // back-off: its reply bound counts from the end of the latest fault.
+  for (auto* a : ctx.agents) {
+    a->WaitThroughOutages([&sh] {
+      std::lock_guard<std::mutex> g(sh.mu);
+      return sh.faulting ? Clock::now() : sh.last_fault_end;
+    });
+  }
+  struct StopWaiting {
+    const std::vector<backend::AgentNode*>& agents;
+    ~StopWaiting() {
+      for (auto* a : agents) a->WaitThroughOutages(nullptr);
+    }
+  } stop_waiting{ctx.agents};
   const auto start = Clock::now();
   std::vector<std::thread> clients;
   for (size_t i = 0; i < ctx.agents.size(); ++i) {

@@ -358,7 +358,8 @@ class VmAgent final : public AgentNode {
     }
     OVL_RETURN_IF_ERROR(agent_.WriteLine(agent::protocol::EncodeRequest(request)));
     const milliseconds timeout = agent::protocol::ReplyTimeout(request, kRequestTimeout);
-    auto line = agent_.ReadLine(Clock::now() + timeout);
+    auto line =
+        AwaitReply([&](Clock::time_point deadline) { return agent_.ReadLine(deadline); }, timeout);
     if (!line.ok()) {
       if (line.status().code() == ETIMEDOUT) ++stale_;
       return Status::Error(line.status().code(), name_ + ": no agent reply within " +
