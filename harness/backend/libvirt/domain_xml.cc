@@ -41,6 +41,9 @@ std::string DomainXml(const DomainConfig& c) {
          "><local address='127.0.0.1' port=" + q(std::to_string(n.local_port)) +
          "/></source><model type='virtio'/></interface>\n";
   }
+  // Entropy from the host: without it a guest's first blocking getrandom (ovlnfsd's start) waits
+  // for the kernel's jitter entropy, seconds under TCG (docs/vms.md).
+  x += "    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>\n";
   x += "    <memballoon model='none'/>\n  </devices>\n</domain>\n";
   return x;
 }

@@ -66,6 +66,12 @@ TEST(DomainXml, ConsoleAppendsAndChannelsBind) {
             std::string::npos);
 }
 
+TEST(DomainXml, EntropyComesFromTheHost) {
+  EXPECT_NE(DomainXml(Sample()).find(
+                "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"),
+            std::string::npos);
+}
+
 TEST(DomainXml, EscapesText) {
   DomainConfig c = Sample();
   c.cmdline = "a<b & 'c'";

@@ -11,7 +11,7 @@ export PATH
 hostname "$NAME"
 # A supplied kernel's modules travel on the payload.
 [ -d /payload/modules ] && mount --bind /payload/modules /lib/modules
-modprobe -a virtio_net virtio_console
+modprobe -a virtio_net virtio_console virtio_rng
 ip link set lo up
 # NET: "mac=address/prefix ...": one point-to-point link per entry.
 for spec in $NET; do
@@ -56,6 +56,8 @@ const std::string& RoleScript() {
 #                         the kernel (or ovlnfsd) refuses this layer setup, its reason printed
 #   export                (knfsd*) export the mounted overlay
 #   unserve               stop exporting, unmount (or stop ovlnfsd)
+#   copy-layers           (stopped) copy every layer to a new ext4 filesystem and make $L the
+#                         copy; exit 95 for a lower-only export
 #   reboot                unserve, stop daemons, unmount the data disk, then reboot
 #   halt                  the same, then power off (the host boots another kernel: upgrade)
 #   evict                 drop the guest's caches (and ovlnfsd's)
@@ -67,8 +69,10 @@ L=/data/layers
 # Layer setups (role.env): LAYER_DISKS "<layer>=<device> ...", the layers on a filesystem of
 # their own, mounted at /data/fs-<layer> (the layer is a symlink to it; its work dir goes with
 # the upper); NO_UPPER=1: a lower-only export; NESTED=1: lower0 is an overlay mount of
-# nested-top and nested-bottom (the fixture's layer 0).
+# nested-top and nested-bottom (the fixture's layer 0). After copy-layers, $L is a symlink to
+# the copy: an ext4 image on the data disk, so that it survives reboots, loop-mounted at $C.
 REFUSED=95
+C=/data/copy
 
 lowers() { ls -d $L/lower* | sort -V | paste -sd: -; }
 disk_of() { for d in $LAYER_DISKS; do [ "${d%%=*}" = "$1" ] && echo "/data/fs-$1"; done; }
@@ -79,6 +83,12 @@ mount_layer_disks() {
   done
 }
 umount_layer_disks() { for d in $LAYER_DISKS; do umount "/data/fs-${d%%=*}"; done; }
+mount_copy() {
+  [ -f $C.img ] || return 0
+  modprobe loop  # no udev: /dev/loop-control appears only once the module is in
+  mkdir -p $C && mount -o loop $C.img $C
+}
+umount_copy() { if mountpoint -q $C; then umount $C; fi; }
 # make_layer NAME [ON]: the layer dir $L/NAME, on the filesystem of layer ON (NAME's own).
 make_layer() {
   fs=$(disk_of "${2:-$1}")
@@ -133,6 +143,7 @@ boot)
   mkdir -p /data
   mount /dev/vdc /data || exit 1
   mount_layer_disks || exit 1
+  mount_copy || exit 1
   case "$ROLE" in
   knfsd*)
     mkdir -p /etc/nfs.conf.d
@@ -145,6 +156,8 @@ boot)
 wipe)
   umount_nested
   rm -rf $L
+  umount_copy
+  rm -rf $C $C.img
   for d in $LAYER_DISKS; do rm -rf "/data/fs-${d%%=*}"/*; done
   mkdir -p $L
   i=0
@@ -209,10 +222,18 @@ unserve)
     fi ;;
   esac
   umount_nested ;;
+copy-layers)
+  [ -n "$NO_UPPER" ] && { echo "a lower-only export"; exit $REFUSED; }
+  [ -e $C.img ] && { echo "the layers were copied already"; exit 1; }
+  # One cp for all layers keeps the hard links between them (the index's to the upper); -H
+  # follows the layers that are symlinks to their own disks.
+  truncate -s 256M $C.img && mkfs.ext4 -F -q $C.img && mount_copy && cp -a -H $L/* $C/ || exit 1
+  rm -rf $L && ln -s $C $L && sync ;;
 reboot|halt)
   "$0" unserve
   case "$ROLE" in knfsd*) rpc.nfsd 0 ;; esac
   sync
+  umount_copy
   umount_layer_disks
   umount /data
   mount -o remount,ro /

@@ -212,21 +212,17 @@ class VmServer final : public ServerNode {
     return serving_ ? Serve() : Status::Ok();
   }
 
-  // Stopped by a power cut (crash) or role.sh unserve (clean), edited by ovl-guestd, served again.
+  // Stopped by a power cut (crash) or role.sh unserve (clean), edited by ovl-guestd (copy-layers:
+  // by role.sh, onto a new filesystem), served again.
   Status Offline(const ops::OfflineEdit& edit) override {
     OVL_RETURN_IF_ERROR(RefuseNestedLowerEdit(spec_.nested, edit));
-    if (edit.kind == ops::OfflineEdit::Kind::kCopyLayers) {
-      // The copy needs a second, new filesystem; a server VM has one data disk, holding the layers.
-      return Status::Error(kErrNotSupp,
-                           "copy-layers needs a second data disk for the copy, which server VMs "
-                           "do not have");
-    }
     if (edit.crash) {
       OVL_RETURN_IF_ERROR(vm_->PowerCycle());
       ReportBoot(*b_, *vm_);
     } else {
       OVL_RETURN_IF_ERROR(Role({"unserve"}));
     }
+    if (edit.kind == ops::OfflineEdit::Kind::kCopyLayers) return ServeACopy();
     OVL_ASSIGN_OR_RETURN(json r, vm_->Call(OfflineEditRequest(edit, lowers_), kRoleTimeout));
     if (!r.value("ok", false)) {
       return Status::Error(r.value("errno", EIO),
@@ -279,6 +275,23 @@ class VmServer final : public ServerNode {
     std::vector<std::string> argv = {kRole};
     argv.insert(argv.end(), args.begin(), args.end());
     return vm_->Exec(argv, kRoleTimeout).status();
+  }
+
+  // copy-layers: role.sh copies the layers to a new ext4 filesystem, which is served from now on
+  // (until the next Setup). A server refusing the copy rejects the setup: UNSUPPORTED, as on the
+  // local backend.
+  Status ServeACopy() {
+    OVL_ASSIGN_OR_RETURN(ExecReply copied, vm_->Run({kRole, "copy-layers"}, kRoleTimeout));
+    if (copied.rc == kRoleRefused)
+      return Status::Error(kErrNotSupp, "copy-layers: " + copied.output);
+    if (copied.rc != 0) {
+      return Status::Error(EIO, spec_.name + ": role.sh copy-layers exited " +
+                                    std::to_string(copied.rc) + "; output:\n" + copied.output);
+    }
+    Status up = Serve();
+    if (up.ok() || up.code() == kErrNotSupp) return up;
+    return Status::Error(kErrNotSupp,
+                         "serving the layers copied to a new filesystem: " + up.ToString());
   }
 
   // Mounts the layers and serves them. knfsd: UNSUPPORTED when the mount cannot encode file
