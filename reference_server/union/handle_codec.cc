@@ -5,26 +5,23 @@
 namespace ovl {
 namespace {
 
-void PutU32(std::string* s, uint32_t v) {
-  for (int i = 3; i >= 0; --i) s->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-uint32_t GetU32(const std::string& s, size_t at) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(s[at + i]);
-  return v;
-}
-
 Status Bad(const char* why) {
   return Status::Error(kErrBadHandle, why);
 }
 
 }  // namespace
 
+SipKey HandleCodec::KeyFor(std::optional<uint32_t> generation) const {
+  SipKey k = key_;
+  if (generation) {
+    for (int i = 0; i < 4; ++i) k[i] ^= static_cast<uint8_t>(*generation >> (8 * i));
+  }
+  return k;
+}
+
 Result<std::string> HandleCodec::Encode(const HandleFields& f) const {
-  const size_t gen_size = f.generation ? 4 : 0;
   if (f.id.fh.type < 0 || f.id.fh.type > 0xff ||
-      kHeaderSize + gen_size + f.id.fh.bytes.size() + kTagSize > kMaxSize) {
+      kHeaderSize + f.id.fh.bytes.size() + kTagSize > kMaxSize) {
     return Status::Error(EOVERFLOW, "real file handle does not fit in an NFS handle");
   }
   std::string out;
@@ -39,9 +36,8 @@ Result<std::string> HandleCodec::Encode(const HandleFields& f) const {
   out.push_back(static_cast<char>(f.id.fh.bytes.size()));
   out.push_back(0);
   out.append(reinterpret_cast<const char*>(uuid_.data()), uuid_.size());
-  if (f.generation) PutU32(&out, *f.generation);
   out += f.id.fh.bytes;
-  uint64_t tag = SipHash24(key_, out);
+  uint64_t tag = SipHash24(KeyFor(f.generation), out);
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((tag >> (8 * i)) & 0xff));
   return out;
 }
@@ -53,9 +49,9 @@ Result<HandleFields> HandleCodec::Decode(const std::string& b) const {
   const uint8_t flags = static_cast<uint8_t>(b[3]);
   if (flags & ~(kFlagDir | kFlagVolatile)) return Bad("handle flags");
   if (b[7] != 0) return Bad("handle reserved byte");
-  const size_t gen_size = (flags & kFlagVolatile) ? 4 : 0;
+  const bool is_volatile = flags & kFlagVolatile;
   const size_t fh_len = static_cast<uint8_t>(b[6]);
-  if (fh_len == 0 || kHeaderSize + gen_size + fh_len + kTagSize != b.size()) {
+  if (fh_len == 0 || kHeaderSize + fh_len + kTagSize != b.size()) {
     return Bad("handle fh length");
   }
   // A foreign export is STALE (the handle is fine, it just is not ours any more); checked before
@@ -63,17 +59,23 @@ Result<HandleFields> HandleCodec::Decode(const std::string& b) const {
   if (std::memcmp(b.data() + 8, uuid_.data(), uuid_.size()) != 0) {
     return Status::Error(ESTALE, "handle of another export");
   }
+  if (is_volatile && !generation_) {
+    return Status::Error(ESTALE, "volatile handle; this server's handles are persistent");
+  }
   const size_t body = b.size() - kTagSize;
-  uint64_t tag = SipHash24(key_, std::string_view(b.data(), body));
+  uint64_t tag =
+      SipHash24(KeyFor(is_volatile ? generation_ : std::nullopt), std::string_view(b.data(), body));
   for (int i = 0; i < 8 && verify_tag_; ++i) {
-    if (static_cast<uint8_t>(b[body + i]) != ((tag >> (8 * i)) & 0xff)) return Bad("handle tag");
+    if (static_cast<uint8_t>(b[body + i]) == ((tag >> (8 * i)) & 0xff)) continue;
+    if (is_volatile) return Status::Error(ESTALE, "volatile handle of another server instance");
+    return Bad("handle tag");
   }
   HandleFields f;
   f.is_dir = flags & kFlagDir;
   f.id.layer = static_cast<uint8_t>(b[4]);
   f.id.fh.type = static_cast<uint8_t>(b[5]);
-  if (gen_size) f.generation = GetU32(b, kHeaderSize);
-  f.id.fh.bytes = b.substr(kHeaderSize + gen_size, fh_len);
+  if (is_volatile) f.generation = generation_;
+  f.id.fh.bytes = b.substr(kHeaderSize, fh_len);
   return f;
 }
 

@@ -4,17 +4,29 @@
 #include <sys/random.h>
 
 namespace ovl {
+namespace {
+
+// Only needs to differ between starts, so it never waits for the kernel's entropy pool.
+uint32_t NewGeneration() {
+  uint32_t g = 0;
+  if (getrandom(&g, sizeof g, GRND_NONBLOCK) != sizeof g) {
+    g = static_cast<uint32_t>(getpid()) ^ static_cast<uint32_t>(time(nullptr));
+  }
+  return g;
+}
+
+}  // namespace
 
 OverlayUnion::OverlayUnion(const UnionOptions& opts, FsEnv* env, LayerSet layers)
     : opts_(opts),
       env_(env),
       layers_(std::move(layers)),
       index_(env_, &layers_),
-      codec_(layers_.export_uuid, layers_.mac_key, !opts.plants.Has(Plant::kHandleTagUnchecked)) {
-  if (getrandom(&boot_generation_, sizeof boot_generation_, 0) != sizeof boot_generation_) {
-    boot_generation_ = static_cast<uint32_t>(getpid()) ^ static_cast<uint32_t>(time(nullptr));
-  }
-}
+      boot_generation_(NewGeneration()),
+      codec_(layers_.export_uuid, layers_.mac_key, !opts.plants.Has(Plant::kHandleTagUnchecked),
+             opts.handle_mode == UnionOptions::HandleMode::kVolatile
+                 ? std::optional<uint32_t>(boot_generation_)
+                 : std::nullopt) {}
 
 Result<std::unique_ptr<UnionFs>> UnionFs::Open(const UnionOptions& options) {
   FsEnv* env = options.env ? options.env : DefaultFsEnv();

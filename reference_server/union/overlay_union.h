@@ -276,8 +276,8 @@ class OverlayUnion final : public UnionFs {
   FsEnv* env_;
   LayerSet layers_;
   IndexStore index_;
+  uint32_t boot_generation_;  // this instance's: keys volatile handles (before codec_)
   HandleCodec codec_;
-  uint32_t boot_generation_ = 0;
   Obj root_;
 
   SharedMutex rename_mu_;

@@ -46,16 +46,21 @@ void EncodeThenDecode(const std::string& in) {
   f.id.layer = static_cast<uint8_t>(in[1]);
   f.id.fh.type = static_cast<uint8_t>(in[2]);
   f.id.fh.bytes = in.substr(8);
-  ovl::Result<std::string> bytes = Codec().Encode(f);
+  // A volatile handle decodes only on the server instance of its generation.
+  const ovl::HandleCodec instance(ovl::fuzz::kFuzzExportUuid, ovl::fuzz::kFuzzHandleKey, true,
+                                  f.generation);
+  const ovl::HandleCodec& codec = f.generation ? instance : Codec();
+  ovl::Result<std::string> bytes = codec.Encode(f);
   // Real handles are never empty (name_to_handle_at), and Decode refuses an empty one.
   if (!bytes.ok() || f.id.fh.bytes.empty()) return;
-  ovl::Result<ovl::HandleFields> back = Codec().Decode(*bytes);
+  ovl::Result<ovl::HandleFields> back = codec.Decode(*bytes);
   Check(back.ok(), "an encoded handle does not decode");
   Check(back->is_dir == f.is_dir && back->id == f.id && back->generation == f.generation,
         "an encoded handle decodes to other fields");
   std::string flipped = *bytes;
   flipped[static_cast<uint8_t>(in[7]) % flipped.size()] ^= 0x01;
-  Check(!Codec().Decode(flipped).ok(), "a handle with one byte changed still decodes");
+  Check(!codec.Decode(flipped).ok(), "a handle with one byte changed still decodes");
+  if (f.generation) Check(!Codec().Decode(*bytes).ok(), "a volatile handle outlives its instance");
 }
 
 void DecodeOvlFbThenEncode(const std::string& bytes) {
