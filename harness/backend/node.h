@@ -17,6 +17,12 @@
 
 namespace ovl::backend {
 
+// What a script run where a server runs gave (ServerNode::RunScript).
+struct ScriptRun {
+  int rc = 0;
+  std::string output;  // stdout and stderr, interleaved
+};
+
 class ServerNode {
  public:
   virtual ~ServerNode() = default;
@@ -55,6 +61,16 @@ class ServerNode {
   virtual agent::protocol::Connect ConnectRequest() const = 0;
   // The end of the server's log, for failure reports.
   virtual std::string LogTail() const = 0;
+  // Runs `script` with sh, as root, where the server runs (inside its VM, its role's boot steps
+  // done, nothing served yet): reductions by hand (`harness guest`). An error when it did not
+  // end within `timeout`. By default kErrNotSupp: a local server runs on this host, where a
+  // script can run without the harness.
+  virtual Result<ScriptRun> RunScript(const std::string& script,
+                                      std::chrono::milliseconds timeout) {
+    (void)script;
+    (void)timeout;
+    return Status::Error(kErrNotSupp, "this server runs on the harness host");
+  }
   // The log of the kernel this server runs on, marked now: what the kernel prints from here on
   // (backend/kernel_log.h). By default kErrNotSupp: no kernel log the harness can read.
   virtual Result<std::unique_ptr<KernelLog>> OpenKernelLog() {

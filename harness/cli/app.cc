@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "base/file_text.h"
 #include "topology/loader.h"
 #include "workload/workloads.h"
 
@@ -171,6 +172,23 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
       ->check(CLI::Range(uint64_t{1}, uint64_t{10000}))
       ->capture_default_str();
 
+  std::string guest_topology, guest_server, guest_script;
+  uint64_t guest_timeout = 600;
+  CLI::App* guest_cmd = app.add_subcommand(
+      "guest",
+      "boot one server VM of a topology alone and run a shell script in it, as root, before "
+      "anything is served (reductions by hand); exit code: the script's");
+  guest_cmd->add_option("topology", guest_topology, "topology YAML file")->required();
+  guest_cmd->add_option("server", guest_server, "a server of the topology on libvirt")->required();
+  guest_cmd->add_option("script", guest_script, "shell script file, run with sh")
+      ->required()
+      ->check(CLI::ExistingFile);
+  guest_cmd->add_option("--timeout", guest_timeout, "seconds the script may take")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{86400}))
+      ->capture_default_str();
+  guest_cmd->add_option("--results", results, "directory the run directory is created in")
+      ->capture_default_str();
+
   CLI::App* image_cmd =
       AddForwarded(app, "image", "image build|list|clean: the libvirt backend's guest image");
   CLI::App* clean_cmd = AddForwarded(
@@ -215,7 +233,9 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
     }
     return kExitOk;
   }
-  const std::string& path = validate->parsed() ? validate_path : topology_path;
+  const std::string& path = validate->parsed()    ? validate_path
+                            : guest_cmd->parsed() ? guest_topology
+                                                  : topology_path;
   std::optional<Topology> topology = LoadTopologyOrReport(path, loaded->catalogue, err);
   if (!topology) return kExitUsage;
 
@@ -235,13 +255,24 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
     return kExitOk;
   }
 
-  options.topology = topology_path;
+  options.topology = path;
   if (seed_opt->count() > 0) options.seed = seed;
   options.results_dir = results;
   if (junit_opt->count() > 0) options.junit = junit;
   if (json_opt->count() > 0) options.json = json;
-  out << fmt::format("harness: topology {} ({}), seed {} ({})\n", topology->name, topology_path,
-                     plan->seed, options.seed ? "from --seed" : "from the topology");
+  out << fmt::format("harness: topology {} ({}), seed {} ({})\n", topology->name, path, plan->seed,
+                     options.seed ? "from --seed" : "from the topology");
+  if (guest_cmd->parsed()) {
+    std::optional<std::string> script = ReadFileText(guest_script);
+    if (!script) {
+      err << "harness: guest: cannot read " << guest_script << "\n";
+      return kExitUsage;
+    }
+    if (!commands.guest) return unavailable("guest");
+    return commands.guest(runner::RunRequest{std::move(options), std::move(*topology),
+                                             std::move(*loaded), std::move(*plan)},
+                          guest_server, *script, std::chrono::seconds(guest_timeout));
+  }
   if (!commands.run) return unavailable("run");
   return commands.run(runner::RunRequest{std::move(options), std::move(*topology),
                                          std::move(*loaded), std::move(*plan)});

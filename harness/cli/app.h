@@ -2,6 +2,7 @@
 // from main() so tests can drive it with their own output streams and stand-ins for the commands.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <ostream>
 #include <string>
@@ -13,6 +14,10 @@
 namespace ovl::cli {
 
 using RunFunction = std::function<int(const runner::RunRequest&)>;
+// Boots one server VM of a topology and runs a shell script in it (`harness guest`): the request
+// (its topology, plan and --results), the server's name, the script's text and its time bound.
+using GuestFunction = std::function<int(const runner::RunRequest&, const std::string& server,
+                                        const std::string& script, std::chrono::seconds timeout)>;
 // Re-renders the report of a finished run directory (`harness report RUN_DIR`).
 using ReportFunction =
     std::function<int(const std::string& run_dir, std::ostream& out, std::ostream& err)>;
@@ -37,6 +42,7 @@ inline constexpr int kExitUsage = 2;  // usage, catalogue or topology error
 // The commands HarnessMain dispatches to; a null one makes its subcommand a usage error.
 struct Commands {
   RunFunction run;          // `harness run`: a validated topology, its workloads and plan
+  GuestFunction guest;      // `harness guest`
   ReportFunction report;    // `harness report`
   AnalyzeFunction analyze;  // `harness analyze`, with the validated workloads' baselines
   DiffFunction diff;        // `harness diff`

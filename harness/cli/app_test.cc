@@ -184,7 +184,7 @@ TEST(UsageTest, HelpListsEverySubcommand) {
   Outcome help = Harness({"--help"});
   EXPECT_EQ(help.code, 0);
   for (const char* sub :
-       {"validate", "list", "report", "analyze", "diff", "run", "image", "clean"}) {
+       {"validate", "list", "report", "analyze", "diff", "run", "guest", "image", "clean"}) {
     EXPECT_THAT(help.out, HasSubstr(std::string("\n  ") + sub + " ")) << help.out;
   }
 }
@@ -259,6 +259,34 @@ TEST(RunTest, PassesOptionsToTheExecutor) {
   EXPECT_EQ(scenarios, 32u);
   // rename-file x 3 faults + unlink-all@crash, on each of 4 servers.
   EXPECT_EQ(cases, 4u * 4u);
+}
+
+TEST(GuestTest, PassesTheServerTheScriptAndItsBound) {
+  const std::filesystem::path script = std::filesystem::path(testing::TempDir()) / "repro.sh";
+  std::ofstream(script) << "uname -r\n";
+  Commands c;
+  std::string server, text, results;
+  std::chrono::seconds timeout{0};
+  c.guest = [&](const runner::RunRequest& request, const std::string& s, const std::string& t,
+                std::chrono::seconds bound) {
+    server = s;
+    text = t;
+    timeout = bound;
+    results = request.options.results_dir.string();
+    return 7;  // the script's exit code
+  };
+  const std::string topology = (kRepo / "topologies/vm-smoke.yaml").string();
+  std::vector<const char*> argv = {"harness",   "guest", topology.c_str(), "knfsd", script.c_str(),
+                                   "--timeout", "30",    "--results",      "/tmp/g"};
+  std::ostringstream out, err;
+  EXPECT_EQ(HarnessMain(static_cast<int>(argv.size()), argv.data(), out, err, c), 7) << err.str();
+  EXPECT_EQ(server, "knfsd");
+  EXPECT_EQ(text, "uname -r\n");
+  EXPECT_EQ(timeout, std::chrono::seconds(30));
+  EXPECT_EQ(results, "/tmp/g");
+  // No script file, no topology: usage errors before anything starts.
+  EXPECT_EQ(Harness({"guest", topology, "knfsd", "/nonexistent/repro.sh"}).code, 2);
+  EXPECT_EQ(Harness({"guest", "/nonexistent.yaml", "knfsd", script.string()}).code, 2);
 }
 
 TEST(RunTest, TopologyAndOnlyErrorsStopBeforeTheExecutor) {

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   sigaction(SIGPIPE, &sa, nullptr);
   ovl::cli::Commands commands;
   commands.run = ovl::cli::RunCommand;
+  commands.guest = ovl::runner::RunGuestScript;
   commands.report = ovl::runner::RenderReport;
   commands.analyze = ovl::runner::AnalyzeRunDir;
   commands.diff = ovl::report::DiffMain;

@@ -203,6 +203,48 @@ int ExecutePlan(const RunRequest& request) {
   return run.exit_code;
 }
 
+int RunGuestScript(const RunRequest& request, const std::string& server, const std::string& script,
+                   std::chrono::seconds timeout) {
+  InterruptGuard interrupt_guard;
+  g_interrupted = false;
+  plan::Plan alone;
+  alone.seed = request.plan.seed;
+  for (const auto& ps : request.plan.servers) {
+    if (ps.name == server && ps.backend == topology::Backend::kLibvirt) alone.servers.push_back(ps);
+  }
+  if (alone.servers.empty()) {
+    std::cerr << "harness: guest: " << server << " is not a server of " << request.topology.name
+              << " that runs in a VM\n";
+    return 2;
+  }
+  Result<OpenedRun> opened =
+      OpenRun(request.options.results_dir.string(), request.topology.name + "-guest",
+              request.options.topology.string(), alone.seed, OVL_SOURCE_DIR);
+  if (!opened.ok()) {
+    std::cerr << "harness: " << opened.status().ToString() << "\n";
+    return 3;
+  }
+  Result<backend::Nodes> nodes =
+      backend::StartNodes(alone, request.topology.libvirt, NodeOptionsFor(opened->dir));
+  if (!nodes.ok()) {
+    std::cerr << "harness: libvirt: " << nodes.status().ToString() << "\n";
+    return 3;
+  }
+  if (g_interrupted || !nodes->servers.count(server)) {
+    std::cerr << "harness: guest: interrupted before " << server << " booted\n";
+    return 3;
+  }
+  Result<backend::ScriptRun> ran = nodes->servers.at(server)->RunScript(script, timeout);
+  if (!ran.ok()) {
+    std::cerr << "harness: guest: " << ran.status().ToString() << "\n";
+    return 3;
+  }
+  std::cout << ran->output << std::flush;
+  std::cerr << "harness: guest: the script exited " << ran->rc << "; console log in "
+            << opened->dir.path << "/vm/" << server << "/console.log\n";
+  return ran->rc;
+}
+
 int RenderReport(const std::string& run_dir, std::ostream& out, std::ostream& err) {
   Result<RunSummary> run = ReadResultsJson(run_dir);
   if (!run.ok()) {

@@ -5,6 +5,7 @@
 // logs/). Everything it started is stopped and unmounted on every way out, Ctrl-C included.
 #pragma once
 
+#include <chrono>
 #include <ostream>
 #include <string>
 
@@ -17,6 +18,15 @@ namespace ovl::runner {
 // report.html, the --json/--junit copies) exits 3 and names the file on stderr; a history write
 // failure stops the run at that point.
 int ExecutePlan(const RunRequest& request);
+
+// `harness guest TOPOLOGY SERVER SCRIPT`: boots server `server` of `request.plan` alone (a VM
+// server, with no links and no clients), as a run would, in a run directory of its own (its
+// console log), runs `script` in it (ServerNode::RunScript) and prints the script's output.
+// Returns the script's exit code; 2 when `server` is not a VM server of the plan; 3 when the VM
+// does not boot (its console tail on stderr) or the script does not end within `timeout`. The
+// VM goes on every way out; Ctrl-C is seen once the script has ended.
+int RunGuestScript(const RunRequest& request, const std::string& server, const std::string& script,
+                   std::chrono::seconds timeout);
 
 // `harness report RUN_DIR`: reads RUN_DIR/results.json, writes RUN_DIR/junit.xml and
 // RUN_DIR/report.html again and prints the verdict table. Exit code: the run's own, 2 when

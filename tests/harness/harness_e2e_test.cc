@@ -189,6 +189,17 @@ TEST_F(HarnessE2ETest, AClosedStdoutDoesNotCutTheRunShort) {
   EXPECT_EQ(CountProcesses(dir_), 0);
 }
 
+// `harness guest` runs scripts in server VMs only: a local server is a usage error, before
+// anything starts (the VM path: VmSmokeTest.GuestRunsAScriptInOneServerVmAndLeavesNothing).
+TEST_F(HarnessE2ETest, GuestRefusesALocalServer) {
+  const std::string script = Topology("probe.sh", "true\n");
+  EXPECT_EQ(Harness({"guest", std::string(SOURCE_DIR) + "/topologies/local.yaml", "reference",
+                     script, "--results", dir_ + "/results"}),
+            2);
+  EXPECT_NE(log_.find("reference is not a server of local that runs in a VM"), std::string::npos)
+      << log_;
+}
+
 TEST_F(HarnessE2ETest, PlantedHandleBugIsCaught) {
   std::string topo = Topology("planted.yaml", R"(name: planted
 seed: 5

@@ -123,6 +123,35 @@ TEST_F(VmSmokeTest, KnfsdAndReferencePassWithACrashAndARebootInjected) {
   }
 }
 
+// `harness guest`: one server VM of a topology booted alone (no client VM), a script run in it as
+// root after its role's boot steps; the exit code and the output are the script's, and the VM
+// goes at the end.
+TEST_F(VmSmokeTest, GuestRunsAScriptInOneServerVmAndLeavesNothing) {
+  const std::string script = dir_ + "/probe.sh";
+  std::ofstream(script) << "echo \"in $(hostname), $(uname -r), uid $(id -u)\"\n"
+                        << "mountpoint -q /proc/fs/nfsd && echo nfsd-mounted\n"
+                        << "echo on-stderr >&2\nexit 5\n";
+  const std::set<std::string> before = ProjectLeftovers();
+  auto p = proc::Process::Start(
+      {{HARNESS_PATH, "guest", std::string(SOURCE_DIR) + "/topologies/vm-smoke.yaml", "knfsd",
+        script, "--timeout", "60", "--results", dir_ + "/results"},
+       dir_ + "/harness.log"});
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  auto st = (*p)->Wait(std::chrono::seconds(600));
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  const std::string log = (*p)->Tail(40);
+  ASSERT_TRUE(std::holds_alternative<proc::Exited>(*st)) << log;
+  EXPECT_EQ(std::get<proc::Exited>(*st).code, 5) << log;
+  EXPECT_NE(log.find("in knfsd, 6.1."), std::string::npos) << log;
+  EXPECT_NE(log.find(", uid 0"), std::string::npos) << log;
+  EXPECT_NE(log.find("nfsd-mounted"), std::string::npos) << log;
+  EXPECT_NE(log.find("on-stderr"), std::string::npos) << log;
+  EXPECT_EQ(log.find("kclient"), std::string::npos) << "only the server boots: " << log;
+  for (const std::string& left : ProjectLeftovers()) {
+    EXPECT_TRUE(before.count(left)) << "left behind: " << left;
+  }
+}
+
 // A VM that does not boot is an infrastructure error: exit 3 with its console tail, and nothing
 // left behind. The guest image's own kernel, booted as a user-supplied kernel without the
 // image's initrd, cannot find its root disk (virtio_blk is a module) and panics.

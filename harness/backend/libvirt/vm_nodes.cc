@@ -263,6 +263,11 @@ class VmServer final : public ServerNode {
     return out;
   }
 
+  Result<ScriptRun> RunScript(const std::string& script, milliseconds timeout) override {
+    OVL_ASSIGN_OR_RETURN(ExecReply r, vm_->Run({"sh", "-c", script}, timeout));
+    return ScriptRun{r.rc, r.output};
+  }
+
   // The guest kernel's messages reach the serial console (vm.cc boots it with
   // console_msg_format=syslog; init.sh lets info messages through once the guest is up), which
   // is appended to one file across every boot of the VM.
