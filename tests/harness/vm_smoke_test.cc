@@ -13,6 +13,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <vector>
 
 #include "backend/libvirt/backend.h"
 #include "backend/libvirt/hypervisor.h"
@@ -48,7 +49,22 @@ class VmSmokeTest : public ::testing::Test {
     if (!dir_.empty() && !HasFailure()) stdfs::remove_all(dir_, ec);
   }
 
-  std::string dir_;
+  // Runs `harness ARGS` to its end (at most `timeout`): its exit code, or -1 when it did not
+  // exit; the last `lines` of its output in log_.
+  int Harness(const std::vector<std::string>& args, std::chrono::seconds timeout, size_t lines) {
+    std::vector<std::string> argv = {HARNESS_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto p = proc::Process::Start({argv, dir_ + "/harness.log"});
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    if (!p.ok()) return -1;
+    auto st = (*p)->Wait(timeout);
+    EXPECT_TRUE(st.ok()) << st.status().ToString();
+    log_ = (*p)->Tail(lines);
+    return st.ok() && std::holds_alternative<proc::Exited>(*st) ? std::get<proc::Exited>(*st).code
+                                                                : -1;
+  }
+
+  std::string dir_, log_;
 };
 
 // Project domains running and per-VM state directories, to tell what a run left behind.
@@ -73,16 +89,12 @@ TEST_F(VmSmokeTest, KnfsdAndReferencePassWithACrashAndARebootInjected) {
   // directory is not ours, must still find the consoles.
   const std::string results = stdfs::relative(dir_ + "/results").string();
   ASSERT_NE(results.front(), '/');
-  auto p = proc::Process::Start(
-      {{HARNESS_PATH, "run", std::string(SOURCE_DIR) + "/topologies/vm-smoke.yaml", "--results",
-        results},
-       dir_ + "/harness.log"});
-  ASSERT_TRUE(p.ok()) << p.status().ToString();
-  auto st = (*p)->Wait(std::chrono::seconds(900));
-  ASSERT_TRUE(st.ok()) << st.status().ToString();
-  const std::string log = (*p)->Tail(60);
-  ASSERT_TRUE(std::holds_alternative<proc::Exited>(*st)) << log;
-  EXPECT_EQ(std::get<proc::Exited>(*st).code, 0) << log;
+  const int code =
+      Harness({"run", std::string(SOURCE_DIR) + "/topologies/vm-smoke.yaml", "--results", results},
+              std::chrono::seconds(900), 60);
+  const std::string& log = log_;
+  ASSERT_NE(code, -1) << log;
+  EXPECT_EQ(code, 0) << log;
 
   std::string run_dir;
   for (const auto& e : stdfs::directory_iterator(dir_ + "/results")) run_dir = e.path();
@@ -132,16 +144,11 @@ TEST_F(VmSmokeTest, GuestRunsAScriptInOneServerVmAndLeavesNothing) {
                         << "mountpoint -q /proc/fs/nfsd && echo nfsd-mounted\n"
                         << "echo on-stderr >&2\nexit 5\n";
   const std::set<std::string> before = ProjectLeftovers();
-  auto p = proc::Process::Start(
-      {{HARNESS_PATH, "guest", std::string(SOURCE_DIR) + "/topologies/vm-smoke.yaml", "knfsd",
-        script, "--timeout", "60", "--results", dir_ + "/results"},
-       dir_ + "/harness.log"});
-  ASSERT_TRUE(p.ok()) << p.status().ToString();
-  auto st = (*p)->Wait(std::chrono::seconds(600));
-  ASSERT_TRUE(st.ok()) << st.status().ToString();
-  const std::string log = (*p)->Tail(40);
-  ASSERT_TRUE(std::holds_alternative<proc::Exited>(*st)) << log;
-  EXPECT_EQ(std::get<proc::Exited>(*st).code, 5) << log;
+  const int code = Harness({"guest", std::string(SOURCE_DIR) + "/topologies/vm-smoke.yaml", "knfsd",
+                            script, "--timeout", "60", "--results", dir_ + "/results"},
+                           std::chrono::seconds(600), 40);
+  const std::string& log = log_;
+  EXPECT_EQ(code, 5) << log;
   EXPECT_NE(log.find("in knfsd, 6.1."), std::string::npos) << log;
   EXPECT_NE(log.find(", uid 0"), std::string::npos) << log;
   EXPECT_NE(log.find("nfsd-mounted"), std::string::npos) << log;
@@ -172,14 +179,10 @@ TEST_F(VmSmokeTest, AVmThatDoesNotBootExitsThreeWithItsConsoleTail) {
                           << "clients:\n  - {name: c, access: kernel-mount}\n"
                           << "workloads: {scenarios: [seed-unlink-reboot]}\n";
   const std::set<std::string> before = ProjectLeftovers();
-  auto p = proc::Process::Start(
-      {{HARNESS_PATH, "run", topology, "--results", dir_ + "/results"}, dir_ + "/harness.log"});
-  ASSERT_TRUE(p.ok()) << p.status().ToString();
-  auto st = (*p)->Wait(std::chrono::seconds(300));
-  ASSERT_TRUE(st.ok()) << st.status().ToString();
-  const std::string log = (*p)->Tail(80);
-  ASSERT_TRUE(std::holds_alternative<proc::Exited>(*st)) << log;
-  EXPECT_EQ(std::get<proc::Exited>(*st).code, 3) << log;
+  const int code =
+      Harness({"run", topology, "--results", dir_ + "/results"}, std::chrono::seconds(300), 80);
+  const std::string& log = log_;
+  EXPECT_EQ(code, 3) << log;
   EXPECT_NE(log.find("console"), std::string::npos) << log;
   EXPECT_NE(log.find("Kernel panic"), std::string::npos) << log;
   for (const std::string& left : ProjectLeftovers()) {
