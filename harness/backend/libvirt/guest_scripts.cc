@@ -107,6 +107,9 @@ mount_nested() {
   (cd $L/nested-bottom && find . -mindepth 1 -type d) | while read -r d; do
     mkdir -p "$L/nested-top/$d" && chmod --reference="$L/nested-bottom/$d" "$L/nested-top/$d"
   done
+  # The nested overlay's handles name nested-top's directories: a power cut must not lose them
+  # (made again, they are other inodes, and every held handle of a merged dir goes STALE).
+  sync
   mount -t overlay overlay -o \
     "lowerdir=$L/nested-top:$L/nested-bottom,redirect_dir=nofollow,nfs_export=on" $L/lower0
 }
