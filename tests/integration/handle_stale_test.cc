@@ -1,19 +1,18 @@
 // Requirement 2 of ovlnfsd (issue 2): once the last name of a file is removed its handle is
 // NFS3ERR_STALE, forever, across eviction, restarts and crashes, and it never reaches a new file,
 // even one that reuses the inode number.
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <filesystem>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "backend/layer_fs.h"
 #include "integration/overlay_fixture.h"
+#include "support/scratch_dir.h"
 
 namespace ovl::integration {
 namespace {
@@ -169,21 +168,16 @@ class InodeReuseTest : public HandleStaleTest {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root for a loop mount";
-    char tmpl[] = "/tmp/ovl-inode-reuse.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_of_fs_ = tmpl;
-    const std::string image = dir_of_fs_ + "/fs.img";
-    mount_point_ = dir_of_fs_ + "/mnt";
-    ASSERT_EQ(mkdir(mount_point_.c_str(), 0755), 0);
-    ASSERT_EQ(std::system(("truncate -s 256M " + image + " && mkfs.ext4 -q -F " + image +
-                           " && mount -o loop " + image + " " + mount_point_)
-                              .c_str()),
-              0);
-    mounted_ = true;
+    auto scratch = testsupport::ScratchDir::Create("ovl-inode-reuse");
+    ASSERT_TRUE(scratch.ok()) << scratch.status().ToString();
+    scratch_ = std::move(scratch).value();
+    auto fs = backend::LayerFsMount::Make(topology::LayerFs::kExt4, scratch_.path(), "layers");
+    ASSERT_TRUE(fs.ok()) << fs.status().ToString();
+    fs_ = std::move(fs).value();
     // ServerProcess makes its tree under $TMPDIR (tests/support/scratch_dir.h).
     const char* old = getenv("TMPDIR");
     const std::string saved = old != nullptr ? old : "";
-    setenv("TMPDIR", mount_point_.c_str(), 1);
+    setenv("TMPDIR", fs_->path().c_str(), 1);
     HandleStaleTest::SetUp();
     if (old != nullptr) {
       setenv("TMPDIR", saved.c_str(), 1);
@@ -194,14 +188,11 @@ class InodeReuseTest : public HandleStaleTest {
   void TearDown() override {
     HandleStaleTest::TearDown();
     server_.reset();  // its tree goes before the filesystem under it
-    if (mounted_) {
-      EXPECT_EQ(umount(mount_point_.c_str()), 0) << strerror(errno);
-    }
-    if (!dir_of_fs_.empty()) std::filesystem::remove_all(dir_of_fs_);
+    if (fs_) ASSERT_OK(fs_->Remove());
   }
 
-  std::string dir_of_fs_, mount_point_;
-  bool mounted_ = false;
+  testsupport::ScratchDir scratch_;
+  std::unique_ptr<backend::LayerFsMount> fs_;
 };
 
 // The inode number of a removed upper file is handed to a new file (created in the upper dir
