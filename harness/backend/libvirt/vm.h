@@ -14,6 +14,7 @@
 #include "backend/libvirt/channel.h"
 #include "backend/libvirt/domain_xml.h"
 #include "backend/libvirt/hypervisor.h"
+#include "backend/node.h"
 #include "base/status.h"
 #include "image/image.h"
 
@@ -43,10 +44,8 @@ struct VmSpec {
   std::string cmdline_extra;
 };
 
-struct ExecReply {
-  int rc = 0;
-  std::string output;
-};
+// What a command run in the guest gave: its exit code and output (ServerNode::RunScript's).
+using ExecReply = ScriptRun;
 
 // The guest's name of VmSpec::layer_disks[n]: after vda root, vdb payload and vdc data, "vdd"...
 std::string LayerDiskName(size_t n);

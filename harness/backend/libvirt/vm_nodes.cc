@@ -264,8 +264,7 @@ class VmServer final : public ServerNode {
   }
 
   Result<ScriptRun> RunScript(const std::string& script, milliseconds timeout) override {
-    OVL_ASSIGN_OR_RETURN(ExecReply r, vm_->Run({"sh", "-c", script}, timeout));
-    return ScriptRun{r.rc, r.output};
+    return vm_->Run({"sh", "-c", script}, timeout);
   }
 
   // The guest kernel's messages reach the serial console (vm.cc boots it with
