@@ -91,7 +91,21 @@ Status RemoveUpper(State& s, const ops::OfflineEdit& edit) {
   if (!r.error.empty()) return CannotFollow(edit, "the union has no " + edit.path);
   Object& o = s.Get(r.id);
   if (o.type != Type::kReg) return CannotFollow(edit, edit.path + " is not a file");
-  auto lower = s.lower.find(edit.path);
+  // The lower path the union name shows through: the lower dir of its parent (a renamed dir
+  // shows its origin through a redirect) and the same leaf.
+  std::string parent_lower;
+  bool parent_in_lower = ParentOf(edit.path).empty();
+  const ObjId parent = s.Resolve(ParentOf(edit.path)).id;
+  for (const auto& [path, id] : s.lower) {
+    if (!parent_in_lower && id == parent) {
+      parent_lower = path;
+      parent_in_lower = true;
+    }
+  }
+  const std::string leaf = LeafOf(edit.path);
+  auto lower = parent_in_lower
+                   ? s.lower.find(parent_lower.empty() ? leaf : parent_lower + "/" + leaf)
+                   : s.lower.end();
   if (lower == s.lower.end()) {
     // An upper-only file: its only copy is gone.
     if (o.names.size() != 1) return CannotFollow(edit, edit.path + " has other names");

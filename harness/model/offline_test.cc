@@ -43,6 +43,28 @@ TEST(OfflineTest, RemoveUpperShowsTheLowerFileAgain) {
   EXPECT_EQ(JudgeOne(same.End()).verdict, Verdict::kPass);
 }
 
+// Found by `harness explore` (docs/explore.md): under a renamed parent the union path is not the
+// lower path, but the lower file still shows through the parent's redirect once the copy goes.
+TEST(OfflineTest, RemoveUpperUnderARenamedDirShowsTheLowerFileThroughTheRedirect) {
+  const json fixture = {{"entries", {{{"file", "d/e/x"}, {"size", 10}}}}};
+  auto removed = [&] {
+    History h(fixture);
+    h.Do(Rename("d", "q"), Ok())
+        .Do(Lookup("q/e/x", "X"), WithHandle("hx"))
+        .Do(SetSize(V("X"), 10), WithAttrs("reg", 10, 5, 1))
+        .Offline(Edit(Kind::kRemoveUpper, "q/e/x"));
+    return h;
+  };
+  History h = removed();
+  h.Do(Read(V("X")), WithData(FileData("d/e/x", 10)))
+      .Do(Read(P("q/e/x")), WithData(FileData("d/e/x", 10)));
+  CaseVerdict v = JudgeOne(h.End());
+  EXPECT_EQ(v.verdict, Verdict::kPass) << Dump(v);
+  History gone = removed();
+  gone.Do(Read(P("q/e/x")), Err("NOENT"));
+  EXPECT_EQ(JudgeOne(gone.End()).verdict, Verdict::kFail);
+}
+
 TEST(OfflineTest, RemoveUpperFailsStaleDataOrABrokenPath) {
   // The lower file's data or the copy's, whichever the index shows; never another object's, and
   // the path and the handle agree.
