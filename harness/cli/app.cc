@@ -8,6 +8,7 @@
 
 #include "base/file_text.h"
 #include "topology/loader.h"
+#include "topology/yaml_reader.h"
 #include "workload/workloads.h"
 
 namespace ovl::cli {
@@ -81,6 +82,98 @@ void ListBackends(std::ostream& out) {
 }
 
 // A subcommand listed in --help whose arguments, --help included, all go to its ForwardFunction.
+// `harness explore`'s own options, parsed into `o` (the seed and --results are the run's).
+struct ExploreArgs {
+  std::string topology;
+  std::string budget = "10m";
+  std::string shrink_budget = "5m";
+  std::vector<std::string> faults = {"evict", "reboot", "crash"};
+  bool one_client = false;
+  bool no_paging = false;
+  runner::ExploreOptions options;
+};
+
+CLI::App* AddExplore(CLI::App& app, ExploreArgs* a, uint64_t* seed, CLI::Option** seed_opt,
+                     std::string* results) {
+  CLI::App* cmd = app.add_subcommand(
+      "explore",
+      "run generated cases (seeded steps and faults) on every server of a topology for a time "
+      "budget; shrink each failure to a small scenario file; exit code as for run");
+  cmd->add_option("topology", a->topology, "topology YAML file")->required();
+  *seed_opt = cmd->add_option("--seed", *seed,
+                              "seed of the generated cases (default: the "
+                              "topology's)");
+  cmd->add_option("--budget", a->budget, "time spent running generated cases (90s, 10m)")
+      ->capture_default_str();
+  cmd->add_option("--cases", a->options.max_cases, "generated cases at most (0: until the budget)")
+      ->capture_default_str();
+  cmd->add_option("--shrink-budget", a->shrink_budget, "time per failure shrunk")
+      ->capture_default_str();
+  cmd->add_option("--max-shrinks", a->options.max_shrinks, "failures shrunk at most")
+      ->capture_default_str();
+  cmd->add_option("--steps", a->options.generator.steps, "steps per generated case")
+      ->check(CLI::Range(uint32_t{1}, uint32_t{1000}))
+      ->capture_default_str();
+  cmd->add_option("--faults", a->faults, "fault kinds drawn (evict reboot crash client-evict)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--fault-percent", a->options.generator.fault_percent,
+                  "chance that a step is a fault")
+      ->check(CLI::Range(uint32_t{0}, uint32_t{100}))
+      ->capture_default_str();
+  cmd->add_flag("--one-client", a->one_client, "no second client");
+  cmd->add_flag("--no-paging", a->no_paging, "no READDIR in pages (which needs raw NFS)");
+  cmd->add_option("--server", a->options.servers, "explore only this server; repeatable");
+  cmd->add_option("--results", *results, "directory the run directory is created in")
+      ->capture_default_str();
+  return cmd;
+}
+
+// Turns the parsed texts of ExploreArgs into its options; false (with the reason on `err`) when
+// a value is not valid.
+bool ResolveExplore(ExploreArgs* a, std::ostream& err) {
+  std::optional<std::chrono::milliseconds> budget = topology::ParseDuration(a->budget);
+  std::optional<std::chrono::milliseconds> shrink = topology::ParseDuration(a->shrink_budget);
+  if (!budget || !shrink) {
+    err << "harness: explore: --budget and --shrink-budget take durations (90s, 10m)\n";
+    return false;
+  }
+  a->options.budget = *budget;
+  a->options.shrink_budget = *shrink;
+  a->options.generator.faults.clear();
+  for (const std::string& f : a->faults) {
+    std::optional<topology::FaultKind> kind = topology::FromName(topology::kFaultKindNames, f);
+    if (!kind || *kind == topology::FaultKind::kUpgrade) {
+      err << "harness: explore: --faults: " << f
+          << " is not one of evict, reboot, crash, client-evict\n";
+      return false;
+    }
+    a->options.generator.faults.push_back(*kind);
+  }
+  a->options.generator.two_clients = !a->one_client;
+  a->options.generator.paging = !a->no_paging;
+  return true;
+}
+
+// Adds the scenario files of `harness run --scenario` to the workloads; false (with every
+// problem on `err`) when one does not parse or its id is already in the catalogue.
+bool AddScenarioFiles(const std::vector<std::string>& files, workload::Workloads* w,
+                      std::vector<std::string>* ids, std::ostream& err) {
+  for (const std::string& file : files) {
+    Checked<scenario::Scenario> s = workload::ReadScenarioFile(file);
+    if (!s.ok()) {
+      err << topology::FormatDiagnostics(s.errors());
+      return false;
+    }
+    ids->push_back(s->info.id);
+    if (Status added = workload::AddScenario(w, std::move(s).value()); !added.ok()) {
+      err << "harness: " << added.message() << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
 CLI::App* AddForwarded(CLI::App& app, const std::string& name, const std::string& summary) {
   CLI::App* sub = app.add_subcommand(name, summary);
   sub->prefix_command();
@@ -163,6 +256,13 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
                    "run only this scenario (id, or id@fault); repeatable; leaves out the "
                    "mixed and throughput workloads")
       ->allow_extra_args(false);
+  std::vector<std::string> scenario_files;
+  run_cmd
+      ->add_option("--scenario", scenario_files,
+                   "run this scenario file (e.g. a shrunk case of `harness explore`) on every "
+                   "server of the topology, and only it; repeatable")
+      ->check(CLI::ExistingFile)
+      ->allow_extra_args(false);
   run_cmd->add_flag("--dry-run", options.dry_run, "print the resolved plan and exit");
   run_cmd->add_flag("--keep", options.keep, "leave nodes and work directories after the run");
   CLI::Option* junit_opt = run_cmd->add_option("--junit", junit, "also write JUnit XML here");
@@ -188,6 +288,10 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
       ->capture_default_str();
   guest_cmd->add_option("--results", results, "directory the run directory is created in")
       ->capture_default_str();
+
+  ExploreArgs explore;
+  CLI::Option* explore_seed = nullptr;
+  CLI::App* explore_cmd = AddExplore(app, &explore, &seed, &explore_seed, &results);
 
   CLI::App* image_cmd =
       AddForwarded(app, "image", "image build|list|clean: the libvirt backend's guest image");
@@ -221,6 +325,9 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
   }
   std::optional<workload::Workloads> loaded = LoadWorkloadsOrReport({workloads, baselines}, err);
   if (!loaded) return kExitUsage;
+  std::vector<std::string> file_ids;  // of --scenario files
+  if (!AddScenarioFiles(scenario_files, &*loaded, &file_ids, err)) return kExitUsage;
+  if (explore_cmd->parsed() && !ResolveExplore(&explore, err)) return kExitUsage;
   if (analyze_cmd->parsed()) {
     return commands.analyze ? commands.analyze(analyze_dir, loaded->baselines, out, err)
                             : unavailable("analyze");
@@ -233,14 +340,21 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
     }
     return kExitOk;
   }
-  const std::string& path = validate->parsed()    ? validate_path
-                            : guest_cmd->parsed() ? guest_topology
-                                                  : topology_path;
+  const std::string& path = validate->parsed()      ? validate_path
+                            : guest_cmd->parsed()   ? guest_topology
+                            : explore_cmd->parsed() ? explore.topology
+                                                    : topology_path;
   std::optional<Topology> topology = LoadTopologyOrReport(path, loaded->catalogue, err);
   if (!topology) return kExitUsage;
+  for (const std::string& id : file_ids) {
+    auto& listed = topology->workloads.scenarios;
+    if (std::find(listed.begin(), listed.end(), id) == listed.end()) listed.push_back(id);
+    options.only.push_back(id);
+  }
 
+  const bool seeded = seed_opt->count() > 0 || explore_seed->count() > 0;
   plan::PlanOptions plan_options;
-  if (seed_opt->count() > 0) plan_options.seed = seed;
+  if (seeded) plan_options.seed = seed;
   plan_options.only = options.only;
   Result<plan::Plan> plan = plan::MakePlan(*topology, loaded->catalogue, plan_options);
   if (!plan.ok()) {
@@ -256,7 +370,7 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
   }
 
   options.topology = path;
-  if (seed_opt->count() > 0) options.seed = seed;
+  if (seeded) options.seed = seed;
   options.results_dir = results;
   if (junit_opt->count() > 0) options.junit = junit;
   if (json_opt->count() > 0) options.json = json;
@@ -272,6 +386,12 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
     return commands.guest(runner::RunRequest{std::move(options), std::move(*topology),
                                              std::move(*loaded), std::move(*plan)},
                           guest_server, *script, std::chrono::seconds(guest_timeout));
+  }
+  if (explore_cmd->parsed()) {
+    if (!commands.explore) return unavailable("explore");
+    return commands.explore(runner::RunRequest{std::move(options), std::move(*topology),
+                                               std::move(*loaded), std::move(*plan)},
+                            explore.options);
   }
   if (!commands.run) return unavailable("run");
   return commands.run(runner::RunRequest{std::move(options), std::move(*topology),

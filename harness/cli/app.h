@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "runner/explore.h"
 #include "runner/run_request.h"
 #include "workload/baseline.h"
 
@@ -18,6 +19,9 @@ using RunFunction = std::function<int(const runner::RunRequest&)>;
 // (its topology, plan and --results), the server's name, the script's text and its time bound.
 using GuestFunction = std::function<int(const runner::RunRequest&, const std::string& server,
                                         const std::string& script, std::chrono::seconds timeout)>;
+// Runs generated cases on a topology's servers and shrinks what fails (`harness explore`).
+using ExploreFunction =
+    std::function<int(const runner::RunRequest&, const runner::ExploreOptions&)>;
 // Re-renders the report of a finished run directory (`harness report RUN_DIR`).
 using ReportFunction =
     std::function<int(const std::string& run_dir, std::ostream& out, std::ostream& err)>;
@@ -43,6 +47,7 @@ inline constexpr int kExitUsage = 2;  // usage, catalogue or topology error
 struct Commands {
   RunFunction run;          // `harness run`: a validated topology, its workloads and plan
   GuestFunction guest;      // `harness guest`
+  ExploreFunction explore;  // `harness explore`
   ReportFunction report;    // `harness report`
   AnalyzeFunction analyze;  // `harness analyze`, with the validated workloads' baselines
   DiffFunction diff;        // `harness diff`

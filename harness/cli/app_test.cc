@@ -183,8 +183,8 @@ TEST(UsageTest, BadCommandLinesExitWith2) {
 TEST(UsageTest, HelpListsEverySubcommand) {
   Outcome help = Harness({"--help"});
   EXPECT_EQ(help.code, 0);
-  for (const char* sub :
-       {"validate", "list", "report", "analyze", "diff", "run", "guest", "image", "clean"}) {
+  for (const char* sub : {"validate", "list", "report", "analyze", "diff", "run", "guest",
+                          "explore", "image", "clean"}) {
     EXPECT_THAT(help.out, HasSubstr(std::string("\n  ") + sub + " ")) << help.out;
   }
 }
@@ -287,6 +287,84 @@ TEST(GuestTest, PassesTheServerTheScriptAndItsBound) {
   // No script file, no topology: usage errors before anything starts.
   EXPECT_EQ(Harness({"guest", topology, "knfsd", "/nonexistent/repro.sh"}).code, 2);
   EXPECT_EQ(Harness({"guest", "/nonexistent.yaml", "knfsd", script.string()}).code, 2);
+}
+
+TEST(RunTest, AScenarioFileRunsAloneOnEveryServer) {
+  const std::filesystem::path dir = std::filesystem::path(testing::TempDir()) / "scenario_file";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "gen-3-1-reference-min.yaml")
+      << "id: gen-3-1-reference-min\nsummary: shrunk\nfaults: []\nneeds: []\n"
+         "fixture:\n  entries:\n    - {file: a, size: 3}\n"
+         "steps:\n  - {op: lookup, path: a, save: H}\n  - {fault: crash}\n"
+         "  - {op: read, var: H}\n";
+  std::vector<std::string> ids;
+  Outcome o = Harness({"run", (kRepo / "topologies/local.yaml").string(), "--scenario",
+                       (dir / "gen-3-1-reference-min.yaml").string()},
+                      [&](const runner::RunRequest& request) {
+                        for (const auto& c : request.plan.cases) ids.push_back(c.id);
+                        EXPECT_NE(request.workloads.FindScenario("gen-3-1-reference-min"), nullptr);
+                        return 0;
+                      });
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(ids.size(), 4u);  // one case on each server, nothing else
+  for (const std::string& id : ids) EXPECT_THAT(id, HasSubstr("/gen-3-1-reference-min"));
+
+  // A file that does not parse names its line; a catalogue id cannot be taken twice.
+  std::ofstream(dir / "bad.yaml") << "id: bad\nsummary: x\nfaults: []\nsteps:\n  - {op: fly}\n";
+  o = Harness({"run", (kRepo / "topologies/local.yaml").string(), "--scenario",
+               (dir / "bad.yaml").string()});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.err, HasSubstr("bad.yaml:5:"));
+  std::filesystem::copy_file(kRepo / "workloads/scenarios/rename-file.yaml",
+                             dir / "rename-file.yaml",
+                             std::filesystem::copy_options::overwrite_existing);
+  o = Harness({"run", (kRepo / "topologies/local.yaml").string(), "--scenario",
+               (dir / "rename-file.yaml").string()});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_THAT(o.err, HasSubstr("already in the catalogue"));
+}
+
+TEST(ExploreTest, PassesItsOptionsAndTheRunsSeed) {
+  Commands c;
+  runner::ExploreOptions seen;
+  uint64_t seed = 0;
+  c.explore = [&](const runner::RunRequest& request, const runner::ExploreOptions& options) {
+    seen = options;
+    seed = request.plan.seed;
+    return 1;
+  };
+  const std::string topology = (kRepo / "topologies/local.yaml").string();
+  std::vector<const char*> argv = {"harness",
+                                   "explore",
+                                   topology.c_str(),
+                                   "--seed",
+                                   "9",
+                                   "--budget",
+                                   "90s",
+                                   "--shrink-budget",
+                                   "2m",
+                                   "--faults",
+                                   "crash,client-evict",
+                                   "--one-client",
+                                   "--server",
+                                   "reference",
+                                   "--steps",
+                                   "12"};
+  std::ostringstream out, err;
+  EXPECT_EQ(HarnessMain(static_cast<int>(argv.size()), argv.data(), out, err, c), 1) << err.str();
+  EXPECT_EQ(seed, 9u);
+  EXPECT_EQ(seen.budget, std::chrono::seconds(90));
+  EXPECT_EQ(seen.shrink_budget, std::chrono::minutes(2));
+  EXPECT_EQ(seen.generator.faults,
+            (std::vector<topology::FaultKind>{topology::FaultKind::kCrash,
+                                              topology::FaultKind::kClientEvict}));
+  EXPECT_FALSE(seen.generator.two_clients);
+  EXPECT_TRUE(seen.generator.paging);
+  EXPECT_EQ(seen.generator.steps, 12u);
+  EXPECT_EQ(seen.servers, std::vector<std::string>{"reference"});
+  // Bad values are usage errors before anything starts.
+  EXPECT_EQ(Harness({"explore", topology, "--faults", "flood"}).code, 2);
+  EXPECT_EQ(Harness({"explore", topology, "--budget", "soon"}).code, 2);
 }
 
 TEST(RunTest, TopologyAndOnlyErrorsStopBeforeTheExecutor) {

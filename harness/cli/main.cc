@@ -8,6 +8,7 @@
 #include "cli/run_command.h"
 #include "report/diff.h"
 #include "runner/analyze.h"
+#include "runner/explore.h"
 #include "runner/runner.h"
 
 namespace {
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   ovl::cli::Commands commands;
   commands.run = ovl::cli::RunCommand;
   commands.guest = ovl::runner::RunGuestScript;
+  commands.explore = ovl::runner::ExploreTopology;
   commands.report = ovl::runner::RenderReport;
   commands.analyze = ovl::runner::AnalyzeRunDir;
   commands.diff = ovl::report::DiffMain;

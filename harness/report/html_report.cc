@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "report/assets.h"
+#include "report/explore_html.h"
 #include "report/html.h"
 #include "report/throughput_html.h"
 
@@ -279,6 +280,12 @@ void Controls(const std::vector<Case>& cases, const std::set<std::string>& blind
     return;
   }
   if (controls.empty()) return;
+  // The mutation score: of the servers that must fail (planted bugs, whole-design controls),
+  // how many some case caught (docs/planted-bugs.md).
+  std::set<std::string> all(blind.begin(), blind.end());
+  for (const auto& [server, caught] : controls) all.insert(server);
+  h << "<p><b>Mutation score</b>: " << controls.size() << " of " << all.size()
+    << " negative controls caught (" << (100 * controls.size() / all.size()) << "%).</p>\n";
   std::map<std::string, int> totals;
   for (const auto& c : cases) totals[c.server]++;
   h << "<table><tr><th>control</th><th>variant</th><th>caught in</th><th>scenarios that caught "
@@ -484,6 +491,7 @@ std::string RenderHtmlReport(const RunFiles& run, const ChartJs& chartjs) {
   Header(run, cases, h);
   Matrix(cases, servers, blind, h);
   Controls(cases, blind, h);
+  h << ExploreHtml(run.results);
   Details(cases, h);
   Sweeps(cases, h);
   if (chartjs.source.empty() && !throughput.charts.empty()) {

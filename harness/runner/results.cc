@@ -159,6 +159,7 @@ nlohmann::json ResultsJson(const RunSummary& run) {
   j["summary"] = counts;
   j["blind_controls"] = run.blind_controls;
   j["cases"] = cases;
+  if (!run.explore.is_null()) j["explore"] = run.explore;
   // The verdict matrix: scenario -> server -> cell text and per-fault verdicts.
   nlohmann::json matrix = nlohmann::json::object();
   for (const auto& c : run.cases) {
@@ -226,6 +227,7 @@ ovl::Result<RunSummary> SummaryFromJson(const nlohmann::json& j) {
       run.phases.push_back({p.at("name"), p.at("ops"), p.at("bytes"), p.at("seconds")});
     }
     ThroughputFromJson(j.at("throughput"), &run);
+    run.explore = j.value("explore", nlohmann::json());
   } catch (const nlohmann::json::exception& e) {
     return Status::Error(EINVAL, std::string("results.json: ") + e.what());
   }
@@ -336,9 +338,26 @@ void PrintCaseLine(const CaseReport& r, bool tty, std::ostream& out) {
   out << "\n" << std::flush;
 }
 
+// What `harness explore` found: each shrunk failure with its file (its cases are too many for the
+// verdict table).
+void PrintExplored(const nlohmann::json& explore, const std::string& dir, std::ostream& out) {
+  out << "explore: " << explore.value("generated", 0) << " generated cases in "
+      << static_cast<int>(explore.value("generating_seconds", 0.0)) << " s\n";
+  for (const auto& s : explore.value("shrunk", nlohmann::json::array())) {
+    out << "  " << s.value("server", "") << ": " << s.value("rule", "") << " in "
+        << s.value("case", "") << ", shrunk " << s.value("steps_before", 0) << " -> "
+        << s.value("steps_after", 0) << " steps, replay " << s.value("replay_verdict", "") << ": "
+        << dir << "/" << s.value("file", "") << "\n";
+  }
+}
+
 void PrintRunSummary(const RunSummary& run, const std::string& dir, std::ostream& out) {
   out << "\n";
-  PrintVerdictTable(run, out);
+  if (run.explore.is_object()) {
+    PrintExplored(run.explore, dir, out);
+  } else {
+    PrintVerdictTable(run, out);
+  }
   std::map<std::string, int> counts;
   for (const auto& c : run.cases) counts[VerdictName(c.verdict)]++;
   out << "\n";

@@ -78,6 +78,9 @@ struct RunSummary {
   std::vector<JobThroughput> jobs;
   std::vector<TimelinePoint> timeline;
   std::vector<FaultRecovery> recovery;
+  // `harness explore`'s generated cases, shrunk failures and disagreements (runner/explore.h,
+  // docs/explore.md); null for other runs.
+  nlohmann::json explore;
 };
 
 nlohmann::json ResultsJson(const RunSummary& run);

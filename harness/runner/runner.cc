@@ -1,72 +1,27 @@
 #include "runner/runner.h"
 
-#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <iostream>
 
 #include "backend/nodes.h"
 #include "ops/history_file.h"
-#include "runner/analyze.h"
 #include "runner/mixed_phase.h"
 #include "runner/results.h"
 #include "runner/run_dir.h"
 #include "runner/scenario_phase.h"
+#include "runner/session.h"
 #include "runner/throughput_runner.h"
 
 namespace ovl::runner {
 namespace {
-
-std::atomic<bool> g_interrupted{false};
-
-void OnSignal(int) {
-  g_interrupted = true;
-}
-
-// Ctrl-C and SIGTERM stop the run between steps; everything started is then torn down in order
-// by the destructors, and the results so far are written.
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    struct sigaction sa {};
-    sa.sa_handler = OnSignal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int_);
-    sigaction(SIGTERM, &sa, &old_term_);
-  }
-  ~InterruptGuard() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-
- private:
-  struct sigaction old_int_ {
-  }, old_term_{};
-};
-
-std::string Env(const char* name, const std::string& fallback) {
-  const char* v = getenv(name);
-  return v && *v ? v : fallback;
-}
-
-backend::NodeOptions NodeOptionsFor(const RunDir& dir) {
-  backend::NodeOptions o;
-  o.paths = {Env("OVL_OVLNFSD", OVL_OVLNFSD_PATH), Env("OVL_AGENT", OVL_AGENT_PATH)};
-  o.guestd = Env("OVL_GUESTD", OVL_GUESTD_PATH);
-  o.run_dir = dir.path;
-  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  o.parallel = cpus > 0 ? static_cast<unsigned>(cpus) : 1;
-  o.interrupted = &g_interrupted;
-  return o;
-}
 
 // The throughput phase, when the plan has jobs and the run is still going.
 ThroughputResults RunThroughputPhase(const RunRequest& request, const backend::Nodes& nodes,
                                      const backend::NodeOptions& node_options,
                                      const ops::HistoryWriter& history) {
   const plan::Plan& plan = request.plan;
-  if (plan.throughput.empty() || g_interrupted || !history.ok()) return {};
+  if (plan.throughput.empty() || Interrupted() || !history.ok()) return {};
   ThroughputContext tc;
   tc.jobs = plan.throughput;
   tc.catalogue = &request.workloads.jobs;
@@ -77,7 +32,7 @@ ThroughputResults RunThroughputPhase(const RunRequest& request, const backend::N
   tc.seed = plan.seed;
   tc.rounds = request.options.repeat;
   tc.keep = request.options.keep;
-  tc.interrupted = &g_interrupted;
+  tc.interrupted = &Interrupted();
   tc.progress = [](const std::string& line) { std::cout << "throughput: " << line << std::endl; };
   return RunThroughput(tc);
 }
@@ -101,37 +56,10 @@ RunSummary Summarize(const RunDir& dir, const std::string& topology, uint64_t se
   return run;
 }
 
-// Judges every case run to its end from the history file the run wrote: the verdicts of the run
-// come from there (the single source of truth, as `harness analyze` reads it later). A verdict
-// that differs from the live one, judged from the events as they were recorded, means the file
-// does not hold what happened: an infrastructure error.
-void JudgeFromHistory(const std::string& history_path, const workload::Baselines& baselines,
-                      RunSummary* run) {
-  std::string error;
-  std::optional<std::vector<ops::Event>> history = ops::ReadHistory(history_path, &error);
-  if (!history) {
-    std::cerr << "harness: cannot read back " << history_path << ": " << error << "\n";
-    run->exit_code = 3;
-    return;
-  }
-  std::vector<Verdict> live;
-  for (const CaseReport& c : run->cases) live.push_back(c.verdict);
-  bool agree = true;
-  for (size_t i : JudgeRun(*history, baselines, run)) {
-    if (live[i] == run->cases[i].verdict) continue;
-    std::cerr << "harness: " << run->cases[i].id << ": " << VerdictName(live[i])
-              << " as it ran, but " << VerdictName(run->cases[i].verdict) << " from "
-              << history_path << "\n";
-    agree = false;
-  }
-  if (!agree && run->exit_code == 0) run->exit_code = 3;
-}
-
 }  // namespace
 
 int ExecutePlan(const RunRequest& request) {
   InterruptGuard interrupt_guard;
-  g_interrupted = false;
   const RunOptions& options = request.options;
   const plan::Plan& plan = request.plan;
   Result<OpenedRun> opened = OpenRun(options.results_dir.string(), request.topology.name,
@@ -168,7 +96,7 @@ int ExecutePlan(const RunRequest& request) {
   sc.history = &history;
   sc.clock = &clock;
   sc.run_dir = dir.path;
-  sc.interrupted = &g_interrupted;
+  sc.interrupted = &Interrupted();
   ScenarioPhaseResult scenarios = RunScenarioPhase(sc);
 
   const MixedPhaseContext mc{.plan = &plan,
@@ -179,34 +107,22 @@ int ExecutePlan(const RunRequest& request) {
                              .history = &history,
                              .clock = &clock,
                              .run_dir = dir.path,
-                             .interrupted = &g_interrupted};
-  MixedPhaseResult mixed = g_interrupted ? MixedPhaseResult{} : RunMixedPhase(mc);
+                             .interrupted = &Interrupted()};
+  MixedPhaseResult mixed = Interrupted() ? MixedPhaseResult{} : RunMixedPhase(mc);
   ThroughputResults tr = RunThroughputPhase(request, *nodes, node_options, history);
   nodes->Stop();  // stops servers and unmounts before the results are written
 
   RunSummary run = Summarize(dir, request.topology.name, plan.seed, std::move(scenarios),
                              std::move(mixed), std::move(tr));
   run.seconds = clock.Now();
-  JudgeFromHistory(dir.path + "/history.jsonl", request.workloads.baselines, &run);
-  // An interrupted run did not finish what it was asked: never "as expected".
-  if (g_interrupted && run.exit_code == 0) run.exit_code = 3;
-  // A run whose history or results are incomplete cannot stand as a verdict.
-  if (Status h = history.status(); !h.ok()) {
-    std::cerr << "harness: " << h.ToString() << "; the run stopped there\n";
-    run.exit_code = 3;
-  }
   const OutputCopies copies{options.json ? options.json->string() : "",
                             options.junit ? options.junit->string() : ""};
-  if (!WriteRunOutputs(dir.path, run, copies, std::cerr)) run.exit_code = 3;
-  PrintRunSummary(run, dir.path, std::cout);
-  if (g_interrupted) std::cout << "harness: interrupted\n";
-  return run.exit_code;
+  return FinishRun(dir, history, request.workloads.baselines, copies, std::move(run));
 }
 
 int RunGuestScript(const RunRequest& request, const std::string& server, const std::string& script,
                    std::chrono::seconds timeout) {
   InterruptGuard interrupt_guard;
-  g_interrupted = false;
   plan::Plan alone;
   alone.seed = request.plan.seed;
   for (const auto& ps : request.plan.servers) {
@@ -230,7 +146,7 @@ int RunGuestScript(const RunRequest& request, const std::string& server, const s
     std::cerr << "harness: libvirt: " << nodes.status().ToString() << "\n";
     return 3;
   }
-  if (g_interrupted || !nodes->servers.count(server)) {
+  if (Interrupted() || !nodes->servers.count(server)) {
     std::cerr << "harness: guest: interrupted before " << server << " booted\n";
     return 3;
   }

@@ -44,7 +44,7 @@ class Phase {
     for (size_t l = 1; l < lanes.size(); ++l) threads.emplace_back([&, l] { RunLane(lanes[l]); });
     if (!lanes.empty()) RunLane(lanes[0]);
     for (auto& t : threads) t.join();
-    if (ctx_.tty) std::cout << "\r\033[K" << std::flush;
+    if (ctx_.tty && !ctx_.quiet) std::cout << "\r\033[K" << std::flush;
     return std::move(result_);
   }
 
@@ -155,12 +155,13 @@ class Phase {
   void Progress(const std::string& id) {
     std::lock_guard<std::mutex> lock(mu_);
     ++started_;
-    if (ctx_.tty) std::cout << "\r\033[K[" << started_ << "/" << total_ << "] " << id << std::flush;
+    if (ctx_.tty && !ctx_.quiet)
+      std::cout << "\r\033[K[" << started_ << "/" << total_ << "] " << id << std::flush;
   }
 
   void Report(const CaseReport& r) {
     std::lock_guard<std::mutex> lock(mu_);
-    PrintCaseLine(r, ctx_.tty, std::cout);
+    if (!ctx_.quiet) PrintCaseLine(r, ctx_.tty, std::cout);
   }
 
   const ScenarioPhaseContext& ctx_;

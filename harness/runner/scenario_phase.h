@@ -27,8 +27,9 @@ namespace ovl::runner {
 struct ScenarioPhaseContext {
   const plan::Plan* plan = nullptr;
   uint64_t repeat = 1;
-  bool keep = false;  // keep each case's layers
-  bool tty = false;   // progress on one rewritten line
+  bool keep = false;   // keep each case's layers
+  bool tty = false;    // progress on one rewritten line
+  bool quiet = false;  // no progress and no case lines (explore's shrink candidates)
   const backend::Nodes* nodes = nullptr;
   const workload::Workloads* workloads = nullptr;  // the parsed scenarios and the baselines
   ops::HistoryWriter* history = nullptr;

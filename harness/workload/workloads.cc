@@ -38,13 +38,7 @@ void LoadScenarios(const std::filesystem::path& workloads, Workloads* w, Diagnos
   const std::filesystem::path dir = workloads / "scenarios";
   const size_t errors_before = errors->size();
   for (const std::filesystem::path& file : FilesOf(dir, ".yaml", false, errors)) {
-    std::optional<std::string> text = ReadFileText(file.string());
-    if (!text) {
-      errors->push_back({file.string(), 0, 0, "", "cannot read the file"});
-      continue;
-    }
-    topology::Checked<scenario::Scenario> s =
-        scenario::ParseScenario(*text, file.string(), file.stem().string());
+    topology::Checked<scenario::Scenario> s = ReadScenarioFile(file);
     if (!s.ok()) {
       Append(errors, s.errors());
       continue;
@@ -101,6 +95,22 @@ void LoadBaselines(const std::filesystem::path& dir, Workloads* w, Diagnostics* 
 }
 
 }  // namespace
+
+topology::Checked<scenario::Scenario> ReadScenarioFile(const std::filesystem::path& file) {
+  std::optional<std::string> text = ReadFileText(file.string());
+  if (!text) return Diagnostics{{file.string(), 0, 0, "", "cannot read the file"}};
+  return scenario::ParseScenario(*text, file.string(), file.stem().string());
+}
+
+Status AddScenario(Workloads* w, scenario::Scenario s) {
+  if (w->catalogue.Find(s.info.id) != nullptr) {
+    return Status::Error(EINVAL, s.info.file.string() + ": scenario id " + s.info.id +
+                                     " is already in the catalogue");
+  }
+  w->catalogue.scenarios.push_back(s.info);
+  w->scenarios.push_back(std::move(s));
+  return Status::Ok();
+}
 
 const scenario::Scenario* Workloads::FindScenario(std::string_view id) const {
   auto it = std::find_if(scenarios.begin(), scenarios.end(),

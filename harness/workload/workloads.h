@@ -32,6 +32,14 @@ struct Workloads {
   const scenario::Scenario* FindScenario(std::string_view id) const;
 };
 
+// Reads and parses one scenario file; its id must be the file's stem.
+topology::Checked<scenario::Scenario> ReadScenarioFile(const std::filesystem::path& file);
+
+// Adds `s`, a scenario from outside the catalogue's directory (a generated case of `harness
+// explore`, a file of `harness run --scenario`), to w's scenarios and catalogue. EINVAL naming
+// the file when the catalogue already has its id.
+[[nodiscard]] Status AddScenario(Workloads* w, scenario::Scenario s);
+
 // Reads and parses every file: <workloads>/scenarios/*.yaml (which must exist and hold at least
 // one scenario), the names of <workloads>/fixtures/*.yaml, <workloads>/throughput/*.yaml and
 // <baselines>/*.txt. A baseline line must name a known variant (its file), scenario and fault

@@ -171,6 +171,58 @@ TEST_F(HarnessE2ETest, OfflineEditsRunAndCatchTheirPlant) {
   EXPECT_EQ(CountProcesses(dir_), 0);
 }
 
+// `harness explore` finds a planted bug with generated cases alone, shrinks it, and the shrunk
+// scenario file replays to the same finding through `harness run --scenario`; the correct server
+// passes every generated case of the same run.
+TEST_F(HarnessE2ETest, ExploreFindsShrinksAndReplaysAPlantedBug) {
+  const std::string topology = std::string(SOURCE_DIR) + "/topologies/local-offline.yaml";
+  const std::string plant = "unlink-leaves-no-tombstone";
+  int code =
+      Harness({"explore", topology, "--server", "reference", "--server", plant, "--seed", "5",
+               "--budget", "15s", "--shrink-budget", "90s", "--results", dir_ + "/results"});
+  ASSERT_EQ(code, 0) << log_;
+  const nlohmann::json results = Results();
+  const nlohmann::json& explore = results["explore"];
+  EXPECT_GE(explore["generated"].get<int>(), 10) << explore.dump();
+  std::map<std::string, int> reference;
+  for (const auto& c : results["cases"]) {
+    if (c["server"] == "reference") reference[c["verdict"]]++;
+  }
+  EXPECT_GE(reference["PASS"], 10);
+  EXPECT_EQ(reference.size(), 1u) << results["cases"].dump();
+  nlohmann::json shrunk;
+  for (const auto& s : explore["shrunk"]) {
+    if (s["server"] == plant) shrunk = s;
+  }
+  ASSERT_TRUE(shrunk.is_object()) << explore.dump();
+  EXPECT_LE(shrunk["steps_after"].get<int>(), 10);
+  EXPECT_LT(shrunk["steps_after"], shrunk["steps_before"]);
+  EXPECT_EQ(shrunk["replay_verdict"], "XFAIL");
+  EXPECT_EQ(shrunk["replay_rule"], shrunk["rule"]);
+  const std::string file = RunDir() + "/" + shrunk["file"].get<std::string>();
+  ASSERT_TRUE(stdfs::exists(file));
+  std::ifstream html(RunDir() + "/report.html");
+  const std::string page((std::istreambuf_iterator<char>(html)), {});
+  EXPECT_NE(page.find(shrunk["file"].get<std::string>()), std::string::npos);
+
+  code =
+      Harness({"run", topology, "--scenario", file, "--seed", "5", "--results", dir_ + "/replay"});
+  EXPECT_NE(code, 3) << log_;
+  const std::string id = stdfs::path(file).stem().string();
+  std::ifstream in(stdfs::directory_iterator(dir_ + "/replay")->path() / "results.json");
+  const nlohmann::json replay = nlohmann::json::parse(in, nullptr, false);
+  std::map<std::string, nlohmann::json> by_id;
+  for (const auto& c : replay["cases"]) by_id[c["id"]] = c;
+  ASSERT_TRUE(by_id.count(plant + "/libnfs/" + id)) << replay.dump();
+  EXPECT_EQ(by_id[plant + "/libnfs/" + id]["verdict"], "XFAIL");
+  EXPECT_NE(by_id[plant + "/libnfs/" + id]["explanation"].get<std::string>().find(
+                "MUST " + shrunk["rule"].get<std::string>()),
+            std::string::npos);
+  EXPECT_EQ(by_id["reference/libnfs/" + id]["verdict"], "PASS");
+  EXPECT_EQ(CountMounts(dir_), 0);
+  EXPECT_EQ(CountProcesses(dir_), 0);
+}
+
 // A reader that goes away (`harness run ... | head`) must not end the run half-way, with servers
 // up and no results: writes to the closed pipe fail, and the run goes on and cleans up.
 TEST_F(HarnessE2ETest, AClosedStdoutDoesNotCutTheRunShort) {

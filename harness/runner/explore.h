@@ -1,0 +1,35 @@
+// `harness explore TOPOLOGY`: generated cases (explore/generator.h) run on every server of the
+// topology until a time budget is spent, each judged by the model like a catalogue case. The
+// first failure of each server and finding rule is shrunk (explore/shrink.h), every candidate
+// run again on that server, and the smallest case is written as a scenario file into
+// <run>/explore/ and replayed once, so the run's report shows it with its verdict. Where the
+// servers answered a step differently, the report lists the step side by side
+// (explore/differential.h). docs/explore.md.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "explore/generator.h"
+#include "runner/run_request.h"
+
+namespace ovl::runner {
+
+struct ExploreOptions {
+  std::chrono::milliseconds budget{std::chrono::minutes(10)};  // running generated cases
+  uint64_t max_cases = 0;  // generated cases at most; 0: as many as the budget allows
+  // Per failure shrunk, on top of `budget`; the shrink says when it stopped early.
+  std::chrono::milliseconds shrink_budget{std::chrono::minutes(5)};
+  uint64_t max_shrinks = 10;  // failures shrunk at most (the first of each server and rule)
+  explore::GeneratorOptions generator;
+  std::vector<std::string> servers;  // only these servers of the topology; empty: all
+};
+
+// Runs the exploration in a run directory of its own (results.json, report.html,
+// history.jsonl as `harness run` writes them, plus explore/). Returns the exit code of a run:
+// 0 when every case was as expected, 1 a correctness failure, 3 infrastructure.
+int ExploreTopology(const RunRequest& request, const ExploreOptions& options);
+
+}  // namespace ovl::runner
