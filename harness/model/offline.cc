@@ -51,6 +51,7 @@ ovl::Result<ObjId> Shown(const State& s, const ops::OfflineEdit& edit, const std
 
 // A lower subtree the union never changed: the merged view shows exactly its lower entries.
 Status Untouched(const State& s, const ops::OfflineEdit& edit, const std::string& top) {
+  if (!s.lower.count(top)) return CannotFollow(edit, "the lower layers hold no " + top);
   for (const std::string& path : Subtree(s, top)) {
     OVL_ASSIGN_OR_RETURN(ObjId id, Shown(s, edit, path));
     if (s.upper.count(id)) return CannotFollow(edit, "the union changed " + path);

@@ -137,6 +137,17 @@ TEST(OfflineTest, AHandleOfARenamedLowerDirMustNotReachAnotherObject) {
   EXPECT_TRUE(Has(v, "unexpected-error")) << Dump(v);
 }
 
+// Found by `harness explore` (docs/explore.md): an edit of a path the lower layers no longer
+// hold (an earlier edit removed or moved it) is one the model cannot follow, not a crash.
+TEST(OfflineTest, AnEditOfAPathTheLowerLayersNoLongerHoldIsUnresolved) {
+  for (Kind kind : {Kind::kRemoveLower, Kind::kRenameLower}) {
+    History h(kTwoDirs);
+    h.Offline(Edit(Kind::kRemoveLower, "d/x")).Offline(Edit(kind, "d/x", "d/z"));
+    CaseVerdict v = JudgeOne(h.End());
+    EXPECT_EQ(v.verdict, Verdict::kUnresolved) << Dump(v);
+  }
+}
+
 TEST(OfflineTest, RemoveLowerMakesEveryHandleBelowStale) {
   History h(kTwoDirs);
   h.Do(Lookup("d", "D"), WithHandle("hd"))
