@@ -200,18 +200,18 @@ class Generator {
   // An edit of the layers while the server is down, of a kind and on paths the model can
   // follow (harness/model/offline.cc): the lower paths it renames or removes still show in the
   // union where they are and nothing below them was copied up; lower_ holds the lower layers'
-  // paths as edited so far, touched_ what a step copied up.
+  // paths as edited so far, touched_ what a step copied up. No remove-upper: where a copy-up
+  // through a held handle put the copy (ovlnfsd keeps some in its index only) is not the
+  // generator's to know, and the catalogue's offline-remove-upper covers it.
   std::optional<Json> Offline() {
-    std::vector<std::string> untouched, shown_dirs, shown_files, copied;
+    std::vector<std::string> untouched, shown_dirs, shown_files;
     for (const auto& [path, o] : lower_) {
       if (!Shown(path)) continue;
       (tree_.obj(o).dir ? shown_dirs : shown_files).push_back(path);
       if (Untouched(path)) untouched.push_back(path);
-      if (touched_.count(o) && !tree_.obj(o).dir && tree_.obj(o).names.size() == 1)
-        copied.push_back(path);
     }
     Json edit;
-    switch (rng_.Below(5)) {
+    switch (rng_.Below(4)) {
       case 0:  // merge dirs without index entries, as before nfs_export was on (overlay/054)
         if (shown_dirs.empty()) return std::nullopt;
         edit = Json{{"offline", "copy-up-unindexed"}, {"path", Pick(shown_dirs)}};
@@ -232,7 +232,7 @@ class Generator {
         MoveLower(path, "");
         break;
       }
-      case 3: {
+      default: {
         if (shown_files.empty()) return std::nullopt;
         const std::string from = Pick(shown_files);
         const std::string to = Join(Parent(from), NewName("k"));
@@ -241,11 +241,6 @@ class Generator {
         tree_.AddName(lower_[from], to);
         break;
       }
-      default:  // the copy goes; the lower file shows again
-        if (copied.empty()) return std::nullopt;
-        edit = Json{{"offline", "remove-upper"}, {"path", Pick(copied)}};
-        touched_.erase(lower_[edit["path"]]);
-        break;
     }
     if (rng_.Percent(50)) edit["stop"] = "crash";
     return edit;
@@ -301,11 +296,12 @@ class Generator {
       int weight;
       std::optional<Json> (Generator::*make)();
     } kChoices[] = {
-        {14, &Generator::Hold},     {16, &Generator::CheckHeld}, {6, &Generator::LookupPath},
-        {8, &Generator::Write},     {5, &Generator::SetAttr},    {8, &Generator::RenameFile},
-        {6, &Generator::RenameDir}, {4, &Generator::Link},       {6, &Generator::RemoveFile},
-        {3, &Generator::Create},    {3, &Generator::Mkdir},      {2, &Generator::Rmdir},
-        {4, &Generator::Readdir},
+        {14, &Generator::Hold},      {16, &Generator::CheckHeld},   {6, &Generator::LookupPath},
+        {8, &Generator::Write},      {5, &Generator::SetAttr},      {8, &Generator::RenameFile},
+        {6, &Generator::RenameDir},  {4, &Generator::Link},         {6, &Generator::RemoveFile},
+        {3, &Generator::Create},     {3, &Generator::Mkdir},        {2, &Generator::Rmdir},
+        {4, &Generator::Readdir},    {2, &Generator::ReplayCreate}, {3, &Generator::Commit},
+        {2, &Generator::CreateMany},
     };
     int total = 0;
     for (const auto& c : kChoices) total += c.weight;
@@ -396,6 +392,10 @@ class Generator {
     const uint64_t size = 1 + rng_.Below(4096);
     step["offset"] = offset;
     step["data_size"] = size;
+    if (rng_.Percent(25)) {
+      step["stable"] = "unstable";
+      unstable_.insert(obj);
+    }
     o.size = std::max(o.size, offset + size);
     Touch(tree_.PathOf(obj));
     return step;
@@ -475,14 +475,59 @@ class Generator {
     const std::string path = Pick(files);
     Touch(path);
     tree_.Remove(path);
+    removed_any_ = true;
     return Json{{"op", "remove"}, {"path", path}};
   }
 
+  // A create, exclusive a third of the time: its verifier is kept so that a later step can
+  // replay it, as a client does whose reply was lost.
   std::optional<Json> Create() {
     const std::string path = Join(Pick(tree_.Paths(true)), NewName("c"));
     Touch(Parent(path));
-    tree_.Add(path, false, 0);
-    return Json{{"op", "create"}, {"path", path}};
+    const int obj = tree_.Add(path, false, 0);
+    Json step{{"op", "create"}, {"path", path}};
+    if (rng_.Percent(35)) {
+      std::string verifier;
+      for (int i = 0; i < 16; ++i) verifier += "0123456789abcdef"[rng_.Below(16)];
+      step["how"] = "exclusive";
+      step["verifier"] = verifier;
+      exclusive_.push_back({path, verifier, obj});
+    }
+    return step;
+  }
+
+  // The same exclusive create again (same name, same verifier): the server must answer with the
+  // file it made, also after a restart (RFC 1813, CREATE EXCLUSIVE).
+  std::optional<Json> ReplayCreate() {
+    std::vector<const Exclusive*> still;
+    for (const Exclusive& e : exclusive_)
+      if (tree_.At(e.path) == e.obj) still.push_back(&e);
+    if (still.empty()) return std::nullopt;
+    const Exclusive& e = *Pick(still);
+    return Json{{"op", "create"}, {"path", e.path}, {"how", "exclusive"}, {"verifier", e.verifier}};
+  }
+
+  // COMMIT of a file an unstable write left pending.
+  std::optional<Json> Commit() {
+    std::vector<std::string> pending;
+    for (int o : unstable_)
+      if (tree_.Alive(o)) pending.push_back(tree_.PathOf(o));
+    if (pending.empty()) return std::nullopt;
+    const std::string path = Pick(pending);
+    unstable_.erase(*tree_.At(path));
+    return Json{{"op", "commit"}, {"path", path}};
+  }
+
+  // Many creates after a remove, so that a freed inode number is handed out again and a stale
+  // handle of the removed file could reach a new one.
+  std::optional<Json> CreateMany() {
+    if (!removed_any_) return std::nullopt;
+    const std::string dir = Pick(tree_.Paths(true));
+    const std::string stem = NewName("n");
+    const uint32_t n = 8 + static_cast<uint32_t>(rng_.Below(25));
+    Touch(dir);
+    for (uint32_t i = 0; i < n; ++i) tree_.Add(Join(dir, stem + "-" + std::to_string(i)), false, 0);
+    return Json{{"op", "create"}, {"path", Join(dir, stem + "-{i}")}, {"repeat", n}};
   }
 
   std::optional<Json> Mkdir() {
@@ -534,6 +579,14 @@ class Generator {
   std::map<std::string, std::map<std::string, int>> listings_;  // client -> var -> dir
   std::map<std::string, int> lower_;  // paths in the lower layers -> their objects
   std::set<int> touched_;             // objects a step changed: copied up
+  struct Exclusive {
+    std::string path;
+    std::string verifier;
+    int obj = 0;
+  };
+  std::vector<Exclusive> exclusive_;  // exclusive creates, to replay
+  std::set<int> unstable_;            // files with unstable writes not yet committed
+  bool removed_any_ = false;
 };
 
 }  // namespace

@@ -36,6 +36,9 @@ TEST(GeneratorTest, EveryGeneratedCaseParsesAndTheRunCoversTheHandleBreakingStep
       if (s.contains("offline")) seen["offline:" + s["offline"].get<std::string>()]++;
       if (s.contains("resume")) seen["resume"]++;
       if (s.contains("client")) seen["client"]++;
+      if (s.contains("repeat")) seen["repeat"]++;
+      if (s.value("how", "") == "exclusive") seen["exclusive"]++;
+      if (s.value("stable", "") == "unstable") seen["unstable"]++;
       if (s.contains("var")) seen["var"]++;
     }
     for (const Json& e : d.entries)
@@ -60,7 +63,6 @@ TEST(GeneratorTest, EveryGeneratedCaseParsesAndTheRunCoversTheHandleBreakingStep
                         "offline:rename-lower",
                         "offline:remove-lower",
                         "offline:link-lower",
-                        "offline:remove-upper",
                         "resume",
                         "client",
                         "var",

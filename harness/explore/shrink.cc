@@ -99,6 +99,11 @@ class Shrinker {
       return true;
     });
     changed |= EachElement(&CaseDoc::steps, [](Json& s) {
+      if (!s.contains("repeat") || s["repeat"].get<uint64_t>() <= 1) return false;
+      s["repeat"] = s["repeat"].get<uint64_t>() / 2;
+      return true;
+    });
+    changed |= EachElement(&CaseDoc::steps, [](Json& s) {
       if (!s.contains("offset") || s["offset"].get<uint64_t>() == 0) return false;
       s["offset"] = 0;
       return true;
