@@ -10,6 +10,16 @@ constexpr std::array<std::string_view, static_cast<unsigned>(Plant::kCount)> kNa
     "lookup-ignores-index",
     "rename-skips-merge-dir-index",
     "unlink-leaves-no-tombstone",
+    "copy-up-records-no-origin",
+    "copy-up-drops-tail",
+    "copy-up-nlink-from-upper",
+    "rename-skips-redirect",
+    "remove-leaves-no-whiteout",
+    "remove-keeps-cached-handle",
+    "exclusive-verifier-not-persisted",
+    "create-skips-dir-fsync",
+    "readdir-cookie-is-position",
+    "write-verifier-constant",
 };
 
 }  // namespace

@@ -29,6 +29,44 @@ enum class Plant : unsigned {
   // its handle still decodes, by its lower origin, to the file that is gone: a removed file keeps
   // answering (the kernel guards this with its index whiteout).
   kUnlinkLeavesNoTombstone,
+  // Copy-up does not set trusted.overlay.origin on the copy, so the upper name no longer tells
+  // which lower object it is: a lookup by name gives the copy a new (upper) identity, another
+  // handle and fileid than the held one, which still decodes through the index.
+  kCopyUpRecordsNoOrigin,
+  // Copy-up copies the data only up to the last whole 4 KiB block: the tail of a file whose size
+  // is not a multiple of it (all of a smaller file) is lost, and the copy is that much shorter.
+  kCopyUpDropsTail,
+  // A copied-up file reports its upper inode's own link count, which counts the index entry
+  // (and any holding link), instead of the union's count kept in trusted.overlay.nlink: a file
+  // with one name shows nlink 2 once it is copied up.
+  kCopyUpNlinkFromUpper,
+  // A rename of a directory that merges lower dirs sets no trusted.overlay.redirect, so at its
+  // new name it merges the lower dirs of that name (none): its lower entries vanish, and the
+  // handles of lower dirs below it, which decode through their union path, go STALE.
+  kRenameSkipsRedirect,
+  // Removing a name that exists only in a lower layer leaves no whiteout over it: only the
+  // index hides it, which it does for the last name of a file (the tombstone) but not for one of
+  // several hard links or for a directory, whose name comes back after REMOVE or RMDIR.
+  kRemoveLeavesNoWhiteout,
+  // REMOVE does not drop the removed object from the decode cache, so its handle keeps
+  // resolving, to the removed file's data, until an eviction or restart (a removed lower file's
+  // inode is still there in its layer).
+  kRemoveKeepsCachedHandle,
+  // CREATE EXCLUSIVE does not store the client's verifier with the file, so a retransmitted
+  // create (after a restart, or a lost reply) gets EXIST instead of the file it made.
+  kExclusiveVerifierNotPersisted,
+  // CREATE, MKDIR, SYMLINK and MKNOD do not fsync the parent directory after the new entry is
+  // renamed into it (a directory made over a whiteout excepted: its exchange is synced on its
+  // own): the reply claims a durable change that a power cut undoes. Only a power loss shows it
+  // (reference_server/union/crash_test.cc).
+  kCreateSkipsDirFsync,
+  // READDIR cookies are the entry's position in the merged listing (with a constant cookie
+  // verifier), so a change to the directory before the position a client resumes at shifts
+  // the entries under it: a resumed listing repeats or skips entries.
+  kReaddirCookieIsPosition,
+  // The write verifier is derived from the export's UUID, so it is the same after every
+  // restart: a client cannot tell that the server lost the UNSTABLE writes it has not committed.
+  kWriteVerifierConstant,
   kCount,  // not a plant: the number of plants
 };
 

@@ -52,7 +52,9 @@ const std::set<std::string> kDesignIds{"seed-unlink-reboot",
                                        "offline-remove-lower-dir",
                                        "offline-link-lower",
                                        "offline-copy-layers",
-                                       "late-nfs-export"};
+                                       "late-nfs-export",
+                                       "remove-lower-held",
+                                       "readdir-after-changes"};
 
 TEST(CatalogueFilesTest, EveryScenarioParsesAndExpands) {
   const workload::Workloads& w = Shipped();

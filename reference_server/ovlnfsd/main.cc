@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <csignal>
 #include <cstdio>
@@ -32,8 +33,15 @@ void Say(const std::string& line) {
   std::fflush(stderr);
 }
 
-Result<std::array<uint8_t, 8>> RandomVerifier() {
+// A new one at every start; the planted mistake derives it from the export's UUID instead,
+// which never changes.
+Result<std::array<uint8_t, 8>> WriteVerifier(const UnionFs& fs, const Plants& plants) {
   std::array<uint8_t, 8> verf{};
+  if (plants.Has(Plant::kWriteVerifierConstant)) {
+    const std::array<uint8_t, 16> uuid = fs.ExportUuid();
+    std::copy_n(uuid.begin(), verf.size(), verf.begin());
+    return verf;
+  }
   if (getrandom(verf.data(), verf.size(), 0) != static_cast<ssize_t>(verf.size())) {
     return Status::FromErrno("getrandom");
   }
@@ -84,7 +92,7 @@ int Run(const Flags& flags, const sigset_t& signals) {
     Say(fs.status().ToString());
     return 1;
   }
-  Result<std::array<uint8_t, 8>> verifier = RandomVerifier();
+  Result<std::array<uint8_t, 8>> verifier = WriteVerifier(**fs, flags.plants);
   if (!verifier.ok()) {
     Say(verifier.status().ToString());
     return 1;

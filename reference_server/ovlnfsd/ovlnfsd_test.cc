@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -107,32 +108,51 @@ Result<rpc::Reply> Call(rpc::RpcClient& client, uint32_t xid, uint32_t prog, uin
   return client.Call(h, args);
 }
 
-TEST(OvlnfsdTest, ServesMountAndNfsAndHandlesSignals) {
-  TempDir tmp;
-  for (const char* d : {"/l", "/u", "/w"}) ASSERT_EQ(mkdir((tmp.path() + d).c_str(), 0755), 0);
+// Layers in `tmp` (lower file "f") and the arguments that serve them as /srv on a free port.
+std::vector<std::string> ServeLayers(const TempDir& tmp) {
+  for (const char* d : {"/l", "/u", "/w"}) mkdir((tmp.path() + d).c_str(), 0755);
   std::ofstream(tmp.path() + "/l/f") << "data";
-  ASSERT_EQ(chmod((tmp.path() + "/l/f").c_str(), 0644), 0);
-  Server s({"--lower", tmp.path() + "/l", "--upper", tmp.path() + "/u", "--work", tmp.path() + "/w",
-            "--listen", "127.0.0.1:0", "--export-path", "/srv"});
+  chmod((tmp.path() + "/l/f").c_str(), 0644);
+  return {"--lower",         tmp.path() + "/l", "--upper",     tmp.path() + "/u", "--work",
+          tmp.path() + "/w", "--listen",        "127.0.0.1:0", "--export-path",   "/srv"};
+}
+
+// The port from the server's listening line; 0 (and a failure) without one.
+uint16_t ListeningPort(Server& s) {
   const std::string prefix = "ovlnfsd: listening on 127.0.0.1:";
   std::string line = s.ReadLine();
-  ASSERT_EQ(line.substr(0, prefix.size()), prefix) << line;
-  const auto port = static_cast<uint16_t>(std::stoi(line.substr(prefix.size())));
+  EXPECT_EQ(line.substr(0, prefix.size()), prefix) << line;
+  if (line.rfind(prefix, 0) != 0) return 0;
+  return static_cast<uint16_t>(std::stoi(line.substr(prefix.size())));
+}
+
+// The root handle from MNT of /srv; empty (and a failure) on an error.
+Handle MountRoot(rpc::RpcClient& client) {
+  xdr::Encoder path;
+  path.String("/srv");
+  Result<rpc::Reply> mnt = Call(client, 1, nfs::kMountProgram, nfs::kMountVersion,
+                                static_cast<uint32_t>(nfs::MountProc::kMnt), path.bytes());
+  EXPECT_TRUE(mnt.ok()) << mnt.status().ToString();
+  if (!mnt.ok()) return {};
+  EXPECT_EQ(mnt->accept_stat, rpc::AcceptStat::kSuccess);
+  xdr::Decoder mnt_in(mnt->results);
+  uint32_t mnt_status = 1;
+  Handle root;
+  EXPECT_TRUE(mnt_in.U32(&mnt_status) && nfs::DecodeFh3(mnt_in, &root));
+  EXPECT_EQ(mnt_status, 0u);
+  return root;
+}
+
+TEST(OvlnfsdTest, ServesMountAndNfsAndHandlesSignals) {
+  TempDir tmp;
+  Server s(ServeLayers(tmp));
+  const uint16_t port = ListeningPort(s);
   ASSERT_NE(port, 0);
 
   Result<std::unique_ptr<rpc::RpcClient>> client = rpc::RpcClient::Connect("127.0.0.1", port);
   ASSERT_TRUE(client.ok()) << client.status().ToString();
-  xdr::Encoder path;
-  path.String("/srv");
-  Result<rpc::Reply> mnt = Call(**client, 1, nfs::kMountProgram, nfs::kMountVersion,
-                                static_cast<uint32_t>(nfs::MountProc::kMnt), path.bytes());
-  ASSERT_TRUE(mnt.ok()) << mnt.status().ToString();
-  ASSERT_EQ(mnt->accept_stat, rpc::AcceptStat::kSuccess);
-  xdr::Decoder mnt_in(mnt->results);
-  uint32_t mnt_status = 1;
-  Handle root;
-  ASSERT_TRUE(mnt_in.U32(&mnt_status) && nfs::DecodeFh3(mnt_in, &root));
-  EXPECT_EQ(mnt_status, 0u);
+  const Handle root = MountRoot(**client);
+  ASSERT_FALSE(root.empty());
 
   xdr::Encoder lookup;
   nfs::EncodeFh3(lookup, root);
@@ -148,11 +168,55 @@ TEST(OvlnfsdTest, ServesMountAndNfsAndHandlesSignals) {
   kill(s.pid(), SIGUSR1);
   EXPECT_EQ(s.ReadLine(), "ovlnfsd: caches dropped");
   kill(s.pid(), SIGUSR2);
-  line = s.ReadLine();
+  const std::string line = s.ReadLine();
   EXPECT_EQ(line.rfind("ovlnfsd: counters decode_cache_hits=", 0), 0u) << line;
   EXPECT_NE(line.find(" cache_drops=1"), std::string::npos) << line;
   kill(s.pid(), SIGTERM);
   EXPECT_EQ(s.Wait(), 0);
+}
+
+// The write verifier a COMMIT answers with, from a server started (and stopped) on the layers in
+// `tmp` with `extra` arguments.
+std::array<uint8_t, 8> ServedWriteVerifier(const TempDir& tmp,
+                                           const std::vector<std::string>& extra) {
+  std::vector<std::string> args = ServeLayers(tmp);
+  args.insert(args.end(), extra.begin(), extra.end());
+  Server s(args);
+  std::array<uint8_t, 8> verf{};
+  const uint16_t port = ListeningPort(s);
+  Result<std::unique_ptr<rpc::RpcClient>> client = rpc::RpcClient::Connect("127.0.0.1", port);
+  EXPECT_TRUE(client.ok()) << client.status().ToString();
+  if (!client.ok()) return verf;
+  xdr::Encoder commit;
+  nfs::EncodeFh3(commit, MountRoot(**client));
+  commit.U64(0);
+  commit.U32(0);
+  Result<rpc::Reply> r = Call(**client, 2, nfs::kNfsProgram, nfs::kNfsVersion,
+                              static_cast<uint32_t>(nfs::Nfs3Proc::kCommit), commit.bytes());
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  if (!r.ok()) return verf;
+  // nfsstat3, then wcc_data: pre_op_attr (24 bytes of wcc_attr when present) and post_op_attr.
+  xdr::Decoder in(r->results);
+  uint32_t status = 1;
+  bool pre = false, post = false;
+  char skip[nfs::kFattr3Size];
+  EXPECT_TRUE(in.U32(&status) && in.Bool(&pre) && (!pre || in.FixedOpaque(skip, 24)) &&
+              in.Bool(&post) && (!post || in.FixedOpaque(skip, nfs::kFattr3Size)) &&
+              nfs::DecodeVerf(in, &verf));
+  EXPECT_EQ(status, 0u);
+  kill(s.pid(), SIGTERM);
+  EXPECT_EQ(s.Wait(), 0);
+  return verf;
+}
+
+// A client finds out that a restarted server lost its uncommitted writes only by a new write
+// verifier. The planted bug write-verifier-constant (base/planted_bugs.h) keeps it.
+TEST(OvlnfsdTest, WriteVerifierChangesAcrossRestartsUnlessPlanted) {
+  TempDir tmp;
+  EXPECT_NE(ServedWriteVerifier(tmp, {}), ServedWriteVerifier(tmp, {}));
+  const std::vector<std::string> planted = {"--plant", "write-verifier-constant"};
+  EXPECT_EQ(ServedWriteVerifier(tmp, planted), ServedWriteVerifier(tmp, planted))
+      << "the plant no longer keeps the verifier";
 }
 
 }  // namespace

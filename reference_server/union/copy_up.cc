@@ -118,7 +118,9 @@ Status OverlayUnion::CopyUpFile(Obj& obj, int parent_fd, const std::string& name
       case FileType::kReg: {
         OVL_ASSIGN_OR_RETURN(out,
                              env_->OpenBeneath(temp_dir, temp, O_WRONLY | O_CREAT | O_EXCL, 0600));
-        OVL_RETURN_IF_ERROR(env_->CopyData(src.get(), out.get(), st.st_size));
+        uint64_t len = static_cast<uint64_t>(st.st_size);
+        if (opts_.plants.Has(Plant::kCopyUpDropsTail)) len &= ~uint64_t{4095};
+        OVL_RETURN_IF_ERROR(env_->CopyData(src.get(), out.get(), len));
         break;
       }
       case FileType::kLnk: {
@@ -131,7 +133,9 @@ Status OverlayUnion::CopyUpFile(Obj& obj, int parent_fd, const std::string& name
       default:
         OVL_RETURN_IF_ERROR(env_->MkNod(temp_dir, temp, st.st_mode, st.st_rdev));
     }
-    OVL_RETURN_IF_ERROR(env_->SetXattr(temp_dir, temp, kXattrOrigin, EncodeOvlFb(origin)));
+    if (!opts_.plants.Has(Plant::kCopyUpRecordsNoOrigin)) {
+      OVL_RETURN_IF_ERROR(env_->SetXattr(temp_dir, temp, kXattrOrigin, EncodeOvlFb(origin)));
+    }
     OVL_RETURN_IF_ERROR(env_->SetXattr(temp_dir, temp, kXattrNlink,
                                        FormatNlinkXattr(obj.origin_nlink, obj.origin_nlink)));
     OVL_RETURN_IF_ERROR(CopyMetadata(src.get(), "", st, temp_dir, temp));

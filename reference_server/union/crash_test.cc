@@ -74,6 +74,15 @@ Tree TreeWithModes(CrashTest& t) {
   return tree;
 }
 
+// From now on `env` keeps only what is made durable, for a power cut.
+void StartPowerLossTracking(CrashTest& t, FaultInjectionEnv& env) {
+  // Beside the layers, on their filesystem, outside the union.
+  const std::string scratch = t.tmp_.path() + "/power-loss-scratch";
+  ASSERT_EQ(mkdir(scratch.c_str(), 0700), 0);
+  Fd fd(open(scratch.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(env.StartPowerLossTracking(fd.get()).ok());
+}
+
 // Runs `c` with a crash of kind `mode` (kCrash or kPowerLoss) at mutating call 1, 2, ... until
 // the operation completes untouched.
 void RunCrashCase(const std::string& what, const CrashCase& c, FaultInjectionEnv::Mode mode) {
@@ -91,11 +100,7 @@ void RunCrashCase(const std::string& what, const CrashCase& c, FaultInjectionEnv
     if (c.before) c.before(t);
     std::string held = c.held(t);
     if (power) {
-      // Beside the layers, on their filesystem, outside the union.
-      const std::string scratch = t.tmp_.path() + "/power-loss-scratch";
-      ASSERT_EQ(mkdir(scratch.c_str(), 0700), 0);
-      Fd fd(open(scratch.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      ASSERT_TRUE(env.StartPowerLossTracking(fd.get()).ok());
+      ASSERT_NO_FATAL_FAILURE(StartPowerLossTracking(t, env));
     }
     env.FailAt(n, EIO, mode);
     Status st = c.op(t, held);
@@ -365,6 +370,30 @@ TEST(CrashTest, RenameOverLowerTarget) {
   c.new_tree = {{"dst", "S"}};
   c.stale_after = true;
   RunCrashCase("rename over target", c);
+}
+
+// The planted bug create-skips-dir-fsync (base/planted_bugs.h) must be a real mistake that only a
+// power cut shows: a CREATE that returned is gone after the cut, and a correct server keeps it.
+TEST(CrashTest, PlantedCreateWithoutDirFsyncIsLostAtAPowerCut) {
+  for (bool planted : {false, true}) {
+    SCOPED_TRACE(planted ? "planted" : "correct");
+    CrashTest t;
+    t.Lower(0, "keep", "k");
+    FaultInjectionEnv env(DefaultFsEnv());
+    UnionOptions o = t.Options();
+    o.env = &env;
+    if (planted) o.plants.Add(Plant::kCreateSkipsDirFsync);
+    t.Open(o);
+    ASSERT_NO_FATAL_FAILURE(StartPowerLossTracking(t, env));
+    auto made = t.fs_->Create(t.Root(), "new", CreateMode::kGuarded, 0644, {}, Cred{});
+    ASSERT_TRUE(made.ok()) << made.status().ToString();
+    ASSERT_TRUE(env.PowerCut().ok());
+    t.fs_.reset();
+    env.Disarm();
+    t.Open();
+    EXPECT_EQ(t.Walk("new").ok(), !planted) << "the acknowledged CREATE after the cut";
+    EXPECT_TRUE(t.Walk("keep").ok());
+  }
 }
 
 }  // namespace

@@ -43,7 +43,8 @@ Attr OverlayUnion::AttrOfStat(const Obj& obj, const struct stat& st) {
   a.type = TypeOfMode(st.st_mode);
   a.mode = st.st_mode & 07777;
   a.nlink = static_cast<uint32_t>(st.st_nlink);
-  if (obj.id.layer != kUpperLayer && !obj.is_dir()) {
+  if (obj.id.layer != kUpperLayer && !obj.is_dir() &&
+      !(obj.copied_up() && opts_.plants.Has(Plant::kCopyUpNlinkFromUpper))) {
     if (obj.copied_up()) {
       IndexEntry e;
       e.kind = IndexKind::kFile;

@@ -33,6 +33,7 @@ StripeLocks::~StripeLocks() {
 Status OverlayUnion::PlaceWhiteoutOrUnlink(int parent_fd, const std::string& name, bool upper_entry,
                                            bool whiteout) {
   if (!upper_entry) {
+    if (opts_.plants.Has(Plant::kRemoveLeavesNoWhiteout)) return Status::Ok();
     OVL_RETURN_IF_ERROR(env_->MkNod(parent_fd, name, S_IFCHR | 0, makedev(0, 0)));
     return env_->Fsync(parent_fd);
   }
@@ -153,7 +154,7 @@ Result<Node> OverlayUnion::CreateObject(const Node& dir, const std::string& name
     }
     OVL_RETURN_IF_ERROR(env_->Chown(temp_dir, temp, cred.uid, cred.gid));
     if (type != FileType::kLnk) OVL_RETURN_IF_ERROR(env_->Chmod(temp_dir, temp, perm & 07777));
-    if (verifier) {
+    if (verifier && !opts_.plants.Has(Plant::kExclusiveVerifierNotPersisted)) {
       OVL_RETURN_IF_ERROR(env_->SetXattr(temp_dir, temp, kXattrCreateVerf,
                                          std::string(verifier->begin(), verifier->end())));
     }
@@ -182,7 +183,7 @@ Result<Node> OverlayUnion::CreateObject(const Node& dir, const std::string& name
     RemoveTree(env_, temp_dir, temp).IgnoreError();
     return st;
   }
-  st = env_->Fsync(pfd.get());
+  if (!opts_.plants.Has(Plant::kCreateSkipsDirFsync)) st = env_->Fsync(pfd.get());
   if (!st.ok()) {
     ForgetListing(d.path);
     return st;
@@ -247,7 +248,7 @@ Status OverlayUnion::Remove(const Node& dir, const std::string& name) {
   OVL_ASSIGN_OR_RETURN(e, LookupIn(d.path, stack, name));
   if (e.obj.is_dir()) return Status::Error(EISDIR, "is a directory");
   OVL_RETURN_IF_ERROR(DropNameHere(d.path, stack, name, e));
-  ForgetObj(e.obj);
+  if (!opts_.plants.Has(Plant::kRemoveKeepsCachedHandle)) ForgetObj(e.obj);
   return Status::Ok();
 }
 
@@ -382,8 +383,10 @@ Status OverlayUnion::Rename(const Node& from_dir, const std::string& from_name, 
     if (!sstack.lowers.empty()) {
       // The directory merges lower dirs that stay where they are: point at them explicitly. A
       // redirect the filesystem cannot store (ext4: one block) gets EXDEV, as in kernel overlayfs.
-      Status redirected =
-          env_->SetXattr(from_fd.get(), from_name, kXattrRedirect, "/" + sstack.lowers[0].relpath);
+      Status redirected = opts_.plants.Has(Plant::kRenameSkipsRedirect)
+                              ? Status::Ok()
+                              : env_->SetXattr(from_fd.get(), from_name, kXattrRedirect,
+                                               "/" + sstack.lowers[0].relpath);
       if (redirected.code() == ENOSPC || redirected.code() == E2BIG) {
         return Status::Error(EXDEV, "redirect does not fit: " + redirected.message());
       }

@@ -221,15 +221,21 @@ Result<DirPage> OverlayUnion::ReadDir(const Node& dir, uint64_t cookie, size_t m
   OVL_ASSIGN_OR_RETURN(OpenedDirs dirs, OpenDirs(d.path, stack));
   OVL_ASSIGN_OR_RETURN(ListingRef listing, Listing(d.path, stack, dirs));
   const auto& entries = listing->entries;
-  auto it = std::upper_bound(entries.begin(), entries.end(), cookie,
-                             [](uint64_t c, const MergedEntry& e) { return c < e.cookie; });
+  // The planted mistake hands out an entry's position instead (3 for the first, as 0 to 2 are
+  // reserved), which a change to the directory before it moves.
+  const bool positional = opts_.plants.Has(Plant::kReaddirCookieIsPosition);
+  auto it = positional
+                ? entries.begin() + static_cast<ptrdiff_t>(std::min<uint64_t>(
+                                        cookie < 3 ? 0 : cookie - 2, entries.size()))
+                : std::upper_bound(entries.begin(), entries.end(), cookie,
+                                   [](uint64_t c, const MergedEntry& e) { return c < e.cookie; });
   DirPage page;
   bool refused = false;
   for (; it != entries.end() && page.entries.size() < max_entries; ++it) {
     const size_t i = static_cast<size_t>(it - entries.begin());
     DirEntryPlus out;
     out.name = it->name;
-    out.cookie = it->cookie;
+    out.cookie = positional ? i + 3 : it->cookie;
     out.fileid = it->ino;
     DirListing::Known known;
     if (it->ino == 0 || plus) {

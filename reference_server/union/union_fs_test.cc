@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "union/union_test_util.h"
@@ -12,7 +13,20 @@
 namespace ovl {
 namespace {
 
-class UnionFsTest : public UnionTest {};
+class UnionFsTest : public UnionTest {
+ protected:
+  // The planted-bug tests run their steps twice, on fresh names in the same layers: with the
+  // plant, where the mistake shows, and without it, where the same steps come out right.
+  void OpenPlanted(bool planted, Plant plant) {
+    UnionOptions o = Options();
+    if (planted) o.plants.Add(plant);
+    Open(o);
+  }
+  // A name of its own for each of the two runs.
+  static std::string Name(bool planted, const std::string& base) {
+    return (planted ? "planted-" : "correct-") + base;
+  }
+};
 
 TEST_F(UnionFsTest, MergesLayersTopDown) {
   Lower(0, "a", "top");
@@ -526,6 +540,156 @@ TEST_F(UnionFsTest, PlantedUnlinkWithoutTombstoneLeavesTheRemovedFileReachable) 
     fs_->DropCaches();
     EXPECT_TRUE(fs_->Decode(f.handle).ok())
         << (copied ? "copied: " : "lower: ") << "the plant no longer skips the tombstone";
+  }
+}
+
+// copy-up-records-no-origin: the upper name of the copy no longer leads to the held handle.
+TEST_F(UnionFsTest, PlantedCopyUpWithoutOriginGivesTheCopyAnotherHandle) {
+  for (bool planted : {false, true}) {
+    SCOPED_TRACE(planted ? "planted" : "correct");
+    const std::string f = Name(planted, "f");
+    Lower(0, f, "old");
+    OpenPlanted(planted, Plant::kCopyUpRecordsNoOrigin);
+    const Node h = MustWalk(f);
+    const uint64_t fileid = fs_->GetAttr(h)->fileid;
+    ASSERT_TRUE(WriteAll(h, "new").ok());
+    fs_->DropCaches();
+    const Node again = MustWalk(f);
+    EXPECT_EQ(again.handle != h.handle, planted) << "LOOKUP returns the held handle";
+    EXPECT_EQ(fs_->GetAttr(again)->fileid != fileid, planted);
+    EXPECT_EQ(ReadAll(*fs_->Decode(h.handle)), "new") << "the index still leads the handle there";
+  }
+}
+
+// copy-up-drops-tail: the copy ends at the last whole 4 KiB block.
+TEST_F(UnionFsTest, PlantedCopyUpDroppingTheTailShortensTheFile) {
+  const std::string data(5000, 'x');
+  for (bool planted : {false, true}) {
+    SCOPED_TRACE(planted ? "planted" : "correct");
+    const std::string f = Name(planted, "f");
+    Lower(0, f, data);
+    OpenPlanted(planted, Plant::kCopyUpDropsTail);
+    const Node h = MustWalk(f);
+    ASSERT_TRUE(WriteAll(h, "NEW").ok());
+    const std::string want = "NEW" + data.substr(3);
+    EXPECT_EQ(ReadAll(h), planted ? want.substr(0, 4096) : want);
+    EXPECT_EQ(fs_->GetAttr(h)->size, planted ? 4096u : 5000u);
+  }
+}
+
+// copy-up-nlink-from-upper: a file with one name counts its index entry as a second link.
+TEST_F(UnionFsTest, PlantedNlinkFromTheUpperInodeCountsTheIndexEntry) {
+  for (bool planted : {false, true}) {
+    SCOPED_TRACE(planted ? "planted" : "correct");
+    const std::string f = Name(planted, "f");
+    Lower(0, f, "x");
+    OpenPlanted(planted, Plant::kCopyUpNlinkFromUpper);
+    const Node h = MustWalk(f);
+    EXPECT_EQ(fs_->GetAttr(h)->nlink, 1u);
+    ASSERT_TRUE(WriteAll(h, "y").ok());
+    EXPECT_EQ(fs_->GetAttr(h)->nlink, planted ? 2u : 1u);
+  }
+}
+
+// rename-skips-redirect: a renamed merge dir loses its lower entries, and a lower dir below it
+// its handle.
+TEST_F(UnionFsTest, PlantedRenameWithoutRedirectLosesTheLowerEntries) {
+  for (bool planted : {false, true}) {
+    SCOPED_TRACE(planted ? "planted" : "correct");
+    const std::string d = Name(planted, "d");
+    Lower(0, d + "/f", "f");
+    LowerDir(1, d + "/sub");
+    OpenPlanted(planted, Plant::kRenameSkipsRedirect);
+    const Node sub = MustWalk(d + "/sub");
+    ASSERT_TRUE(fs_->Rename(Root(), d, Root(), d + "2").ok());
+    fs_->DropCaches();
+    const std::vector<std::string> want =
+        planted ? std::vector<std::string>{} : std::vector<std::string>{"f", "sub"};
+    EXPECT_EQ(Names(MustWalk(d + "2")), want);
+    EXPECT_EQ(IsStale(fs_->Decode(sub.handle).status()), planted);
+  }
+}
+
+// remove-leaves-no-whiteout: one of two lower hard links, and a lower directory, come back.
+TEST_F(UnionFsTest, PlantedRemoveWithoutWhiteoutBringsLowerNamesBack) {
+  for (bool planted : {false, true}) {
+    SCOPED_TRACE(planted ? "planted" : "correct");
+    const std::string d = Name(planted, "d");
+    Lower(0, d + "/a", "x");
+    LowerLink(0, d + "/a", d + "/b");
+    Lower(0, d + "/single", "x");
+    LowerDir(1, d + "/sub");
+    OpenPlanted(planted, Plant::kRemoveLeavesNoWhiteout);
+    ASSERT_TRUE(fs_->Remove(MustWalk(d), "a").ok());
+    ASSERT_TRUE(fs_->Remove(MustWalk(d), "single").ok());
+    ASSERT_TRUE(fs_->RmDir(MustWalk(d), "sub").ok());
+    // The last name of a file stays hidden by its tombstone either way.
+    const std::vector<std::string> want =
+        planted ? std::vector<std::string>{"a", "b", "sub"} : std::vector<std::string>{"b"};
+    EXPECT_EQ(Names(MustWalk(d)), want);
+  }
+}
+
+// remove-keeps-cached-handle: a removed lower file's handle reads it until an eviction.
+TEST_F(UnionFsTest, PlantedRemoveKeepingTheCachedHandleStillReadsTheFile) {
+  for (bool planted : {false, true}) {
+    SCOPED_TRACE(planted ? "planted" : "correct");
+    const std::string f = Name(planted, "f");
+    Lower(0, f, "removed");
+    OpenPlanted(planted, Plant::kRemoveKeepsCachedHandle);
+    const Node h = MustWalk(f);
+    ASSERT_TRUE(fs_->Remove(Root(), f).ok());
+    auto r = fs_->Read(h, 0, 100);
+    EXPECT_EQ(r.ok(), planted) << r.status().ToString();
+    if (!planted) {
+      EXPECT_TRUE(IsStale(r.status()));
+    }
+    fs_->DropCaches();
+    EXPECT_TRUE(IsStale(fs_->Decode(h.handle).status()));
+  }
+}
+
+// exclusive-verifier-not-persisted: the replay after a restart gets EXIST.
+TEST_F(UnionFsTest, PlantedExclusiveCreateWithoutItsVerifierFailsTheReplay) {
+  const std::array<uint8_t, 8> v{1, 2, 3, 4, 5, 6, 7, 8};
+  for (bool planted : {false, true}) {
+    SCOPED_TRACE(planted ? "planted" : "correct");
+    const std::string f = Name(planted, "x");
+    OpenPlanted(planted, Plant::kExclusiveVerifierNotPersisted);
+    ASSERT_TRUE(fs_->Create(Root(), f, CreateMode::kExclusive, 0644, v, root_cred_).ok());
+    OpenPlanted(planted, Plant::kExclusiveVerifierNotPersisted);
+    auto replay = fs_->Create(Root(), f, CreateMode::kExclusive, 0644, v, root_cred_);
+    EXPECT_EQ(replay.status().code(), planted ? EEXIST : 0) << replay.status().ToString();
+  }
+}
+
+// readdir-cookie-is-position: removing an entry the client has listed shifts the rest, and the
+// resumed listing skips one.
+TEST_F(UnionFsTest, PlantedPositionalCookiesSkipAnEntryAfterARemoval) {
+  for (bool planted : {false, true}) {
+    SCOPED_TRACE(planted ? "planted" : "correct");
+    const std::string d = Name(planted, "d");
+    for (int i = 0; i < 9; ++i) Lower(i % 2, d + "/f" + std::to_string(i), "x");
+    OpenPlanted(planted, Plant::kReaddirCookieIsPosition);
+    const Node dir = MustWalk(d);
+    auto first = fs_->ReadDir(dir, 0, 3, false);
+    ASSERT_TRUE(first.ok() && first->entries.size() == 3u);
+    std::vector<std::string> seen;
+    for (const auto& e : first->entries) seen.push_back(e.name);
+    ASSERT_TRUE(fs_->Remove(dir, seen[0]).ok());
+    uint64_t cookie = first->entries.back().cookie;
+    for (bool eof = false; !eof;) {
+      auto page = fs_->ReadDir(dir, cookie, 3, false);
+      ASSERT_TRUE(page.ok()) << page.status().ToString();
+      for (const auto& e : page->entries) {
+        seen.push_back(e.name);
+        cookie = e.cookie;
+      }
+      eof = page->eof;
+    }
+    std::sort(seen.begin(), seen.end());
+    EXPECT_TRUE(std::adjacent_find(seen.begin(), seen.end()) == seen.end()) << "duplicate entry";
+    EXPECT_EQ(seen.size(), planted ? 8u : 9u) << "every entry there throughout is listed";
   }
 }
 
