@@ -48,7 +48,10 @@ TEST(ModuleDepsTest, EveryIncludeOfTheTreeIsAllowed) {
 class PlantedTree : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::path(::testing::TempDir()) / "module_deps_planted";
+    // One tree per test: ctest runs the tests of this fixture as parallel processes.
+    root_ = fs::path(::testing::TempDir()) /
+            ("module_deps_planted_" +
+             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(root_);
     Write("base/status.h", "#pragma once\n");
     Write("harness/ops/ops.h", "#include \"base/status.h\"\n");
