@@ -89,7 +89,7 @@ struct ExploreArgs {
   std::string shrink_budget = "5m";
   std::vector<std::string> faults = {"evict", "reboot", "crash"};
   bool one_client = false;
-  bool no_paging = false;
+  bool no_raw_nfs = false;
   runner::ExploreOptions options;
 };
 
@@ -122,7 +122,8 @@ CLI::App* AddExplore(CLI::App& app, ExploreArgs* a, uint64_t* seed, CLI::Option*
       ->check(CLI::Range(uint32_t{0}, uint32_t{100}))
       ->capture_default_str();
   cmd->add_flag("--one-client", a->one_client, "no second client");
-  cmd->add_flag("--no-paging", a->no_paging, "no READDIR in pages (which needs raw NFS)");
+  cmd->add_flag("--no-raw-nfs", a->no_raw_nfs,
+                "no READDIR in pages and no exclusive creates (which need a raw NFS client)");
   cmd->add_option("--server", a->options.servers, "explore only this server; repeatable");
   cmd->add_option("--results", *results, "directory the run directory is created in")
       ->capture_default_str();
@@ -151,7 +152,7 @@ bool ResolveExplore(ExploreArgs* a, std::ostream& err) {
     a->options.generator.faults.push_back(*kind);
   }
   a->options.generator.two_clients = !a->one_client;
-  a->options.generator.paging = !a->no_paging;
+  a->options.generator.raw_nfs = !a->no_raw_nfs;
   return true;
 }
 

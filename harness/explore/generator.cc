@@ -114,7 +114,7 @@ class Generator {
     doc_.summary = "Generated case " + std::to_string(index) + " of seed " + std::to_string(seed);
     doc_.comments = {"Made by `harness explore --seed " + std::to_string(seed) + "` (case " +
                      std::to_string(index) + "); replay: harness run TOPOLOGY --scenario FILE."};
-    paging_ = o_.paging && rng_.Percent(50);
+    paging_ = o_.raw_nfs && rng_.Percent(50);
   }
 
   CaseDoc Make() {
@@ -486,7 +486,7 @@ class Generator {
     Touch(Parent(path));
     const int obj = tree_.Add(path, false, 0);
     Json step{{"op", "create"}, {"path", path}};
-    if (rng_.Percent(35)) {
+    if (o_.raw_nfs && rng_.Percent(35)) {
       std::string verifier;
       for (int i = 0; i < 16; ++i) verifier += "0123456789abcdef"[rng_.Below(16)];
       step["how"] = "exclusive";

@@ -17,14 +17,17 @@
 namespace ovl::explore {
 
 struct GeneratorOptions {
-  uint32_t steps = 24;          // steps per case (operations and faults)
-  uint32_t files = 6;           // lower files of the fixture, besides hard links
-  uint32_t dirs = 3;            // lower dirs of the fixture (nested: a grandparent exists)
-  uint32_t hardlinks = 1;       // lower hard links of fixture files
-  int layers = 2;               // lower layers; files spread over them, dirs merge
-  uint64_t max_size = 20000;    // fixture files and writes, bytes
-  bool two_clients = true;      // a second client (B) takes some of the steps
-  bool paging = true;           // READDIR in pages across steps (needs raw-nfs) in some cases
+  uint32_t steps = 24;        // steps per case (operations and faults)
+  uint32_t files = 6;         // lower files of the fixture, besides hard links
+  uint32_t dirs = 3;          // lower dirs of the fixture (nested: a grandparent exists)
+  uint32_t hardlinks = 1;     // lower hard links of fixture files
+  int layers = 2;             // lower layers; files spread over them, dirs merge
+  uint64_t max_size = 20000;  // fixture files and writes, bytes
+  bool two_clients = true;    // a second client (B) takes some of the steps
+  // What only a raw NFS client can send (the scenario need raw-nfs): READDIR in pages across
+  // steps (in half the cases) and exclusive creates with their verifiers. Off for kernel mounts
+  // and local syscalls, which would report such cases UNSUPPORTED.
+  bool raw_nfs = true;
   uint32_t fault_percent = 15;  // chance that a step is a fault
   // The faults drawn, in steps of their own (evict, reboot, crash, client-evict).
   std::vector<topology::FaultKind> faults = {

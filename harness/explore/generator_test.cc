@@ -74,7 +74,7 @@ TEST(GeneratorTest, EveryGeneratedCaseParsesAndTheRunCoversTheHandleBreakingStep
 TEST(GeneratorTest, OptionsNarrowWhatIsDrawn) {
   GeneratorOptions o;
   o.two_clients = false;
-  o.paging = false;
+  o.raw_nfs = false;
   o.faults = {topology::FaultKind::kEvict};
   o.offline_percent = 0;
   for (uint64_t i = 0; i < 50; ++i) {
@@ -84,6 +84,7 @@ TEST(GeneratorTest, OptionsNarrowWhatIsDrawn) {
     EXPECT_FALSE(Has(d, "fault", "reboot"));
     for (const Json& s : d.steps) {
       EXPECT_FALSE(s.contains("resume"));
+      EXPECT_FALSE(s.contains("verifier"));
       EXPECT_FALSE(s.contains("offline"));
     }
   }
