@@ -121,6 +121,8 @@ CLI::App* AddExplore(CLI::App& app, ExploreArgs* a, uint64_t* seed, CLI::Option*
                   "chance that a step is a fault")
       ->check(CLI::Range(uint32_t{0}, uint32_t{100}))
       ->capture_default_str();
+  cmd->add_flag("--catalogue", a->options.catalogue,
+                "run the topology's catalogue cases first, in the same run (mutation score)");
   cmd->add_flag("--one-client", a->one_client, "no second client");
   cmd->add_flag("--no-raw-nfs", a->no_raw_nfs,
                 "no READDIR in pages and no exclusive creates (which need a raw NFS client)");

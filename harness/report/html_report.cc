@@ -264,8 +264,19 @@ void Matrix(const std::vector<Case>& cases, const std::vector<std::string>& serv
   h << "</table>\n";
 }
 
+// The shrunk generated case of each server (results.json "explore", docs/explore.md).
+std::map<std::string, std::string> ShrunkFiles(const json& results) {
+  std::map<std::string, std::string> out;
+  const json explore = results.value("explore", json::object());
+  for (const json& s : explore.value("shrunk", json::array())) {
+    std::string& file = out[FieldText(s, "server")];
+    if (file.empty()) file = FieldText(s, "file") + " (" + FieldText(s, "steps_after") + " steps)";
+  }
+  return out;
+}
+
 void Controls(const std::vector<Case>& cases, const std::set<std::string>& blind,
-              std::ostringstream& h) {
+              const json& results, std::ostringstream& h) {
   h << "<h2 id=\"controls\">Negative controls</h2>\n<p class=\"note\">Servers declared "
        "<code>expect: fail</code>: each must fail somewhere, or the oracle is blind to the "
        "weakness it exists to show.</p>\n";
@@ -288,16 +299,29 @@ void Controls(const std::vector<Case>& cases, const std::set<std::string>& blind
     << " negative controls caught (" << (100 * controls.size() / all.size()) << "%).</p>\n";
   std::map<std::string, int> totals;
   for (const auto& c : cases) totals[c.server]++;
+  const std::map<std::string, std::string> shrunk = ShrunkFiles(results);
   h << "<table><tr><th>control</th><th>variant</th><th>caught in</th><th>scenarios that caught "
-       "it</th></tr>\n";
+       "it</th><th>shrunk generated case</th></tr>\n";
   for (const auto& [server, caught] : controls) {
+    // Catalogue scenarios by name; generated cases (explore.md: ids "gen-...") by count.
     std::set<std::string> scenarios;
-    for (const auto* c : caught) scenarios.insert(c->scenario);
+    size_t generated = 0;
+    for (const auto* c : caught) {
+      if (c->scenario.rfind("gen-", 0) == 0) {
+        ++generated;
+      } else {
+        scenarios.insert(c->scenario);
+      }
+    }
     std::string list;
     for (const auto& s : scenarios) list += (list.empty() ? "" : ", ") + s;
+    if (generated > 0) {
+      list += (list.empty() ? "" : "; ") + std::to_string(generated) + " generated cases";
+    }
     h << "<tr><td>" << EscapeMarkup(server) << "</td><td>" << EscapeMarkup(caught.front()->variant)
       << "</td><td class=\"num\">" << caught.size() << " of " << totals[server] << " cases</td><td>"
-      << EscapeMarkup(list) << "</td></tr>\n";
+      << EscapeMarkup(list) << "</td><td>"
+      << EscapeMarkup(shrunk.count(server) ? shrunk.at(server) : "") << "</td></tr>\n";
   }
   h << "</table>\n";
 }
@@ -490,7 +514,7 @@ std::string RenderHtmlReport(const RunFiles& run, const ChartJs& chartjs) {
     << "</style>\n</head><body><main>\n";
   Header(run, cases, h);
   Matrix(cases, servers, blind, h);
-  Controls(cases, blind, h);
+  Controls(cases, blind, run.results, h);
   h << ExploreHtml(run.results);
   Details(cases, h);
   Sweeps(cases, h);

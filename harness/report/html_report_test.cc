@@ -5,6 +5,7 @@
 
 #include <regex>
 
+#include "report/explore_html.h"
 #include "report/html.h"
 #include "report/report_test_util.h"
 
@@ -91,10 +92,53 @@ TEST(HtmlReportTest, NegativeControlsAreNamed) {
   EXPECT_THAT(html, HasSubstr("<b>blind-ctl</b> passed every case"));
   EXPECT_THAT(html, HasSubstr("negative control: BLIND"));
   // volatile caught its weakness in its three cases; kernel-overlay's XFAIL is a baseline's.
-  EXPECT_THAT(html, HasSubstr("<tr><td>volatile</td><td>reference-volatile</td><td "
-                              "class=\"num\">3 of 3 cases</td><td>rename-parent</td></tr>"));
+  EXPECT_THAT(html,
+              HasSubstr("<tr><td>volatile</td><td>reference-volatile</td><td "
+                        "class=\"num\">3 of 3 cases</td><td>rename-parent</td><td></td></tr>"));
   EXPECT_THAT(html, Not(HasSubstr("<tr><td>kernel-overlay</td><td>kernel-overlay</td><td "
                                   "class=\"num\">")));
+  // The mutation score counts the blind control as missed.
+  EXPECT_THAT(html, HasSubstr("<b>Mutation score</b>: 1 of 2 negative controls caught (50%)"));
+}
+
+TEST(HtmlReportTest, AnExploreRunShowsItsShrunkCasesAndDisagreements) {
+  json results = testing::FullResults();
+  results["explore"] = {{"seed", 5},
+                        {"generated", 40},
+                        {"generating_seconds", 12.5},
+                        {"budget_seconds", 15},
+                        {"shrunk",
+                         {{{"server", "volatile"},
+                           {"variant", "reference-volatile"},
+                           {"case", "volatile/libnfs/gen-5-3"},
+                           {"rule", "stale-handle"},
+                           {"finding", "MUST <stale>"},
+                           {"found_after_seconds", 1.5},
+                           {"generated_before", 4},
+                           {"steps_before", 30},
+                           {"steps_after", 3},
+                           {"shrink_seconds", 2.0},
+                           {"candidates", 70},
+                           {"stopped_early", true},
+                           {"file", "explore/gen-5-3-volatile-min.yaml"},
+                           {"scenario", "steps:\n  - {op: read, var: <H>}\n"},
+                           {"replay", "harness run t.yaml --scenario f --seed 5"},
+                           {"replay_verdict", "XFAIL"},
+                           {"replay_rule", "stale-handle"}}}},
+                        {"disagreements",
+                         {{{"scenario", "gen-5-3"},
+                           {"step", 7},
+                           {"op", "getattr var=H1"},
+                           {"answers", {{"reference", "ok"}, {"volatile", "STALE"}}}}}}};
+  const std::string html = RenderHtmlReport(Files(results), kFakeChartJs);
+  EXPECT_THAT(html, HasSubstr("<h2 id=\"explore\">Generated cases</h2>"));
+  EXPECT_THAT(html, HasSubstr("30 &rarr; 3"));
+  EXPECT_THAT(html, HasSubstr("70 candidates, stopped early"));
+  EXPECT_THAT(html, HasSubstr("var: &lt;H&gt;"));  // the scenario, escaped
+  EXPECT_THAT(html, HasSubstr("reference: ok; volatile: STALE"));
+  // The negative control's row names the shrunk case that caught it.
+  EXPECT_THAT(html, HasSubstr("<td>explore/gen-5-3-volatile-min.yaml (3 steps)</td>"));
+  EXPECT_EQ(ExploreHtml(testing::FullResults()), "");
 }
 
 TEST(HtmlReportTest, SweepCountsInTheirTableAndTheCaseDetails) {

@@ -68,7 +68,21 @@ class Explorer {
     }
   }
 
-  // Generates and runs cases until the budget is spent, shrinking each new failure.
+  // The topology's catalogue cases on the servers explored (--catalogue), before the generated
+  // ones: one run then shows what each catches, for the mutation score.
+  void RunCatalogue() {
+    plan::Plan p = request_.plan;
+    std::erase_if(p.cases, [&](const plan::Case& c) {
+      return std::find(servers_.begin(), servers_.end(), c.server) == servers_.end();
+    });
+    ScenarioPhaseResult result = RunScenarioPhase(PhaseContext(p, false));
+    AddPhases(result);
+    for (CaseReport& r : result.cases) cases_.push_back(std::move(r));
+  }
+
+  // Generates and runs cases until the budget is spent, shrinking each new failure: the first
+  // of each server that must fail (a negative control shows one bug), the first of each rule on
+  // a server that must pass.
   void Explore() {
     const uint64_t seed = request_.plan.seed;
     for (uint64_t i = 0; options_.max_cases == 0 || i < options_.max_cases; ++i) {
@@ -82,7 +96,8 @@ class Explorer {
       for (CaseReport& r : reports) {
         places_[r.id] = {r.scenario, r.server};
         const std::string rule = FirstRule(r);
-        if (r.model_failed && !rule.empty() && shrunk_.insert(r.server + "\n" + rule).second &&
+        const std::string key = r.expect == "fail" ? r.server : r.server + "\n" + rule;
+        if (r.model_failed && !rule.empty() && shrunk_.insert(key).second &&
             found_.size() < options_.max_shrinks) {
           ShrinkFailure(doc, r, rule);
         }
@@ -122,8 +137,14 @@ class Explorer {
     std::erase_if(p->cases, [&](const plan::Case& c) {
       return std::find(servers.begin(), servers.end(), c.server) == servers.end();
     });
+    ScenarioPhaseResult result = RunScenarioPhase(PhaseContext(*p, quiet));
+    if (!quiet) AddPhases(result);
+    return std::move(result.cases);
+  }
+
+  ScenarioPhaseContext PhaseContext(const plan::Plan& p, bool quiet) {
     ScenarioPhaseContext sc;
-    sc.plan = &*p;
+    sc.plan = &p;
     sc.tty = isatty(STDOUT_FILENO) == 1;
     sc.quiet = quiet;
     sc.nodes = nodes_;
@@ -132,17 +153,17 @@ class Explorer {
     sc.clock = &clock_;
     sc.run_dir = dir_.path;
     sc.interrupted = &Interrupted();
-    ScenarioPhaseResult result = RunScenarioPhase(sc);
-    if (!quiet) {
-      for (auto& [name, phase] : result.phases) {
-        PhaseThroughput& sum = phases_[name];
-        sum.name = name;
-        sum.ops += phase.ops;
-        sum.bytes += phase.bytes;
-        sum.seconds += phase.seconds;
-      }
+    return sc;
+  }
+
+  void AddPhases(const ScenarioPhaseResult& result) {
+    for (const auto& [name, phase] : result.phases) {
+      PhaseThroughput& sum = phases_[name];
+      sum.name = name;
+      sum.ops += phase.ops;
+      sum.bytes += phase.bytes;
+      sum.seconds += phase.seconds;
     }
-    return std::move(result.cases);
   }
 
   void ShrinkFailure(const CaseDoc& doc, const CaseReport& failed, const std::string& rule) {
@@ -277,6 +298,7 @@ int ExploreTopology(const RunRequest& request, const ExploreOptions& options) {
     return 3;
   }
   Explorer explorer(request, options, opened->dir, opened->history.get(), &*nodes);
+  if (options.catalogue) explorer.RunCatalogue();
   explorer.Explore();
   nodes->Stop();
   return FinishRun(opened->dir, *opened->history, request.workloads.baselines, {},

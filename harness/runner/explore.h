@@ -1,6 +1,7 @@
 // `harness explore TOPOLOGY`: generated cases (explore/generator.h) run on every server of the
 // topology until a time budget is spent, each judged by the model like a catalogue case. The
-// first failure of each server and finding rule is shrunk (explore/shrink.h), every candidate
+// first failure of each negative control, and of each finding rule on the other servers, is
+// shrunk (explore/shrink.h), every candidate
 // run again on that server, and the smallest case is written as a scenario file into
 // <run>/explore/ and replayed once, so the run's report shows it with its verdict. Where the
 // servers answered a step differently, the report lists the step side by side
@@ -22,7 +23,12 @@ struct ExploreOptions {
   uint64_t max_cases = 0;  // generated cases at most; 0: as many as the budget allows
   // Per failure shrunk, on top of `budget`; the shrink says when it stopped early.
   std::chrono::milliseconds shrink_budget{std::chrono::minutes(5)};
-  uint64_t max_shrinks = 10;  // failures shrunk at most (the first of each server and rule)
+  // Failures shrunk at most: the first of each server that must fail, the first of each rule on
+  // a server that must pass.
+  uint64_t max_shrinks = 20;
+  // Run the topology's catalogue cases first, in the same run (the mutation score of the
+  // catalogue and the generated cases together, docs/planted-bugs.md).
+  bool catalogue = false;
   explore::GeneratorOptions generator;
   std::vector<std::string> servers;  // only these servers of the topology; empty: all
 };
