@@ -301,7 +301,7 @@ class Generator {
         {6, &Generator::RenameDir},  {4, &Generator::Link},         {6, &Generator::RemoveFile},
         {3, &Generator::Create},     {3, &Generator::Mkdir},        {2, &Generator::Rmdir},
         {4, &Generator::Readdir},    {2, &Generator::ReplayCreate}, {3, &Generator::Commit},
-        {2, &Generator::CreateMany},
+        {2, &Generator::CreateMany}, {1, &Generator::Corrupt},
     };
     int total = 0;
     for (const auto& c : kChoices) total += c.weight;
@@ -470,8 +470,14 @@ class Generator {
   }
 
   std::optional<Json> RemoveFile() {
-    const std::vector<std::string> files = tree_.Paths(false);
+    std::vector<std::string> files = tree_.Paths(false);
     if (files.empty()) return std::nullopt;
+    if (std::optional<std::string> listed = Listed()) {
+      std::vector<std::string> there;
+      for (const std::string& f : tree_.Children(*listed))
+        if (!tree_.obj(*tree_.At(f)).dir) there.push_back(f);
+      if (!there.empty()) files = there;
+    }
     const std::string path = Pick(files);
     Touch(path);
     tree_.Remove(path);
@@ -482,7 +488,7 @@ class Generator {
   // A create, exclusive a third of the time: its verifier is kept so that a later step can
   // replay it, as a client does whose reply was lost.
   std::optional<Json> Create() {
-    const std::string path = Join(Pick(tree_.Paths(true)), NewName("c"));
+    const std::string path = Join(Listed().value_or(Pick(tree_.Paths(true))), NewName("c"));
     Touch(Parent(path));
     const int obj = tree_.Add(path, false, 0);
     Json step{{"op", "create"}, {"path", path}};
@@ -507,6 +513,21 @@ class Generator {
     return Json{{"op", "create"}, {"path", e.path}, {"how", "exclusive"}, {"verifier", e.verifier}};
   }
 
+  // A held handle sent corrupted every way one mask makes (ops::SweepHandle): each must get an
+  // error or reach the handle's own object.
+  std::optional<Json> Corrupt() {
+    const auto& mine = vars_[client_];
+    if (mine.empty()) return std::nullopt;
+    auto it = mine.begin();
+    std::advance(it, rng_.Below(mine.size()));
+    static constexpr int kMasks[] = {0x01, 0x80, 0xff};
+    const bool dir = tree_.obj(it->second).dir;
+    Json step{{"op", dir ? "getattr" : "read"},
+              {"sweep", Json{{"var", it->first}, {"masks", Json::array({kMasks[rng_.Below(3)]})}}}};
+    if (!dir) step["count"] = 4096;
+    return step;
+  }
+
   // COMMIT of a file an unstable write left pending.
   std::optional<Json> Commit() {
     std::vector<std::string> pending;
@@ -528,6 +549,17 @@ class Generator {
     Touch(dir);
     for (uint32_t i = 0; i < n; ++i) tree_.Add(Join(dir, stem + "-" + std::to_string(i)), false, 0);
     return Json{{"op", "create"}, {"path", Join(dir, stem + "-{i}")}, {"repeat", n}};
+  }
+
+  // Half the time, a dir that a listing in pages is open on: the change between its pages is
+  // what cookies must survive.
+  std::optional<std::string> Listed() {
+    std::vector<std::string> dirs;
+    for (const auto& [client, listings] : listings_)
+      for (const auto& [var, dir] : listings)
+        if (tree_.Alive(dir)) dirs.push_back(tree_.PathOf(dir));
+    if (dirs.empty() || !rng_.Percent(50)) return std::nullopt;
+    return Pick(dirs);
   }
 
   std::optional<Json> Mkdir() {

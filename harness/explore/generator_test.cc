@@ -37,6 +37,7 @@ TEST(GeneratorTest, EveryGeneratedCaseParsesAndTheRunCoversTheHandleBreakingStep
       if (s.contains("resume")) seen["resume"]++;
       if (s.contains("client")) seen["client"]++;
       if (s.contains("repeat")) seen["repeat"]++;
+      if (s.contains("sweep")) seen["sweep"]++;
       if (s.value("how", "") == "exclusive") seen["exclusive"]++;
       if (s.value("stable", "") == "unstable") seen["unstable"]++;
       if (s.contains("var")) seen["var"]++;
@@ -64,6 +65,7 @@ TEST(GeneratorTest, EveryGeneratedCaseParsesAndTheRunCoversTheHandleBreakingStep
                         "offline:remove-lower",
                         "offline:link-lower",
                         "resume",
+                        "sweep",
                         "client",
                         "var",
                         "hardlink"}) {
