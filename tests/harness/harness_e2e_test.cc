@@ -171,6 +171,30 @@ TEST_F(HarnessE2ETest, OfflineEditsRunAndCatchTheirPlant) {
   EXPECT_EQ(CountProcesses(dir_), 0);
 }
 
+// The mutation run (docs/planted-bugs.md): the catalogue catches every planted bug of
+// topologies/local-mutation.yaml (none is blind) and passes on the correct server.
+TEST_F(HarnessE2ETest, TheCatalogueCatchesEveryPlantedBug) {
+  int code = Harness({"run", std::string(SOURCE_DIR) + "/topologies/local-mutation.yaml",
+                      "--results", dir_ + "/results"},
+                     {}, std::chrono::seconds(600));
+  ASSERT_EQ(code, 0) << log_;
+  const nlohmann::json results = Results();
+  EXPECT_TRUE(results["blind_controls"].empty()) << results["blind_controls"].dump();
+  std::map<std::string, std::map<std::string, int>> by_server;
+  for (const auto& c : results["cases"]) by_server[c["server"]][c["verdict"]]++;
+  EXPECT_GE(by_server.size(), 14u);
+  for (const auto& [server, verdicts] : by_server) {
+    if (server == "reference") {
+      EXPECT_EQ(verdicts.count("FAIL") + verdicts.count("XFAIL") + verdicts.count("UNRESOLVED"),
+                0u);
+    } else {
+      EXPECT_GT(verdicts.count("XFAIL"), 0u) << server;
+    }
+  }
+  EXPECT_EQ(CountMounts(dir_), 0);
+  EXPECT_EQ(CountProcesses(dir_), 0);
+}
+
 // `harness explore` finds a planted bug with generated cases alone, shrinks it, and the shrunk
 // scenario file replays to the same finding through `harness run --scenario`; the correct server
 // passes every generated case of the same run.
