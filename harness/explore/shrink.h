@@ -16,8 +16,9 @@
 
 namespace ovl::explore {
 
-// Runs a candidate and returns the rule of its first MUST finding ("stale-handle"), or nullopt
-// when it passes, is not a valid scenario, or could not be decided.
+// Runs a candidate and returns what identifies its failure (the runner's: the first MUST
+// finding's rule and operation kind, "stale-handle getattr"), or nullopt when it passes, is not
+// a valid scenario, or could not be decided.
 using Oracle = std::function<std::optional<std::string>(const CaseDoc& candidate)>;
 
 struct ShrinkLimits {

@@ -26,12 +26,26 @@ double Seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
+// The first MUST finding of a judged case; an empty object when it has none.
+json FirstMust(const CaseReport& r) {
+  for (const json& f : r.findings) {
+    if (f.is_object() && f.value("must", false)) return f;
+  }
+  return json::object();
+}
+
 // The rule of the first MUST finding of a judged case; "" when it has none.
 std::string FirstRule(const CaseReport& r) {
-  for (const json& f : r.findings) {
-    if (f.value("must", false)) return f.value("rule", "");
-  }
-  return "";
+  return FirstMust(r).value("rule", "");
+}
+
+// What a shrink must keep failing: the first MUST finding's rule and the kind of operation it
+// was found on ("stale-handle getattr"), so that a candidate failing the same rule elsewhere, a
+// different bug perhaps, is not taken for the same one.
+std::string FailureKey(const CaseReport& r) {
+  const json f = FirstMust(r);
+  const std::string op = f.value("op", "");
+  return f.value("rule", "") + " " + op.substr(0, op.find(' '));
 }
 
 // A failure found in a generated case, and what its shrink made of it.
@@ -186,9 +200,9 @@ class Explorer {
       if (Interrupted()) return std::nullopt;
       std::vector<CaseReport> r = Run(c, {server}, true);
       if (r.size() != 1 || !r[0].model_failed) return std::nullopt;
-      return FirstRule(r[0]);
+      return FailureKey(r[0]);
     };
-    f.shrink = explore::Shrink(start, rule, oracle,
+    f.shrink = explore::Shrink(start, FailureKey(failed), oracle,
                                {.budget = options_.shrink_budget, .max_candidates = 2000});
     f.shrink.smallest.summary =
         failed.id + " shrunk: fails " + rule + " on " + server + " (" + failed.variant + ")";

@@ -1,7 +1,8 @@
 // `harness explore TOPOLOGY`: generated cases (explore/generator.h) run on every server of the
 // topology until a time budget is spent, each judged by the model like a catalogue case. The
 // first failure of each negative control, and of each finding rule on the other servers, is
-// shrunk (explore/shrink.h), every candidate
+// shrunk (a candidate counts when its first MUST finding has the same rule, on the same kind of
+// operation) (explore/shrink.h), every candidate
 // run again on that server, and the smallest case is written as a scenario file into
 // <run>/explore/ and replayed once, so the run's report shows it with its verdict. Where the
 // servers answered a step differently, the report lists the step side by side
