@@ -86,9 +86,7 @@ class Explorer {
   // ones: one run then shows what each catches, for the mutation score.
   void RunCatalogue() {
     plan::Plan p = request_.plan;
-    std::erase_if(p.cases, [&](const plan::Case& c) {
-      return std::find(servers_.begin(), servers_.end(), c.server) == servers_.end();
-    });
+    KeepServers(servers_, &p);
     ScenarioPhaseResult result = RunScenarioPhase(PhaseContext(p, false));
     AddPhases(result);
     for (CaseReport& r : result.cases) cases_.push_back(std::move(r));
@@ -148,12 +146,17 @@ class Explorer {
     po.only = {doc.id};
     Result<plan::Plan> p = plan::MakePlan(t, workloads_.catalogue, po);
     if (!p.ok()) return {};
-    std::erase_if(p->cases, [&](const plan::Case& c) {
-      return std::find(servers.begin(), servers.end(), c.server) == servers.end();
-    });
+    KeepServers(servers, &*p);
     ScenarioPhaseResult result = RunScenarioPhase(PhaseContext(*p, quiet));
     if (!quiet) AddPhases(result);
     return std::move(result.cases);
+  }
+
+  // Leaves in `p` only the cases of `servers`.
+  static void KeepServers(const std::vector<std::string>& servers, plan::Plan* p) {
+    std::erase_if(p->cases, [&](const plan::Case& c) {
+      return std::find(servers.begin(), servers.end(), c.server) == servers.end();
+    });
   }
 
   ScenarioPhaseContext PhaseContext(const plan::Plan& p, bool quiet) {
@@ -202,8 +205,8 @@ class Explorer {
       if (r.size() != 1 || !r[0].model_failed) return std::nullopt;
       return FailureKey(r[0]);
     };
-    f.shrink = explore::Shrink(start, FailureKey(failed), oracle,
-                               {.budget = options_.shrink_budget, .max_candidates = 2000});
+    f.shrink =
+        explore::Shrink(start, FailureKey(failed), oracle, {.budget = options_.shrink_budget});
     f.shrink.smallest.summary =
         failed.id + " shrunk: fails " + rule + " on " + server + " (" + failed.variant + ")";
     f.shrink.smallest.comments = {
