@@ -132,7 +132,7 @@ TEST(HtmlReportTest, AnExploreRunShowsItsShrunkCasesAndDisagreements) {
                            {"answers", {{"reference", "ok"}, {"volatile", "STALE"}}}}}}};
   const std::string html = RenderHtmlReport(Files(results), kFakeChartJs);
   EXPECT_THAT(html, HasSubstr("<h2 id=\"explore\">Generated cases</h2>"));
-  EXPECT_THAT(html, HasSubstr("30 &rarr; 3"));
+  EXPECT_THAT(html, HasSubstr("30 &rarr; 3</td>"));
   EXPECT_THAT(html, HasSubstr("70 candidates, stopped early"));
   EXPECT_THAT(html, HasSubstr("var: &lt;H&gt;"));  // the scenario, escaped
   EXPECT_THAT(html, HasSubstr("reference: ok; volatile: STALE"));
