@@ -3,6 +3,7 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "backend/libvirt/vm_nodes.h"
 #include "backend/local_ganesha.h"
@@ -43,8 +44,8 @@ std::string Nodes::KernelOf(const plan::PlannedServer& server) const {
     return host.release;
   }
   if (kernel->series.empty()) return "custom";
-  if (vms) {
-    for (const auto& k : vms->image().kernels) {
+  if (!hosts.empty()) {
+    for (const auto& k : hosts.begin()->second->image().kernels) {
       if (k.series == kernel->series) return k.release;
     }
   }
@@ -55,6 +56,40 @@ void Nodes::Stop() {
   servers.clear();
   agents.clear();
 }
+
+namespace {
+
+// One host's part of StartNodes: its backend and VMs, or why not.
+struct HostStart {
+  Status status = Status::Ok();
+  bool opened = false;  // the connection worked (a later failure is a VM's, not the host's)
+  std::shared_ptr<libvirt::LibvirtBackend> backend;
+  libvirt::VmNodes vms;
+};
+
+HostStart StartHost(const plan::Plan& plan, const plan::HostPlan& host,
+                    const libvirt::LibvirtOptions& base, const std::atomic<bool>* interrupted) {
+  HostStart out;
+  libvirt::LibvirtOptions lo = base;
+  lo.host = {host.name, host.uri, host.pool, host.pool_path};
+  auto backend = libvirt::LibvirtBackend::Open(lo);
+  if (!backend.ok()) {
+    out.status = backend.status();
+    return out;
+  }
+  out.opened = true;
+  out.backend = *backend;
+  if (interrupted && *interrupted) return out;
+  auto vms = libvirt::StartVmNodes(out.backend, plan);
+  if (!vms.ok()) {
+    out.status = vms.status();
+    return out;
+  }
+  out.vms = std::move(*vms);
+  return out;
+}
+
+}  // namespace
 
 Result<Nodes> StartNodes(const plan::Plan& plan, const topology::LibvirtSettings& libvirt,
                          const NodeOptions& options) {
@@ -81,12 +116,34 @@ Result<Nodes> StartNodes(const plan::Plan& plan, const topology::LibvirtSettings
   lo.ovlnfsd = options.paths.ovlnfsd;
   lo.agent = options.paths.agent;
   lo.guestd = options.guestd;
-  OVL_ASSIGN_OR_RETURN(nodes.vms, libvirt::LibvirtBackend::Open(lo));
-  if (interrupted()) return nodes;
-  OVL_ASSIGN_OR_RETURN(libvirt::VmNodes vm,
-                       libvirt::StartVmNodes(nodes.vms, plan, options.parallel));
-  for (auto& [name, node] : vm.servers) nodes.servers[name] = std::move(node);
-  for (auto& [name, node] : vm.agents) nodes.agents[name] = std::move(node);
+  // Hosts start side by side: each uploads its image and boots its own VMs.
+  std::vector<const plan::HostPlan*> used;
+  for (const plan::HostPlan& h : plan.hosts) {
+    if (!h.servers.empty() || !h.clients.empty()) used.push_back(&h);
+  }
+  std::vector<HostStart> started(used.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < used.size(); ++i) {
+    threads.emplace_back(
+        [&, i] { started[i] = StartHost(plan, *used[i], lo, options.interrupted); });
+  }
+  for (auto& t : threads) t.join();
+  size_t unreachable = 0;
+  for (size_t i = 0; i < used.size(); ++i) {
+    HostStart& h = started[i];
+    if (h.backend) nodes.hosts[used[i]->name] = h.backend;
+    if (!h.status.ok() && h.opened) return h.status;  // a VM that did not boot: exit 3
+    if (!h.status.ok()) {
+      ++unreachable;
+      const std::string why =
+          "libvirt host " + used[i]->name + " (" + used[i]->uri + "): " + h.status.ToString();
+      for (const std::string& s : used[i]->servers) nodes.host_failures[s] = why;
+      if (unreachable == used.size()) return h.status;
+      continue;
+    }
+    for (auto& [name, node] : h.vms.servers) nodes.servers[name] = std::move(node);
+    for (auto& [name, node] : h.vms.agents) nodes.agents[name] = std::move(node);
+  }
   return nodes;
 }
 

@@ -16,10 +16,9 @@
 namespace ovl::backend {
 
 struct NodeOptions {
-  LocalPaths paths;       // ovlnfsd and harness-agent on this host
-  std::string guestd;     // ovl-guestd, carried into every VM
-  std::string run_dir;    // results/<run-id>: logs/ and the VMs' consoles go there
-  unsigned parallel = 1;  // VMs booted at a time
+  LocalPaths paths;     // ovlnfsd and harness-agent on this host
+  std::string guestd;   // ovl-guestd, carried into every VM
+  std::string run_dir;  // results/<run-id>: logs/ and the VMs' consoles go there
   // Once set, no VM boots (an image build can take minutes): the cases come out "interrupted".
   const std::atomic<bool>* interrupted = nullptr;
 };
@@ -35,7 +34,11 @@ class Nodes {
   std::map<std::string, std::unique_ptr<AgentNode>> agents;    // by client instance name
   // Non-empty: a local agent did not start, and why; the cases that need it are UNRESOLVED.
   std::string agent_failure;
-  std::shared_ptr<libvirt::LibvirtBackend> vms;  // null when the plan has no VM
+  // The libvirt backend of each host of the plan that runs a VM (HostPlan::name).
+  std::map<std::string, std::shared_ptr<libvirt::LibvirtBackend>> hosts;
+  // Server name -> why the libvirt host it is placed on could not run it (the connection
+  // failed): its cases are UNRESOLVED with this, while the other hosts run theirs.
+  std::map<std::string, std::string> host_failures;
 
   // The kernel release `server` runs on: the host's for local servers; in a VM, its Debian
   // series' release from the guest image, or "custom" for a user-supplied kernel.
@@ -45,9 +48,10 @@ class Nodes {
 };
 
 // Starts every node of `plan`: local servers and agents, then, unless interrupted, the VMs
-// through the libvirt backend with `libvirt` settings. A local agent that fails to start is kept
-// in Nodes::agent_failure; a VM that does not boot is an error holding its console tail (the
-// nodes already up are stopped).
+// through the libvirt backend with `libvirt` settings, on every host of plan.hosts at once. A
+// local agent that fails to start is kept in Nodes::agent_failure; a host that cannot be reached
+// (while another can) in Nodes::host_failures; a VM that does not boot is an error holding its
+// console tail (the nodes already up are stopped).
 Result<Nodes> StartNodes(const plan::Plan& plan, const topology::LibvirtSettings& libvirt,
                          const NodeOptions& options);
 

@@ -359,6 +359,11 @@ int HarnessMain(int argc, const char* const* argv, std::ostream& out, std::ostre
   plan::PlanOptions plan_options;
   if (seeded) plan_options.seed = seed;
   plan_options.only = options.only;
+  // Unpinned servers spread over several hosts by their CPUs, which only libvirt knows.
+  if (topology->libvirt.hosts.size() > 1 && commands.host_cpus && !validate->parsed() &&
+      !options.dry_run) {
+    plan_options.host_cpus = commands.host_cpus(*topology, err);
+  }
   Result<plan::Plan> plan = plan::MakePlan(*topology, loaded->catalogue, plan_options);
   if (!plan.ok()) {
     err << "harness: " << plan.status().message() << "\n";

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -44,15 +45,20 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitUsage = 2;  // usage, catalogue or topology error
 
 // The commands HarnessMain dispatches to; a null one makes its subcommand a usage error.
+// The CPU count of each libvirt host of a topology that answers (placement weights, plan.h).
+using HostCpusFunction =
+    std::function<std::map<std::string, unsigned>(const topology::Topology&, std::ostream& err)>;
+
 struct Commands {
-  RunFunction run;          // `harness run`: a validated topology, its workloads and plan
-  GuestFunction guest;      // `harness guest`
-  ExploreFunction explore;  // `harness explore`
-  ReportFunction report;    // `harness report`
-  AnalyzeFunction analyze;  // `harness analyze`, with the validated workloads' baselines
-  DiffFunction diff;        // `harness diff`
-  ForwardFunction image;    // `harness image`
-  ForwardFunction clean;    // `harness clean`
+  RunFunction run;             // `harness run`: a validated topology, its workloads and plan
+  GuestFunction guest;         // `harness guest`
+  ExploreFunction explore;     // `harness explore`
+  ReportFunction report;       // `harness report`
+  AnalyzeFunction analyze;     // `harness analyze`, with the validated workloads' baselines
+  DiffFunction diff;           // `harness diff`
+  ForwardFunction image;       // `harness image`
+  ForwardFunction clean;       // `harness clean`
+  HostCpusFunction host_cpus;  // run and explore on several libvirt hosts (unset: 1 CPU each)
 };
 
 // Parses `argv` and runs the subcommand, writing to `out` and `err`. Every command that reads

@@ -71,8 +71,20 @@ void AppendClients(const topology::Topology& t, const plan::Plan& plan, std::str
   }
   *out += fmt::format("links ({}, qemu UDP sockets on 127.0.0.1):\n", plan.links.size());
   for (const plan::Link& l : plan.links) {
-    *out += fmt::format("  {:<{}} <-> {:<{}} server port {}, client port {}\n", l.client, w,
-                        l.server, w, l.server_port, l.client_port);
+    *out += fmt::format("  {:<{}} <-> {:<{}} on {}, server port {}, client port {}\n", l.client, w,
+                        l.server, w, l.host, l.server_port, l.client_port);
+  }
+  // Placement (plan.h): a dry run does not ask libvirt, so every host counts its CPUs as 1.
+  *out += fmt::format("libvirt hosts ({}):\n", plan.hosts.size());
+  auto names = [](const std::vector<std::string>& v) {
+    return v.empty() ? std::string("none") : fmt::format("{}", fmt::join(v, ", "));
+  };
+  for (const plan::HostPlan& h : plan.hosts) {
+    *out += fmt::format(
+        "  {:<{}} {} (pool {} at {}), {} cpu{}, ~{:.0f} s of cases: servers {}; "
+        "clients {}\n",
+        h.name, w, h.uri, h.pool, h.pool_path, h.cpus, h.cpus == 1 ? "" : "s", h.expected_seconds,
+        names(h.servers), names(h.clients));
   }
   const topology::LibvirtSettings& lv = t.libvirt;
   *out += fmt::format(

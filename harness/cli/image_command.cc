@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "backend/libvirt/backend.h"
+#include "backend/libvirt/daemons.h"
 #include "backend/local_nodes.h"
 #include "image/image.h"
 #include "image/recipe.h"
@@ -12,7 +13,7 @@ namespace {
 
 struct Flags {
   std::string cache_dir = image::kDefaultCacheDir;
-  std::string uri = "qemu:///system";
+  backend::libvirt::HostSettings host;  // clean: the host, and its pool when remote
   topology::ImageRecipe recipe;
   bool force = false;
   bool help = false;  // -h/--help anywhere: print the usage, do nothing else
@@ -38,7 +39,9 @@ std::string Parse(const std::vector<std::string>& args, size_t from,
     if (i + 1 >= args.size()) return a + " needs a value";
     const std::string& v = args[++i];
     if (a == "--cache-dir") f->cache_dir = v;
-    if (a == "--uri") f->uri = v;
+    if (a == "--uri") f->host.uri = v;
+    if (a == "--pool") f->host.pool = v;
+    if (a == "--pool-path") f->host.pool_path = v;
     if (a == "--suite") f->recipe.suite = v;
     if (a == "--mirror") f->recipe.mirror = v;
     if (a == "--kernel") f->recipe.kernels.push_back(v);
@@ -65,7 +68,8 @@ constexpr const char* kImageUsage =
     "       harness image list [--cache-dir DIR]\n"
     "       harness image clean [--cache-dir DIR]\n";
 
-constexpr const char* kCleanUsage = "usage: harness clean [--cache-dir DIR] [--uri URI]\n";
+constexpr const char* kCleanUsage =
+    "usage: harness clean [--cache-dir DIR] [--uri URI] [--pool NAME] [--pool-path PATH]\n";
 
 }  // namespace
 
@@ -127,7 +131,7 @@ int ImageCommand(const std::vector<std::string>& args, std::ostream& out, std::o
 
 int CleanCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   Flags f;
-  const std::string bad = Parse(args, 0, {"--cache-dir", "--uri"}, &f);
+  const std::string bad = Parse(args, 0, {"--cache-dir", "--uri", "--pool", "--pool-path"}, &f);
   if (!bad.empty()) {
     err << "harness clean: " << bad << "\n" << kCleanUsage;
     return 2;
@@ -142,12 +146,31 @@ int CleanCommand(const std::vector<std::string>& args, std::ostream& out, std::o
     err << "harness clean: " << mounts.status().ToString() << "\n";
     code = 3;
   }
-  Status st = backend::libvirt::CleanLeftovers(f.cache_dir, f.uri, out);
+  Status st = backend::libvirt::CleanLeftovers(f.cache_dir, f.host, out);
   if (!st.ok()) {
     err << "harness clean: " << st.ToString() << "\n";
     return 3;
   }
   return code;
+}
+
+std::map<std::string, unsigned> HostCpus(const topology::Topology& topology, std::ostream& err) {
+  std::map<std::string, unsigned> cpus;
+  for (const topology::LibvirtHost& h : topology.libvirt.hosts) {
+    const std::string cache = topology.libvirt.cache_dir.empty()
+                                  ? image::kDefaultCacheDir
+                                  : topology.libvirt.cache_dir.string();
+    Status up = backend::libvirt::EnsureDaemons(h.uri, cache + "/daemons.log", err);
+    auto hv = up.ok() ? backend::libvirt::Hypervisor::Open(h.uri)
+                      : Result<std::unique_ptr<backend::libvirt::Hypervisor>>(up);
+    if (!hv.ok()) {
+      err << "harness: libvirt host " << h.name << " (" << h.uri
+          << ") does not answer; placing as if it had 1 CPU: " << hv.status().ToString() << "\n";
+      continue;
+    }
+    cpus[h.name] = (*hv)->Cpus();
+  }
+  return cpus;
 }
 
 }  // namespace ovl::cli

@@ -48,7 +48,9 @@ TEST_F(ImageCommandTest, HelpPrintsTheUsageAndDoesNothing) {
     EXPECT_NE(out_.str().find("usage: harness image build"), std::string::npos) << out_.str();
   }
   EXPECT_EQ(Run(true, {"--help", "--cache-dir", dir_ + "/absent"}), 0) << err_.str();
-  EXPECT_EQ(out_.str(), "usage: harness clean [--cache-dir DIR] [--uri URI]\n");
+  EXPECT_EQ(out_.str(),
+            "usage: harness clean [--cache-dir DIR] [--uri URI] [--pool NAME] [--pool-path "
+            "PATH]\n");
   EXPECT_FALSE(stdfs::exists(dir_ + "/absent"));
 }
 

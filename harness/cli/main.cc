@@ -35,5 +35,6 @@ int main(int argc, char** argv) {
   commands.diff = ovl::report::DiffMain;
   commands.image = ovl::cli::ImageCommand;
   commands.clean = ovl::cli::CleanCommand;
+  commands.host_cpus = ovl::cli::HostCpus;
   return ovl::cli::HarnessMain(argc, argv, std::cout, std::cerr, commands);
 }

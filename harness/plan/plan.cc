@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <tuple>
 
 #include "base/prng.h"
@@ -16,6 +17,7 @@ using topology::ClientSpec;
 using topology::FaultSpec;
 using topology::kAccessNames;
 using topology::kFaultKindNames;
+using topology::LibvirtHost;
 using topology::NameOf;
 using topology::Need;
 using topology::ScenarioInfo;
@@ -83,11 +85,78 @@ std::string ExpectSource(const ServerSpec& server) {
   return "negative control: " + std::string(why.empty() ? "declared expect: fail" : why);
 }
 
-std::vector<ClientInstance> Instances(const Topology& t) {
+// The topology's libvirt hosts; a Topology built by hand, not loaded, may have none, and then
+// has the one host of `libvirt.uri` that loading would have given it.
+std::vector<LibvirtHost> HostsOf(const Topology& t) {
+  if (!t.libvirt.hosts.empty()) return t.libvirt.hosts;
+  return {LibvirtHost{.name = "default", .uri = t.libvirt.uri, .pos = {}}};
+}
+
+bool Reaches(const std::vector<std::string>& servers, const std::string& server) {
+  return std::find(servers.begin(), servers.end(), server) != servers.end();
+}
+
+// The instances as declared, each reaching all of its client's servers: what the cases are
+// weighed with before placement (a server sees as many instances of each access path as after
+// the split, so the same cases are supported).
+std::vector<ClientInstance> DeclaredInstances(const Topology& t) {
   std::vector<ClientInstance> out;
   for (const ClientSpec& c : t.clients) {
     for (const std::string& name : c.InstanceNames()) {
       out.push_back(ClientInstance{name, c.name, c.access, c.backend, c.servers, c});
+    }
+  }
+  return out;
+}
+
+// The instances that run: declared ones, per server for per_server clients, and per host for a
+// libvirt client whose servers are on several hosts. `host_of` maps each libvirt server to its
+// host. Single-host clients keep their declared names, so single-host plans stay as they were.
+std::vector<ClientInstance> Instances(const Topology& t, const std::vector<LibvirtHost>& hosts,
+                                      const std::map<std::string, std::string>& host_of) {
+  auto host = [&](const std::string& server) {
+    auto it = host_of.find(server);
+    return it == host_of.end() ? std::string() : it->second;
+  };
+  std::vector<ClientInstance> out;
+  for (const ClientSpec& c : t.clients) {
+    const std::vector<std::string> names = c.InstanceNames();
+    if (c.backend != Backend::kLibvirt) {
+      for (const std::string& name : names) {
+        out.push_back(ClientInstance{name, c.name, c.access, c.backend, c.servers, c});
+      }
+    } else if (c.per_server) {
+      for (const std::string& server : c.servers) {
+        for (const std::string& name : names) {
+          out.push_back(ClientInstance{
+              name + "@" + server, c.name, c.access, c.backend, {server}, c, host(server)});
+        }
+      }
+    } else {
+      // The hosts its servers are on, in topology order.
+      std::vector<std::string> used;
+      for (const LibvirtHost& h : hosts) {
+        if (std::any_of(c.servers.begin(), c.servers.end(),
+                        [&](const std::string& s) { return host(s) == h.name; })) {
+          used.push_back(h.name);
+        }
+      }
+      if (used.size() <= 1) {
+        const std::string where = used.empty() ? c.host : used.front();
+        for (const std::string& name : names) {
+          out.push_back(ClientInstance{name, c.name, c.access, c.backend, c.servers, c, where});
+        }
+        continue;
+      }
+      for (const std::string& h : used) {
+        std::vector<std::string> here;
+        for (const std::string& s : c.servers) {
+          if (host(s) == h) here.push_back(s);
+        }
+        for (const std::string& name : names) {
+          out.push_back(ClientInstance{name + "@" + h, c.name, c.access, c.backend, here, c, h});
+        }
+      }
     }
   }
   return out;
@@ -154,10 +223,13 @@ std::vector<Link> Links(uint64_t seed, const std::string& topology,
   std::vector<Link> out;
   for (const ClientInstance& ci : instances) {
     if (ci.backend != Backend::kLibvirt) continue;
-    for (const std::string& server : ci.servers) out.push_back(Link{server, ci.name, 0, 0});
+    for (const std::string& server : ci.servers) {
+      out.push_back(Link{server, ci.name, 0, 0, ci.host});
+    }
   }
   // The topology name is mixed in so that different topologies run side by side on one host
-  // (each with the default seed) do not draw the same ports.
+  // (each with the default seed) do not draw the same ports. Distinct over the whole run, not
+  // per host: a run directory and a log then name each port once.
   Prng rng(seed, "ports/" + topology);
   std::vector<uint64_t> ports = rng.Distinct(2 * out.size(), kLinkPortMin, kLinkPortMax + 1);
   for (size_t i = 0; i < out.size(); ++i) {
@@ -165,6 +237,80 @@ std::vector<Link> Links(uint64_t seed, const std::string& topology,
     out[i].client_port = static_cast<uint16_t>(ports[2 * i + 1]);
   }
   return out;
+}
+
+// The placement weight of each server: its supported `cases`, a restart counting double (a
+// reboot or crash of a VM takes about as long again as the rest of a case).
+std::map<std::string, uint64_t> Weights(const std::vector<Case>& cases) {
+  std::map<std::string, uint64_t> out;
+  for (const Case& c : cases) {
+    if (!c.supported()) continue;
+    out[c.server] += c.fault && topology::RestartsServer(*c.fault) ? 2 : 1;
+  }
+  return out;
+}
+
+struct Placement {
+  std::map<std::string, std::string> host_of;  // libvirt server -> host name
+  std::vector<uint64_t> load;                  // per host, in weight units
+  std::vector<unsigned> cpus;                  // per host, at least 1
+};
+
+// Places every libvirt server on a host (see MakePlan in plan.h).
+Placement Place(const Topology& t, const std::vector<LibvirtHost>& hosts,
+                const std::map<std::string, uint64_t>& weights,
+                const std::map<std::string, unsigned>& host_cpus) {
+  Placement p;
+  p.load.assign(hosts.size(), 0);
+  for (const LibvirtHost& h : hosts) {
+    auto it = host_cpus.find(h.name);
+    p.cpus.push_back(it == host_cpus.end() ? 1u : std::max(1u, it->second));
+  }
+  auto index = [&](const std::string& name) -> std::optional<size_t> {
+    for (size_t i = 0; i < hosts.size(); ++i) {
+      if (hosts[i].name == name) return i;
+    }
+    return std::nullopt;
+  };
+  auto weight = [&](const std::string& server) {
+    auto it = weights.find(server);
+    return it == weights.end() ? uint64_t{0} : it->second;
+  };
+  std::vector<const ServerSpec*> free;
+  for (const ServerSpec& s : t.servers) {
+    if (s.backend != Backend::kLibvirt) continue;
+    // Pinned by its own host:, else by the first pinned client reaching it (the topology
+    // rejects two pinned clients on different hosts sharing it).
+    std::string pin = s.host;
+    for (const ClientSpec& c : t.clients) {
+      if (!pin.empty()) break;
+      if (c.backend == Backend::kLibvirt && !c.host.empty() && Reaches(c.servers, s.name)) {
+        pin = c.host;
+      }
+    }
+    if (std::optional<size_t> i = index(pin)) {
+      p.host_of[s.name] = hosts[*i].name;
+      p.load[*i] += weight(s.name);
+    } else {
+      free.push_back(&s);
+    }
+  }
+  std::stable_sort(free.begin(), free.end(), [&](const ServerSpec* a, const ServerSpec* b) {
+    const uint64_t wa = weight(a->name), wb = weight(b->name);
+    return wa != wb ? wa > wb : a->name < b->name;
+  });
+  for (const ServerSpec* s : free) {
+    const uint64_t w = weight(s->name);
+    size_t best = 0;
+    for (size_t i = 1; i < hosts.size(); ++i) {
+      // (load_i + w) / cpus_i < (load_best + w) / cpus_best, in integers: exact, so the choice
+      // never depends on rounding.
+      if ((p.load[i] + w) * p.cpus[best] < (p.load[best] + w) * p.cpus[i]) best = i;
+    }
+    p.host_of[s->name] = hosts[best].name;
+    p.load[best] += w;
+  }
+  return p;
 }
 
 std::vector<FaultEvent> Schedule(const Topology& t, uint64_t seed) {
@@ -253,6 +399,13 @@ const PlannedServer* Plan::FindServer(std::string_view name) const {
   return nullptr;
 }
 
+const HostPlan* Plan::FindHost(std::string_view name) const {
+  for (const HostPlan& h : hosts) {
+    if (h.name == name) return &h;
+  }
+  return nullptr;
+}
+
 size_t Plan::UnsupportedCount() const {
   return std::count_if(cases.begin(), cases.end(), [](const Case& c) { return !c.supported(); });
 }
@@ -263,15 +416,43 @@ Result<Plan> MakePlan(const Topology& t, const Catalogue& catalogue, const PlanO
   plan.topology = t.name;
   plan.seed = options.seed.value_or(t.seed);
   plan.seed_from_topology = !options.seed.has_value();
+  // Placement weighs the cases that will run; the instances are then made for the placement,
+  // and the cases again with their names (the same cases: see DeclaredInstances).
+  std::vector<Case> declared = Cases(t, catalogue, DeclaredInstances(t));
+  std::erase_if(declared, [&](const Case& c) { return !Selected(c, options.only); });
+  const std::vector<LibvirtHost> hosts = HostsOf(t);
+  const Placement placement = Place(t, hosts, Weights(declared), options.host_cpus);
+
   for (const ServerSpec& s : t.servers) {
     PlannedServer ps{s.name, s.variant, s.backend, s.expect, std::nullopt, s};
     if (topology::InfoOf(s.variant).serves_nfs) {
       ps.port = s.backend == Backend::kLocal ? 0 : kGuestNfsPort;
     }
+    if (auto it = placement.host_of.find(s.name); it != placement.host_of.end()) {
+      ps.host = it->second;
+    }
     plan.servers.push_back(ps);
   }
-  plan.clients = Instances(t);
+  plan.clients = Instances(t, hosts, placement.host_of);
   plan.links = Links(plan.seed, t.name, plan.clients);
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    HostPlan h{.name = hosts[i].name,
+               .uri = hosts[i].uri,
+               .pool = hosts[i].pool,
+               .pool_path = hosts[i].pool_path,
+               .servers = {},
+               .clients = {},
+               .expected_seconds =
+                   static_cast<double>(placement.load[i]) * kCaseSeconds / placement.cpus[i],
+               .cpus = placement.cpus[i]};
+    for (const PlannedServer& ps : plan.servers) {
+      if (ps.host == h.name) h.servers.push_back(ps.name);
+    }
+    for (const ClientInstance& ci : plan.clients) {
+      if (ci.host == h.name) h.clients.push_back(ci.name);
+    }
+    plan.hosts.push_back(std::move(h));
+  }
 
   std::vector<Case> cases = Cases(t, catalogue, plan.clients);
   // Shuffle everything, then select: a case keeps its relative place whatever --only says.
@@ -287,9 +468,11 @@ Result<Plan> MakePlan(const Topology& t, const Catalogue& catalogue, const PlanO
   if (plan.mixed.enabled) {
     plan.mixed.ops = t.workloads.mixed.ops;
     plan.mixed.duration = t.duration;
+    // Every instance of each listed client, whatever its name became (@host, @server).
     for (const std::string& name : t.workloads.mixed.clients) {
-      std::vector<std::string> names = t.FindClient(name)->InstanceNames();
-      plan.mixed.clients.insert(plan.mixed.clients.end(), names.begin(), names.end());
+      for (const ClientInstance& ci : plan.clients) {
+        if (ci.client == name) plan.mixed.clients.push_back(ci.name);
+      }
     }
     plan.mixed.schedule = Schedule(t, plan.seed);
   }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,9 @@ inline constexpr uint16_t kLinkPortMin = 20000;
 inline constexpr uint16_t kLinkPortMax = 29999;
 // NFS port of a server inside its VM (reached over the VM's own link).
 inline constexpr uint16_t kGuestNfsPort = 2049;
+// A rough mean duration of a VM case without a server restart, to balance hosts (a case whose
+// fault restarts the server counts double). An estimate for placement, not a prediction.
+inline constexpr double kCaseSeconds = 15.0;
 
 struct PlannedServer {
   std::string name;
@@ -39,25 +43,46 @@ struct PlannedServer {
   std::optional<uint16_t> port;
   // The server as the topology resolved it, so nothing after the plan looks a node up by name.
   topology::ServerSpec spec;
+  // The libvirt host (HostPlan::name) its VM runs on; empty on the local backend. The new
+  // fields carry initializers, so positional {...} of the older ones stays warning-free.
+  std::string host{};
 };
 
 // One running client: a harness-agent process (local) or a client VM (libvirt).
 struct ClientInstance {
-  std::string name;    // "c" or "c-2"
+  // "c" or "c-2" as declared; "c-2@<server>" for a per_server client; "c-2@<host>" for a
+  // libvirt client whose servers run on several hosts (one instance per host). Match a
+  // topology client through `client`, never by name prefix.
+  std::string name;
   std::string client;  // the topology client it comes from
   Access access = Access::kLibnfs;
   Backend backend = Backend::kLocal;
-  std::vector<std::string> servers;
-  topology::ClientSpec spec;  // the topology client it comes from, as resolved
+  std::vector<std::string> servers;  // all on `host`
+  topology::ClientSpec spec;         // the topology client it comes from, as resolved
+  std::string host{};                // the libvirt host of its VM; empty on the local backend
 };
 
-// A point-to-point qemu UDP socket link between a client VM and a server VM, both ends on
-// 127.0.0.1: one per (client instance, server) pair of VMs.
+// A point-to-point qemu UDP socket link between a client VM and a server VM, both ends on the
+// 127.0.0.1 of their one host: one per (client instance, server) pair of VMs.
 struct Link {
   std::string server;
   std::string client;  // instance name
   uint16_t server_port = 0;
   uint16_t client_port = 0;
+  std::string host{};  // the libvirt host both VMs run on
+};
+
+// What one libvirt host of the topology runs (libvirt.hosts, or the one "default" host).
+struct HostPlan {
+  std::string name;
+  std::string uri;  // the libvirt connection
+  std::string pool, pool_path;
+  std::vector<std::string> servers;  // server VMs placed here, in topology order
+  std::vector<std::string> clients;  // client instances (VMs) here, in plan order
+  // Its servers' supported cases (restarts double) x kCaseSeconds / cpus: the load the
+  // placement balanced, in seconds; a rough estimate, not a prediction.
+  double expected_seconds = 0;
+  unsigned cpus = 1;  // PlanOptions::host_cpus, at least 1
 };
 
 // One scenario run: a scenario on one server through one access path, with one fault kind
@@ -107,6 +132,8 @@ struct Plan {
   std::vector<PlannedServer> servers;
   std::vector<ClientInstance> clients;
   std::vector<Link> links;
+  // One per libvirt host of the topology, in topology order, also when it runs nothing.
+  std::vector<HostPlan> hosts;
   std::vector<Case> cases;  // in run order
   MixedPlan mixed;
   std::vector<topology::ThroughputJob> throughput;
@@ -114,6 +141,8 @@ struct Plan {
   size_t UnsupportedCount() const;
   // The planned server `name`, or null.
   const PlannedServer* FindServer(std::string_view name) const;
+  // The planned host `name`, or null.
+  const HostPlan* FindHost(std::string_view name) const;
 };
 
 struct PlanOptions {
@@ -121,10 +150,20 @@ struct PlanOptions {
   // When non-empty: only cases of these scenarios ("rename-file") or scenario expansions
   // ("rename-file@crash"); the mixed and throughput workloads are left out.
   std::vector<std::string> only;
+  // Libvirt host name -> the CPUs its libvirt reports; a host left out counts as 1. Weighs the
+  // placement of servers without `host:`, so the plan stays a pure function of its inputs.
+  std::map<std::string, unsigned> host_cpus{};
 };
 
 // Builds the plan. Fails (EINVAL) only when `options.only` names something the topology does
 // not run.
+//
+// Placement: a lane is a server VM plus the client VMs linked to it. Each libvirt server
+// weighs its supported selected cases, double for a fault that restarts the server. Servers
+// pinned by `host:` (their own, or a pinned client's) load their host first; the others go,
+// heaviest first (ties by name), to the host with the least (load + weight) / cpus (ties: the
+// earlier host). A libvirt client whose servers land on several hosts gets one instance per
+// host ("<instance>@<host>"), a per_server one an instance per server ("<instance>@<server>").
 Result<Plan> MakePlan(const topology::Topology& topology, const topology::Catalogue& catalogue,
                       const PlanOptions& options);
 

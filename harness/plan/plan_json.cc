@@ -35,6 +35,7 @@ ordered_json ToJson(const Plan& plan) {
     o["expect"] = topology::NameString(topology::kExpectNames, s.expect);
     if (s.spec.plant) o["plant"] = PlantName(*s.spec.plant);
     o["port"] = s.port ? ordered_json(*s.port) : ordered_json(nullptr);
+    o["host"] = s.host;
     servers.push_back(std::move(o));
   }
   ordered_json& clients = out["clients"] = ordered_json::array();
@@ -43,14 +44,27 @@ ordered_json ToJson(const Plan& plan) {
                        {"client", c.client},
                        {"access", topology::NameString(topology::kAccessNames, c.access)},
                        {"backend", topology::NameString(topology::kBackendNames, c.backend)},
-                       {"servers", c.servers}});
+                       {"servers", c.servers},
+                       {"host", c.host}});
   }
   ordered_json& links = out["links"] = ordered_json::array();
   for (const Link& l : plan.links) {
     links.push_back({{"server", l.server},
                      {"client", l.client},
                      {"server_port", l.server_port},
-                     {"client_port", l.client_port}});
+                     {"client_port", l.client_port},
+                     {"host", l.host}});
+  }
+  ordered_json& hosts = out["hosts"] = ordered_json::array();
+  for (const HostPlan& h : plan.hosts) {
+    hosts.push_back({{"name", h.name},
+                     {"uri", h.uri},
+                     {"pool", h.pool},
+                     {"pool_path", h.pool_path},
+                     {"cpus", h.cpus},
+                     {"expected_seconds", h.expected_seconds},
+                     {"servers", h.servers},
+                     {"clients", h.clients}});
   }
   ordered_json& cases = out["cases"] = ordered_json::array();
   for (const Case& c : plan.cases) {

@@ -326,5 +326,230 @@ TEST(PlanTest, JsonHasTheResolvedPlan) {
   EXPECT_EQ(j["cases"].size(), 3u * 10u);
 }
 
+const HostPlan& Host(const Plan& p, const std::string& name) {
+  static const HostPlan kNone;
+  const HostPlan* h = p.FindHost(name);
+  if (h == nullptr) ADD_FAILURE() << "no host " << name;
+  return h != nullptr ? *h : kNone;
+}
+
+std::vector<std::string> InstanceNames(const Plan& p) {
+  std::vector<std::string> out;
+  for (const ClientInstance& ci : p.clients) out.push_back(ci.name);
+  return out;
+}
+
+const ClientInstance& Instance(const Plan& p, const std::string& name) {
+  static const ClientInstance kNone;
+  for (const ClientInstance& ci : p.clients) {
+    if (ci.name == name) return ci;
+  }
+  ADD_FAILURE() << "no client instance " << name;
+  return kNone;
+}
+
+// A single-host topology keeps its instance names, and everything of it is on the one host of
+// libvirt.uri.
+TEST(PlanTest, OneHostKeepsTheNamesAndPutsEverythingOnIt) {
+  Plan p = MakeOrDie(Load(kVm));
+  EXPECT_THAT(InstanceNames(p), ElementsAre("k-1", "k-2", "raw"));
+  ASSERT_EQ(p.hosts.size(), 1u);
+  const HostPlan& h = p.hosts[0];
+  EXPECT_EQ(h.name, "default");
+  EXPECT_EQ(h.uri, "qemu:///system");
+  EXPECT_EQ(h.pool, "ovlnfs-harness");
+  EXPECT_EQ(h.pool_path, "/var/lib/libvirt/ovlnfs-harness");
+  EXPECT_EQ(h.cpus, 1u);
+  EXPECT_THAT(h.servers, ElementsAre("knfsd", "ref"));
+  EXPECT_THAT(h.clients, ElementsAre("k-1", "k-2", "raw"));
+  // knfsd has nfs_export=off: nothing supported. ref through kernel-mount: commit-durability
+  // and open-unlinked (evict 1 + reboot 2 + crash 2 each) and two-clients (1); through libnfs:
+  // commit-durability and exclusive-create-replay (5 each).
+  EXPECT_DOUBLE_EQ(h.expected_seconds, 21 * kCaseSeconds);
+  for (const PlannedServer& s : p.servers) EXPECT_EQ(s.host, "default") << s.name;
+  for (const Link& l : p.links) EXPECT_EQ(l.host, "default") << l.client;
+  // Local nodes are on no libvirt host, and a local plan still lists the (idle) host.
+  Plan local = MakeOrDie(Load(kLocal));
+  ASSERT_EQ(local.hosts.size(), 1u);
+  EXPECT_THAT(local.hosts[0].servers, IsEmpty());
+  EXPECT_THAT(local.hosts[0].clients, IsEmpty());
+  EXPECT_EQ(local.servers[0].host, "");
+  EXPECT_EQ(local.clients[0].host, "");
+}
+
+// Four servers of equal weight W on host a (1 CPU) and b (3 CPUs): s1 and s2 go to b (W/3,
+// 2W/3 < W), s3 ties at W and takes the earlier host a, s4 goes to b (4W/3 < 2W).
+constexpr char kTwoHosts[] = R"(name: two
+backend: libvirt
+libvirt:
+  hosts:
+    - {name: a, uri: "qemu:///system"}
+    - {name: b, uri: "qemu+ssh://root@b/system", pool: x, pool_path: /srv/pool}
+servers:
+  - {name: s4, variant: knfsd}
+  - {name: s3, variant: knfsd}
+  - {name: s2, variant: knfsd}
+  - {name: s1, variant: knfsd}
+clients:
+  - {name: k, access: kernel-mount, count: 2}
+workloads:
+  scenarios: [rename-file, two-clients]
+  mixed: {ops: 100}
+faults:
+  - {kind: client-evict, target: k, at: random}
+)";
+
+TEST(PlanTest, PlacementBalancesHostsByCpus) {
+  Topology t = Load(kTwoHosts);
+  const PlanOptions options{.seed = {}, .only = {}, .host_cpus = {{"b", 3}}};
+  Plan p = MakeOrDie(t, options);
+  ASSERT_EQ(p.hosts.size(), 2u);
+  EXPECT_EQ(p.hosts[0].name, "a");
+  EXPECT_EQ(p.hosts[0].cpus, 1u);  // not in host_cpus
+  EXPECT_EQ(p.hosts[1].cpus, 3u);
+  EXPECT_EQ(p.hosts[1].uri, "qemu+ssh://root@b/system");
+  EXPECT_EQ(p.hosts[1].pool, "x");
+  EXPECT_EQ(p.hosts[1].pool_path, "/srv/pool");
+  EXPECT_THAT(p.hosts[0].servers, ElementsAre("s3"));
+  EXPECT_THAT(p.hosts[1].servers, ElementsAre("s4", "s2", "s1"));  // topology order
+  // Each server: rename-file evict 1 + reboot 2 + crash 2, two-clients 1 = 6 units.
+  EXPECT_DOUBLE_EQ(p.hosts[0].expected_seconds, 6 * kCaseSeconds);
+  EXPECT_DOUBLE_EQ(p.hosts[1].expected_seconds, 18 * kCaseSeconds / 3);
+  EXPECT_EQ(p.FindServer("s3")->host, "a");
+  EXPECT_EQ(p.FindServer("s1")->host, "b");
+  // A pure function of its inputs.
+  EXPECT_EQ(ToJson(p).dump(), ToJson(MakeOrDie(t, options)).dump());
+  // Equal CPUs: two each, the heaviest-first order breaking ties by name.
+  Plan even = MakeOrDie(t, PlanOptions{.seed = {}, .only = {}, .host_cpus = {{"a", 2}, {"b", 2}}});
+  EXPECT_THAT(even.hosts[0].servers, ElementsAre("s3", "s1"));
+  EXPECT_THAT(even.hosts[1].servers, ElementsAre("s4", "s2"));
+}
+
+TEST(PlanTest, HeavierServersArePlacedFirst) {
+  Topology t = Load(R"(name: heavy
+backend: libvirt
+libvirt:
+  hosts:
+    - {name: a, uri: "qemu:///system"}
+    - {name: b, uri: "qemu:///system"}
+servers:
+  - {name: light, variant: knfsd, overlay: {nfs_export: off}}
+  - {name: pinned, variant: knfsd, host: a}
+  - {name: up, variant: knfsd, kernel_upgrade: "6.12"}
+  - {name: plain, variant: knfsd}
+clients:
+  - {name: k, access: kernel-mount}
+workloads:
+  scenarios: [rename-file]
+)");
+  Plan p = MakeOrDie(t);
+  // Weights: pinned 5 (on a first), up 7 (evict, reboot, crash, upgrade), plain 5, light 0
+  // (all unsupported). up -> b (7 < 12); plain -> a (10 < 12); light -> b (7 < 10).
+  EXPECT_THAT(Host(p, "a").servers, ElementsAre("pinned", "plain"));
+  EXPECT_THAT(Host(p, "b").servers, ElementsAre("light", "up"));
+  EXPECT_DOUBLE_EQ(Host(p, "a").expected_seconds, 10 * kCaseSeconds);
+  EXPECT_DOUBLE_EQ(Host(p, "b").expected_seconds, 7 * kCaseSeconds);
+}
+
+// A client reaching servers on two hosts gets an instance per host, each reaching only the
+// servers there; links carry the host, and their ports are distinct over the whole run.
+TEST(PlanTest, AClientOnTwoHostsSplitsPerHost) {
+  Plan p = MakeOrDie(Load(kTwoHosts), PlanOptions{.seed = {}, .only = {}, .host_cpus = {{"b", 3}}});
+  EXPECT_THAT(InstanceNames(p), ElementsAre("k-1@a", "k-2@a", "k-1@b", "k-2@b"));
+  EXPECT_THAT(Instance(p, "k-1@a").servers, ElementsAre("s3"));
+  EXPECT_EQ(Instance(p, "k-1@a").host, "a");
+  EXPECT_EQ(Instance(p, "k-1@a").client, "k");
+  EXPECT_THAT(Instance(p, "k-2@b").servers, ElementsAre("s4", "s2", "s1"));
+  EXPECT_EQ(Instance(p, "k-2@b").host, "b");
+  EXPECT_THAT(Host(p, "a").clients, ElementsAre("k-1@a", "k-2@a"));
+  EXPECT_THAT(Host(p, "b").clients, ElementsAre("k-1@b", "k-2@b"));
+  ASSERT_EQ(p.links.size(), 2u + 6u);
+  std::set<uint16_t> ports;
+  for (const Link& l : p.links) {
+    EXPECT_EQ(l.host, Instance(p, l.client).host) << l.client;
+    EXPECT_EQ(l.host, p.FindServer(l.server)->host) << l.server;
+    ports.insert(l.server_port);
+    ports.insert(l.client_port);
+  }
+  EXPECT_EQ(ports.size(), 2 * p.links.size());
+  // Cases pick the instances on their server's host.
+  EXPECT_THAT(Find(p, "s3/kernel-mount/two-clients").clients, ElementsAre("k-1@a", "k-2@a"));
+  EXPECT_THAT(Find(p, "s1/kernel-mount/rename-file@crash").clients, ElementsAre("k-1@b"));
+  // The mixed workload and client-evict reach every instance of k.
+  EXPECT_THAT(p.mixed.clients, ElementsAre("k-1@a", "k-2@a", "k-1@b", "k-2@b"));
+  ASSERT_EQ(p.mixed.schedule.size(), 1u);
+  EXPECT_EQ(p.mixed.schedule[0].target, "k");
+}
+
+TEST(PlanTest, PerServerClientsGiveEachServerItsOwnInstances) {
+  Plan p = MakeOrDie(Load(R"(name: lanes
+backend: libvirt
+servers:
+  - {name: s1, variant: knfsd}
+  - {name: s2, variant: reference}
+clients:
+  - {name: k, access: kernel-mount, count: 2, per_server: true}
+  - {name: raw, access: libnfs, server: s2}
+workloads:
+  scenarios: [rename-file, two-clients]
+  mixed: {ops: 100, clients: [k]}
+)"));
+  EXPECT_THAT(InstanceNames(p), ElementsAre("k-1@s1", "k-2@s1", "k-1@s2", "k-2@s2", "raw"));
+  EXPECT_THAT(Instance(p, "k-2@s1").servers, ElementsAre("s1"));
+  EXPECT_THAT(Instance(p, "k-1@s2").servers, ElementsAre("s2"));
+  EXPECT_EQ(Instance(p, "k-1@s2").host, "default");
+  EXPECT_THAT(Find(p, "s1/kernel-mount/two-clients").clients, ElementsAre("k-1@s1", "k-2@s1"));
+  EXPECT_THAT(Find(p, "s2/kernel-mount/two-clients").clients, ElementsAre("k-1@s2", "k-2@s2"));
+  EXPECT_THAT(Find(p, "s2/libnfs/rename-file@evict").clients, ElementsAre("raw"));
+  EXPECT_THAT(p.mixed.clients, ElementsAre("k-1@s1", "k-2@s1", "k-1@s2", "k-2@s2"));
+  ASSERT_EQ(p.links.size(), 5u);
+  std::set<uint16_t> ports;
+  for (const Link& l : p.links) {
+    EXPECT_EQ(l.host, "default");
+    ports.insert(l.server_port);
+    ports.insert(l.client_port);
+  }
+  EXPECT_EQ(ports.size(), 10u);
+  EXPECT_THAT(p.hosts[0].clients, ElementsAre("k-1@s1", "k-2@s1", "k-1@s2", "k-2@s2", "raw"));
+}
+
+// A server without host: that a pinned client reaches runs on the client's host.
+TEST(PlanTest, APinnedClientTakesItsServersAlong) {
+  Plan p = MakeOrDie(Load(R"(name: pin
+backend: libvirt
+libvirt:
+  hosts:
+    - {name: a, uri: "qemu:///system"}
+    - {name: b, uri: "qemu:///system"}
+servers:
+  - {name: s1, variant: knfsd}
+  - {name: s2, variant: knfsd}
+clients:
+  - {name: k, access: kernel-mount, host: b}
+)"));
+  EXPECT_THAT(Host(p, "a").servers, IsEmpty());
+  EXPECT_THAT(Host(p, "b").servers, ElementsAre("s1", "s2"));
+  EXPECT_THAT(InstanceNames(p), ElementsAre("k"));
+  EXPECT_EQ(Instance(p, "k").host, "b");
+}
+
+TEST(PlanTest, JsonHasHostsAndPlacement) {
+  nlohmann::ordered_json j = ToJson(
+      MakeOrDie(Load(kTwoHosts), PlanOptions{.seed = {}, .only = {}, .host_cpus = {{"b", 3}}}));
+  ASSERT_EQ(j["hosts"].size(), 2u);
+  EXPECT_EQ(j["hosts"][0]["name"], "a");
+  EXPECT_EQ(j["hosts"][1]["uri"], "qemu+ssh://root@b/system");
+  EXPECT_EQ(j["hosts"][1]["pool"], "x");
+  EXPECT_EQ(j["hosts"][1]["pool_path"], "/srv/pool");
+  EXPECT_EQ(j["hosts"][1]["cpus"], 3);
+  EXPECT_EQ(j["hosts"][1]["expected_seconds"], 6 * kCaseSeconds);
+  EXPECT_EQ(j["hosts"][0]["servers"], nlohmann::ordered_json::array({"s3"}));
+  EXPECT_EQ(j["hosts"][0]["clients"], nlohmann::ordered_json::array({"k-1@a", "k-2@a"}));
+  EXPECT_EQ(j["servers"][1]["name"], "s3");
+  EXPECT_EQ(j["servers"][1]["host"], "a");
+  EXPECT_EQ(j["clients"][0]["host"], "a");
+  EXPECT_EQ(j["links"][0]["host"], "a");
+}
+
 }  // namespace
 }  // namespace ovl::plan

@@ -137,14 +137,32 @@ void Header(const RunFiles& run, const std::vector<Case>& cases, std::ostringstr
   }
   const std::string accel = Accel(m);
   if (!accel.empty()) Row(h, "accel", accel);
+  for (const json& lh : m.value("libvirt_hosts", json::array())) {
+    if (!lh.is_object()) continue;
+    std::string text = FieldText(lh, "uri");
+    for (const char* key : {"hostname", "versions", "kernel", "accel"}) {
+      if (lh.contains(key)) text += " \u00b7 " + FieldText(lh, key);
+    }
+    if (lh.contains("cpus")) text += " \u00b7 " + lh["cpus"].dump() + " CPUs";
+    std::string lanes;
+    for (const auto* key : {"servers", "clients"}) {
+      for (const json& n : lh.value(key, json::array())) {
+        lanes += (lanes.empty() ? "" : ", ") + (n.is_string() ? n.get<std::string>() : n.dump());
+      }
+    }
+    text += " \u00b7 runs: " + (lanes.empty() ? std::string("nothing") : lanes);
+    if (lh.contains("failure")) text += " \u00b7 FAILED: " + FieldText(lh, "failure");
+    Row(h, "libvirt host " + FieldText(lh, "name"), text);
+  }
   if (m.contains("command")) Row(h, "command", FieldText(m, "command"));
   if (m.contains("topology") && m["topology"].is_object()) {
     Row(h, "topology file",
         FieldText(m["topology"], "file") + " (fnv1a64 " + FieldText(m["topology"], "fnv1a64") +
             ")");
   }
-  static const std::set<std::string> kShown = {"run_id", "started", "command",  "topology",
-                                               "seed",   "host",    "versions", "accel"};
+  static const std::set<std::string> kShown = {"run_id",   "started", "command",
+                                               "topology", "seed",    "host",
+                                               "versions", "accel",   "libvirt_hosts"};
   // Keys other modules add later: objects one level flattened ("libvirt uri"), accel shown above.
   for (const auto& [key, value] : m.items()) {
     if (kShown.count(key)) continue;

@@ -56,6 +56,32 @@ RunSummary Summarize(const RunDir& dir, const std::string& topology, uint64_t se
   return run;
 }
 
+// Every libvirt host of the plan: where it is, what it runs, and what it is.
+nlohmann::json HostsManifest(const plan::Plan& plan, const backend::Nodes& nodes) {
+  nlohmann::json hosts = nlohmann::json::array();
+  for (const plan::HostPlan& h : plan.hosts) {
+    nlohmann::json j = {{"name", h.name},       {"uri", h.uri},   {"servers", h.servers},
+                        {"clients", h.clients}, {"pool", h.pool}, {"pool_path", h.pool_path}};
+    auto b = nodes.hosts.find(h.name);
+    if (b != nodes.hosts.end()) {
+      const auto& vb = *b->second;
+      j["hostname"] = vb.hostname();
+      j["versions"] = vb.versions();
+      j["kernel"] = vb.host_kernel().empty() ? "not reported by libvirt" : vb.host_kernel();
+      j["accel"] = vb.accel_note();
+      j["cpus"] = vb.cpus();
+      j["remote"] = vb.remote();
+    }
+    for (const auto& [server, why] : nodes.host_failures) {
+      if (std::find(h.servers.begin(), h.servers.end(), server) != h.servers.end()) {
+        j["failure"] = why;
+      }
+    }
+    hosts.push_back(std::move(j));
+  }
+  return hosts;
+}
+
 }  // namespace
 
 int ExecutePlan(const RunRequest& request) {
@@ -79,8 +105,9 @@ int ExecutePlan(const RunRequest& request) {
     std::cerr << "harness: libvirt: " << nodes.status().ToString() << "\n";
     return 3;
   }
-  if (nodes->vms) {
-    opened->manifest["accel"] = nodes->vms->accel_note();
+  if (!nodes->hosts.empty()) {
+    opened->manifest["accel"] = nodes->hosts.begin()->second->accel_note();
+    opened->manifest["libvirt_hosts"] = HostsManifest(plan, *nodes);
     if (!WriteOutput(dir.path + "/manifest.json", opened->manifest.dump(2), std::cerr)) return 3;
   }
 
@@ -127,6 +154,13 @@ int RunGuestScript(const RunRequest& request, const std::string& server, const s
   alone.seed = request.plan.seed;
   for (const auto& ps : request.plan.servers) {
     if (ps.name == server && ps.backend == topology::Backend::kLibvirt) alone.servers.push_back(ps);
+  }
+  for (const auto& h : request.plan.hosts) {
+    if (alone.servers.empty() || h.name != alone.servers.front().host) continue;
+    plan::HostPlan only = h;
+    only.servers = {server};
+    only.clients.clear();
+    alone.hosts.push_back(only);
   }
   if (alone.servers.empty()) {
     std::cerr << "harness: guest: " << server << " is not a server of " << request.topology.name

@@ -75,12 +75,15 @@ class Phase {
     const auto& servers = ctx_.nodes->servers;
     auto server = servers.find(pc.server);
     std::string unsupported = pc.unsupported;
-    if (unsupported.empty() && server == servers.end()) {
+    if (unsupported.empty() && server == servers.end() &&
+        !ctx_.nodes->host_failures.count(pc.server)) {
       unsupported = "variant " + r.variant + " has no " +
                     topology::NameString(topology::kBackendNames, pc.backend) +
                     " backend in this build";
     }
-    if (unsupported.empty()) unsupported = server->second->Unsupported();
+    if (unsupported.empty() && server != servers.end()) {
+      unsupported = server->second->Unsupported();
+    }
     const scenario::Scenario* scenario = ctx_.workloads->FindScenario(pc.scenario);
     if (*ctx_.interrupted) {
       r.verdict = Verdict::kUnresolved;
@@ -88,6 +91,10 @@ class Phase {
     } else if (ovl::Status h = ctx_.history->status(); !h.ok()) {
       r.verdict = Verdict::kUnresolved;
       r.explanation = "not run: the history cannot be written: " + h.ToString();
+    } else if (auto lost = ctx_.nodes->host_failures.find(pc.server);
+               lost != ctx_.nodes->host_failures.end()) {
+      r.verdict = Verdict::kUnresolved;
+      r.explanation = lost->second;
     } else if (!unsupported.empty()) {
       r.verdict = Verdict::kUnsupported;
       r.explanation = unsupported;

@@ -78,8 +78,6 @@ backend::NodeOptions NodeOptionsFor(const RunDir& dir) {
   o.paths = {Env("OVL_OVLNFSD", OVL_OVLNFSD_PATH), Env("OVL_AGENT", OVL_AGENT_PATH)};
   o.guestd = Env("OVL_GUESTD", OVL_GUESTD_PATH);
   o.run_dir = dir.path;
-  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  o.parallel = cpus > 0 ? static_cast<unsigned>(cpus) : 1;
   o.interrupted = &g_interrupted;
   return o;
 }

@@ -25,6 +25,9 @@ struct ParseContext {
   std::set<std::string> broken_servers;
   // Key path of each server's entry ("servers[2]"), for errors found after its entry.
   std::map<std::string, std::string> server_paths;
+  // A libvirt.hosts entry lost its name (or the list is unusable): `host:` references are not
+  // checked, since the broken entry may be the one meant.
+  bool hosts_broken = false;
 };
 
 // A node or topology name: lowercase letters, digits and '-', starting with a letter.

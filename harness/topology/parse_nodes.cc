@@ -149,7 +149,35 @@ std::optional<std::string> Unreachable(const ClientSpec& client, const ServerSpe
     return "client and server must share a backend: VMs reach only VMs, over their point-to-"
            "point links, and host processes only host servers, over loopback";
   }
+  if (!client.host.empty() && !server.host.empty() && client.host != server.host) {
+    return fmt::format(
+        "the client is pinned to host '{}' and the server to host '{}': a link would cross "
+        "hosts (links are qemu UDP sockets on one host's 127.0.0.1)",
+        client.host, server.host);
+  }
   return std::nullopt;
+}
+
+// `host:` of a node on `backend`: the name of a libvirt host, or "" after an error.
+std::string ReadHost(const Field& f, Backend backend, const Topology& topology,
+                     const ParseContext& ctx) {
+  std::optional<std::string> name = ReadString(f, ctx.sink);
+  if (!name) return "";
+  if (backend != Backend::kLibvirt) {
+    ctx.sink->Error(f.pos, f.path,
+                    "only libvirt nodes run on a libvirt host (this node's backend is " +
+                        std::string(NameOf(kBackendNames, backend)) + ")");
+    return "";
+  }
+  if (topology.FindHost(*name) != nullptr) return *name;
+  if (!ctx.hosts_broken) {
+    std::vector<std::string_view> known;
+    for (const LibvirtHost& h : topology.libvirt.hosts) known.push_back(h.name);
+    ctx.sink->Error(f.pos, f.path,
+                    fmt::format("unknown host '{}' (expected one of: {}; see libvirt.hosts)", *name,
+                                fmt::join(known, ", ")));
+  }
+  return "";
 }
 
 // A libvirt node's `kernel`: a Debian series or a supplied image; nullopt after an error.
@@ -185,12 +213,12 @@ std::optional<KernelSpec> ReadKernel(const Field& f, const ParseContext& ctx) {
   }
   return k;
 }
-ServerSpec ParseServer(const Field& f, Backend default_backend, ParseContext* ctx) {
+ServerSpec ParseServer(const Field& f, const Topology& topology, ParseContext* ctx) {
   DiagnosticSink* sink = ctx->sink;
   const size_t errors_before = sink->count();
   ServerSpec s;
   s.pos = f.pos;
-  s.backend = default_backend;
+  s.backend = topology.backend;
   MapReader m(f, sink);
   Field name = m.Required("name");
   if (name.present()) s.name = ReadName(name, sink).value_or("");
@@ -234,8 +262,11 @@ ServerSpec ParseServer(const Field& f, Backend default_backend, ParseContext* ct
   }
   Field plant = m.Optional("plant");
   if (plant.present()) s.plant = ReadPlant(plant, sink);
+  Field host = m.Optional("host");
   m.Finish();
   if (!m.is_map()) return s;
+  // After the backend is known; an error marks the server broken (below), like any other.
+  if (host.present()) s.host = ReadHost(host, s.backend, topology, *ctx);
 
   // Rules that depend on the variant, checked only once the variant is known.
   if (v) {
@@ -311,6 +342,29 @@ ServerSpec ParseServer(const Field& f, Backend default_backend, ParseContext* ct
   return s;
 }
 
+// A server without `host:` runs on the host of a pinned client that reaches it (links never
+// cross hosts), so two clients pinned to different hosts must not share such a server.
+// `client` is pinned; the clients before it are in `topology`.
+void CheckPinnedServers(const ClientSpec& client, const Field& host, const Topology& topology,
+                        DiagnosticSink* sink) {
+  for (const std::string& name : client.servers) {
+    const ServerSpec* s = topology.FindServer(name);
+    if (s == nullptr || !s->host.empty()) continue;
+    for (const ClientSpec& other : topology.clients) {
+      if (other.host.empty() || other.host == client.host ||
+          std::find(other.servers.begin(), other.servers.end(), name) == other.servers.end()) {
+        continue;
+      }
+      sink->Error(host.pos, host.path,
+                  fmt::format("server '{}' is also reached by client '{}', pinned to host '{}': "
+                              "its VM runs on one host, and links never cross hosts (pin the "
+                              "server with host:, or list this client's servers)",
+                              name, other.name, other.host));
+      break;
+    }
+  }
+}
+
 ClientSpec ParseClient(const Field& f, const Topology& topology, ParseContext* ctx) {
   DiagnosticSink* sink = ctx->sink;
   const size_t errors_before = sink->count();
@@ -329,6 +383,8 @@ ClientSpec ParseClient(const Field& f, const Topology& topology, ParseContext* c
   Field server = m.Optional("server");
   Field mount_options = m.Optional("mount_options");
   Field kernel = m.Optional("kernel");
+  Field host = m.Optional("host");
+  Field per_server = m.Optional("per_server");
   m.Finish();
   if (!m.is_map() || !a) return c;
 
@@ -370,6 +426,17 @@ ClientSpec ParseClient(const Field& f, const Topology& topology, ParseContext* c
   } else if (kernel.present()) {
     sink->Error(kernel.pos, kernel.path, "only libvirt nodes boot a kernel of their own");
   }
+  // Before the servers: a pinned client cannot reach servers pinned to another host.
+  if (host.present()) c.host = ReadHost(host, c.backend, topology, *ctx);
+  if (per_server.present()) {
+    c.per_server = ReadBool(per_server, sink).value_or(false);
+    // Host processes all share one lane (the local lane), so copies of them would buy nothing.
+    if (c.per_server && c.backend != Backend::kLibvirt) {
+      sink->Error(per_server.pos, per_server.path,
+                  "per_server gives each server VM client VMs of its own: libvirt clients only");
+      c.per_server = false;
+    }
+  }
 
   if (server.present()) {
     std::vector<Field> refs;
@@ -406,6 +473,7 @@ ClientSpec ParseClient(const Field& f, const Topology& topology, ParseContext* c
                       std::string(NameOf(kBackendNames, c.backend)) + ")");
     }
   }
+  if (!c.host.empty()) CheckPinnedServers(c, host, topology, sink);
   return c;
 }
 
@@ -438,7 +506,7 @@ void ParseServers(const Field& f, ParseContext* ctx, Topology* topology) {
   if (!items) return;
   if (items->empty()) ctx->sink->Error(f.pos, f.path, "at least one server is needed");
   for (const Field& item : *items) {
-    ServerSpec s = ParseServer(item, topology->backend, ctx);
+    ServerSpec s = ParseServer(item, *topology, ctx);
     if (s.name.empty()) continue;
     if (ClaimName(ctx, s.name, s.pos, item.path + ".name")) {
       ctx->server_paths[s.name] = item.path;

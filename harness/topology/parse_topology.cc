@@ -42,17 +42,79 @@ void ParseImage(const Field& f, DiagnosticSink* sink, ImageRecipe* image) {
   m.Finish();
 }
 
-void ParseLibvirt(const Field& f, const ParseContext& ctx, LibvirtSettings* lv) {
-  DiagnosticSink* sink = ctx.sink;
+// `libvirt.hosts`: the machines VMs run on, each with a unique name.
+void ParseHosts(const Field& f, ParseContext* ctx, LibvirtSettings* lv) {
+  DiagnosticSink* sink = ctx->sink;
+  std::optional<std::vector<Field>> items = ReadList(f, sink);
+  if (!items || items->empty()) {
+    if (items) sink->Error(f.pos, f.path, "at least one host is needed");
+    ctx->hosts_broken = true;
+    return;
+  }
+  for (const Field& item : *items) {
+    LibvirtHost h;
+    h.pos = item.pos;
+    MapReader m(item, sink);
+    Field name = m.Required("name");
+    Field uri = m.Required("uri");
+    Field pool = m.Optional("pool");
+    Field pool_path = m.Optional("pool_path");
+    m.Finish();
+    if (name.present()) h.name = internal::ReadName(name, sink).value_or("");
+    if (uri.present()) {
+      h.uri = ReadString(uri, sink).value_or("");
+      if (h.uri.empty()) sink->Error(uri.pos, uri.path, "must not be empty");
+    }
+    if (pool.present()) {
+      h.pool = ReadString(pool, sink).value_or(h.pool);
+      if (h.pool.empty()) sink->Error(pool.pos, pool.path, "must not be empty");
+    }
+    if (pool_path.present()) {
+      h.pool_path = ReadString(pool_path, sink).value_or(h.pool_path);
+      // A path on that host: there is nothing to resolve a relative one against.
+      if (!h.pool_path.starts_with("/")) {
+        sink->Error(pool_path.pos, pool_path.path, "must be an absolute path (on that host)");
+      }
+    }
+    if (h.name.empty()) {
+      ctx->hosts_broken = true;
+      continue;
+    }
+    auto first = std::find_if(lv->hosts.begin(), lv->hosts.end(),
+                              [&](const LibvirtHost& other) { return other.name == h.name; });
+    if (first != lv->hosts.end()) {
+      sink->Error(
+          name.pos, name.path,
+          fmt::format("duplicate host name '{}' (first used at line {})", h.name, first->pos.line));
+      continue;
+    }
+    lv->hosts.push_back(std::move(h));
+  }
+}
+
+void ParseLibvirt(const Field& f, ParseContext* ctx, LibvirtSettings* lv) {
+  DiagnosticSink* sink = ctx->sink;
   MapReader m(f, sink);
   Field uri = m.Optional("uri");
   if (uri.present()) lv->uri = ReadString(uri, sink).value_or(lv->uri);
+  Field hosts = m.Optional("hosts");
+  if (hosts.present()) {
+    ParseHosts(hosts, ctx, lv);
+    if (uri.present()) {
+      sink->Error(uri.pos, uri.path,
+                  "give either uri (the shorthand for one host) or hosts, not both");
+    }
+    if (!lv->hosts.empty()) lv->uri = lv->hosts.front().uri;
+  } else {
+    lv->hosts.push_back(
+        LibvirtHost{.name = "default", .uri = lv->uri, .pos = uri.present() ? uri.pos : Pos{}});
+  }
   Field accel = m.Optional("accel");
   if (accel.present()) lv->accel = ReadEnum(accel, sink, "accel", kAccelNames).value_or(lv->accel);
   Field cache_dir = m.Optional("cache_dir");
   if (cache_dir.present()) {
     if (std::optional<std::string> p = ReadString(cache_dir, sink)) {
-      lv->cache_dir = internal::Resolve(ctx.base_dir, *p);
+      lv->cache_dir = internal::Resolve(ctx->base_dir, *p);
     }
   }
   Field image = m.Optional("image");
@@ -357,7 +419,11 @@ Checked<Topology> ParseTopology(std::string_view text, const std::string& file,
   if (backend.present())
     t.backend = ReadEnum(backend, &sink, "backend", kBackendNames).value_or(t.backend);
   Field libvirt = m.Optional("libvirt");
-  if (libvirt.present()) ParseLibvirt(libvirt, ctx, &t.libvirt);
+  if (libvirt.present()) {
+    ParseLibvirt(libvirt, &ctx, &t.libvirt);
+  } else {
+    t.libvirt.hosts.push_back(LibvirtHost{.name = "default", .uri = t.libvirt.uri, .pos = {}});
+  }
   Field servers = m.Required("servers");
   if (servers.present()) internal::ParseServers(servers, &ctx, &t);
   internal::ParseClients(m.Optional("clients"), &ctx, &t);

@@ -70,6 +70,13 @@ const ClientSpec* Topology::FindClient(std::string_view name) const {
   return it == clients.end() ? nullptr : &*it;
 }
 
+const LibvirtHost* Topology::FindHost(std::string_view name) const {
+  const std::vector<LibvirtHost>& hosts = libvirt.hosts;
+  auto it = std::find_if(hosts.begin(), hosts.end(),
+                         [&](const LibvirtHost& h) { return h.name == name; });
+  return it == hosts.end() ? nullptr : &*it;
+}
+
 bool Topology::UsesLibvirt() const {
   return std::any_of(servers.begin(), servers.end(),
                      [](const ServerSpec& s) { return s.backend == Backend::kLibvirt; }) ||
@@ -79,7 +86,8 @@ bool Topology::UsesLibvirt() const {
 
 std::string Topology::Summary() const {
   uint64_t instances = 0;
-  for (const ClientSpec& c : clients) instances += c.count;
+  // per_server replicates every instance per server; the plan's per-host split is not counted.
+  for (const ClientSpec& c : clients) instances += c.count * (c.per_server ? c.servers.size() : 1);
   std::string mixed =
       workloads.mixed.enabled
           ? fmt::format("mixed {} ops / {}", workloads.mixed.ops, FormatDuration(duration))

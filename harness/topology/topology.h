@@ -86,6 +86,9 @@ struct ServerSpec {
   // A deliberate mistake in ovlnfsd (variant reference only; the server is then a negative
   // control and must declare expect: fail). base/planted_bugs.h, docs/planted-bugs.md.
   std::optional<Plant> plant;
+  // The libvirt host (LibvirtSettings::hosts) this server's VM is pinned to with `host:`; empty:
+  // the plan places it (plan::MakePlan). libvirt servers only.
+  std::string host;
   Pos pos;  // the entry in the file
 
   // True when the server has an upper layer (not a lower-only export).
@@ -104,9 +107,18 @@ struct ClientSpec {
   std::optional<KernelSpec> kernel;  // set exactly for libvirt clients
   // True for the local-syscalls client the loader adds to a kernel-overlay server that has none.
   bool implicit = false;
+  // The libvirt host every instance of this client is pinned to with `host:`; empty: the client
+  // goes wherever its servers are. A server without `host:` that it reaches runs there too,
+  // because links never cross hosts. libvirt clients only.
+  std::string host;
+  // `per_server: true`: each instance is replicated once per server it reaches, so every server
+  // VM gets client VMs of its own and runs in a lane of its own. libvirt clients only.
+  bool per_server = false;
   Pos pos;
 
-  // The instances' names: `name` when count is 1, else name-1 .. name-<count>.
+  // The instances' names as declared: `name` when count is 1, else name-1 .. name-<count>. The
+  // plan derives its instances from these ("<instance>@<server>", "<instance>@<host>"); match
+  // them through plan::ClientInstance::client, not by these names.
   std::vector<std::string> InstanceNames() const;
 };
 
@@ -153,8 +165,22 @@ struct ImageRecipe {
   uint64_t size = 4 * kGiB;
 };
 
+// A machine whose libvirt runs VMs of the topology. A link is a pair of qemu UDP sockets on one
+// host's 127.0.0.1, so a client VM and every server VM it reaches share a host.
+struct LibvirtHost {
+  std::string name;  // node-name rules ([a-z0-9-]); "default" for the `libvirt.uri` shorthand
+  std::string uri;   // the libvirt connection: qemu:///system, qemu+ssh://root@b/system
+  std::string pool = "ovlnfs-harness";                        // storage pool of the VM disks
+  std::string pool_path = "/var/lib/libvirt/ovlnfs-harness";  // the pool's directory, on that host
+  Pos pos;  // the entry in the file (of `uri` for the shorthand; none when defaulted)
+};
+
 struct LibvirtSettings {
+  // The connection of the shorthand `libvirt.uri`: one host, named "default". With `hosts` it is
+  // the first host's uri, so code that knows one connection only still opens a real one.
   std::string uri = "qemu:///system";
+  // Never empty once loaded: `libvirt.hosts` in file order, or the one "default" host of `uri`.
+  std::vector<LibvirtHost> hosts;
   Accel accel = Accel::kAuto;
   std::filesystem::path cache_dir;  // empty: image::kDefaultCacheDir (/var/cache/ovlnfs-harness)
   ImageRecipe image;
@@ -177,6 +203,8 @@ struct Topology {
 
   const ServerSpec* FindServer(std::string_view name) const;
   const ClientSpec* FindClient(std::string_view name) const;
+  // The libvirt host `name` (libvirt.hosts), or null.
+  const LibvirtHost* FindHost(std::string_view name) const;
   // True when some node runs in a VM (the libvirt settings then matter).
   bool UsesLibvirt() const;
   // "name: 4 servers, 1 client (2 instances), 18 scenarios, mixed 10000 ops / 60s, 3 faults".

@@ -81,9 +81,10 @@ TEST(TopologyTest, MinimalTopologyGetsDefaults) {
 }
 
 TEST(TopologyTest, UnknownKey) {
-  EXPECT_THAT(Errors(std::string(kMinimal) + "    colour: red\n"),
-              ElementsAre("t.yaml:8:5: clients[0].colour: unknown key (expected one of: name, "
-                          "access, backend, count, server, mount_options, kernel)"));
+  EXPECT_THAT(
+      Errors(std::string(kMinimal) + "    colour: red\n"),
+      ElementsAre("t.yaml:8:5: clients[0].colour: unknown key (expected one of: name, "
+                  "access, backend, count, server, mount_options, kernel, host, per_server)"));
 }
 
 TEST(TopologyTest, WrongType) {
@@ -449,6 +450,142 @@ TEST(TopologyTest, FioEngineIsForDataJobs) {
                             "data job"),
                   HasSubstr("t.yaml:11:31: workloads.throughput[1].engine: unknown load engine "
                             "'dd'")));
+}
+
+constexpr char kHosts[] = R"(name: t
+backend: libvirt
+libvirt:
+  hosts:
+    - {name: a, uri: "qemu:///system"}
+    - {name: b, uri: "qemu+ssh://root@b/system", pool: x, pool_path: /srv/pool}
+servers:
+  - {name: s1, variant: knfsd, host: b}
+  - {name: s2, variant: knfsd}
+clients:
+  - {name: k, access: kernel-mount, count: 2, per_server: true}
+  - {name: p, access: kernel-mount, host: b, server: s1}
+)";
+
+TEST(TopologyTest, LibvirtHostsAndPins) {
+  Checked<Topology> t = Parse(kHosts);
+  ASSERT_TRUE(t.ok()) << FormatDiagnostics(t.errors());
+  const std::vector<LibvirtHost>& hosts = t->libvirt.hosts;
+  ASSERT_EQ(hosts.size(), 2u);
+  EXPECT_EQ(hosts[0].name, "a");
+  EXPECT_EQ(hosts[0].uri, "qemu:///system");
+  EXPECT_EQ(hosts[0].pool, "ovlnfs-harness");
+  EXPECT_EQ(hosts[0].pool_path, "/var/lib/libvirt/ovlnfs-harness");
+  EXPECT_EQ(hosts[0].pos, (Pos{5, 7}));
+  EXPECT_EQ(hosts[1].uri, "qemu+ssh://root@b/system");
+  EXPECT_EQ(t->FindHost("b"), &hosts[1]);
+  EXPECT_EQ(t->FindHost("b")->pool, "x");
+  EXPECT_EQ(t->FindHost("b")->pool_path, "/srv/pool");
+  EXPECT_EQ(t->FindHost("c"), nullptr);
+  // The one-connection field follows the first host.
+  EXPECT_EQ(t->libvirt.uri, "qemu:///system");
+  EXPECT_EQ(t->servers[0].host, "b");
+  EXPECT_EQ(t->servers[1].host, "");
+  EXPECT_TRUE(t->clients[0].per_server);
+  EXPECT_EQ(t->clients[0].host, "");
+  EXPECT_THAT(t->clients[0].servers, ElementsAre("s1", "s2"));
+  EXPECT_FALSE(t->clients[1].per_server);
+  EXPECT_EQ(t->clients[1].host, "b");
+  // Two instances of k per server, and p.
+  EXPECT_THAT(t->Summary(), HasSubstr("2 servers, 2 clients (5 instances)"));
+}
+
+TEST(TopologyTest, LibvirtUriIsTheShorthandForOneHost) {
+  Checked<Topology> t = Parse(kMinimal);
+  ASSERT_TRUE(t.ok()) << FormatDiagnostics(t.errors());
+  ASSERT_EQ(t->libvirt.hosts.size(), 1u);
+  EXPECT_EQ(t->libvirt.hosts[0].name, "default");
+  EXPECT_EQ(t->libvirt.hosts[0].uri, "qemu:///system");
+  EXPECT_EQ(t->FindHost("default"), &t->libvirt.hosts[0]);
+
+  t = Parse(std::string(kMinimal) + "libvirt:\n  uri: qemu+ssh://root@far/system\n");
+  ASSERT_TRUE(t.ok()) << FormatDiagnostics(t.errors());
+  ASSERT_EQ(t->libvirt.hosts.size(), 1u);
+  EXPECT_EQ(t->libvirt.hosts[0].name, "default");
+  EXPECT_EQ(t->libvirt.hosts[0].uri, "qemu+ssh://root@far/system");
+  EXPECT_EQ(t->libvirt.hosts[0].pool, "ovlnfs-harness");
+  EXPECT_EQ(t->libvirt.hosts[0].pos, (Pos{9, 8}));
+  EXPECT_EQ(t->libvirt.uri, "qemu+ssh://root@far/system");
+}
+
+TEST(TopologyTest, LibvirtHostErrors) {
+  EXPECT_THAT(
+      Errors(std::string(kMinimal) +
+             "libvirt:\n  uri: qemu:///system\n  hosts:\n"
+             "    - {name: a, uri: \"qemu:///system\"}\n"
+             "    - {name: a, uri: \"qemu:///x\"}\n"
+             "    - {uri: \"qemu:///y\"}\n"
+             "    - {name: Bad, uri: \"qemu:///z\"}\n"
+             "    - {name: c, colour: red}\n"
+             "    - {name: d, uri: \"\", pool: \"\", pool_path: srv/pool}\n"),
+      ElementsAre(
+          "t.yaml:9:8: libvirt.uri: give either uri (the shorthand for one host) or hosts, not "
+          "both",
+          "t.yaml:12:14: libvirt.hosts[1].name: duplicate host name 'a' (first used at line 11)",
+          "t.yaml:13:7: libvirt.hosts[2].name: missing required key",
+          "t.yaml:14:14: libvirt.hosts[3].name: invalid name 'Bad': use up to 40 lowercase "
+          "letters, digits and '-', starting with a letter (names become VM and directory "
+          "names)",
+          "t.yaml:15:7: libvirt.hosts[4].uri: missing required key",
+          "t.yaml:15:17: libvirt.hosts[4].colour: unknown key (expected one of: name, uri, pool, "
+          "pool_path)",
+          "t.yaml:16:22: libvirt.hosts[5].uri: must not be empty",
+          "t.yaml:16:32: libvirt.hosts[5].pool: must not be empty",
+          "t.yaml:16:47: libvirt.hosts[5].pool_path: must be an absolute path (on that host)"));
+  EXPECT_THAT(Errors(std::string(kMinimal) + "libvirt:\n  hosts: []\n"),
+              ElementsAre("t.yaml:9:10: libvirt.hosts: at least one host is needed"));
+}
+
+TEST(TopologyTest, HostKeyErrors) {
+  EXPECT_THAT(
+      Errors("name: t\nlibvirt:\n  hosts:\n    - {name: a, uri: \"qemu:///system\"}\n"
+             "    - {name: b, uri: \"qemu+ssh://b/system\"}\n"
+             "servers:\n"
+             "  - {name: local, variant: reference, host: a}\n"
+             "  - {name: vx, variant: knfsd, backend: libvirt, host: c}\n"
+             "  - {name: va, variant: knfsd, backend: libvirt, host: a}\n"
+             "  - {name: vb, variant: knfsd, backend: libvirt, host: b}\n"
+             "  - {name: vfree, variant: knfsd, backend: libvirt}\n"
+             "clients:\n"
+             "  - {name: n, access: libnfs, host: a, per_server: true}\n"
+             "  - {name: ka, access: kernel-mount, host: a, server: [va, vb, vfree]}\n"
+             "  - {name: kb, access: kernel-mount, host: b, server: [vb, vfree]}\n"
+             "  - {name: kc, access: kernel-mount, host: c}\n"),
+      ElementsAre(
+          "t.yaml:7:45: servers[0].host: only libvirt nodes run on a libvirt host (this node's "
+          "backend is local)",
+          "t.yaml:8:56: servers[1].host: unknown host 'c' (expected one of: a, b; see "
+          "libvirt.hosts)",
+          "t.yaml:13:37: clients[0].host: only libvirt nodes run on a libvirt host (this node's "
+          "backend is local)",
+          "t.yaml:13:52: clients[0].per_server: per_server gives each server VM client VMs of "
+          "its own: libvirt clients only",
+          "t.yaml:14:60: clients[1].server[1]: cannot reach server 'vb': the client is pinned to "
+          "host 'a' and the server to host 'b': a link would cross hosts (links are qemu UDP "
+          "sockets on one host's 127.0.0.1)",
+          "t.yaml:15:44: clients[2].host: server 'vfree' is also reached by client 'ka', pinned "
+          "to host 'a': its VM runs on one host, and links never cross hosts (pin the server "
+          "with host:, or list this client's servers)",
+          "t.yaml:16:44: clients[3].host: unknown host 'c' (expected one of: a, b; see "
+          "libvirt.hosts)"));
+}
+
+// A pinned client without a server list reaches every server it can, but not across hosts.
+TEST(TopologyTest, APinnedClientReachesOnlyServersThatCanShareItsHost) {
+  Checked<Topology> t = Parse(
+      "name: t\nbackend: libvirt\nlibvirt:\n  hosts:\n    - {name: a, uri: \"qemu:///system\"}\n"
+      "    - {name: b, uri: \"qemu+ssh://b/system\"}\n"
+      "servers:\n  - {name: va, variant: knfsd, host: a}\n  - {name: vb, variant: knfsd, host: b}\n"
+      "  - {name: vfree, variant: knfsd}\n"
+      "clients:\n  - {name: ka, access: kernel-mount, host: a}\n"
+      "  - {name: kb, access: kernel-mount, host: b, server: vb}\n");
+  ASSERT_TRUE(t.ok()) << FormatDiagnostics(t.errors());
+  EXPECT_THAT(t->clients[0].servers, ElementsAre("va", "vfree"));
+  EXPECT_THAT(t->clients[1].servers, ElementsAre("vb"));
 }
 
 TEST(TopologyTest, LoadTopologyReportsUnreadableFile) {

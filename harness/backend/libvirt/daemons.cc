@@ -82,7 +82,16 @@ bool IsLocalUri(const std::string& uri) {
   const size_t scheme = uri.find("://");
   if (scheme == std::string::npos) return false;
   // qemu:///system has an empty host; qemu+ssh://host/system does not.
-  return uri.compare(scheme, 4, ":///") == 0;
+  if (uri.compare(scheme, 4, ":///") != 0) return false;
+  const size_t plus = uri.find('+');
+  if (plus == std::string::npos || plus > scheme) return true;
+  // Only the default unix socket is this host's daemon for sure (a socket= or command= may
+  // lead anywhere).
+  return uri.compare(plus, scheme - plus, "+unix") == 0 && uri.find('?') == std::string::npos;
+}
+
+bool RemoteUri(const std::string& uri) {
+  return !IsLocalUri(uri);
 }
 
 Status EnsureDaemons(const std::string& uri, const std::string& log_path, std::ostream& err) {

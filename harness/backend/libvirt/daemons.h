@@ -18,7 +18,11 @@ namespace ovl::backend::libvirt {
 // output goes to `log_path`.
 Status EnsureDaemons(const std::string& uri, const std::string& log_path, std::ostream& err);
 
-// True when the URI names the local host ("qemu:///system", "qemu:///session").
+// True when the URI names the local host's own daemon ("qemu:///system", "qemu:///session",
+// "qemu+unix:///system").
 bool IsLocalUri(const std::string& uri);
+// True when the URI reaches a daemon that may not see the harness host's files: a host name, or a
+// transport other than the default unix socket (qemu+ssh://h/system, qemu+ext:///system?...).
+bool RemoteUri(const std::string& uri);
 
 }  // namespace ovl::backend::libvirt

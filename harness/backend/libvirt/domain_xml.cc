@@ -13,6 +13,7 @@ std::string DomainXml(const DomainConfig& c) {
   std::string x;
   x += "<domain type=" + q(c.kvm ? "kvm" : "qemu") + ">\n";
   x += "  <name>" + EscapeMarkup(c.name) + "</name>\n";
+  if (!c.metadata.empty()) x += "  <metadata>" + c.metadata + "</metadata>\n";
   x += "  <memory unit='MiB'>" + std::to_string(c.memory_mib) + "</memory>\n";
   x += "  <vcpu>" + std::to_string(c.vcpus) + "</vcpu>\n";
   x += "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n";
@@ -25,14 +26,23 @@ std::string DomainXml(const DomainConfig& c) {
   x += "  <on_crash>destroy</on_crash>\n  <devices>\n";
   for (size_t i = 0; i < c.disks.size(); ++i) {
     const DiskConfig& d = c.disks[i];
-    x += "    <disk type='file' device='disk'><driver name='qemu' type=" + q(d.format) +
-         "/><source file=" + q(d.path) + "/><target dev=" + q(VirtioDiskName(i)) +
-         " bus='virtio'/>" + (d.readonly ? "<readonly/>" : "") + "</disk>\n";
+    const std::string source = d.pool.empty()
+                                   ? "<source file=" + q(d.path) + "/>"
+                                   : "<source pool=" + q(d.pool) + " volume=" + q(d.path) + "/>";
+    x += "    <disk type=" + q(d.pool.empty() ? "file" : "volume") +
+         " device='disk'><driver name='qemu' type=" + q(d.format) + "/>" + source +
+         "<target dev=" + q(VirtioDiskName(i)) + " bus='virtio'/>" +
+         (d.readonly ? "<readonly/>" : "") + "</disk>\n";
   }
-  x += "    <serial type='file'><source path=" + q(c.console_log) +
-       " append='on'/><target port='0'/></serial>\n";
+  if (c.console_log.empty()) {
+    x += "    <serial type='pty'><target port='0'/></serial>\n";
+  } else {
+    x += "    <serial type='file'><source path=" + q(c.console_log) +
+         " append='on'/><target port='0'/></serial>\n";
+  }
   for (const ChannelConfig& ch : c.channels) {
-    x += "    <channel type='unix'><source mode='bind' path=" + q(ch.socket) +
+    const std::string path = ch.socket.empty() ? "" : " path=" + q(ch.socket);
+    x += "    <channel type='unix'><source mode='bind'" + path +
          "/><target type='virtio' name=" + q(ch.name) + "/></channel>\n";
   }
   for (const NicConfig& n : c.nics) {

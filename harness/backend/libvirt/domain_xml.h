@@ -1,6 +1,7 @@
 // Libvirt domain XML for a harness VM: direct kernel boot, virtio disks, a serial console logged
 // to a file, virtio-serial channels to unix sockets, and qemu UDP socket links on 127.0.0.1
-// (never a bridge, never a host address). Pure: unit-tested without libvirt.
+// (never a bridge, never a host address); or, for a VM on another host, volumes of a storage pool,
+// a pty console and channels whose sockets libvirt places there. Pure: unit-tested without libvirt.
 #pragma once
 
 #include <cstdint>
@@ -9,14 +10,17 @@
 
 namespace ovl::backend::libvirt {
 
+// A disk: a file of the host (`path`), or a volume of a storage pool of the VM's host (`pool`
+// non-empty: no path of any host appears in the XML).
 struct DiskConfig {
-  std::string path;
+  std::string path;    // file, or the volume's name when `pool` is set
   std::string format;  // "qcow2" or "raw"
   bool readonly = false;
+  std::string pool{};
 };
 
 // A virtio-serial port named `name` in the guest, a unix socket `socket` on the host (libvirt
-// binds it).
+// binds it; empty: libvirt places it on the VM's host, for virDomainOpenChannel).
 struct ChannelConfig {
   std::string name;
   std::string socket;
@@ -37,9 +41,12 @@ struct DomainConfig {
   uint64_t vcpus = 1;
   std::string kernel, initrd, cmdline;  // no initrd: the kernel mounts the root itself
   std::vector<DiskConfig> disks;        // vda, vdb, ... in order
-  std::string console_log;              // the serial console, appended across restarts
+  // The serial console, appended across restarts; empty: a pty, read through
+  // virDomainOpenConsole.
+  std::string console_log;
   std::vector<ChannelConfig> channels;
   std::vector<NicConfig> nics;
+  std::string metadata;  // elements of <metadata> (who made the domain: backend.h)
 };
 
 // The <domain> document for `config`.

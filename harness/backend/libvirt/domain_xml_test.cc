@@ -66,6 +66,32 @@ TEST(DomainXml, ConsoleAppendsAndChannelsBind) {
             std::string::npos);
 }
 
+// A VM on another host: nothing in its XML may name a file of the harness host.
+TEST(DomainXml, ARemoteVmNamesVolumesAndStreamsOnly) {
+  DomainConfig c = Sample();
+  c.kernel = "/pool/ovlnfs-image-h-vmlinuz";
+  c.initrd = "/pool/ovlnfs-image-h-initrd";
+  c.disks = {{"d-root.qcow2", "qcow2", false, "ovlnfs-harness"},
+             {"d-payload.img", "raw", true, "ovlnfs-harness"}};
+  c.console_log = "";
+  c.channels = {{"ovl.control", ""}};
+  c.metadata = "<ovlnfs:run xmlns:ovlnfs='urn:x' tag='t'/>";
+  const std::string x = DomainXml(c);
+  EXPECT_NE(x.find("<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/><source "
+                   "pool='ovlnfs-harness' volume='d-root.qcow2'/><target dev='vda'"),
+            std::string::npos)
+      << x;
+  EXPECT_NE(x.find("<serial type='pty'><target port='0'/></serial>"), std::string::npos);
+  EXPECT_NE(x.find("<channel type='unix'><source mode='bind'/><target type='virtio' "
+                   "name='ovl.control'/></channel>"),
+            std::string::npos);
+  EXPECT_NE(x.find("<metadata><ovlnfs:run xmlns:ovlnfs='urn:x' tag='t'/></metadata>"),
+            std::string::npos);
+  for (const char* local : {"/results", "/run/x", "/vm/", "file="}) {
+    EXPECT_EQ(x.find(local), std::string::npos) << local;
+  }
+}
+
 TEST(DomainXml, EntropyComesFromTheHost) {
   EXPECT_NE(DomainXml(Sample()).find(
                 "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"),

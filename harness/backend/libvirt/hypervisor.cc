@@ -1,22 +1,11 @@
 #include "backend/libvirt/hypervisor.h"
 
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
+#include "backend/libvirt/hypervisor_impl.h"
 
 namespace ovl::backend::libvirt {
 namespace {
 
 void SilentErrors(void*, virErrorPtr) {}
-
-Status LibvirtError(int code, const std::string& what) {
-  const char* msg = virGetLastErrorMessage();
-  return Status::Error(code, what + ": " + (msg ? msg : "unknown libvirt error"));
-}
-
-struct DomainDeleter {
-  void operator()(virDomainPtr d) const { virDomainFree(d); }
-};
-using DomainRef = std::unique_ptr<virDomain, DomainDeleter>;
 
 std::string VersionString(unsigned long v) {
   return std::to_string(v / 1000000) + "." + std::to_string(v / 1000 % 1000) + "." +
@@ -24,10 +13,6 @@ std::string VersionString(unsigned long v) {
 }
 
 }  // namespace
-
-struct Hypervisor::Impl {
-  virConnectPtr conn = nullptr;
-};
 
 Hypervisor::Hypervisor(std::unique_ptr<Impl> impl, std::string uri)
     : impl_(std::move(impl)), uri_(std::move(uri)) {}
@@ -38,16 +23,99 @@ Hypervisor::~Hypervisor() {
 
 Result<std::unique_ptr<Hypervisor>> Hypervisor::Open(const std::string& uri) {
   virSetErrorFunc(nullptr, SilentErrors);
+  EnsureEventLoop();
   auto impl = std::make_unique<Impl>();
   impl->conn = virConnectOpen(uri.c_str());
   if (!impl->conn) return LibvirtError(ECONNREFUSED, "connect to libvirt at " + uri);
+  // A host that stops answering (5 s probes, 6 missed) closes the connection: its calls then
+  // fail instead of waiting forever, and its cases come out UNRESOLVED.
+  (void)virConnectSetKeepAlive(impl->conn, 5, 6);
   return std::unique_ptr<Hypervisor>(new Hypervisor(std::move(impl), uri));
 }
 
-Status Hypervisor::Create(const std::string& xml) {
-  DomainRef d(virDomainCreateXML(impl_->conn, xml.c_str(), VIR_DOMAIN_START_AUTODESTROY));
+Status Hypervisor::Create(const std::string& xml, bool paused) {
+  const unsigned flags = VIR_DOMAIN_START_AUTODESTROY | (paused ? VIR_DOMAIN_START_PAUSED : 0);
+  DomainRef d(virDomainCreateXML(impl_->conn, xml.c_str(), flags));
   if (!d) return LibvirtError(EIO, "create domain");
   return Status::Ok();
+}
+
+Status Hypervisor::Resume(const std::string& name) {
+  DomainRef d(virDomainLookupByName(impl_->conn, name.c_str()));
+  if (!d) return LibvirtError(ENOENT, "look up domain " + name);
+  if (virDomainResume(d.get()) != 0) return LibvirtError(EIO, "resume domain " + name);
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Stream>> Hypervisor::NewStream(const std::string& what, bool blocking) {
+  virStreamPtr st = virStreamNew(impl_->conn, blocking ? 0 : VIR_STREAM_NONBLOCK);
+  if (!st) return LibvirtError(EIO, "new stream for " + what);
+  return std::make_unique<Stream>(st, what + " (" + uri_ + ")");
+}
+
+Result<std::unique_ptr<Stream>> Hypervisor::OpenConsole(const std::string& name) {
+  DomainRef d(virDomainLookupByName(impl_->conn, name.c_str()));
+  if (!d) return LibvirtError(ENOENT, "look up domain " + name);
+  OVL_ASSIGN_OR_RETURN(auto st, NewStream("console of " + name, false));
+  if (virDomainOpenConsole(d.get(), nullptr, st->get(), VIR_DOMAIN_CONSOLE_FORCE) != 0) {
+    return LibvirtError(EIO, "open the console of " + name);
+  }
+  return st;
+}
+
+Result<std::unique_ptr<Stream>> Hypervisor::OpenChannel(const std::string& name,
+                                                        const std::string& channel) {
+  DomainRef d(virDomainLookupByName(impl_->conn, name.c_str()));
+  if (!d) return LibvirtError(ENOENT, "look up domain " + name);
+  OVL_ASSIGN_OR_RETURN(auto st, NewStream("channel " + channel + " of " + name, false));
+  if (virDomainOpenChannel(d.get(), channel.c_str(), st->get(), VIR_DOMAIN_CHANNEL_FORCE) != 0) {
+    return LibvirtError(EIO, "open channel " + channel + " of " + name);
+  }
+  return st;
+}
+
+Result<std::vector<std::string>> Hypervisor::ActiveDomainXmls() {
+  virDomainPtr* domains = nullptr;
+  const int n = virConnectListAllDomains(impl_->conn, &domains, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+  if (n < 0) return LibvirtError(EIO, "list domains");
+  std::vector<std::string> xmls;
+  for (int i = 0; i < n; ++i) {
+    if (char* xml = virDomainGetXMLDesc(domains[i], 0)) {
+      xmls.emplace_back(xml);
+      free(xml);
+    }
+    virDomainFree(domains[i]);
+  }
+  free(domains);
+  return xmls;
+}
+
+Result<std::string> Hypervisor::Metadata(const std::string& name, const std::string& ns_uri) {
+  DomainRef d(virDomainLookupByName(impl_->conn, name.c_str()));
+  if (!d) return LibvirtError(ENOENT, "look up domain " + name);
+  char* xml = virDomainGetMetadata(d.get(), VIR_DOMAIN_METADATA_ELEMENT, ns_uri.c_str(), 0);
+  if (!xml) return std::string();
+  std::string out(xml);
+  free(xml);
+  return out;
+}
+
+std::string Hypervisor::Hostname() {
+  char* name = virConnectGetHostname(impl_->conn);
+  if (!name) return "?";
+  std::string out(name);
+  free(name);
+  return out;
+}
+
+unsigned Hypervisor::Cpus() {
+  virNodeInfo info{};
+  if (virNodeGetInfo(impl_->conn, &info) != 0 || info.cpus == 0) return 1;
+  return info.cpus;
+}
+
+bool Hypervisor::Alive() {
+  return virConnectIsAlive(impl_->conn) == 1;
 }
 
 Status Hypervisor::Destroy(const std::string& name) {

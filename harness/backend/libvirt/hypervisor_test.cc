@@ -2,6 +2,11 @@
 #include "backend/libvirt/hypervisor.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "backend/libvirt/storage.h"
 
 namespace ovl::backend::libvirt {
 namespace {
@@ -26,6 +31,42 @@ TEST(Hypervisor, BadUriIsAnError) {
   auto hv = Hypervisor::Open("nosuchdriver:///nowhere");
   EXPECT_FALSE(hv.ok());
   EXPECT_NE(hv.status().message().find("nosuchdriver"), std::string::npos);
+}
+
+TEST(Hypervisor, ReportsTheHost) {
+  auto hv = Hypervisor::Open("test:///default");
+  ASSERT_TRUE(hv.ok());
+  EXPECT_GE((*hv)->Cpus(), 1u);
+  EXPECT_FALSE((*hv)->Hostname().empty());
+  EXPECT_TRUE((*hv)->Alive());
+  auto xmls = (*hv)->ActiveDomainXmls();
+  ASSERT_TRUE(xmls.ok());
+  EXPECT_EQ(xmls->size(), 1u);
+}
+
+// The pool a remote host keeps its volumes in, on the test driver's in-memory storage.
+TEST(StoragePool, DefinesThePoolOnceAndManagesVolumes) {
+  auto hv = Hypervisor::Open("test:///default");
+  ASSERT_TRUE(hv.ok());
+  auto pool = StoragePool::Ensure(hv->get(), "ovlnfs-test", "/ovlnfs-test-pool");
+  ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+  auto again = StoragePool::Ensure(hv->get(), "ovlnfs-test", "/ovlnfs-test-pool");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  auto overlay = pool->CreateOverlay("ovlnfs-t-root.qcow2", "/base.raw", 1 << 20);
+  ASSERT_TRUE(overlay.ok()) << overlay.status().ToString();
+  EXPECT_EQ(*overlay, "/ovlnfs-test-pool/ovlnfs-t-root.qcow2");
+  auto path = pool->Path("ovlnfs-t-root.qcow2");
+  ASSERT_TRUE(path.ok());
+  EXPECT_EQ(*path, *overlay);
+  EXPECT_EQ(pool->Path("absent").status().code(), ENOENT);
+  auto listed = pool->List("ovlnfs-t-");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_EQ(*listed, std::vector<std::string>{"ovlnfs-t-root.qcow2"});
+  EXPECT_TRUE(pool->Delete("ovlnfs-t-root.qcow2").ok());
+  EXPECT_TRUE(pool->Delete("ovlnfs-t-root.qcow2").ok()) << "deleting what is gone is no error";
+  listed = pool->List("ovlnfs-t-");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
 }
 
 }  // namespace

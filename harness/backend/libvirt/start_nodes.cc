@@ -2,12 +2,19 @@
 #include <functional>
 #include <thread>
 
+#include "backend/libvirt/link_ports.h"
 #include "backend/libvirt/vm_nodes.h"
 
 namespace ovl::backend::libvirt {
 
-Result<VmNodes> StartVmNodes(std::shared_ptr<LibvirtBackend> backend, const plan::Plan& plan,
-                             unsigned parallel) {
+Result<VmNodes> StartVmNodes(std::shared_ptr<LibvirtBackend> backend, const plan::Plan& plan) {
+  const std::string& host = backend->host().name;
+  const unsigned parallel = backend->cpus();
+  std::vector<std::string> notes;
+  OVL_ASSIGN_OR_RETURN(
+      const std::vector<plan::Link> links,
+      FreeLinkPorts(*backend->hypervisor(), !backend->remote(), plan.links, host, &notes));
+  for (const std::string& n : notes) *backend->options().err << "harness: " << n << "\n";
   // One job per VM; each writes only its own result slot.
   std::vector<std::function<void()>> jobs;
   std::vector<std::pair<std::string, Result<std::unique_ptr<ServerNode>>>> servers;
@@ -17,15 +24,15 @@ Result<VmNodes> StartVmNodes(std::shared_ptr<LibvirtBackend> backend, const plan
   std::vector<topology::ServerSpec> server_specs;  // every server's, for the clients' mounts
   for (const auto& ps : plan.servers) {
     server_specs.push_back(ps.spec);
-    if (ps.backend != topology::Backend::kLibvirt) continue;
+    if (ps.backend != topology::Backend::kLibvirt || ps.host != host) continue;
     auto* slot = &servers.emplace_back(ps.name, Status::Error(ECANCELED, "not started"));
-    jobs.push_back([=, &plan, &ps] { slot->second = StartVmServer(backend, ps.spec, plan.links); });
+    jobs.push_back([=, &links, &ps] { slot->second = StartVmServer(backend, ps.spec, links); });
   }
   for (const auto& ci : plan.clients) {
-    if (ci.backend != topology::Backend::kLibvirt) continue;
+    if (ci.backend != topology::Backend::kLibvirt || ci.host != host) continue;
     auto* slot = &agents.emplace_back(ci.name, Status::Error(ECANCELED, "not started"));
-    jobs.push_back([=, &plan, &ci, &server_specs] {
-      slot->second = StartVmAgent(backend, ci.spec, ci.name, server_specs, plan.links);
+    jobs.push_back([=, &links, &ci, &server_specs] {
+      slot->second = StartVmAgent(backend, ci.spec, ci.name, server_specs, links);
     });
   }
   std::atomic<size_t> next{0};

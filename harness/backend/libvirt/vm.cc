@@ -61,6 +61,13 @@ Result<std::unique_ptr<Vm>> Vm::Start(Hypervisor* hv, VmSpec spec) {
 Vm::~Vm() {
   control_.Close();
   if (created_ && hv_->IsActive(spec_.domain)) (void)hv_->Destroy(spec_.domain);
+  CloseStreams();
+  if (spec_.pool) {
+    auto volumes = spec_.pool->List(spec_.domain + "-");
+    for (const std::string& v : volumes.ok() ? *volumes : std::vector<std::string>{}) {
+      (void)spec_.pool->Delete(v);
+    }
+  }
   std::error_code ec;
   stdfs::remove_all(spec_.state_dir, ec);
   stdfs::remove_all(spec_.socket_dir, ec);
@@ -83,9 +90,12 @@ Status Vm::MakeDisks() {
   // Who owns these files: `harness clean` removes them once this process is gone.
   std::ofstream(spec_.state_dir + "/owner") << ::getpid() << "\n" << spec_.socket_dir << "\n";
   const std::string log = spec_.state_dir + "/tools.log";
-  OVL_RETURN_IF_ERROR(image::RunCommand({"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
-                                         "-b", spec_.base_image, spec_.state_dir + "/root.qcow2"},
-                                        log, kDiskToolTimeout));
+  // A remote host's root overlay is made there, on its own copy of the base (UploadDisks).
+  if (!spec_.pool) {
+    OVL_RETURN_IF_ERROR(image::RunCommand({"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
+                                           "-b", spec_.base_image, spec_.state_dir + "/root.qcow2"},
+                                          log, kDiskToolTimeout));
+  }
   const uint64_t payload = TreeBytes(spec_.payload_dir) + 32 * 1024 * 1024;
   OVL_RETURN_IF_ERROR(image::MakeExt4(spec_.payload_dir, spec_.state_dir + "/payload.img", payload,
                                       "ovl-payload", log));
@@ -95,7 +105,46 @@ Status Vm::MakeDisks() {
     OVL_RETURN_IF_ERROR(image::MakeExt4(empty, spec_.state_dir + "/data.img", spec_.data_disk_bytes,
                                         "ovl-data", log));
   }
+  disks_ = {{spec_.state_dir + "/root.qcow2", "qcow2", false},
+            {spec_.state_dir + "/payload.img", "raw", true}};
+  if (spec_.data_disk_bytes > 0) disks_.push_back({spec_.state_dir + "/data.img", "raw", false});
+  for (const std::string& disk : spec_.layer_disks) disks_.push_back({disk, "raw", false});
+  return spec_.pool ? UploadDisks(&disks_) : Status::Ok();
+}
+
+Status Vm::UploadDisks(std::vector<DiskConfig>* disks) {
+  std::error_code ec;
+  for (DiskConfig& d : *disks) {
+    const std::string volume = spec_.domain + "-" + stdfs::path(d.path).filename().string();
+    if (d.format == "qcow2") {
+      OVL_RETURN_IF_ERROR(
+          spec_.pool->CreateOverlay(volume, spec_.base_image, spec_.base_image_bytes).status());
+    } else {
+      OVL_RETURN_IF_ERROR(spec_.pool->Upload(volume, d.path).status());
+    }
+    stdfs::remove(d.path, ec);
+    d.path = volume;
+    d.pool = spec_.pool->name();
+  }
   return Status::Ok();
+}
+
+Status Vm::OpenStreams(const std::vector<ChannelConfig>& channels) {
+  OVL_ASSIGN_OR_RETURN(auto console, hv_->OpenConsole(spec_.domain));
+  OVL_ASSIGN_OR_RETURN(console_, ConsoleCopy::Start(std::move(console), spec_.console_log));
+  for (const ChannelConfig& ch : channels) {
+    OVL_ASSIGN_OR_RETURN(auto stream, hv_->OpenChannel(spec_.domain, ch.name));
+    OVL_ASSIGN_OR_RETURN(auto proxy,
+                         ChannelProxy::Start(std::move(stream),
+                                             spec_.socket_dir + "/" + ch.name.substr(4) + ".sock"));
+    channels_.push_back(std::move(proxy));
+  }
+  return Status::Ok();
+}
+
+void Vm::CloseStreams() {
+  channels_.clear();
+  console_.reset();
 }
 
 Status Vm::Boot() {
@@ -114,21 +163,30 @@ Status Vm::Boot() {
       "root=/dev/vda rw init=/sbin/ovl-init console=ttyS0 panic=0 quiet loglevel=5 "
       "console_msg_format=syslog";
   if (!spec_.cmdline_extra.empty()) c.cmdline += " " + spec_.cmdline_extra;
-  c.disks = {{spec_.state_dir + "/root.qcow2", "qcow2", false},
-             {spec_.state_dir + "/payload.img", "raw", true}};
-  if (spec_.data_disk_bytes > 0) c.disks.push_back({spec_.state_dir + "/data.img", "raw", false});
-  for (const std::string& disk : spec_.layer_disks) c.disks.push_back({disk, "raw", false});
-  c.console_log = spec_.console_log;
-  c.channels = {{"ovl.control", spec_.socket_dir + "/control.sock"}};
-  if (spec_.agent_channel) c.channels.push_back({"ovl.agent", AgentSocket()});
+  c.disks = disks_;
+  c.metadata = spec_.metadata;
+  const bool remote = spec_.pool.has_value();
+  // A remote host cannot see our files: the console is a pty and the channel sockets are placed
+  // by libvirt there, both read through streams (OpenStreams).
+  if (!remote) c.console_log = spec_.console_log;
+  c.channels = {{"ovl.control", remote ? "" : spec_.socket_dir + "/control.sock"}};
+  if (spec_.agent_channel) c.channels.push_back({"ovl.agent", remote ? "" : AgentSocket()});
   c.nics = spec_.nics;
   std::error_code ec;
   for (const auto& ch : c.channels) stdfs::remove(ch.socket, ec);
   const auto start = Clock::now();
   control_.Close();
-  OVL_RETURN_IF_ERROR(hv_->Create(DomainXml(c)));
+  CloseStreams();
+  OVL_RETURN_IF_ERROR(hv_->Create(DomainXml(c), remote));
   created_ = true;
-  Status st = control_.Connect(spec_.socket_dir + "/control.sock", start + milliseconds(30'000));
+  Status st = Status::Ok();
+  if (remote) {
+    st = OpenStreams(c.channels);
+    if (st.ok()) st = hv_->Resume(spec_.domain);
+  }
+  if (st.ok()) {
+    st = control_.Connect(spec_.socket_dir + "/control.sock", start + milliseconds(30'000));
+  }
   if (st.ok()) st = WaitReady(start, "");
   if (!st.ok()) {
     (void)hv_->Destroy(spec_.domain);
@@ -171,8 +229,11 @@ Status Vm::WaitReady(Clock::time_point start, const std::string& old_boot_id) {
 }
 
 Status Vm::Failed(int code, const std::string& what) const {
-  return Status::Error(code,
-                       what + "; console (" + spec_.console_log + ") tail:\n" + ConsoleTail());
+  // A host that went away explains every failure of its VMs.
+  const std::string lost =
+      hv_->Alive() ? "" : "lost the connection to libvirt host " + hv_->uri() + ": ";
+  return Status::Error(
+      code, lost + what + "; console (" + spec_.console_log + ") tail:\n" + ConsoleTail());
 }
 
 Result<json> Vm::Call(json request, milliseconds timeout) {
@@ -218,6 +279,7 @@ Result<ExecReply> Vm::Exec(const std::vector<std::string>& argv, milliseconds ti
 Status Vm::PowerCycle() {
   control_.Close();
   if (hv_->IsActive(spec_.domain)) OVL_RETURN_IF_ERROR(hv_->Destroy(spec_.domain));
+  CloseStreams();
   created_ = false;
   return Boot();
 }
@@ -247,6 +309,7 @@ Status Vm::RestartInto(const image::KernelFiles& kernel, const std::vector<std::
     std::this_thread::sleep_for(milliseconds(200));
   }
   if (hv_->IsActive(spec_.domain)) OVL_RETURN_IF_ERROR(hv_->Destroy(spec_.domain));
+  CloseStreams();
   created_ = false;
   spec_.kernel = kernel;
   return Boot();

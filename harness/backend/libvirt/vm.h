@@ -8,12 +8,15 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "backend/libvirt/channel.h"
 #include "backend/libvirt/domain_xml.h"
 #include "backend/libvirt/hypervisor.h"
+#include "backend/libvirt/storage.h"
+#include "backend/libvirt/stream_pump.h"
 #include "backend/node.h"
 #include "base/status.h"
 #include "image/image.h"
@@ -29,12 +32,13 @@ struct VmSpec {
   uint64_t memory_mib = 1024;
   uint64_t vcpus = 1;
   image::KernelFiles kernel;
-  std::string base_image;        // raw ext4 base of the root overlay
-  std::string state_dir;         // disks live here (created; removed with the VM)
-  std::string socket_dir;        // channel sockets (short path; created; removed with the VM)
-  std::string console_log;       // serial console, appended across boots
-  std::string payload_dir;       // staged tree that becomes the payload disk (vdb)
-  uint64_t data_disk_bytes = 0;  // > 0: an empty ext4 data disk (vdc) that outlives crashes
+  std::string base_image;         // raw ext4 base of the root overlay
+  uint64_t base_image_bytes = 0;  // its size
+  std::string state_dir;          // disks live here (created; removed with the VM)
+  std::string socket_dir;         // channel sockets (short path; created; removed with the VM)
+  std::string console_log;        // serial console, appended across boots
+  std::string payload_dir;        // staged tree that becomes the payload disk (vdb)
+  uint64_t data_disk_bytes = 0;   // > 0: an empty ext4 data disk (vdc) that outlives crashes
   // Raw disk images made by the caller under state_dir, attached after the data disk (which they
   // need; LayerDiskName says what the guest calls them): a server's layer filesystems.
   std::vector<std::string> layer_disks;
@@ -42,6 +46,12 @@ struct VmSpec {
   std::vector<NicConfig> nics;
   milliseconds boot_timeout{180'000};
   std::string cmdline_extra;
+  std::string metadata;  // DomainConfig::metadata
+  // Set for a VM on another host than the harness's: its disks are made here under state_dir,
+  // then uploaded into volumes "<domain>-..." of this pool (base_image and kernel are paths on
+  // that host); its console and channels are libvirt streams, copied to console_log and served
+  // on socket_dir here (stream_pump.h).
+  std::optional<StoragePool> pool;
 };
 
 // What a command run in the guest gave: its exit code and output (ServerNode::RunScript's).
@@ -91,6 +101,12 @@ class Vm {
   // the console shows a panic, or `deadline` passes.
   Status WaitReady(Clock::time_point start, const std::string& old_boot_id);
   Status Failed(int code, const std::string& what) const;
+  // Remote VMs: uploads the disks MakeDisks made into volumes of spec_.pool.
+  Status UploadDisks(std::vector<DiskConfig>* disks);
+  // Remote VMs: the console and channel streams of the domain just created (paused).
+  Status OpenStreams(const std::vector<ChannelConfig>& channels);
+  // Remote VMs: ends the streams of a domain that is gone.
+  void CloseStreams();
 
   Hypervisor* hv_;
   VmSpec spec_;
@@ -100,6 +116,9 @@ class Vm {
   std::string boot_id_;
   bool created_ = false;
   std::vector<double> boot_seconds_;
+  std::vector<DiskConfig> disks_;  // as the domain XML names them
+  std::unique_ptr<ConsoleCopy> console_;
+  std::vector<std::unique_ptr<ChannelProxy>> channels_;
 };
 
 }  // namespace ovl::backend::libvirt

@@ -50,14 +50,14 @@ Status Copy(const std::string& from, const std::string& to, bool recursive = fal
 }
 
 // The files that boot `kernel`: a Debian series from the image, or a supplied bzImage whose
-// modules are copied onto the payload under `payload_dir` (it must have virtio and ext4 built
-// in: no initrd).
-Result<image::KernelFiles> StageKernel(const LibvirtBackend& b, const topology::KernelSpec& kernel,
-                                       const std::string& payload_dir) {
+// modules are copied onto the payload of `vs` (it must have virtio and ext4 built in: no
+// initrd), placed on the VM's host under `role` ("own", "upgrade").
+Result<image::KernelFiles> StageKernel(LibvirtBackend& b, const topology::KernelSpec& kernel,
+                                       const VmSpec& vs, const std::string& role) {
   if (kernel.series.empty()) {
     const std::string release = kernel.modules.filename();
-    OVL_RETURN_IF_ERROR(Copy(kernel.modules, payload_dir + "/modules/" + release, true));
-    return image::KernelFiles{"", release, kernel.bzimage, ""};
+    OVL_RETURN_IF_ERROR(Copy(kernel.modules, vs.payload_dir + "/modules/" + release, true));
+    return b.PlaceKernel(vs, role, image::KernelFiles{"", release, kernel.bzimage, ""});
   }
   const image::KernelFiles* k = b.image().Kernel(kernel.series);
   if (k == nullptr) {
@@ -72,7 +72,7 @@ Result<VmSpec> NewSpec(LibvirtBackend& b, const std::string& node,
                        const std::optional<topology::KernelSpec>& kernel) {
   if (kernel && kernel->series.empty()) {
     OVL_ASSIGN_OR_RETURN(VmSpec s, b.NewVmSpec(node, b.image().kernels.front().series));
-    Result<image::KernelFiles> files = StageKernel(b, *kernel, s.payload_dir);
+    Result<image::KernelFiles> files = StageKernel(b, *kernel, s, "own");
     if (!files.ok()) {
       std::error_code ec;
       stdfs::remove_all(s.state_dir, ec);
@@ -475,7 +475,7 @@ Result<std::unique_ptr<ServerNode>> StartVmServer(std::shared_ptr<LibvirtBackend
   std::string layer_disks;
   Status staged = MakeLayerDisks(spec, &vs, &layer_disks);
   if (staged.ok() && spec.kernel_upgrade) {
-    Result<image::KernelFiles> files = StageKernel(*backend, *spec.kernel_upgrade, vs.payload_dir);
+    Result<image::KernelFiles> files = StageKernel(*backend, *spec.kernel_upgrade, vs, "upgrade");
     if (files.ok()) upgrade = *files;
     staged = files.status();
   }

@@ -52,10 +52,9 @@ struct VmNodes {
   std::map<std::string, std::unique_ptr<AgentNode>> agents;    // by client instance name
 };
 
-// Boots every VM of `plan` (its servers and client instances placed on libvirt), up to
-// `parallel` at a time (TCG boots are CPU-bound: one per host core). On any failure the VMs
-// already up are destroyed and the first error (with its console tail) is returned.
-Result<VmNodes> StartVmNodes(std::shared_ptr<LibvirtBackend> backend, const plan::Plan& plan,
-                             unsigned parallel);
+// Boots every VM `plan` places on `backend`'s host (its servers and client instances there), up
+// to the host's CPU count at a time (TCG boots are CPU-bound). On any failure the VMs already up
+// are destroyed and the first error (with its console tail) is returned.
+Result<VmNodes> StartVmNodes(std::shared_ptr<LibvirtBackend> backend, const plan::Plan& plan);
 
 }  // namespace ovl::backend::libvirt

@@ -156,9 +156,10 @@ TEST_F(LibvirtVmTest, KnfsdHandleSurvivesPowerCut) {
                    {"knfsd"},
                    topo.clients[0]}};
   plan.links = {{"knfsd", "kc", 24101, 24102}};
+  plan.servers[0].host = plan.clients[0].host = plan.links[0].host = backend_->host().name;
 
   auto t0 = std::chrono::steady_clock::now();
-  auto nodes = StartVmNodes(backend_, plan, 2);
+  auto nodes = StartVmNodes(backend_, plan);
   ASSERT_TRUE(nodes.ok()) << nodes.status().ToString();
   std::cerr << "both VMs up after "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
