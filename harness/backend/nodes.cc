@@ -62,7 +62,8 @@ namespace {
 // One host's part of StartNodes: its backend and VMs, or why not.
 struct HostStart {
   Status status = Status::Ok();
-  bool opened = false;  // the connection worked (a later failure is a VM's, not the host's)
+  // The connection worked and still works (a failure is then a VM's, not the host's).
+  bool opened = false;
   std::shared_ptr<libvirt::LibvirtBackend> backend;
   libvirt::VmNodes vms;
 };
@@ -83,6 +84,8 @@ HostStart StartHost(const plan::Plan& plan, const plan::HostPlan& host,
   auto vms = libvirt::StartVmNodes(out.backend, plan);
   if (!vms.ok()) {
     out.status = vms.status();
+    // A VM that failed because its host went away is the host's failure, not the VM's.
+    out.opened = out.backend->hypervisor()->Alive();
     return out;
   }
   out.vms = std::move(*vms);

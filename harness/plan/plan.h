@@ -3,6 +3,7 @@
 // (ToJson), so a run can be repeated exactly, and a dry run shows exactly what a run would do.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -71,6 +72,13 @@ struct Link {
   uint16_t client_port = 0;
   std::string host{};  // the libvirt host both VMs run on
 };
+
+// How many lanes of one libvirt host run cases at a time: two per CPU. Under TCG a lane is mostly
+// waiting on its guests (vm-compare ran four lanes on 2 cores in 39 min, docs/vms.md); more would
+// only slow every lane's guests down.
+inline unsigned LaneBudget(unsigned cpus) {
+  return 2 * std::max(1u, cpus);
+}
 
 // What one libvirt host of the topology runs (libvirt.hosts, or the one "default" host).
 struct HostPlan {

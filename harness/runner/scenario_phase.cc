@@ -1,6 +1,8 @@
 #include "runner/scenario_phase.h"
 
+#include <condition_variable>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -40,6 +42,9 @@ class Phase {
 
   ScenarioPhaseResult Run() {
     const std::vector<std::vector<size_t>> lanes = CaseLanes(*ctx_.plan);
+    for (const auto& [name, host] : ctx_.nodes->hosts) {
+      free_lanes_[name] = plan::LaneBudget(host->cpus());
+    }
     std::vector<std::thread> threads;
     for (size_t l = 1; l < lanes.size(); ++l) threads.emplace_back([&, l] { RunLane(lanes[l]); });
     if (!lanes.empty()) RunLane(lanes[0]);
@@ -50,6 +55,22 @@ class Phase {
 
  private:
   void RunLane(const std::vector<size_t>& lane) {
+    // A lane of VMs waits for a place in its host's budget (a local lane has none to wait for).
+    const plan::PlannedServer* server = ctx_.plan->FindServer(ctx_.plan->cases[lane[0]].server);
+    const std::string host = server ? server->host : "";
+    {
+      std::unique_lock<std::mutex> g(lanes_mu_);
+      // Bounded: every lane that holds a place gives it back when its cases are done.
+      lanes_cv_.wait(g, [&] { return !free_lanes_.count(host) || free_lanes_[host] > 0; });
+      if (free_lanes_.count(host)) --free_lanes_[host];
+    }
+    RunLaneCases(lane);
+    std::lock_guard<std::mutex> g(lanes_mu_);
+    if (free_lanes_.count(host)) ++free_lanes_[host];
+    lanes_cv_.notify_all();
+  }
+
+  void RunLaneCases(const std::vector<size_t>& lane) {
     const size_t n = ctx_.plan->cases.size();
     for (uint64_t round = 0; round < ctx_.repeat; ++round) {
       for (size_t i : lane) {
@@ -173,7 +194,10 @@ class Phase {
 
   const ScenarioPhaseContext& ctx_;
   const size_t total_;
-  std::mutex mu_;  // guards started_, result_.phases and stdout
+  std::mutex lanes_mu_;
+  std::condition_variable lanes_cv_;
+  std::map<std::string, unsigned> free_lanes_;  // GUARDED_BY(lanes_mu_): by libvirt host
+  std::mutex mu_;                               // guards started_, result_.phases and stdout
   size_t started_ = 0;
   ScenarioPhaseResult result_;  // each lane writes only its own slots of cases
 };

@@ -104,11 +104,12 @@ class TwoHostsTest : public ::testing::Test {
     return run;
   }
 
-  // Project domains on the host at `uri`, and, on host b, the volumes of runs in its pool.
+  // Project domains on the host at `uri`, and, on host b, the volumes of runs in its pool. A
+  // local libvirtd not started yet (the harness starts it) has none.
   std::vector<std::string> Leftovers(const std::string& uri, bool pool) {
     std::vector<std::string> out;
     auto hv = backend::libvirt::Hypervisor::Open(uri);
-    EXPECT_TRUE(hv.ok()) << hv.status().ToString();
+    EXPECT_TRUE(hv.ok() || !pool) << hv.status().ToString();
     if (!hv.ok()) return out;
     auto domains = (*hv)->ListDomains(backend::libvirt::kDomainPrefix);
     EXPECT_TRUE(domains.ok());
@@ -150,7 +151,8 @@ TEST_F(TwoHostsTest, OneLaneOnEachHostPassesWithACrashAndLeavesNothing) {
   EXPECT_GE(BootsInConsole(run + "/vm/ref-b/console.log"), 2);
   EXPECT_EQ(BootsInConsole(run + "/vm/kc@ref-a/console.log"), 1);
   EXPECT_EQ(BootsInConsole(run + "/vm/kc@ref-b/console.log"), 1);
-  EXPECT_EQ(ReadAll(run + "/vm/ref-b/console.log").find("[    0.0"), 4u)
+  // "<3>[    0.0...": a syslog priority, then the guest kernel's first timestamp.
+  EXPECT_LT(ReadAll(run + "/vm/ref-b/console.log").find("[    0.0"), 5u)
       << "the console stream was open before the guest's first line";
 
   json m = json::parse(ReadAll(run + "/manifest.json"), nullptr, false);
@@ -174,11 +176,13 @@ TEST_F(TwoHostsTest, ALostHostFailsItsCasesAsUnresolvedAndTheRunGoesOn) {
       {{HARNESS_PATH, "run", Topology("seed-unlink-reboot"), "--results", results},
        dir_ + "/harness.log"});
   ASSERT_TRUE(p.ok()) << p.status().ToString();
-  // Once host b's server VM is up, its libvirtd goes away.
-  auto booted = (*p)->WaitForLine(
-      [](const std::string& l) { return l.find("VM ref-b (") != std::string::npos; },
-      std::chrono::seconds(900));
-  ASSERT_TRUE(booted.ok()) << (*p)->Tail(60);
+  // Once host b's VMs are up, its libvirtd goes away.
+  for (const char* vm : {"VM ref-b (", "VM kc@ref-b ("}) {
+    auto booted =
+        (*p)->WaitForLine([vm](const std::string& l) { return l.find(vm) != std::string::npos; },
+                          std::chrono::seconds(900));
+    ASSERT_TRUE(booted.ok()) << (*p)->Tail(60);
+  }
   std::istringstream pids(ReadAll(host_b_ + "/pids"));
   std::string key;
   pid_t libvirtd = 0;
@@ -191,7 +195,7 @@ TEST_F(TwoHostsTest, ALostHostFailsItsCasesAsUnresolvedAndTheRunGoesOn) {
   const std::string log = (*p)->Tail(60);
   ASSERT_TRUE(st.ok()) << log;
   ASSERT_TRUE(std::holds_alternative<proc::Exited>(*st)) << log;
-  EXPECT_EQ(std::get<proc::Exited>(*st).code, 1) << log;
+  EXPECT_EQ(std::get<proc::Exited>(*st).code, 3) << "UNRESOLVED cases: " << log;
 
   json r = json::parse(ReadAll(RunDir(results) + "/results.json"), nullptr, false);
   ASSERT_TRUE(r.is_object()) << log;

@@ -241,11 +241,18 @@ Result<json> Vm::Call(json request, milliseconds timeout) {
   const uint64_t id = next_id_++;
   request["id"] = id;
   const std::string cmd = request.value("cmd", "?");
-  OVL_RETURN_IF_ERROR(control_.WriteLine(request.dump()));
+  if (Status sent = control_.WriteLine(request.dump()); !sent.ok()) {
+    return Failed(sent.code(), spec_.node + ": " + cmd + ": " + sent.ToString());
+  }
   const auto deadline = Clock::now() + timeout;
-  // Bounded by the deadline; replies to abandoned requests are skipped.
+  // Bounded by the deadline; replies to abandoned requests are skipped. Waits in slices of a
+  // second, so that a host that went away ends the wait at once.
   for (;;) {
-    auto line = control_.ReadLine(deadline);
+    auto line = control_.ReadLine(std::min(deadline, Clock::now() + kPingInterval));
+    if (!line.ok() && line.status().code() == ETIMEDOUT && Clock::now() < deadline &&
+        hv_->Alive()) {
+      continue;
+    }
     if (!line.ok()) {
       return Failed(line.status().code(),
                     spec_.node + ": " + cmd + ": " + line.status().ToString());
