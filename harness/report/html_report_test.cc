@@ -73,6 +73,16 @@ TEST(HtmlReportTest, HeaderShowsRunAndEnvironment) {
   EXPECT_THAT(bare, HasSubstr("no manifest.json in the run directory"));
 }
 
+TEST(HtmlReportTest, EnvironmentListsEveryLibvirtHostAndWhatRanThere) {
+  const std::string html = RenderHtmlReport(Files(testing::FullResults()), kFakeChartJs);
+  EXPECT_THAT(html, HasSubstr("libvirt host a</th><td>qemu:///system \u00b7 ci&lt;1&gt; \u00b7 "
+                              "libvirt 9.0.0, QEMU 7.2.22 \u00b7 6.1.0-27-amd64 \u00b7 tcg (as "
+                              "the topology says) \u00b7 2 CPUs \u00b7 runs: knfsd, kc@knfsd"));
+  EXPECT_THAT(html, HasSubstr("libvirt host b</th><td>qemu+ssh://root@b/system \u00b7 b \u00b7 "
+                              "runs: reference \u00b7 FAILED: libvirt host b: connection refused"));
+  EXPECT_THAT(html, Not(HasSubstr("libvirt_hosts")));
+}
+
 TEST(HtmlReportTest, MatrixColorsCellsByWorstVerdictAndLinksExplanations) {
   const std::string html = RenderHtmlReport(Files(testing::FullResults()), kFakeChartJs);
   // copyup-keeps-handle on reference: one FAIL case (the 10th), linked from its cell.

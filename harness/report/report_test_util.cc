@@ -240,7 +240,23 @@ json Manifest() {
            {{"libvirt", "libvirtd (libvirt) 9.0.0"},
             {"qemu", "QEMU emulator version 7.2.22"},
             {"project_commit", "a0d7a821b5f9044d814580649bbe71ade6172aef-dirty"}}},
-          {"libvirt", {{"accel", "kvm (auto: a probe VM booted under KVM)"}}}};
+          {"libvirt", {{"accel", "kvm (auto: a probe VM booted under KVM)"}}},
+          {"libvirt_hosts",
+           json::array({{{"name", "a"},
+                         {"uri", "qemu:///system"},
+                         {"hostname", "ci<1>"},
+                         {"versions", "libvirt 9.0.0, QEMU 7.2.22"},
+                         {"kernel", "6.1.0-27-amd64"},
+                         {"accel", "tcg (as the topology says)"},
+                         {"cpus", 2},
+                         {"servers", {"knfsd"}},
+                         {"clients", {"kc@knfsd"}}},
+                        {{"name", "b"},
+                         {"uri", "qemu+ssh://root@b/system"},
+                         {"hostname", "b"},
+                         {"servers", {"reference"}},
+                         {"clients", json::array()},
+                         {"failure", "libvirt host b: connection refused"}}})}};
 }
 
 Status WriteRun(const std::string& dir, const json& results, const json& manifest) {
