@@ -42,6 +42,27 @@ std::vector<std::string> MixedClients(const plan::Plan& plan, const std::string&
   return planned.empty() ? reaching : planned;
 }
 
+}  // namespace
+
+std::vector<plan::FaultEvent> MixedFaults(const plan::Plan& plan, const std::string& server) {
+  std::vector<std::string> clients;  // topology clients of the server's mixed instances
+  for (const std::string& instance : MixedClients(plan, server)) {
+    for (const auto& ci : plan.clients) {
+      if (ci.name == instance) clients.push_back(ci.client);
+    }
+  }
+  std::vector<plan::FaultEvent> out;
+  for (const auto& f : plan.mixed.schedule) {
+    const bool mine = f.kind == topology::FaultKind::kClientEvict
+                          ? std::find(clients.begin(), clients.end(), f.target) != clients.end()
+                          : f.target == server;
+    if (mine) out.push_back(f);
+  }
+  return out;
+}
+
+namespace {
+
 // Runs the workload on one server; the case is left for the judgement when it ran to its end.
 CaseReport RunOnServer(const MixedPhaseContext& ctx, const plan::PlannedServer& ps,
                        MixedPhaseResult* out) {
@@ -59,9 +80,14 @@ CaseReport RunOnServer(const MixedPhaseContext& ctx, const plan::PlannedServer& 
                                 ? "no backend for this server in this build"
                                 : server->second->Unsupported();
   std::vector<backend::AgentNode*> agents;
+  std::vector<std::string> agent_clients;
   for (const auto& c : MixedClients(plan, ps.name)) {
     auto a = ctx.nodes->agents.find(c);
-    if (a != ctx.nodes->agents.end()) agents.push_back(a->second.get());
+    if (a == ctx.nodes->agents.end()) continue;
+    agents.push_back(a->second.get());
+    for (const auto& ci : plan.clients) {
+      if (ci.name == c) agent_clients.push_back(ci.client);
+    }
   }
   if (unsupported.empty() && agents.empty()) unsupported = "no client reaches it";
   // The mixed workload creates, writes and removes: it needs an upper layer.
@@ -88,11 +114,10 @@ CaseReport RunOnServer(const MixedPhaseContext& ctx, const plan::PlannedServer& 
   mc.ops = plan.mixed.ops;
   mc.duration = plan.mixed.duration;
   mc.layers = static_cast<int>(ps.spec.layers);
-  for (const auto& f : plan.mixed.schedule) {
-    if (f.target == ps.name) mc.faults.push_back(f);
-  }
+  mc.faults = MixedFaults(plan, ps.name);
   mc.server = server->second.get();
   mc.agents = agents;
+  mc.agent_clients = agent_clients;
   mc.layers_dir = ctx.run_dir + "/servers/" + ps.name + "/mixed";
   mc.keep = ctx.keep;
   std::vector<ops::Event> events;  // for the live judgement

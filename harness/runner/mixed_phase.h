@@ -38,4 +38,8 @@ struct MixedPhaseResult {
 // when not a tty).
 MixedPhaseResult RunMixedPhase(const MixedPhaseContext& ctx);
 
+// The scheduled faults of `server`'s mixed run: those that target it, and the client-evict
+// faults whose client (a topology client name) has an instance among its mixed clients.
+std::vector<plan::FaultEvent> MixedFaults(const plan::Plan& plan, const std::string& server);
+
 }  // namespace ovl::runner

@@ -199,8 +199,8 @@ MixedRun RunMixed(const MixedContext& ctx) {
       if (f.kind != topology::FaultKind::kClientEvict) {
         st = backend::StrikeServer(*ctx.server, f.kind);
       } else {
-        for (auto* a : ctx.agents) {
-          if (a->name().rfind(f.target, 0) == 0) st = a->EvictClientCaches();
+        for (size_t i = 0; i < ctx.agents.size() && i < ctx.agent_clients.size(); ++i) {
+          if (ctx.agent_clients[i] == f.target) st = ctx.agents[i]->EvictClientCaches();
         }
       }
       rec.EndFault(t, {{"kind", topology::NameString(topology::kFaultKindNames, f.kind)},

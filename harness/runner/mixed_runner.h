@@ -23,6 +23,7 @@ struct MixedContext {
   std::vector<plan::FaultEvent> faults;  // those targeting this server or its clients
   backend::ServerNode* server = nullptr;
   std::vector<backend::AgentNode*> agents;  // one per client, each with its own subtree
+  std::vector<std::string> agent_clients;   // agents[i]'s topology client (client-evict targets)
   std::string layers_dir;
   bool keep = false;
   // How long a client keeps trying to reconnect after the last fault ended (or after its first

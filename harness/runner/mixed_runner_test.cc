@@ -9,7 +9,10 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <tuple>
 #include <variant>
+
+#include "runner/mixed_phase.h"
 
 namespace ovl::runner {
 namespace {
@@ -175,6 +178,35 @@ TEST_F(MixedRunnerTest, AHistoryThatCannotBeWrittenStopsTheRun) {
   EXPECT_EQ(r.run.status, CaseRun::Status::kUnresolved);
   EXPECT_NE(r.run.reason.find("/dev/full"), std::string::npos) << r.run.reason;
   EXPECT_LT(r.run.ops, 60u) << "the run went on without its history";
+}
+
+// A client-evict fault names a topology client: it reaches the mixed run of every server an
+// instance of that client works on, and no other (it reached none before: faults were matched
+// against server names only).
+TEST(MixedFaultsTest, AClientEvictReachesTheServersOfThatClientsInstances) {
+  plan::Plan p;
+  for (const char* s : {"s1", "s2", "s3"}) p.servers.emplace_back().name = s;
+  for (const auto& [name, client, server] :
+       {std::tuple{"k-1@s1", "k", "s1"}, {"k-2@s2", "k", "s2"}, {"kk", "kk", "s3"}}) {
+    plan::ClientInstance& ci = p.clients.emplace_back();
+    ci.name = name;
+    ci.client = client;
+    ci.servers = {server};
+    p.mixed.clients.push_back(name);
+  }
+  plan::FaultEvent crash, evict;
+  crash.target = "s1";
+  evict.kind = topology::FaultKind::kClientEvict;
+  evict.target = "k";
+  p.mixed.schedule = {crash, evict};
+  auto targets = [](const std::vector<plan::FaultEvent>& v) {
+    std::vector<std::string> out;
+    for (const auto& f : v) out.push_back(f.target);
+    return out;
+  };
+  EXPECT_EQ(targets(MixedFaults(p, "s1")), (std::vector<std::string>{"s1", "k"}));
+  EXPECT_EQ(targets(MixedFaults(p, "s2")), (std::vector<std::string>{"k"}));
+  EXPECT_TRUE(MixedFaults(p, "s3").empty()) << "client kk is not k, though its name starts so";
 }
 
 }  // namespace
