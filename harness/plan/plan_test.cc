@@ -124,13 +124,19 @@ TEST(PlanTest, CasesAreServersTimesScenariosTimesFaults) {
   EXPECT_TRUE(ids.count("vol/libnfs/malformed-handles"));
 }
 
-const Case& Find(const Plan& p, const std::string& id) {
-  static const Case kNone;
-  for (const Case& c : p.cases) {
-    if (c.id == id) return c;
+// The element of `items` whose `field` is `key` (a test failure, and an empty one, when none).
+template <typename T>
+const T& Named(const std::vector<T>& items, std::string T::*field, const std::string& key) {
+  static const T kNone;
+  for (const T& item : items) {
+    if (item.*field == key) return item;
   }
-  ADD_FAILURE() << "no case " << id;
+  ADD_FAILURE() << "nothing named " << key;
   return kNone;
+}
+
+const Case& Find(const Plan& p, const std::string& id) {
+  return Named(p.cases, &Case::id, id);
 }
 
 TEST(PlanTest, CaseFieldsAndUnsupportedReasons) {
@@ -340,12 +346,7 @@ std::vector<std::string> InstanceNames(const Plan& p) {
 }
 
 const ClientInstance& Instance(const Plan& p, const std::string& name) {
-  static const ClientInstance kNone;
-  for (const ClientInstance& ci : p.clients) {
-    if (ci.name == name) return ci;
-  }
-  ADD_FAILURE() << "no client instance " << name;
-  return kNone;
+  return Named(p.clients, &ClientInstance::name, name);
 }
 
 // A single-host topology keeps its instance names, and everything of it is on the one host of
