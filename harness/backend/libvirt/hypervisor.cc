@@ -1,5 +1,7 @@
 #include "backend/libvirt/hypervisor.h"
 
+#include <functional>
+
 #include "backend/libvirt/hypervisor_impl.h"
 
 namespace ovl::backend::libvirt {
@@ -10,6 +12,32 @@ void SilentErrors(void*, virErrorPtr) {}
 std::string VersionString(unsigned long v) {
   return std::to_string(v / 1000000) + "." + std::to_string(v / 1000 % 1000) + "." +
          std::to_string(v % 1000);
+}
+
+Result<DomainRef> LookupDomain(virConnectPtr conn, const std::string& name) {
+  DomainRef d(virDomainLookupByName(conn, name.c_str()));
+  if (!d) return LibvirtError(ENOENT, "look up domain " + name);
+  return d;
+}
+
+// `take(domain)` for every running domain, as virConnectListAllDomains gives them.
+Status ForEachActiveDomain(virConnectPtr conn, const std::function<void(virDomainPtr)>& take) {
+  virDomainPtr* domains = nullptr;
+  const int n = virConnectListAllDomains(conn, &domains, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+  if (n < 0) return LibvirtError(EIO, "list domains");
+  for (int i = 0; i < n; ++i) {
+    take(domains[i]);
+    virDomainFree(domains[i]);
+  }
+  free(domains);
+  return Status::Ok();
+}
+
+// A string libvirt allocated, freed ("" for null).
+std::string Take(char* text) {
+  std::string out = text ? text : "";
+  free(text);
+  return out;
 }
 
 }  // namespace
@@ -41,8 +69,7 @@ Status Hypervisor::Create(const std::string& xml, bool paused) {
 }
 
 Status Hypervisor::Resume(const std::string& name) {
-  DomainRef d(virDomainLookupByName(impl_->conn, name.c_str()));
-  if (!d) return LibvirtError(ENOENT, "look up domain " + name);
+  OVL_ASSIGN_OR_RETURN(DomainRef d, LookupDomain(impl_->conn, name));
   if (virDomainResume(d.get()) != 0) return LibvirtError(EIO, "resume domain " + name);
   return Status::Ok();
 }
@@ -54,8 +81,7 @@ Result<std::unique_ptr<Stream>> Hypervisor::NewStream(const std::string& what, b
 }
 
 Result<std::unique_ptr<Stream>> Hypervisor::OpenConsole(const std::string& name) {
-  DomainRef d(virDomainLookupByName(impl_->conn, name.c_str()));
-  if (!d) return LibvirtError(ENOENT, "look up domain " + name);
+  OVL_ASSIGN_OR_RETURN(DomainRef d, LookupDomain(impl_->conn, name));
   OVL_ASSIGN_OR_RETURN(auto st, NewStream("console of " + name, false));
   if (virDomainOpenConsole(d.get(), nullptr, st->get(), VIR_DOMAIN_CONSOLE_FORCE) != 0) {
     return LibvirtError(EIO, "open the console of " + name);
@@ -65,8 +91,7 @@ Result<std::unique_ptr<Stream>> Hypervisor::OpenConsole(const std::string& name)
 
 Result<std::unique_ptr<Stream>> Hypervisor::OpenChannel(const std::string& name,
                                                         const std::string& channel) {
-  DomainRef d(virDomainLookupByName(impl_->conn, name.c_str()));
-  if (!d) return LibvirtError(ENOENT, "look up domain " + name);
+  OVL_ASSIGN_OR_RETURN(DomainRef d, LookupDomain(impl_->conn, name));
   OVL_ASSIGN_OR_RETURN(auto st, NewStream("channel " + channel + " of " + name, false));
   if (virDomainOpenChannel(d.get(), channel.c_str(), st->get(), VIR_DOMAIN_CHANNEL_FORCE) != 0) {
     return LibvirtError(EIO, "open channel " + channel + " of " + name);
@@ -75,37 +100,20 @@ Result<std::unique_ptr<Stream>> Hypervisor::OpenChannel(const std::string& name,
 }
 
 Result<std::vector<std::string>> Hypervisor::ActiveDomainXmls() {
-  virDomainPtr* domains = nullptr;
-  const int n = virConnectListAllDomains(impl_->conn, &domains, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-  if (n < 0) return LibvirtError(EIO, "list domains");
   std::vector<std::string> xmls;
-  for (int i = 0; i < n; ++i) {
-    if (char* xml = virDomainGetXMLDesc(domains[i], 0)) {
-      xmls.emplace_back(xml);
-      free(xml);
-    }
-    virDomainFree(domains[i]);
-  }
-  free(domains);
+  OVL_RETURN_IF_ERROR(ForEachActiveDomain(
+      impl_->conn, [&](virDomainPtr d) { xmls.push_back(Take(virDomainGetXMLDesc(d, 0))); }));
   return xmls;
 }
 
 Result<std::string> Hypervisor::Metadata(const std::string& name, const std::string& ns_uri) {
-  DomainRef d(virDomainLookupByName(impl_->conn, name.c_str()));
-  if (!d) return LibvirtError(ENOENT, "look up domain " + name);
-  char* xml = virDomainGetMetadata(d.get(), VIR_DOMAIN_METADATA_ELEMENT, ns_uri.c_str(), 0);
-  if (!xml) return std::string();
-  std::string out(xml);
-  free(xml);
-  return out;
+  OVL_ASSIGN_OR_RETURN(DomainRef d, LookupDomain(impl_->conn, name));
+  return Take(virDomainGetMetadata(d.get(), VIR_DOMAIN_METADATA_ELEMENT, ns_uri.c_str(), 0));
 }
 
 std::string Hypervisor::Hostname() {
-  char* name = virConnectGetHostname(impl_->conn);
-  if (!name) return "?";
-  std::string out(name);
-  free(name);
-  return out;
+  const std::string name = Take(virConnectGetHostname(impl_->conn));
+  return name.empty() ? "?" : name;
 }
 
 unsigned Hypervisor::Cpus() {
@@ -131,16 +139,11 @@ bool Hypervisor::IsActive(const std::string& name) {
 }
 
 Result<std::vector<std::string>> Hypervisor::ListDomains(const std::string& prefix) {
-  virDomainPtr* domains = nullptr;
-  const int n = virConnectListAllDomains(impl_->conn, &domains, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-  if (n < 0) return LibvirtError(EIO, "list domains");
   std::vector<std::string> names;
-  for (int i = 0; i < n; ++i) {
-    const char* name = virDomainGetName(domains[i]);
+  OVL_RETURN_IF_ERROR(ForEachActiveDomain(impl_->conn, [&](virDomainPtr d) {
+    const char* name = virDomainGetName(d);
     if (name && std::string(name).rfind(prefix, 0) == 0) names.emplace_back(name);
-    virDomainFree(domains[i]);
-  }
-  free(domains);
+  }));
   return names;
 }
 

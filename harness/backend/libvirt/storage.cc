@@ -75,6 +75,37 @@ std::string VolumeXml(const std::string& name, uint64_t bytes, const std::string
   return x + "</volume>";
 }
 
+Result<PoolRef> LookupPool(virConnectPtr conn, const std::string& pool) {
+  PoolRef p(virStoragePoolLookupByName(conn, pool.c_str()));
+  if (!p) return LibvirtError(EIO, "look up storage pool " + pool);
+  return p;
+}
+
+// Volume `volume` of `pool`; ENOENT when there is none.
+Result<VolRef> LookupVolume(virConnectPtr conn, const std::string& pool,
+                            const std::string& volume) {
+  OVL_ASSIGN_OR_RETURN(PoolRef p, LookupPool(conn, pool));
+  VolRef vol(virStorageVolLookupByName(p.get(), volume.c_str()));
+  if (!vol) return Status::Error(ENOENT, "no volume " + volume + " in pool " + pool);
+  return vol;
+}
+
+Result<VolRef> CreateVolume(virConnectPtr conn, const std::string& pool, const std::string& volume,
+                            const std::string& xml) {
+  OVL_ASSIGN_OR_RETURN(PoolRef p, LookupPool(conn, pool));
+  VolRef vol(virStorageVolCreateXML(p.get(), xml.c_str(), 0));
+  if (!vol) return LibvirtError(EIO, "create volume " + volume + " in pool " + pool);
+  return vol;
+}
+
+Result<std::string> PathOf(virStorageVolPtr vol, const std::string& volume) {
+  char* path = virStorageVolGetPath(vol);
+  if (!path) return LibvirtError(EIO, "path of volume " + volume);
+  std::string out(path);
+  free(path);
+  return out;
+}
+
 }  // namespace
 
 Result<StoragePool> StoragePool::Ensure(Hypervisor* hv, const std::string& name,
@@ -102,34 +133,15 @@ Result<StoragePool> StoragePool::Ensure(Hypervisor* hv, const std::string& name,
 }
 
 Result<std::string> StoragePool::Path(const std::string& volume) {
-  PoolRef pool(virStoragePoolLookupByName(hv_->impl_->conn, name_.c_str()));
-  if (!pool) return LibvirtError(EIO, "look up storage pool " + name_);
-  VolRef vol(virStorageVolLookupByName(pool.get(), volume.c_str()));
-  if (!vol) return Status::Error(ENOENT, "no volume " + volume + " in pool " + name_);
-  char* path = virStorageVolGetPath(vol.get());
-  if (!path) return LibvirtError(EIO, "path of volume " + volume);
-  std::string out(path);
-  free(path);
-  return out;
-}
-
-Result<std::string> StoragePool::CreateRaw(const std::string& volume, uint64_t bytes) {
-  PoolRef pool(virStoragePoolLookupByName(hv_->impl_->conn, name_.c_str()));
-  if (!pool) return LibvirtError(EIO, "look up storage pool " + name_);
-  const std::string xml = VolumeXml(volume, bytes, "raw", "");
-  VolRef vol(virStorageVolCreateXML(pool.get(), xml.c_str(), 0));
-  if (!vol) return LibvirtError(EIO, "create volume " + volume + " in pool " + name_);
-  return Path(volume);
+  OVL_ASSIGN_OR_RETURN(VolRef vol, LookupVolume(hv_->impl_->conn, name_, volume));
+  return PathOf(vol.get(), volume);
 }
 
 Result<std::string> StoragePool::CreateOverlay(const std::string& volume,
                                                const std::string& backing, uint64_t bytes) {
-  PoolRef pool(virStoragePoolLookupByName(hv_->impl_->conn, name_.c_str()));
-  if (!pool) return LibvirtError(EIO, "look up storage pool " + name_);
-  const std::string xml = VolumeXml(volume, bytes, "qcow2", backing);
-  VolRef vol(virStorageVolCreateXML(pool.get(), xml.c_str(), 0));
-  if (!vol) return LibvirtError(EIO, "create volume " + volume + " in pool " + name_);
-  return Path(volume);
+  OVL_ASSIGN_OR_RETURN(VolRef vol, CreateVolume(hv_->impl_->conn, name_, volume,
+                                                VolumeXml(volume, bytes, "qcow2", backing)));
+  return PathOf(vol.get(), volume);
 }
 
 Result<std::string> StoragePool::Upload(const std::string& volume, const std::string& local_path) {
@@ -137,10 +149,9 @@ Result<std::string> StoragePool::Upload(const std::string& volume, const std::st
   if (!fd.valid()) return Status::FromErrno("open " + local_path);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return Status::FromErrno("stat " + local_path);
-  OVL_ASSIGN_OR_RETURN(std::string path, CreateRaw(volume, static_cast<uint64_t>(st.st_size)));
-  PoolRef pool(virStoragePoolLookupByName(hv_->impl_->conn, name_.c_str()));
-  VolRef vol(pool ? virStorageVolLookupByName(pool.get(), volume.c_str()) : nullptr);
-  if (!vol) return LibvirtError(EIO, "look up volume " + volume);
+  const auto bytes = static_cast<uint64_t>(st.st_size);
+  OVL_ASSIGN_OR_RETURN(VolRef vol, CreateVolume(hv_->impl_->conn, name_, volume,
+                                                VolumeXml(volume, bytes, "raw", "")));
   OVL_ASSIGN_OR_RETURN(auto stream, hv_->NewStream("upload of " + local_path, true));
   if (virStorageVolUpload(vol.get(), stream->get(), 0, 0, VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM) !=
       0) {
@@ -151,14 +162,11 @@ Result<std::string> StoragePool::Upload(const std::string& volume, const std::st
     return LibvirtError(EIO, "send " + local_path + " to volume " + volume);
   }
   OVL_RETURN_IF_ERROR(stream->Finish());
-  return path;
+  return PathOf(vol.get(), volume);
 }
 
 Result<std::string> StoragePool::Download(const std::string& volume, size_t max_bytes) {
-  PoolRef pool(virStoragePoolLookupByName(hv_->impl_->conn, name_.c_str()));
-  if (!pool) return LibvirtError(EIO, "look up storage pool " + name_);
-  VolRef vol(virStorageVolLookupByName(pool.get(), volume.c_str()));
-  if (!vol) return Status::Error(ENOENT, "no volume " + volume + " in pool " + name_);
+  OVL_ASSIGN_OR_RETURN(VolRef vol, LookupVolume(hv_->impl_->conn, name_, volume));
   OVL_ASSIGN_OR_RETURN(auto stream, hv_->NewStream("download of " + volume, true));
   if (virStorageVolDownload(vol.get(), stream->get(), 0, 0, 0) != 0) {
     return LibvirtError(EIO, "download volume " + volume);
@@ -173,17 +181,14 @@ Result<std::string> StoragePool::Download(const std::string& volume, size_t max_
 }
 
 Status StoragePool::Delete(const std::string& volume) {
-  PoolRef pool(virStoragePoolLookupByName(hv_->impl_->conn, name_.c_str()));
-  if (!pool) return LibvirtError(EIO, "look up storage pool " + name_);
-  VolRef vol(virStorageVolLookupByName(pool.get(), volume.c_str()));
-  if (!vol) return Status::Ok();
-  if (virStorageVolDelete(vol.get(), 0) != 0) return LibvirtError(EIO, "delete volume " + volume);
+  Result<VolRef> vol = LookupVolume(hv_->impl_->conn, name_, volume);
+  if (!vol.ok()) return vol.status().code() == ENOENT ? Status::Ok() : vol.status();
+  if (virStorageVolDelete(vol->get(), 0) != 0) return LibvirtError(EIO, "delete volume " + volume);
   return Status::Ok();
 }
 
 Result<std::vector<std::string>> StoragePool::List(const std::string& prefix) {
-  PoolRef pool(virStoragePoolLookupByName(hv_->impl_->conn, name_.c_str()));
-  if (!pool) return LibvirtError(EIO, "look up storage pool " + name_);
+  OVL_ASSIGN_OR_RETURN(PoolRef pool, LookupPool(hv_->impl_->conn, name_));
   if (virStoragePoolRefresh(pool.get(), 0) != 0) {
     return LibvirtError(EIO, "refresh storage pool " + name_);
   }

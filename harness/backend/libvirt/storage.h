@@ -39,7 +39,6 @@ class StoragePool {
 
  private:
   StoragePool(Hypervisor* hv, std::string name) : hv_(hv), name_(std::move(name)) {}
-  Result<std::string> CreateRaw(const std::string& volume, uint64_t bytes);
 
   Hypervisor* hv_;
   std::string name_;
