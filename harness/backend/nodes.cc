@@ -72,7 +72,11 @@ HostStart StartHost(const plan::Plan& plan, const plan::HostPlan& host,
                     const libvirt::LibvirtOptions& base, const std::atomic<bool>* interrupted) {
   HostStart out;
   libvirt::LibvirtOptions lo = base;
-  lo.host = {host.name, host.uri, host.pool, host.pool_path};
+  lo.host = {.name = host.name,
+             .uri = host.uri,
+             .pool = host.pool,
+             .pool_path = host.pool_path,
+             .pos = {}};
   auto backend = libvirt::LibvirtBackend::Open(lo);
   if (!backend.ok()) {
     out.status = backend.status();

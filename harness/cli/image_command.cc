@@ -13,7 +13,9 @@ namespace {
 
 struct Flags {
   std::string cache_dir = image::kDefaultCacheDir;
-  backend::libvirt::HostSettings host;  // clean: the host, and its pool when remote
+  topology::LibvirtHost host{.name = "default",
+                             .uri = "qemu:///system",
+                             .pos = {}};  // clean: the host, and its pool when remote
   topology::ImageRecipe recipe;
   bool force = false;
   bool help = false;  // -h/--help anywhere: print the usage, do nothing else

@@ -117,7 +117,7 @@ class TwoHostsTest : public ::testing::Test {
       out.push_back("domain " + d);
     }
     if (!pool) return out;
-    backend::libvirt::HostSettings defaults;
+    topology::LibvirtHost defaults;
     auto p = backend::libvirt::StoragePool::Ensure(hv->get(), defaults.pool, defaults.pool_path);
     EXPECT_TRUE(p.ok()) << p.status().ToString();
     if (!p.ok()) return out;

@@ -172,7 +172,7 @@ LibvirtBackend::~LibvirtBackend() {
 }
 
 Status LibvirtBackend::PlaceImage() {
-  const HostSettings& h = options_.host;
+  const topology::LibvirtHost& h = options_.host;
   *options_.err << "harness: host " << h.name << ": storage pool " << h.pool << " at "
                 << h.pool_path << "\n"
                 << std::flush;
@@ -348,7 +348,7 @@ Status CleanDomains(Hypervisor& hv, const std::vector<std::string>& live, std::o
 
 // Deletes the volumes of runs that are gone from a remote host's pool (their ledger says whose
 // they are; volumes without a ledger are left by a run that died while deleting them).
-Status CleanVolumes(Hypervisor& hv, const HostSettings& host, std::ostream& out) {
+Status CleanVolumes(Hypervisor& hv, const topology::LibvirtHost& host, std::ostream& out) {
   OVL_ASSIGN_OR_RETURN(StoragePool pool, StoragePool::Ensure(&hv, host.pool, host.pool_path));
   OVL_ASSIGN_OR_RETURN(auto volumes, pool.List(kDomainPrefix));
   std::map<std::string, std::optional<RunOwner>> runs;  // by tag
@@ -374,7 +374,8 @@ Status CleanVolumes(Hypervisor& hv, const HostSettings& host, std::ostream& out)
 
 }  // namespace
 
-Status CleanLeftovers(const std::string& cache_dir, const HostSettings& host, std::ostream& out) {
+Status CleanLeftovers(const std::string& cache_dir, const topology::LibvirtHost& host,
+                      std::ostream& out) {
   std::error_code ec;
   std::unique_ptr<Hypervisor> hv;
   auto opened = Hypervisor::Open(host.uri);

@@ -50,17 +50,9 @@ struct RunOwner {
   bool Gone() const;
 };
 
-// One libvirt host of a topology (topology::LibvirtHost, as the backend needs it).
-struct HostSettings {
-  std::string name = "default";
-  std::string uri = "qemu:///system";
-  std::string pool = "ovlnfs-harness";
-  std::string pool_path = "/var/lib/libvirt/ovlnfs-harness";
-};
-
 struct LibvirtOptions {
   topology::LibvirtSettings settings;
-  HostSettings host;
+  topology::LibvirtHost host{.name = "default", .uri = "qemu:///system", .pos = {}};
   std::string run_dir;  // results/<run>: consoles land in <run_dir>/vm/<node>/console.log
   // Host binaries every payload carries.
   std::string ovlnfsd;
@@ -80,7 +72,7 @@ class LibvirtBackend {
 
   // True when the host is not the harness host: VM files go through the connection.
   bool remote() const { return pool_.has_value(); }
-  const HostSettings& host() const { return options_.host; }
+  const topology::LibvirtHost& host() const { return options_.host; }
   // The host's name and CPU count as libvirt reports them.
   const std::string& hostname() const { return hostname_; }
   unsigned cpus() const { return cpus_; }
@@ -132,6 +124,7 @@ class LibvirtBackend {
 // <cache_dir>/vms, the project's domains (kDomainPrefix) on the host at `host.uri` and, on a
 // remote host, their volumes in `host.pool`. Domains and volumes of live runs or of other harness
 // hosts are left, and said so. Says what it removed on `out`.
-Status CleanLeftovers(const std::string& cache_dir, const HostSettings& host, std::ostream& out);
+Status CleanLeftovers(const std::string& cache_dir, const topology::LibvirtHost& host,
+                      std::ostream& out);
 
 }  // namespace ovl::backend::libvirt
