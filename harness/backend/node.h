@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "agent/protocol.h"
@@ -95,6 +96,20 @@ inline Status StrikeServer(ServerNode& node, topology::FaultKind kind) {
   }
   return Status::Error(EINVAL, "client-evict strikes a client, not a server");
 }
+
+// `connect` for a kernel mount of NFS version `nfs_version` (plan::Case::nfs_version): a syscalls
+// root "/mnt/<server>" (a VM server's) becomes "/mnt/<server>@v<version>", which a client VM
+// mounts with that version (StartVmAgent); anything else, or an empty version, is unchanged.
+agent::protocol::Connect ForNfsVersion(agent::protocol::Connect connect,
+                                       const std::string& nfs_version);
+
+// The server and NFS version of a client VM's mount root made by ForNfsVersion ("" when the
+// root names none), or nullopt when `root` is not a mount root ("/mnt/<server>[@v<version>]").
+struct MountRoot {
+  std::string server;
+  std::string nfs_version;
+};
+std::optional<MountRoot> ParseMountRoot(const std::string& root);
 
 // One harness-agent, spoken to in the protocol of agent/protocol.h.
 class AgentNode {

@@ -76,5 +76,32 @@ TEST(AgentNodeTest, TurnedOffItWaitsOnce) {
   EXPECT_EQ(w.DeadlinesUntilGivenUp().size(), 1u);
 }
 
+// A case's NFS version reaches a client VM through the root of its connect.
+TEST(MountRootTest, ForNfsVersionNamesTheVersionInTheRoot) {
+  using agent::protocol::Connect;
+  using agent::protocol::SyscallsAccess;
+  const Connect vm{SyscallsAccess{"/mnt/knfsd"}};
+  const Connect v42 = ForNfsVersion(vm, "4.2");
+  EXPECT_EQ(std::get<SyscallsAccess>(v42.access).root, "/mnt/knfsd@v4.2");
+  EXPECT_EQ(ForNfsVersion(vm, ""), vm);
+  // Not a mount root (a local server's directory), or libnfs: unchanged.
+  const Connect local{SyscallsAccess{"/tmp/run/ovl"}};
+  EXPECT_EQ(ForNfsVersion(local, "4.2"), local);
+  const Connect libnfs{agent::protocol::LibnfsAccess{}};
+  EXPECT_EQ(ForNfsVersion(libnfs, "4.2"), libnfs);
+
+  std::optional<MountRoot> m = ParseMountRoot("/mnt/knfsd@v4.2");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->server, "knfsd");
+  EXPECT_EQ(m->nfs_version, "4.2");
+  m = ParseMountRoot("/mnt/knfsd");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->server, "knfsd");
+  EXPECT_EQ(m->nfs_version, "");
+  EXPECT_FALSE(ParseMountRoot("/mnt/"));
+  EXPECT_FALSE(ParseMountRoot("/mnt/a/b"));
+  EXPECT_FALSE(ParseMountRoot("/tmp/x"));
+}
+
 }  // namespace
 }  // namespace ovl::backend

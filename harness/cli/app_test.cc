@@ -87,7 +87,7 @@ TEST(ShippedTopologiesTest, AllValidate) {
 TEST(ShippedTopologiesTest, LocalIsTheDefaultMatrix) {
   Outcome o = Harness({"validate", (kRepo / "topologies/local.yaml").string()});
   ASSERT_EQ(o.code, 0) << o.err;
-  EXPECT_THAT(o.out, HasSubstr("local: 4 servers, 2 clients (4 instances), 34 scenarios, "
+  EXPECT_THAT(o.out, HasSubstr("local: 4 servers, 2 clients (4 instances), 37 scenarios, "
                                "mixed 4000 ops / 20s, 4 faults"));
   EXPECT_THAT(o.out, HasSubstr("seed 1"));
 }
@@ -214,7 +214,7 @@ TEST(UsageTest, ImageAndCleanGetEveryArgumentAfterTheirName) {
 TEST(ListTest, ListsCatalogueVariantsAndBackends) {
   Outcome o = Harness({"list", "scenarios"});
   EXPECT_EQ(o.code, 0) << o.err;
-  EXPECT_THAT(o.out, HasSubstr("scenarios (34):"));
+  EXPECT_THAT(o.out, HasSubstr("scenarios (37):"));
   EXPECT_THAT(o.out, HasSubstr("commit-durability        faults [evict, reboot, crash], needs "
                                "[power-loss, upper]"));
   EXPECT_THAT(o.out, Not(HasSubstr("variants:")));
@@ -225,7 +225,7 @@ TEST(ListTest, ListsCatalogueVariantsAndBackends) {
   EXPECT_THAT(o.out, HasSubstr("libvirt"));
   EXPECT_THAT(o.out, HasSubstr("local-syscalls"));
   o = Harness({"list"});
-  EXPECT_THAT(o.out, HasSubstr("scenarios (34):"));
+  EXPECT_THAT(o.out, HasSubstr("scenarios (37):"));
   EXPECT_THAT(o.out, HasSubstr("variants:"));
   EXPECT_THAT(o.out, HasSubstr("backends:"));
 }
@@ -256,7 +256,7 @@ TEST(RunTest, PassesOptionsToTheExecutor) {
   EXPECT_EQ(seen.json, std::filesystem::path("r.json"));
   EXPECT_EQ(seen.repeat, 3u);
   // The workloads travel with the plan, parsed: the runner reads no workload file.
-  EXPECT_EQ(scenarios, 34u);
+  EXPECT_EQ(scenarios, 37u);
   // rename-file x 3 faults + unlink-all@crash, on each of 4 servers.
   EXPECT_EQ(cases, 4u * 4u);
 }

@@ -58,7 +58,12 @@ void AppendClients(const topology::Topology& t, const plan::Plan& plan, std::str
   for (const plan::ClientInstance& c : plan.clients) {
     const topology::ClientSpec& spec = c.spec;
     std::string notes = spec.implicit ? " (implicit)" : "";
-    if (c.access == topology::Access::kKernelMount) notes += " mount " + spec.mount_options;
+    if (c.access == topology::Access::kKernelMount) {
+      for (const std::string& version : spec.nfs_versions) {
+        notes +=
+            (version == spec.nfs_versions.front() ? " mount " : "; ") + spec.MountOptions(version);
+      }
+    }
     if (spec.kernel) notes += ", kernel " + spec.kernel->Describe();
     *out += fmt::format("  {:<{}} {:<14} {:<8} -> {}{}\n", c.name, w,
                         topology::NameString(topology::kAccessNames, c.access),

@@ -26,6 +26,8 @@ constexpr const char* kBasePackages[] = {
     "libnfs13",
     "libstdc++6",
     "nfs-common",
+    "nfs-ganesha",
+    "nfs-ganesha-vfs",
     "nfs-kernel-server",
     "procps",
     "qemu-guest-agent",

@@ -124,7 +124,12 @@ class FakeServer {
     }
     const bool entry_op = op.kind == ops::Kind::kLookup || op.kind == ops::Kind::kCreate ||
                           op.kind == ops::Kind::kMkdir || op.kind == ops::Kind::kSymlink;
-    if (entry_op) {
+    if (entry_op && op.kind == ops::Kind::kLookup && op.name == "..") {
+      // The parent: what a server finds from the directory's handle alone (lookup-parent).
+      const auto& names = s_.Get(obj).names;
+      obj = names.empty() ? kRootId : names.front().first;
+      r.handle = Handle(obj);
+    } else if (entry_op) {
       auto it = s_.Get(obj).entries.find(op.name);
       const std::string dir = s_.PathOf(obj);
       obj = it != s_.Get(obj).entries.end() && op.kind != ops::Kind::kSymlink

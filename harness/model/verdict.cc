@@ -34,4 +34,12 @@ int VerdictSeverity(Verdict v) {
   return kVerdictCount;
 }
 
+std::string MatrixLine(std::string_view fault, std::string_view nfs_version) {
+  std::string out(fault);
+  if (!nfs_version.empty() && nfs_version != "3") {
+    out += (out.empty() ? "v" : " v") + std::string(nfs_version);
+  }
+  return out;
+}
+
 }  // namespace ovl::model

@@ -35,4 +35,9 @@ std::optional<Verdict> VerdictFromName(std::string_view name);
 // The position of `v` in kVerdictsBySeverity: lower is worse.
 int VerdictSeverity(Verdict v);
 
+// A case's line in a verdict matrix cell (scenario x server): its fault, and the NFS version of
+// its kernel mounts unless 3 ("crash v4.2", "v4.2"; "" for neither), so that the versions of one
+// scenario on one server stay apart.
+std::string MatrixLine(std::string_view fault, std::string_view nfs_version);
+
 }  // namespace ovl::model

@@ -5,6 +5,14 @@
 namespace ovl::model {
 namespace {
 
+TEST(VerdictTest, MatrixLinesKeepNfsVersionsApart) {
+  EXPECT_EQ(MatrixLine("crash", ""), "crash");
+  EXPECT_EQ(MatrixLine("crash", "3"), "crash");
+  EXPECT_EQ(MatrixLine("crash", "4.2"), "crash v4.2");
+  EXPECT_EQ(MatrixLine("", "4.1"), "v4.1");
+  EXPECT_EQ(MatrixLine("", ""), "");
+}
+
 TEST(VerdictTest, NamesRoundTripInSeverityOrder) {
   for (int i = 0; i < kVerdictCount; ++i) {
     const Verdict v = kVerdictsBySeverity[i];

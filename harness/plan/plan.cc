@@ -25,16 +25,31 @@ using topology::ServerSpec;
 using topology::Topology;
 using topology::Trigger;
 
-std::string CaseId(const std::string& server, Access access, const std::string& scenario,
+// The access part of a case id: the access path, and a kernel mount's NFS version unless 3 (so
+// that the ids of NFSv3 runs stay what they were).
+std::string PathName(Access access, const std::string& nfs_version) {
+  std::string out(NameOf(kAccessNames, access));
+  if (!nfs_version.empty() && nfs_version != "3") out += "-v" + nfs_version;
+  return out;
+}
+
+std::string CaseId(const std::string& server, const std::string& path, const std::string& scenario,
                    std::optional<FaultKind> fault) {
-  std::string id = fmt::format("{}/{}/{}", server, NameOf(kAccessNames, access), scenario);
+  std::string id = fmt::format("{}/{}/{}", server, path, scenario);
   if (fault) id += "@" + std::string(NameOf(kFaultKindNames, *fault));
   return id;
 }
 
 // Why `scenario` cannot run on `server` through `access` with `instances` clients, or "".
 std::string UnsupportedReason(const ServerSpec& server, const ScenarioInfo& scenario, Access access,
-                              size_t instances, std::optional<FaultKind> fault) {
+                              const std::string& nfs_version, size_t instances,
+                              std::optional<FaultKind> fault) {
+  const topology::VariantInfo& info = topology::InfoOf(server.variant);
+  if (!nfs_version.empty() && !info.Serves(nfs_version)) {
+    return fmt::format("{} does not serve NFS version {} (it serves {})",
+                       NameOf(topology::kVariantNames, server.variant), nfs_version,
+                       info.nfs_versions);
+  }
   if (fault == FaultKind::kUpgrade && !server.kernel_upgrade) {
     return "an upgrade boots the server into a second kernel: set servers[].kernel_upgrade "
            "(libvirt servers)";
@@ -71,6 +86,12 @@ std::string UnsupportedReason(const ServerSpec& server, const ScenarioInfo& scen
   if (scenario.Needs(Need::kOpenFiles) && access == Access::kLibnfs) {
     return "needs a client that keeps files open: libnfs speaks stateless NFSv3, which has no "
            "open (a kernel NFS mount or local syscalls do)";
+  }
+  if (scenario.Needs(Need::kOpenState) && access == Access::kKernelMount &&
+      nfs_version.rfind('4', 0) != 0) {
+    return "needs open state on the server: a file another client removes must stay readable "
+           "through this client's open file, and an NFSv3 server knows no opens (mount NFSv4.1 "
+           "or 4.2: nfs_versions)";
   }
   if (scenario.Needs(Need::kTwoClients) && instances < 2) {
     return fmt::format("needs two {} client instances on server '{}'; the topology has {}",
@@ -182,34 +203,47 @@ std::vector<Case> Cases(const Topology& t, const Catalogue& catalogue,
                         const std::vector<ClientInstance>& instances) {
   std::vector<Case> out;
   for (const ServerSpec& server : t.servers) {
-    // The access paths reaching this server, in declaration order, each with its instances.
-    std::vector<std::pair<Access, std::vector<std::string>>> paths;
+    // The access paths reaching this server (a kernel mount once per NFS version), in
+    // declaration order, each with its instances.
+    struct Path {
+      Access access;
+      std::string nfs_version;
+      std::vector<std::string> names;
+    };
+    std::vector<Path> paths;
     for (const ClientInstance& ci : instances) {
       if (std::find(ci.servers.begin(), ci.servers.end(), server.name) == ci.servers.end()) {
         continue;
       }
-      auto path = std::find_if(paths.begin(), paths.end(),
-                               [&](const auto& p) { return p.first == ci.access; });
-      if (path == paths.end()) path = paths.insert(paths.end(), {ci.access, {}});
-      path->second.push_back(ci.name);
+      std::vector<std::string> versions = ci.spec.nfs_versions;
+      if (ci.access != Access::kKernelMount || versions.empty()) versions = {""};
+      for (const std::string& version : versions) {
+        auto path = std::find_if(paths.begin(), paths.end(), [&](const Path& p) {
+          return p.access == ci.access && p.nfs_version == version;
+        });
+        if (path == paths.end()) path = paths.insert(paths.end(), {ci.access, version, {}});
+        path->names.push_back(ci.name);
+      }
     }
-    for (const auto& [access, names] : paths) {
+    for (const auto& [access, version, names] : paths) {
       for (const std::string& id : t.workloads.scenarios) {
         const ScenarioInfo* scenario = catalogue.Find(id);
         const size_t wanted = scenario->Needs(Need::kTwoClients) ? 2 : 1;
         for (std::optional<FaultKind> fault : FaultsOn(*scenario, server)) {
           Case c;
-          c.id = CaseId(server.name, access, id, fault);
+          c.id = CaseId(server.name, PathName(access, version), id, fault);
           c.server = server.name;
           c.variant = server.variant;
           c.backend = server.backend;
           c.scenario = id;
           c.fault = fault;
           c.access = access;
+          c.nfs_version = version;
           c.clients.assign(names.begin(), names.begin() + std::min(wanted, names.size()));
           c.expect = server.expect;
           c.expect_source = ExpectSource(server);
-          c.unsupported = UnsupportedReason(server, *scenario, access, names.size(), fault);
+          c.unsupported =
+              UnsupportedReason(server, *scenario, access, version, names.size(), fault);
           out.push_back(std::move(c));
         }
       }

@@ -96,13 +96,18 @@ struct HostPlan {
 // One scenario run: a scenario on one server through one access path, with one fault kind
 // from the scenario's expansion.
 struct Case {
-  std::string id;  // "<server>/<access>/<scenario>[@<fault>]"
+  // "<server>/<access>/<scenario>[@<fault>]"; a kernel mount of another NFS version than 3 names
+  // it in the access part: "knfsd/kernel-mount-v4.2/rename-file@crash".
+  std::string id;
   std::string server;
   Variant variant = Variant::kReference;
   Backend backend = Backend::kLocal;
   std::string scenario;
   std::optional<FaultKind> fault;
   Access access = Access::kLibnfs;
+  // The NFS version its kernel mounts use ("3", "4.2": ClientSpec::nfs_versions); empty for the
+  // other access paths.
+  std::string nfs_version{};
   std::vector<std::string> clients;  // instances taking part: one, or two for two-clients
   Expect expect = Expect::kPass;
   // Where the expectation comes from: "model" (every MUST of the model holds), or

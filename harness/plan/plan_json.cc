@@ -77,6 +77,7 @@ ordered_json ToJson(const Plan& plan) {
     o["fault"] = c.fault ? ordered_json(topology::NameString(topology::kFaultKindNames, *c.fault))
                          : ordered_json(nullptr);
     o["access"] = topology::NameString(topology::kAccessNames, c.access);
+    if (!c.nfs_version.empty()) o["nfs_version"] = c.nfs_version;
     o["clients"] = c.clients;
     o["expect"] = topology::NameString(topology::kExpectNames, c.expect);
     o["expect_source"] = c.expect_source;

@@ -218,6 +218,37 @@ TEST(PlanTest, VmPlanHasLinksAndAccessPaths) {
   EXPECT_FALSE(p.mixed.enabled);
 }
 
+// Each NFS version of a kernel-mount client is an access path of its own; NFSv3 keeps the ids it
+// always had, and a server that does not serve a version has its cases UNSUPPORTED.
+TEST(PlanTest, NfsVersionsExpandKernelMountCases) {
+  Plan p = MakeOrDie(Load(R"(name: v
+backend: libvirt
+servers:
+  - {name: knfsd, variant: knfsd}
+  - {name: ref, variant: reference}
+clients:
+  - {name: k, access: kernel-mount, nfs_versions: [3, 4.2]}
+  - {name: k41, access: kernel-mount, nfs_versions: [4.1], server: knfsd}
+workloads:
+  scenarios: [rename-file]
+)"));
+  EXPECT_THAT(CaseIds(p), ::testing::IsSupersetOf({"knfsd/kernel-mount/rename-file@crash",
+                                                   "knfsd/kernel-mount-v4.2/rename-file@crash",
+                                                   "knfsd/kernel-mount-v4.1/rename-file@crash",
+                                                   "ref/kernel-mount-v4.2/rename-file@evict"}));
+  EXPECT_EQ(p.cases.size(), 3u * 5u);  // knfsd: 3 versions, ref: 2; three faults each
+  const Case& v42 = Find(p, "knfsd/kernel-mount-v4.2/rename-file@crash");
+  EXPECT_EQ(v42.nfs_version, "4.2");
+  EXPECT_THAT(v42.clients, ElementsAre("k"));
+  EXPECT_TRUE(v42.supported());
+  EXPECT_THAT(Find(p, "knfsd/kernel-mount-v4.1/rename-file@crash").clients, ElementsAre("k41"));
+  EXPECT_EQ(Find(p, "knfsd/kernel-mount/rename-file@crash").nfs_version, "3");
+  EXPECT_THAT(Find(p, "ref/kernel-mount-v4.2/rename-file@evict").unsupported,
+              HasSubstr("reference does not serve NFS version 4.2"));
+  EXPECT_TRUE(Find(p, "ref/kernel-mount/rename-file@evict").supported());
+  EXPECT_EQ(ToJson(p)["cases"][0].value("nfs_version", ""), p.cases[0].nfs_version);
+}
+
 // An upgrade is a reboot into another kernel: planned wherever a reboot is, on the servers that
 // have a second kernel, and selectable with --only.
 TEST(PlanTest, UpgradeCasesOnlyOnServersWithASecondKernel) {

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "model/verdict.h"
 #include "report/assets.h"
 #include "report/explore_html.h"
 #include "report/html.h"
@@ -27,7 +28,7 @@ bool Explained(const std::string& v) {
 struct Case {
   const json* j = nullptr;
   size_t index = 0;
-  std::string id, server, variant, scenario, fault, verdict, explanation;
+  std::string id, server, variant, scenario, fault, verdict, explanation, nfs_version;
   std::string Anchor() const { return "case-" + std::to_string(index); }
 };
 
@@ -40,7 +41,7 @@ std::vector<Case> Cases(const json& results) {
     if (!c.is_object()) continue;
     out.push_back({&c, index++, FieldText(c, "id"), FieldText(c, "server"), FieldText(c, "variant"),
                    FieldText(c, "scenario"), FieldText(c, "fault"), FieldText(c, "verdict"),
-                   FieldText(c, "explanation")});
+                   FieldText(c, "explanation"), FieldText(c, "nfs_version")});
   }
   return out;
 }
@@ -264,7 +265,7 @@ void Matrix(const std::vector<Case>& cases, const std::vector<std::string>& serv
       std::map<std::string, std::vector<const Case*>> by_fault;
       int worst = kUnknownSeverity;
       for (const auto* c : it->second) {
-        by_fault[c->fault].push_back(c);
+        by_fault[model::MatrixLine(c->fault, c->nfs_version)].push_back(c);
         worst = std::min(worst, Severity(c->verdict));
       }
       const std::string worst_name = SeverityName(worst);
@@ -388,8 +389,10 @@ void CaseDetails(const Case& c, bool open, std::ostringstream& h) {
   h << "<p class=\"note\">server " << EscapeMarkup(c.server) << " (" << EscapeMarkup(c.variant)
     << "), scenario " << EscapeMarkup(c.scenario) << ", fault "
     << EscapeMarkup(c.fault.empty() ? "none" : c.fault) << ", access "
-    << EscapeMarkup(FieldText(j, "access")) << ", seed " << EscapeMarkup(FieldText(j, "seed"))
-    << ", " << EscapeMarkup(FieldText(j, "ops")) << " ops</p>\n";
+    << EscapeMarkup(FieldText(j, "access"))
+    << (c.nfs_version.empty() ? "" : " (NFS " + EscapeMarkup(c.nfs_version) + ")") << ", seed "
+    << EscapeMarkup(FieldText(j, "seed")) << ", " << EscapeMarkup(FieldText(j, "ops"))
+    << " ops</p>\n";
   const json sweep = j.value("sweep", json());
   if (sweep.is_object()) {
     h << "<p class=\"note\">corrupted-handle sweep: " << EscapeMarkup(FieldText(sweep, "sent"))

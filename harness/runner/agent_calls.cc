@@ -6,8 +6,9 @@ ovl::Status Control(backend::AgentNode& agent, const protocol::Request& request)
   return Ask<protocol::Ack>(agent, request).status();
 }
 
-protocol::Reconnect ReconnectRequest(const backend::ServerNode& server) {
-  return protocol::ReconnectTo(server.ConnectRequest());
+protocol::Reconnect ReconnectRequest(const backend::ServerNode& server,
+                                     const std::string& nfs_version) {
+  return protocol::ReconnectTo(backend::ForNfsVersion(server.ConnectRequest(), nfs_version));
 }
 
 ovl::Result<ops::Result> ExecuteOp(backend::AgentNode& agent, const ops::Op& op) {

@@ -32,8 +32,10 @@ ovl::Result<R> Ask(backend::AgentNode& node, const protocol::Request& request) {
 // Sends a control request (connect, reconnect, forget), which the agent must acknowledge.
 ovl::Status Control(backend::AgentNode& agent, const protocol::Request& request);
 
-// The reconnect request that finds `server` again after a restart (a new port or mount).
-protocol::Reconnect ReconnectRequest(const backend::ServerNode& server);
+// The reconnect request that finds `server` again after a restart (a new port or mount), through
+// a kernel mount of `nfs_version` when it is not empty (backend::ForNfsVersion).
+protocol::Reconnect ReconnectRequest(const backend::ServerNode& server,
+                                     const std::string& nfs_version = "");
 
 // Runs one operation. An error Status means the agent itself failed (died, garbled reply, a
 // result for another op); a server-side failure is an ops::Result with outcome kError or

@@ -96,14 +96,14 @@ ovl::Status RecordedOffline(const CaseContext& ctx, Recorder& rec, const scenari
 // After a restart the clients keep their handles and find the server again.
 ovl::Status ReconnectAll(const CaseContext& ctx) {
   for (auto& [name, agent] : ctx.agents) {
-    OVL_RETURN_IF_ERROR(Control(*agent, ReconnectRequest(*ctx.server)));
+    OVL_RETURN_IF_ERROR(Control(*agent, ReconnectRequest(*ctx.server, ctx.plan_case->nfs_version)));
   }
   return ovl::Status::Ok();
 }
 
 }  // namespace
 
-ops::HandleFrame HandleFrameOf(topology::Access access, const std::string& mount_options) {
+ops::HandleFrame HandleFrameOf(topology::Access access, const std::string& nfs_version) {
   switch (access) {
     case topology::Access::kLibnfs:
       return {ops::HandleFrame::Kind::kBare, ops::kNfs3MaxHandle};
@@ -112,7 +112,7 @@ ops::HandleFrame HandleFrameOf(topology::Access access, const std::string& mount
     case topology::Access::kKernelMount:
       break;
   }
-  const bool v4 = mount_options.find("vers=4") != std::string::npos;
+  const bool v4 = nfs_version.rfind('4', 0) == 0;
   return {ops::HandleFrame::Kind::kNfsClient, v4 ? ops::kMaxHandleSz : ops::kNfs3MaxHandle};
 }
 
@@ -157,7 +157,8 @@ CaseRun RunCase(const CaseContext& ctx) {
   if (up.code() == kErrNotSupp) return finish(CaseRun::Status::kUnsupported, up.message());
   if (!up.ok()) return unresolved("server setup", up, ctx.server->LogTail());
   for (auto& [name, agent] : ctx.agents) {
-    ovl::Status st = Control(*agent, ctx.server->ConnectRequest());
+    ovl::Status st =
+        Control(*agent, backend::ForNfsVersion(ctx.server->ConnectRequest(), pc.nfs_version));
     if (!st.ok()) return unresolved("connect", st, agent->LogTail());
   }
 

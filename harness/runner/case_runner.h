@@ -55,8 +55,8 @@ struct CaseContext {
 
 // How the handles an agent holds carry the server's: bare over libnfs, a local file system's
 // name_to_handle_at handle for local-syscalls, the Linux NFS client's wrapping for kernel-mount
-// (NFSv3 handles, or NFSv4's when `mount_options` asks for vers=4).
-ops::HandleFrame HandleFrameOf(topology::Access access, const std::string& mount_options);
+// (NFSv3 handles, or NFSv4's up to 128 bytes when `nfs_version` is 4.x).
+ops::HandleFrame HandleFrameOf(topology::Access access, const std::string& nfs_version);
 
 // Runs the case. A sweep step (scenario::Step::kSweep) becomes one op per corruption of the
 // handle its client holds (ops::SweepHandle, in ctx.frame), each recorded like any other; the

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "base/markup.h"
+#include "model/verdict.h"
 #include "report/html_report.h"
 #include "runner/run_dir.h"
 
@@ -141,6 +142,7 @@ nlohmann::json ResultsJson(const RunSummary& run) {
                      {"scenario", c.scenario},
                      {"fault", c.fault},
                      {"access", c.access},
+                     {"nfs_version", c.nfs_version},
                      {"expect", c.expect},
                      {"kernel", c.kernel},
                      {"verdict", VerdictName(c.verdict)},
@@ -163,7 +165,8 @@ nlohmann::json ResultsJson(const RunSummary& run) {
   // The verdict matrix: scenario -> server -> cell text and per-fault verdicts.
   nlohmann::json matrix = nlohmann::json::object();
   for (const auto& c : run.cases) {
-    matrix[c.scenario][c.server][c.fault.empty() ? "-" : c.fault] = VerdictName(c.verdict);
+    const std::string line = model::MatrixLine(c.fault, c.nfs_version);
+    matrix[c.scenario][c.server][line.empty() ? "-" : line] = VerdictName(c.verdict);
   }
   j["matrix"] = matrix;
   nlohmann::json phases = nlohmann::json::array();
@@ -204,6 +207,7 @@ ovl::Result<RunSummary> SummaryFromJson(const nlohmann::json& j) {
       r.scenario = c.at("scenario");
       r.fault = c.at("fault");
       r.access = c.at("access");
+      r.nfs_version = c.value("nfs_version", "");
       // Absent from runs made before `harness analyze` existed.
       r.expect = c.value("expect", "pass");
       r.kernel = c.value("kernel", "");

@@ -82,6 +82,20 @@ nlohmann::json HostsManifest(const plan::Plan& plan, const backend::Nodes& nodes
   return hosts;
 }
 
+// The NFSv4 lease and grace times of every VM server that serves NFSv4 (topology servers[].nfs4;
+// the kernel's own defaults are 90 s each): a restart's grace period shapes every case after it.
+nlohmann::json Nfs4Manifest(const plan::Plan& plan) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const plan::PlannedServer& s : plan.servers) {
+    if (s.backend != topology::Backend::kLibvirt || !topology::InfoOf(s.variant).Serves("4.1")) {
+      continue;
+    }
+    out[s.name] = {{"lease_seconds", s.spec.nfs4.lease.count()},
+                   {"grace_seconds", s.spec.nfs4.grace.count()}};
+  }
+  return out;
+}
+
 }  // namespace
 
 int ExecutePlan(const RunRequest& request) {
@@ -108,6 +122,7 @@ int ExecutePlan(const RunRequest& request) {
   if (!nodes->hosts.empty()) {
     opened->manifest["accel"] = nodes->hosts.begin()->second->accel_note();
     opened->manifest["libvirt_hosts"] = HostsManifest(plan, *nodes);
+    opened->manifest["nfs4"] = Nfs4Manifest(plan);
     if (!WriteOutput(dir.path + "/manifest.json", opened->manifest.dump(2), std::cerr)) return 3;
   }
 

@@ -89,6 +89,7 @@ class Phase {
     r.scenario = pc.scenario;
     r.fault = pc.fault ? topology::NameString(topology::kFaultKindNames, *pc.fault) : "";
     r.access = topology::NameString(topology::kAccessNames, pc.access);
+    r.nfs_version = pc.nfs_version;
     r.expect = topology::NameString(topology::kExpectNames, pc.expect);
     r.seed = ctx_.plan->seed + round;
     Progress(r.id);
@@ -139,13 +140,7 @@ class Phase {
         auto a = agents.find(pc.clients[i]);
         if (a != agents.end()) cc.agents[cc.scenario->clients[i]] = a->second.get();
       }
-      std::string mount_options;  // of the case's clients, all of one topology client
-      for (const plan::ClientInstance& ci : ctx_.plan->clients) {
-        if (!pc.clients.empty() && ci.name == pc.clients.front()) {
-          mount_options = ci.spec.mount_options;
-        }
-      }
-      cc.frame = HandleFrameOf(pc.access, mount_options);
+      cc.frame = HandleFrameOf(pc.access, pc.nfs_version);
       cc.layers_dir = ctx_.run_dir + "/servers/" + pc.server + "/" + std::to_string(number);
       cc.keep = ctx_.keep;
       cc.history = ctx_.history;

@@ -23,6 +23,7 @@ struct CaseReport {
   std::string scenario;
   std::string fault;  // "" when the scenario has no fault expansion
   std::string access;
+  std::string nfs_version;      // of a kernel mount (plan::Case::nfs_version); "" otherwise
   std::string expect = "pass";  // the server's expectation: "pass", or "fail" (negative control)
   std::string kernel;           // the kernel release the server ran on; baselines match on it
   Verdict verdict = Verdict::kUnresolved;

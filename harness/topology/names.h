@@ -88,6 +88,10 @@ struct VariantInfo {
   bool has_threads = false;     // a server process with a worker pool: accepts `threads`
   bool libvirt_only = false;    // needs a guest kernel (no nfsd on the host)
   bool local_only = false;      // runs on the host kernel itself
+  // The NFS versions its server answers kernel mounts with, space-separated ("3 4.0 4.1 4.2").
+  std::string_view nfs_versions = "3";
+
+  bool Serves(std::string_view nfs_version) const;
 };
 
 const VariantInfo& InfoOf(Variant variant);
@@ -168,14 +172,25 @@ inline constexpr std::array<Named<LoadEngine>, 2> kLoadEngineNames{{
 // What a scenario requires beyond a server and one client. `upper` (an upper layer to write to)
 // is implied by any step that changes something, `open-files` by an `open` step
 // (scenario/scenario.h).
-enum class Need { kPowerLoss, kTwoClients, kRawNfs, kServerHandles, kUpper, kOpenFiles };
-inline constexpr std::array<Named<Need>, 6> kNeedNames{{
+// kOpenState: a file another client removes stays alive for a client that keeps it open, which
+// takes a server that knows the opens (NFSv4) or the host's own kernel (local syscalls).
+enum class Need {
+  kPowerLoss,
+  kTwoClients,
+  kRawNfs,
+  kServerHandles,
+  kUpper,
+  kOpenFiles,
+  kOpenState
+};
+inline constexpr std::array<Named<Need>, 7> kNeedNames{{
     {"power-loss", Need::kPowerLoss},
     {"two-clients", Need::kTwoClients},
     {"raw-nfs", Need::kRawNfs},
     {"server-handles", Need::kServerHandles},
     {"upper", Need::kUpper},
     {"open-files", Need::kOpenFiles},
+    {"open-state", Need::kOpenState},
 }};
 
 // Where a server's layer lives: a directory on the harness's work filesystem, a tmpfs, or a

@@ -12,6 +12,9 @@ namespace {
 // actimeo=0: the client asks the server instead of answering from its attribute cache, so a
 // handle another client made stale reads STALE, as the server says, not the cached attributes.
 constexpr std::string_view kDefaultMountOptions = "vers=3,proto=tcp,hard,actimeo=0";
+// NFSv4.0 is left out: Linux turned open_by_handle_at off on 4.0 mounts in 2022 ("NFSv4: Turn off
+// open-by-filehandle and NFS re-export for NFSv4.0"), and every scenario holds handles that way.
+constexpr std::string_view kNfsVersions[] = {"3", "4.1", "4.2"};
 
 // Records `name` as taken, or reports that it already is.
 bool ClaimName(ParseContext* ctx, const std::string& name, Pos pos, const std::string& path) {
@@ -213,6 +216,28 @@ std::optional<KernelSpec> ReadKernel(const Field& f, const ParseContext& ctx) {
   }
   return k;
 }
+// `nfs4: {lease: 10s, grace: 10s}`: whole seconds within knfsd's bounds (10 s to 3600 s).
+Nfs4Times ReadNfs4Times(const Field& f, DiagnosticSink* sink) {
+  Nfs4Times out;
+  MapReader m(f, sink);
+  const auto read = [&](const char* key, std::chrono::seconds* to) {
+    Field v = m.Optional(key);
+    if (!v.present()) return;
+    std::optional<std::chrono::milliseconds> d = ReadDuration(v, sink);
+    if (!d) return;
+    if (*d < std::chrono::seconds(10) || *d > std::chrono::seconds(3600) ||
+        d->count() % 1000 != 0) {
+      sink->Error(v.pos, v.path, "must be whole seconds from 10s to 3600s (knfsd's bounds)");
+      return;
+    }
+    *to = std::chrono::duration_cast<std::chrono::seconds>(*d);
+  };
+  read("lease", &out.lease);
+  read("grace", &out.grace);
+  m.Finish();
+  return out;
+}
+
 ServerSpec ParseServer(const Field& f, const Topology& topology, ParseContext* ctx) {
   DiagnosticSink* sink = ctx->sink;
   const size_t errors_before = sink->count();
@@ -262,6 +287,8 @@ ServerSpec ParseServer(const Field& f, const Topology& topology, ParseContext* c
   }
   Field plant = m.Optional("plant");
   if (plant.present()) s.plant = ReadPlant(plant, sink);
+  Field nfs4 = m.Optional("nfs4");
+  if (nfs4.present()) s.nfs4 = ReadNfs4Times(nfs4, sink);
   Field host = m.Optional("host");
   m.Finish();
   if (!m.is_map()) return s;
@@ -294,6 +321,9 @@ ServerSpec ParseServer(const Field& f, const Topology& topology, ParseContext* c
     }
     if (threads.present() && !info.has_threads) {
       sink->Error(threads.pos, threads.path, vname + " has no server threads");
+    }
+    if (nfs4.present() && !info.Serves("4.1")) {
+      sink->Error(nfs4.pos, nfs4.path, vname + " does not serve NFSv4");
     }
     if (export_path.present() && !info.serves_nfs) {
       sink->Error(export_path.pos, export_path.path, vname + " is not exported over NFS");
@@ -365,6 +395,49 @@ void CheckPinnedServers(const ClientSpec& client, const Field& host, const Topol
   }
 }
 
+// The NFS versions of a kernel-mount client: `nfs_versions`, or the one its mount options name,
+// or NFSv3. Not both: the mount options would contradict the list.
+std::vector<std::string> ReadNfsVersions(const Field& versions, const Field& mount_options,
+                                         const std::string& options, DiagnosticSink* sink) {
+  const auto known = [](const std::string& v) {
+    return std::find(std::begin(kNfsVersions), std::end(kNfsVersions), v) != std::end(kNfsVersions);
+  };
+  const std::string named = NfsVersionOf(options);
+  if (!versions.present()) {
+    if (named.empty()) return {"3"};
+    if (!known(named)) {
+      sink->Error(mount_options.pos, mount_options.path,
+                  "NFS version '" + named +
+                      "': expected vers=3, 4.1 or 4.2 (4.0 mounts cannot open files by handle)");
+    }
+    return {named};
+  }
+  if (!named.empty() && mount_options.present()) {
+    sink->Error(mount_options.pos, mount_options.path,
+                "names NFS version " + named +
+                    " while nfs_versions lists the versions: drop vers= from mount_options");
+  }
+  std::vector<std::string> out;
+  for (const Field& item : ReadList(versions, sink).value_or(std::vector<Field>{})) {
+    std::optional<std::string> v = ReadString(item, sink);
+    if (!v) continue;
+    if (!known(*v)) {
+      sink->Error(item.pos, item.path,
+                  "unknown NFS version '" + *v +
+                      "' (expected 3, 4.1 or 4.2; 4.0 mounts cannot open files by handle)");
+    } else if (std::find(out.begin(), out.end(), *v) != out.end()) {
+      sink->Error(item.pos, item.path, "NFS version " + *v + " listed twice");
+    } else {
+      out.push_back(*v);
+    }
+  }
+  if (out.empty() && versions.present()) {
+    sink->Error(versions.pos, versions.path, "lists no NFS version");
+    out.push_back("3");
+  }
+  return out;
+}
+
 ClientSpec ParseClient(const Field& f, const Topology& topology, ParseContext* ctx) {
   DiagnosticSink* sink = ctx->sink;
   const size_t errors_before = sink->count();
@@ -382,6 +455,7 @@ ClientSpec ParseClient(const Field& f, const Topology& topology, ParseContext* c
   if (count.present()) c.count = ReadUint(count, sink, 1, 64).value_or(c.count);
   Field server = m.Optional("server");
   Field mount_options = m.Optional("mount_options");
+  Field nfs_versions = m.Optional("nfs_versions");
   Field kernel = m.Optional("kernel");
   Field host = m.Optional("host");
   Field per_server = m.Optional("per_server");
@@ -420,6 +494,13 @@ ClientSpec ParseClient(const Field& f, const Topology& topology, ParseContext* c
     c.mount_options = ReadString(mount_options, sink).value_or("");
   } else if (c.access == Access::kKernelMount) {
     c.mount_options = kDefaultMountOptions;
+  }
+  if (c.access == Access::kKernelMount) {
+    c.nfs_versions = ReadNfsVersions(nfs_versions, mount_options, c.mount_options, sink);
+  } else if (nfs_versions.present()) {
+    sink->Error(nfs_versions.pos, nfs_versions.path,
+                "applies to kernel-mount clients only (libnfs and local syscalls speak NFSv3 "
+                "or no NFS at all)");
   }
   if (c.backend == Backend::kLibvirt) {
     c.kernel = kernel.present() ? ReadKernel(kernel, *ctx) : KernelSpec::Debian("6.1");

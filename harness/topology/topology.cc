@@ -58,6 +58,43 @@ std::vector<std::string> ClientSpec::InstanceNames() const {
   return out;
 }
 
+namespace {
+
+bool IsVersionOption(std::string_view option) {
+  return option.rfind("vers=", 0) == 0 || option.rfind("nfsvers=", 0) == 0;
+}
+
+// The comma-separated options of `options`, empty ones dropped.
+std::vector<std::string_view> SplitOptions(std::string_view options) {
+  std::vector<std::string_view> out;
+  while (!options.empty()) {
+    const size_t comma = options.find(',');
+    std::string_view option = options.substr(0, comma);
+    if (!option.empty()) out.push_back(option);
+    if (comma == std::string_view::npos) break;
+    options.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string NfsVersionOf(std::string_view mount_options) {
+  std::string version;
+  for (std::string_view option : SplitOptions(mount_options)) {
+    if (IsVersionOption(option)) version = std::string(option.substr(option.find('=') + 1));
+  }
+  return version;
+}
+
+std::string ClientSpec::MountOptions(std::string_view version) const {
+  std::string out = "vers=" + std::string(version);
+  for (std::string_view option : SplitOptions(mount_options)) {
+    if (!IsVersionOption(option)) out += "," + std::string(option);
+  }
+  return out;
+}
+
 const ServerSpec* Topology::FindServer(std::string_view name) const {
   auto it = std::find_if(servers.begin(), servers.end(),
                          [&](const ServerSpec& s) { return s.name == name; });

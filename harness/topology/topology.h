@@ -62,6 +62,12 @@ struct FixtureSpec {
   std::string Describe() const;
 };
 
+// NFSv4 state times of a server (ServerSpec::nfs4).
+struct Nfs4Times {
+  std::chrono::seconds lease{10};
+  std::chrono::seconds grace{10};
+};
+
 struct ServerSpec {
   std::string name;
   Variant variant = Variant::kReference;
@@ -83,6 +89,10 @@ struct ServerSpec {
   FixtureSpec fixture;
   uint64_t threads = 8;  // meaningful for InfoOf(variant).has_threads only
   std::string export_path = "/export";
+  // NFSv4 lease and grace times (`nfs4: {lease, grace}`), for servers that serve NFSv4: short by
+  // default so that a restart's grace period does not dominate a case (the kernel's defaults are
+  // 90 s); knfsd takes 10 s to 3600 s.
+  Nfs4Times nfs4{};
   // A deliberate mistake in ovlnfsd (variant reference only; the server is then a negative
   // control and must declare expect: fail). base/planted_bugs.h, docs/planted-bugs.md.
   std::optional<Plant> plant;
@@ -103,7 +113,11 @@ struct ClientSpec {
   Backend backend = Backend::kLocal;
   uint64_t count = 1;
   std::vector<std::string> servers;  // never empty: the servers this client works on
-  std::string mount_options;         // kernel-mount only
+  // kernel-mount only: the mount options as written (or the default), and the NFS versions the
+  // client mounts, each a case of its own ("3", "4.1", "4.2"; default {"3"}, or the
+  // version `mount_options` names). MountOptions(version) is what a case mounts with.
+  std::string mount_options;
+  std::vector<std::string> nfs_versions;
   std::optional<KernelSpec> kernel;  // set exactly for libvirt clients
   // True for the local-syscalls client the loader adds to a kernel-overlay server that has none.
   bool implicit = false;
@@ -120,7 +134,12 @@ struct ClientSpec {
   // plan derives its instances from these ("<instance>@<server>", "<instance>@<host>"); match
   // them through plan::ClientInstance::client, not by these names.
   std::vector<std::string> InstanceNames() const;
+  // `mount_options` with its NFS version option (vers=, nfsvers=) replaced by vers=`version`.
+  std::string MountOptions(std::string_view version) const;
 };
+
+// The NFS version an option string names with vers= or nfsvers= ("4.2"), or "".
+std::string NfsVersionOf(std::string_view mount_options);
 
 struct MixedSpec {
   bool enabled = false;

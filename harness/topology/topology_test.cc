@@ -81,10 +81,10 @@ TEST(TopologyTest, MinimalTopologyGetsDefaults) {
 }
 
 TEST(TopologyTest, UnknownKey) {
-  EXPECT_THAT(
-      Errors(std::string(kMinimal) + "    colour: red\n"),
-      ElementsAre("t.yaml:8:5: clients[0].colour: unknown key (expected one of: name, "
-                  "access, backend, count, server, mount_options, kernel, host, per_server)"));
+  EXPECT_THAT(Errors(std::string(kMinimal) + "    colour: red\n"),
+              ElementsAre("t.yaml:8:5: clients[0].colour: unknown key (expected one of: name, "
+                          "access, backend, count, server, mount_options, nfs_versions, kernel, "
+                          "host, per_server)"));
 }
 
 TEST(TopologyTest, WrongType) {
@@ -241,6 +241,43 @@ TEST(TopologyTest, ClientsReachServersOnTheirBackend) {
   EXPECT_EQ(t->clients[2].count, 2u);
   EXPECT_TRUE(t->libvirt.image.kernels.empty());  // every series: one image for all
   EXPECT_TRUE(t->UsesLibvirt());
+}
+
+TEST(TopologyTest, NfsVersionsOfKernelMounts) {
+  Checked<Topology> t = Parse(
+      "name: t\nservers:\n  - {name: vm, variant: knfsd, backend: libvirt, nfs4: {lease: 15s}}\n"
+      "clients:\n  - {name: k, access: kernel-mount, nfs_versions: [3, 4.1, \"4.2\"],\n"
+      "     mount_options: \"proto=tcp,hard,timeo=600\"}\n"
+      "  - {name: old, access: kernel-mount, mount_options: \"nfsvers=4.2,hard\"}\n"
+      "  - {name: plain, access: kernel-mount}\n");
+  ASSERT_TRUE(t.ok()) << FormatDiagnostics(t.errors());
+  EXPECT_THAT(t->clients[0].nfs_versions, ElementsAre("3", "4.1", "4.2"));
+  EXPECT_EQ(t->clients[0].MountOptions("4.1"), "vers=4.1,proto=tcp,hard,timeo=600");
+  // A version in the options is the client's one version, and MountOptions replaces it.
+  EXPECT_THAT(t->clients[1].nfs_versions, ElementsAre("4.2"));
+  EXPECT_EQ(t->clients[1].MountOptions("4.2"), "vers=4.2,hard");
+  EXPECT_THAT(t->clients[2].nfs_versions, ElementsAre("3"));
+  EXPECT_EQ(t->clients[2].MountOptions("3"), t->clients[2].mount_options);
+  EXPECT_EQ(t->servers[0].nfs4.lease, std::chrono::seconds(15));
+  EXPECT_EQ(t->servers[0].nfs4.grace, std::chrono::seconds(10));
+}
+
+TEST(TopologyTest, NfsVersionErrors) {
+  EXPECT_THAT(
+      Errors("name: t\nservers:\n  - {name: vm, variant: knfsd, backend: libvirt}\n"
+             "  - {name: ref, variant: reference, nfs4: {grace: 5s}}\n"
+             "clients:\n  - {name: a, access: kernel-mount, nfs_versions: [4.0, 4.2, 4.2]}\n"
+             "  - {name: b, access: kernel-mount, nfs_versions: [4.1], mount_options: vers=3}\n"
+             "  - {name: c, access: libnfs, server: ref, nfs_versions: [3]}\n"
+             "  - {name: d, access: kernel-mount, mount_options: \"vers=4\"}\n"),
+      ElementsAre(
+          HasSubstr("t.yaml:4:43: servers[1].nfs4: reference does not serve NFSv4"),
+          HasSubstr("t.yaml:4:51: servers[1].nfs4.grace: must be whole seconds"),
+          HasSubstr("t.yaml:6:52: clients[0].nfs_versions[0]: unknown NFS version '4.0'"),
+          HasSubstr("t.yaml:6:62: clients[0].nfs_versions[2]: NFS version 4.2 listed twice"),
+          HasSubstr("t.yaml:7:73: clients[1].mount_options: names NFS version 3"),
+          HasSubstr("t.yaml:8:58: clients[2].nfs_versions: applies to kernel-mount"),
+          HasSubstr("t.yaml:9:52: clients[3].mount_options: NFS version '4'")));
 }
 
 TEST(TopologyTest, UnreachableServerReferences) {

@@ -54,14 +54,14 @@ const std::string& RoleScript() {
 #   wipe N                fresh empty layers: N lowers, upper, work (each on its disk)
 #   serve                 mount the overlay of the layers (or start ovlnfsd on them); exit 95:
 #                         the kernel (or ovlnfsd) refuses this layer setup, its reason printed
-#   export                (knfsd*) export the mounted overlay
+#   export                (knfsd*, ganesha) export the mounted overlay
 #   unserve               stop exporting, unmount (or stop ovlnfsd)
 #   copy-layers           (stopped) copy every layer to a new ext4 filesystem and make $L the
 #                         copy; exit 95 for a lower-only export
 #   reboot                unserve, stop daemons, unmount the data disk, then reboot
 #   halt                  the same, then power off (the host boots another kernel: upgrade)
 #   evict                 drop the guest's caches (and ovlnfsd's)
-#   mount NAME ADDR PATH OPTS   (client) NFSv3 mount of ADDR:PATH on /mnt/NAME, fresh
+#   mount NAME ADDR PATH OPTS   (client) NFS mount of ADDR:PATH on /mnt/NAME with OPTS, fresh
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 . /payload/role.env
@@ -136,6 +136,8 @@ log_has() { grep -q "$1" /run/ovlnfsd.log 2>/dev/null; }
 log_count() { grep -c "$1" /run/ovlnfsd.log 2>/dev/null || true; }
 started_or_gone() { log_has "ovlnfsd: listening on" || ovlnfsd_gone; }
 count_above() { [ "$(log_count "$1")" -gt "$2" ]; }
+ganesha_gone() { ! kill -0 "$(cat /run/ganesha.pid 2>/dev/null)" 2>/dev/null; }
+ganesha_serves() { rpcinfo -T tcp 127.0.0.1 nfs 4 > /dev/null 2>&1; }
 
 
 case "$1" in
@@ -150,11 +152,19 @@ boot)
   case "$ROLE" in
   knfsd*)
     mkdir -p /etc/nfs.conf.d
-    printf '[nfsd]\nthreads=%s\nvers4=n\nvers4.0=n\nvers4.1=n\nvers4.2=n\n' "$THREADS" \
-      > /etc/nfs.conf.d/ovlnfs.conf
+    # NFSv3 and v4.x; the v4 lease and grace times of the topology (servers[].nfs4), which
+    # rpc.nfsd writes to /proc/fs/nfsd before it starts the threads.
+    printf '[nfsd]\nthreads=%s\nvers4=y\nvers4.0=y\nvers4.1=y\nvers4.2=y\nlease-time=%s\ngrace-time=%s\n' \
+      "$THREADS" "$NFS4_LEASE" "$NFS4_GRACE" > /etc/nfs.conf.d/ovlnfs.conf
     : > /etc/exports
     mount -t nfsd nfsd /proc/fs/nfsd
+    # NFSv4 client records for reclaims after a restart: nfsdcld keeps them on the root disk,
+    # which a crash keeps (without a tracker knfsd refuses every reclaim).
+    mkdir -p /var/lib/nfs/rpc_pipefs
+    mount -t rpc_pipefs sunrpc /var/lib/nfs/rpc_pipefs && nfsdcld
     rpc.mountd ;;  # nfsd threads start at export (below)
+  ganesha)
+    mkdir -p /data/ganesha-recovery ;;  # its NFSv4 client records, kept across restarts
   esac ;;
 wipe)
   umount_nested
@@ -178,7 +188,7 @@ wipe)
 serve)
   mount_nested || refused "the nested lower overlay: mount failed"
   case "$ROLE" in
-  knfsd)
+  knfsd|ganesha)
     mkdir -p "$EXPORT"
     mount -t overlay overlay -o "lowerdir=$(lowers)$(upper_opts)${OVL_OPTS:+,$OVL_OPTS}" "$EXPORT" \
       || refused "mount -t overlay -o lowerdir=$(lowers)$(upper_opts)${OVL_OPTS:+,$OVL_OPTS}: failed" ;;
@@ -203,6 +213,14 @@ serve)
     exit 1 ;;
   esac ;;
 export)
+  if [ "$ROLE" = ganesha ]; then
+    : > /run/ganesha.log
+    ganesha.nfsd -f /payload/ganesha.conf -L /run/ganesha.log -p /run/ganesha.pid
+    # Serving once NFS answers on its port (rpcinfo: registered with rpcbind, v3 and v4).
+    until_true 600 ganesha_serves && exit 0
+    tail -n 20 /run/ganesha.log
+    exit 1
+  fi
   echo "$EXPORT 10.200.0.0/16(rw,sync,no_root_squash,no_subtree_check,fsid=1)" > /etc/exports
   exportfs -ra
   # Only now: a request reaching nfsd before the export exists gets NFS3ERR_STALE, which a
@@ -215,6 +233,14 @@ unserve)
     : > /etc/exports
     exportfs -ra
     exportfs -f
+    if mountpoint -q "$EXPORT"; then
+      until_true 50 umount "$EXPORT" || umount -l "$EXPORT"
+    fi ;;
+  ganesha)
+    if ! ganesha_gone; then
+      kill -TERM "$(cat /run/ganesha.pid)"
+      until_true 300 ganesha_gone || kill -KILL "$(cat /run/ganesha.pid)"
+    fi
     if mountpoint -q "$EXPORT"; then
       until_true 50 umount "$EXPORT" || umount -l "$EXPORT"
     fi ;;

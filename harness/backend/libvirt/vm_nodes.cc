@@ -6,6 +6,7 @@
 #include <map>
 #include <variant>
 
+#include "backend/ganesha_config.h"
 #include "backend/layer_fs.h"
 #include "backend/libvirt/guest_scripts.h"
 #include "backend/offline_disk.h"
@@ -105,9 +106,10 @@ Status MakeLayerDisks(const topology::ServerSpec& spec, VmSpec* vs, std::string*
   return Status::Ok();
 }
 
-// Writes the scripts and copies the binaries into the VM's payload dir.
+// Writes the scripts and `files` (name -> text) and copies the binaries into the VM's payload dir.
 Status StagePayload(const LibvirtBackend& b, const VmSpec& spec,
-                    const std::map<std::string, std::string>& env) {
+                    const std::map<std::string, std::string>& env,
+                    const std::map<std::string, std::string>& files) {
   const auto& o = b.options();
   OVL_RETURN_IF_ERROR(Copy(o.guestd, spec.payload_dir + "/ovl-guestd"));
   OVL_RETURN_IF_ERROR(Copy(o.agent, spec.payload_dir + "/harness-agent"));
@@ -117,14 +119,18 @@ Status StagePayload(const LibvirtBackend& b, const VmSpec& spec,
            {"init.sh", InitScript()}, {"role.sh", RoleScript()}, {"role.env", RoleEnv(env)}}) {
     OVL_RETURN_IF_ERROR(WriteFileText(spec.payload_dir + "/" + name, text, 0755));
   }
+  for (const auto& [name, text] : files) {
+    OVL_RETURN_IF_ERROR(WriteFileText(spec.payload_dir + "/" + name, text));
+  }
   return Status::Ok();
 }
 
 // Stages the payload and boots the VM. Its state directory goes whatever fails: here when
 // staging does, with the Vm (its destructor) once Vm::Start has it.
 Result<std::unique_ptr<Vm>> StageAndStart(LibvirtBackend& b, const VmSpec& spec,
-                                          const std::map<std::string, std::string>& env) {
-  if (Status st = StagePayload(b, spec, env); !st.ok()) {
+                                          const std::map<std::string, std::string>& env,
+                                          const std::map<std::string, std::string>& files = {}) {
+  if (Status st = StagePayload(b, spec, env, files); !st.ok()) {
     std::error_code ec;
     stdfs::remove_all(spec.state_dir, ec);
     return st;
@@ -255,10 +261,11 @@ class VmServer final : public ServerNode {
 
   std::string LogTail() const override {
     std::string out = "console tail (" + vm_->spec().console_log + "):\n" + vm_->ConsoleTail(20);
-    if (spec_.variant != topology::Variant::kKnfsd &&
-        spec_.variant != topology::Variant::kKnfsdFuse) {
-      auto log = vm_->Exec({"tail", "-n", "20", "/run/ovlnfsd.log"}, milliseconds(10'000));
-      if (log.ok()) out += "ovlnfsd log tail:\n" + log->output;
+    const bool ganesha = spec_.variant == topology::Variant::kGanesha;
+    if (ganesha || !ExportsAMount()) {
+      const std::string name = ganesha ? "ganesha" : "ovlnfsd";
+      auto log = vm_->Exec({"tail", "-n", "20", "/run/" + name + ".log"}, milliseconds(10'000));
+      if (log.ok()) out += name + " log tail:\n" + log->output;
     }
     return out;
   }
@@ -275,6 +282,13 @@ class VmServer final : public ServerNode {
   }
 
  private:
+  // knfsd and ganesha export a mount that role.sh serve made (ovlnfsd serves the layers itself).
+  bool ExportsAMount() const {
+    return spec_.variant == topology::Variant::kKnfsd ||
+           spec_.variant == topology::Variant::kKnfsdFuse ||
+           spec_.variant == topology::Variant::kGanesha;
+  }
+
   Status Role(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {kRole};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -313,10 +327,7 @@ class VmServer final : public ServerNode {
                                     "; output:\n" + served.output);
     }
     serving_ = true;
-    if (spec_.variant != topology::Variant::kKnfsd &&
-        spec_.variant != topology::Variant::kKnfsdFuse) {
-      return Status::Ok();
-    }
+    if (!ExportsAMount()) return Status::Ok();
     OVL_ASSIGN_OR_RETURN(
         json r, vm_->Call({{"cmd", "handle-check"}, {"path", spec_.export_path}}, kShortTimeout));
     if (!r.value("ok", false)) {
@@ -342,12 +353,12 @@ class VmAgent final : public AgentNode {
  public:
   VmAgent(std::shared_ptr<LibvirtBackend> b, std::string name, std::unique_ptr<Vm> vm,
           std::map<std::string, std::pair<std::string, std::string>> mounts,
-          std::string mount_options)
+          topology::ClientSpec spec)
       : b_(std::move(b)),
         name_(std::move(name)),
         vm_(std::move(vm)),
         mounts_(std::move(mounts)),
-        mount_options_(std::move(mount_options)) {}
+        spec_(std::move(spec)) {}
 
   ~VmAgent() override {
     if (agent_.WriteLine(agent::protocol::EncodeRequest(agent::protocol::Quit{})).ok()) {
@@ -401,16 +412,21 @@ class VmAgent final : public AgentNode {
   }
 
  private:
-  // A fresh NFS mount of the server behind `root` ("/mnt/<server>"); other roots are the
-  // agent's business.
+  // A fresh NFS mount of the server behind `root` ("/mnt/<server>[@v<version>]", ForNfsVersion)
+  // with the version it names, or the client's first; other roots are the agent's business.
   Status MountFor(const std::string& root) {
-    const std::string prefix = "/mnt/";
-    if (root.rfind(prefix, 0) != 0) return Status::Ok();
-    auto it = mounts_.find(root.substr(prefix.size()));
+    std::optional<MountRoot> mount = ParseMountRoot(root);
+    if (!mount) return Status::Ok();
+    auto it = mounts_.find(mount->server);
     if (it == mounts_.end()) return Status::Ok();
     const auto& [address, export_path] = it->second;
+    std::string version = mount->nfs_version;
+    if (version.empty() && !spec_.nfs_versions.empty()) version = spec_.nfs_versions.front();
+    const std::string options = version.empty() ? spec_.mount_options : spec_.MountOptions(version);
     return vm_
-        ->Exec({kRole, "mount", it->first, address, export_path, mount_options_}, kRoleTimeout)
+        ->Exec({kRole, "mount", root.substr(std::string_view("/mnt/").size()), address, export_path,
+                options},
+               kRoleTimeout)
         .status();
   }
 
@@ -418,7 +434,7 @@ class VmAgent final : public AgentNode {
   std::string name_;
   std::unique_ptr<Vm> vm_;
   std::map<std::string, std::pair<std::string, std::string>> mounts_;  // server -> addr, export
-  std::string mount_options_;
+  topology::ClientSpec spec_;
   LineChannel agent_;
   int stale_ = 0;
 };
@@ -451,6 +467,9 @@ Result<std::unique_ptr<ServerNode>> StartVmServer(std::shared_ptr<LibvirtBackend
     case topology::Variant::kKnfsdFuse:
       role = "knfsd-fuse";
       break;
+    case topology::Variant::kGanesha:
+      role = "ganesha";
+      break;
     case topology::Variant::kReference:
       role = "reference";
       if (spec.plant) flags = "--plant " + std::string(PlantName(*spec.plant));
@@ -468,6 +487,17 @@ Result<std::unique_ptr<ServerNode>> StartVmServer(std::shared_ptr<LibvirtBackend
           EINVAL, spec.name + ": variant " +
                       std::string(topology::NameOf(topology::kVariantNames, spec.variant)) +
                       " does not run in a VM");
+  }
+  std::map<std::string, std::string> files;
+  if (spec.variant == topology::Variant::kGanesha) {
+    // NFSv3 and v4.x on the guest's links; its client records on the data disk (role.sh boot).
+    GaneshaConfig config;
+    config.nfs4 = true;
+    config.lease = spec.nfs4.lease;
+    config.grace = spec.nfs4.grace;
+    config.recovery_root = "/data/ganesha-recovery";
+    config.export_dir = config.pseudo_path = spec.export_path;
+    files["ganesha.conf"] = GaneshaConfigText(config);
   }
   OVL_ASSIGN_OR_RETURN(VmSpec vs, NewSpec(*backend, spec.name, spec.kernel));
   vs.data_disk_bytes = kDataDiskBytes;
@@ -490,17 +520,21 @@ Result<std::unique_ptr<ServerNode>> StartVmServer(std::shared_ptr<LibvirtBackend
     vs.nics.push_back({Mac(i, true), links[i].server_port, links[i].client_port});
     net += (net.empty() ? "" : " ") + NetEntry(i, true);
   }
-  OVL_ASSIGN_OR_RETURN(auto vm, StageAndStart(*backend, vs,
-                                              {{"NAME", spec.name},
-                                               {"ROLE", role},
-                                               {"NET", net},
-                                               {"EXPORT", spec.export_path},
-                                               {"OVL_OPTS", spec.overlay.MountOptions()},
-                                               {"LAYER_DISKS", layer_disks},
-                                               {"NO_UPPER", spec.has_upper() ? "" : "1"},
-                                               {"NESTED", spec.nested ? "1" : ""},
-                                               {"OVLNFSD_FLAGS", flags},
-                                               {"THREADS", std::to_string(spec.threads)}}));
+  OVL_ASSIGN_OR_RETURN(auto vm,
+                       StageAndStart(*backend, vs,
+                                     {{"NAME", spec.name},
+                                      {"ROLE", role},
+                                      {"NET", net},
+                                      {"EXPORT", spec.export_path},
+                                      {"OVL_OPTS", spec.overlay.MountOptions()},
+                                      {"LAYER_DISKS", layer_disks},
+                                      {"NO_UPPER", spec.has_upper() ? "" : "1"},
+                                      {"NESTED", spec.nested ? "1" : ""},
+                                      {"OVLNFSD_FLAGS", flags},
+                                      {"THREADS", std::to_string(spec.threads)},
+                                      {"NFS4_LEASE", std::to_string(spec.nfs4.lease.count())},
+                                      {"NFS4_GRACE", std::to_string(spec.nfs4.grace.count())}},
+                                     files));
   ReportBoot(*backend, *vm);
   return std::unique_ptr<ServerNode>(
       std::make_unique<VmServer>(backend, spec, std::move(vm), std::move(upgrade)));
@@ -531,8 +565,7 @@ Result<std::unique_ptr<AgentNode>> StartVmAgent(std::shared_ptr<LibvirtBackend> 
   OVL_ASSIGN_OR_RETURN(
       auto vm, StageAndStart(*backend, vs, {{"NAME", instance}, {"ROLE", "client"}, {"NET", net}}));
   ReportBoot(*backend, *vm);
-  auto agent = std::make_unique<VmAgent>(backend, instance, std::move(vm), std::move(mounts),
-                                         spec.mount_options);
+  auto agent = std::make_unique<VmAgent>(backend, instance, std::move(vm), std::move(mounts), spec);
   OVL_RETURN_IF_ERROR(agent->Connect());
   return std::unique_ptr<AgentNode>(std::move(agent));
 }

@@ -38,7 +38,7 @@ nlohmann::json OfflineEditRequest(const ops::OfflineEdit& edit,
 
 // Boots a client VM for instance `instance` of `spec` (access kernel-mount) with one NIC per
 // link naming it; harness-agent runs in it on its own virtio-serial channel. A "connect" request
-// whose root is /mnt/<server> (a VM server's ConnectRequest) first NFSv3-mounts that server's
+// whose root is /mnt/<server>[@v<version>] (ForNfsVersion) first mounts that server's
 // export there afresh, with the topology's mount options.
 // `servers` are the plan's servers' specs (for their export paths).
 Result<std::unique_ptr<AgentNode>> StartVmAgent(std::shared_ptr<LibvirtBackend> backend,
