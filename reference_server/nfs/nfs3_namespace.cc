@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "nfs/access.h"
+#include "nfs/namespace_checks.h"
 #include "nfs/nfs3_program.h"
 #include "nfs/nfs3_status.h"
 
@@ -57,12 +58,6 @@ bool DecodeMknodData3(xdr::Decoder& in, FileType* type, SetAttrRequest* attrs, u
   }
 }
 
-bool IsEmpty(const SetAttrRequest& req) {
-  using Time = SetAttrRequest::Time;
-  return !req.mode && !req.uid && !req.gid && !req.size && req.atime_how == Time::kDontChange &&
-         req.mtime_how == Time::kDontChange;
-}
-
 }  // namespace
 
 Status CheckName(const std::string& name, bool creating) {
@@ -84,29 +79,6 @@ Result<Node> Nfs3Program::ResolveWritableDir(const Handle& handle, const Cred& c
     return Status::Error(EACCES, "no write and search permission on the directory");
   }
   return std::move(resolved.first);
-}
-
-Result<Attr> Nfs3Program::EntryAttr(const Node& dir, const std::string& name) {
-  OVL_ASSIGN_OR_RETURN(Node node, fs_->Lookup(dir, name));
-  return fs_->GetAttr(node);
-}
-
-Status Nfs3Program::CheckStickyEntry(const Cred& cred, const Node& dir, const Attr& dir_attr,
-                                     const std::string& name, bool must_exist) {
-  if ((dir_attr.mode & S_ISVTX) == 0 || cred.uid == 0) return Status::Ok();
-  Result<Attr> victim = EntryAttr(dir, name);
-  if (!victim.ok()) {
-    return must_exist || victim.status().code() != ENOENT ? victim.status() : Status::Ok();
-  }
-  return CheckSticky(dir_attr, *victim, cred);
-}
-
-Status Nfs3Program::ApplyInitialAttrs(const Node& node, const Cred& cred, SetAttrRequest req) {
-  req.mode.reset();  // already given to the union at creation
-  if (IsEmpty(req)) return Status::Ok();
-  OVL_ASSIGN_OR_RETURN(Attr attr, fs_->GetAttr(node));
-  OVL_RETURN_IF_ERROR(CheckSetAttr(attr, cred, req));
-  return fs_->SetAttr(node, req);
 }
 
 rpc::AcceptStat Nfs3Program::Lookup(const Cred& cred, xdr::Decoder& in, xdr::Encoder& out) {
@@ -145,7 +117,7 @@ rpc::AcceptStat Nfs3Program::CreateCommon(const Cred& cred, const DirOpArgs3& wh
   }
   Result<Node> made = make(*dir);
   if (made.ok()) {
-    if (Status applied = ApplyInitialAttrs(*made, cred, attrs); !applied.ok()) made = applied;
+    if (Status applied = ApplyInitialAttrs(*fs_, *made, cred, attrs); !applied.ok()) made = applied;
   }
   std::optional<Attr> post = AttrOf(*dir);
   EncodeStatus(out, ToNfsstat3(made.status()));
@@ -245,7 +217,7 @@ rpc::AcceptStat Nfs3Program::RemoveCommon(const Cred& cred, xdr::Decoder& in, xd
   std::optional<Attr> pre;
   Result<Node> dir = ResolveWritableDir(what.dir, cred, &pre);
   Status st = dir.ok() ? CheckName(what.name, /*creating=*/true) : dir.status();
-  if (st.ok()) st = CheckStickyEntry(cred, *dir, *pre, what.name, /*must_exist=*/true);
+  if (st.ok()) st = CheckStickyEntry(*fs_, cred, *dir, *pre, what.name, /*must_exist=*/true);
   if (st.ok()) st = directory ? fs_->RmDir(*dir, what.name) : fs_->Remove(*dir, what.name);
   EncodeStatus(out, ToNfsstat3(st));
   EncodeWccData(out, pre, dir.ok() ? AttrOf(*dir) : pre);
@@ -269,17 +241,10 @@ rpc::AcceptStat Nfs3Program::Rename(const Cred& cred, xdr::Decoder& in, xdr::Enc
   Status st = !from_dir.ok() ? from_dir.status() : to_dir.status();
   if (st.ok()) st = CheckName(from.name, /*creating=*/true);
   if (st.ok()) st = CheckName(to.name, /*creating=*/true);
-  if (st.ok()) st = CheckStickyEntry(cred, *from_dir, *from_pre, from.name, /*must_exist=*/true);
-  if (st.ok()) st = CheckStickyEntry(cred, *to_dir, *to_pre, to.name, /*must_exist=*/false);
-  if (st.ok() && cred.uid != 0 && from.dir != to.dir) {
-    // Moving a directory to a new parent rewrites its "..", which needs write permission on it.
-    Result<Attr> moved = EntryAttr(*from_dir, from.name);
-    if (!moved.ok()) {
-      st = moved.status();
-    } else if (moved->type == FileType::kDir && !MayAccess(*moved, cred, W_OK)) {
-      st = Status::Error(EACCES, "no write permission on the moved directory");
-    }
-  }
+  if (st.ok())
+    st = CheckStickyEntry(*fs_, cred, *from_dir, *from_pre, from.name, /*must_exist=*/true);
+  if (st.ok()) st = CheckStickyEntry(*fs_, cred, *to_dir, *to_pre, to.name, /*must_exist=*/false);
+  if (st.ok() && from.dir != to.dir) st = CheckMoveToNewParent(*fs_, cred, *from_dir, from.name);
   if (st.ok()) st = fs_->Rename(*from_dir, from.name, *to_dir, to.name);
   EncodeStatus(out, ToNfsstat3(st));
   EncodeWccData(out, from_pre, from_dir.ok() ? AttrOf(*from_dir) : from_pre);

@@ -100,18 +100,9 @@ class Nfs3Program : public rpc::Program {
   // Decodes `handle` as a directory the caller may change (W and X), returning its node and the
   // pre-operation attributes. `pre` is filled whenever the attributes could be read.
   Result<Node> ResolveWritableDir(const Handle& handle, const Cred& cred, std::optional<Attr>* pre);
-  // Attributes of the entry `name` in `dir`.
-  Result<Attr> EntryAttr(const Node& dir, const std::string& name);
-  // The sticky-directory rule for removing `name` from `dir` (attributes `dir_attr`). A missing
-  // entry passes unless `must_exist`.
-  Status CheckStickyEntry(const Cred& cred, const Node& dir, const Attr& dir_attr,
-                          const std::string& name, bool must_exist);
-  // Applies the attributes a create-type procedure sent beyond the permission bits it passed
-  // to the union, checked like SETATTR.
-  Status ApplyInitialAttrs(const Node& node, const Cred& cred, SetAttrRequest req);
   // Shared body of CREATE, MKDIR, SYMLINK and MKNOD: checks `where`, runs `make` in the
-  // directory, applies `attrs` to what it made (ApplyInitialAttrs; a failure there is the
-  // reply's status) and encodes the diropres3 reply.
+  // directory, applies `attrs` to what it made (nfs/namespace_checks.h: ApplyInitialAttrs; a
+  // failure there is the reply's status) and encodes the diropres3 reply.
   rpc::AcceptStat CreateCommon(const Cred& cred, const DirOpArgs3& where,
                                const SetAttrRequest& attrs,
                                const std::function<Result<Node>(const Node& dir)>& make,

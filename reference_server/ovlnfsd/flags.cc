@@ -13,7 +13,8 @@ const char kUsage[] =
     "               [--export-path /PATH] [--allow CIDR]... [--read-only]\n"
     "               [--squash root|all|none] [--rpcbind] [--handles persistent|volatile]\n"
     "               [--no-index] [--threads N] [--max-connections N]\n"
-    "               [--max-per-address N] [--idle-timeout SECONDS] [--plant NAME]...\n";
+    "               [--max-per-address N] [--idle-timeout SECONDS] [--plant NAME]...\n"
+    "               [--lease-seconds N] [--grace-seconds N]\n";
 
 namespace {
 
@@ -127,13 +128,20 @@ Status ApplyValue(std::string_view flag, std::string_view value, bool* allow_see
   if (flag == "--idle-timeout") {
     return ParseRange(flag, value, 1, 86400, "seconds", &flags->idle_timeout_s);
   }
+  if (flag == "--lease-seconds") {
+    return ParseRange(flag, value, 1, 3600, "seconds", &flags->lease_s);
+  }
+  if (flag == "--grace-seconds") {
+    return ParseRange(flag, value, 0, 3600, "seconds", &flags->grace_s);
+  }
   return Usage(flag, "unknown argument");
 }
 
 bool TakesValue(std::string_view flag) {
-  for (std::string_view f : {"--lower", "--upper", "--work", "--listen", "--export-path", "--allow",
-                             "--squash", "--handles", "--plant", "--threads", "--max-connections",
-                             "--max-per-address", "--idle-timeout"}) {
+  for (std::string_view f :
+       {"--lower", "--upper", "--work", "--listen", "--export-path", "--allow", "--squash",
+        "--handles", "--plant", "--threads", "--max-connections", "--max-per-address",
+        "--idle-timeout", "--lease-seconds", "--grace-seconds"}) {
     if (flag == f) return true;
   }
   return false;

@@ -4,7 +4,7 @@
 //           [--export-path /PATH] [--allow CIDR]... [--read-only] [--squash root|all|none]
 //           [--rpcbind] [--handles persistent|volatile] [--no-index] [--threads N]
 //           [--max-connections N] [--max-per-address N] [--idle-timeout SECONDS]
-//           [--plant NAME]...
+//           [--plant NAME]... [--lease-seconds N] [--grace-seconds N]
 #pragma once
 
 #include <cstdint>
@@ -36,6 +36,10 @@ struct Flags {
   int max_connections = 1024;
   int max_per_address = 128;
   int idle_timeout_s = 360;
+  // NFSv4.1 lease time, and the grace period after a start (-1: the lease time); see
+  // docs/ovlnfsd.md, "NFSv4.1".
+  int lease_s = 10;
+  int grace_s = -1;
 };
 
 // The usage text for --help.

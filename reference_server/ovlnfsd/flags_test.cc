@@ -42,6 +42,8 @@ TEST(FlagsTest, RequiredOnlyGivesDefaults) {
   EXPECT_EQ(f->max_connections, 1024);
   EXPECT_EQ(f->max_per_address, 128);
   EXPECT_EQ(f->idle_timeout_s, 360);
+  EXPECT_EQ(f->lease_s, 10);
+  EXPECT_EQ(f->grace_s, -1);  // the lease time
   EXPECT_TRUE(f->plants.empty());
   EXPECT_FALSE(f->help);
 }
@@ -66,7 +68,10 @@ TEST(FlagsTest, AllOptions) {
                                      "--idle-timeout",
                                      "30",
                                      "--plant",
-                                     "handle-tag-unchecked"}));
+                                     "handle-tag-unchecked",
+                                     "--lease-seconds=30",
+                                     "--grace-seconds",
+                                     "0"}));
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   EXPECT_EQ(f->export_options.path, "/data");
   ASSERT_EQ(f->export_options.allow.size(), 2u);
@@ -82,6 +87,8 @@ TEST(FlagsTest, AllOptions) {
   EXPECT_EQ(f->max_per_address, 5);
   EXPECT_EQ(f->idle_timeout_s, 30);
   EXPECT_TRUE(f->plants.Has(Plant::kHandleTagUnchecked));
+  EXPECT_EQ(f->lease_s, 30);
+  EXPECT_EQ(f->grace_s, 0);
 }
 
 TEST(FlagsTest, PortZeroAndEqualsForm) {
@@ -110,6 +117,10 @@ TEST(FlagsTest, ErrorsNameTheArgument) {
             "--max-connections: expected a connection count from 1 to 1000000, got '0'");
   EXPECT_EQ(ErrorOf(With({"--idle-timeout", "1m"})),
             "--idle-timeout: expected seconds from 1 to 86400, got '1m'");
+  EXPECT_EQ(ErrorOf(With({"--lease-seconds", "0"})),
+            "--lease-seconds: expected seconds from 1 to 3600, got '0'");
+  EXPECT_EQ(ErrorOf(With({"--grace-seconds", "-1"})),
+            "--grace-seconds: expected seconds from 0 to 3600, got '-1'");
   EXPECT_EQ(ErrorOf(With({"--export-path", "rel"})),
             "--export-path: expected an absolute path, got 'rel'");
   EXPECT_EQ(ErrorOf(With({"--lower", "/a::/b"})), "--lower: expected DIR[:DIR...], got '/a::/b'");

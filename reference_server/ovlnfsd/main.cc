@@ -1,5 +1,6 @@
-// ovlnfsd: the reference overlay NFSv3 server. Parses the command line, opens the union, serves
-// NFS and MOUNT on one port and handles signals synchronously in the main thread:
+// ovlnfsd: the reference overlay NFS server (NFSv3, NFSv4.1). Parses the command line, opens the
+// union, serves NFS (versions 3 and 4) and MOUNT on one port and handles signals synchronously in
+// the main thread:
 //   SIGTERM, SIGINT  clean shutdown (exit 0)
 //   SIGUSR1          drop every in-memory cache of the union
 //   SIGUSR2          print the union's counters
@@ -19,9 +20,11 @@
 #include "nfs/export_policy.h"
 #include "nfs/mount_program.h"
 #include "nfs/nfs3_program.h"
+#include "nfs4/nfs4_program.h"
 #include "ovlnfsd/flags.h"
 #include "rpc/rpcbind.h"
 #include "rpc/server.h"
+#include "rpc/version_mux.h"
 #include "union/union_fs.h"
 
 namespace ovl::ovlnfsd {
@@ -57,8 +60,9 @@ std::string CountersLine(const UnionCounters& c) {
 }
 
 // The programs registered with rpcbind under --rpcbind.
-constexpr std::array<std::pair<uint32_t, uint32_t>, 2> kRegistered = {{
+constexpr std::array<std::pair<uint32_t, uint32_t>, 3> kRegistered = {{
     {nfs::kNfsProgram, nfs::kNfsVersion},
+    {nfs::kNfsProgram, nfs4::kNfs4Version},
     {nfs::kMountProgram, nfs::kMountVersion},
 }};
 
@@ -99,7 +103,20 @@ int Run(const Flags& flags, const sigset_t& signals) {
   }
 
   nfs::ExportPolicy policy(flags.export_options);
-  nfs::Nfs3Program nfs_program(fs->get(), &policy, *verifier);
+  nfs::Nfs3Program nfs3_program(fs->get(), &policy, *verifier);
+  nfs4::Nfs4Options nfs4_options;
+  nfs4_options.limits.lease_s = static_cast<uint32_t>(flags.lease_s);
+  nfs4_options.limits.grace_s =
+      static_cast<uint32_t>(flags.grace_s < 0 ? flags.lease_s : flags.grace_s);
+  nfs4_options.work_dir = flags.work_dir;
+  Result<std::unique_ptr<nfs4::Nfs4Program>> nfs4_program =
+      nfs4::Nfs4Program::Create(fs->get(), &policy, *verifier, nfs4_options);
+  if (!nfs4_program.ok()) {
+    Say(nfs4_program.status().ToString());
+    return 1;
+  }
+  // NFS versions 3 and 4 share program number 100003 and the port.
+  rpc::VersionMux nfs_program({&nfs3_program, nfs4_program->get()});
   nfs::Mount3Program mount_program(fs->get(), &policy);
   rpc::ServerOptions server_options;
   server_options.address = flags.listen_address;

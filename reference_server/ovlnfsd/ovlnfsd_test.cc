@@ -10,7 +10,11 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -171,6 +175,139 @@ TEST(OvlnfsdTest, ServesMountAndNfsAndHandlesSignals) {
   const std::string line = s.ReadLine();
   EXPECT_EQ(line.rfind("ovlnfsd: counters decode_cache_hits=", 0), 0u) << line;
   EXPECT_NE(line.find(" cache_drops=1"), std::string::npos) << line;
+  kill(s.pid(), SIGTERM);
+  EXPECT_EQ(s.Wait(), 0);
+}
+
+// NFS version 4 shares the program number and the port with version 3 (reference_server/nfs4/).
+TEST(OvlnfsdTest, ServesNfs4BesideNfs3) {
+  TempDir tmp;
+  Server s(ServeLayers(tmp));
+  const uint16_t port = ListeningPort(s);
+  ASSERT_NE(port, 0);
+  Result<std::unique_ptr<rpc::RpcClient>> client = rpc::RpcClient::Connect("127.0.0.1", port);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  Result<rpc::Reply> null4 = Call(**client, 1, nfs::kNfsProgram, 4, 0, "");
+  ASSERT_TRUE(null4.ok());
+  EXPECT_EQ(null4->accept_stat, rpc::AcceptStat::kSuccess);
+  Result<rpc::Reply> v5 = Call(**client, 2, nfs::kNfsProgram, 5, 0, "");
+  ASSERT_TRUE(v5.ok());
+  EXPECT_EQ(v5->accept_stat, rpc::AcceptStat::kProgMismatch);
+  EXPECT_EQ(v5->low, 3u);
+  EXPECT_EQ(v5->high, 4u);
+  // COMPOUND (tag "", minor version 1) of PUTROOTFH (24) alone: NFS4ERR_OP_NOT_IN_SESSION.
+  xdr::Encoder compound;
+  compound.String("");
+  compound.U32(1);
+  compound.U32(1);
+  compound.U32(24);
+  Result<rpc::Reply> r = Call(**client, 3, nfs::kNfsProgram, 4, 1, compound.bytes());
+  ASSERT_TRUE(r.ok());
+  xdr::Decoder in(r->results);
+  uint32_t status = 0;
+  ASSERT_TRUE(in.U32(&status));
+  EXPECT_EQ(status, 10071u);
+  kill(s.pid(), SIGTERM);
+  EXPECT_EQ(s.Wait(), 0);
+}
+
+// The host kernel's NFS client (vers=4.1 and 4.2) over 127.0.0.1: every common file operation,
+// and file handles of the mount. Skipped where the kernel has no NFSv4 client or without root.
+class KernelMount {
+ public:
+  KernelMount(const std::string& opts, const std::string& source, const std::string& target)
+      : target_(target) {
+    mkdir(target.c_str(), 0755);
+    const std::string cmd =
+        "mount -t nfs -o " + opts + " " + source + " " + target + " >/dev/null 2>&1";
+    mounted_ = std::system(cmd.c_str()) == 0;
+  }
+  ~KernelMount() {
+    if (mounted_) {
+      EXPECT_EQ(std::system(("umount " + target_).c_str()), 0);
+    }
+  }
+  bool mounted() const { return mounted_; }
+
+ private:
+  std::string target_;
+  bool mounted_ = false;
+};
+
+bool KernelHasNfs4() {
+  std::ifstream in("/proc/filesystems");
+  for (std::string line; std::getline(in, line);) {
+    if (line.size() >= 5 && line.compare(line.size() - 5, 5, "\tnfs4") == 0) return true;
+  }
+  return false;
+}
+
+std::string FileText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(OvlnfsdTest, KernelNfs4Mount) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting needs root";
+  TempDir tmp;
+  std::vector<std::string> args = ServeLayers(tmp);
+  // The client runs as root: unsquashed, it may write in the export root (owned by root).
+  args.insert(args.end(), {"--squash", "none"});
+  Server s(args);
+  const uint16_t port = ListeningPort(s);
+  ASSERT_NE(port, 0);
+  for (const char* vers : {"4.1", "4.2"}) {
+    SCOPED_TRACE(vers);
+    const std::string m = tmp.path() + "/mnt";
+    KernelMount mount("vers=" + std::string(vers) + ",port=" + std::to_string(port) + ",soft",
+                      "127.0.0.1:/srv", m);
+    if (!mount.mounted()) {
+      if (!KernelHasNfs4()) GTEST_SKIP() << "the kernel has no NFSv4 client";
+      FAIL() << "mount -t nfs -o vers=" << vers << " failed";
+    }
+    EXPECT_EQ(FileText(m + "/f"), "data");
+    const std::string name = std::string("new-") + vers;
+    std::ofstream(m + "/" + name) << "written";
+    EXPECT_EQ(FileText(m + "/" + name), "written");
+    EXPECT_EQ(FileText(tmp.path() + "/u/" + name), "written");
+    ASSERT_EQ(rename((m + "/" + name).c_str(), (m + "/renamed").c_str()), 0);
+    ASSERT_EQ(link((m + "/renamed").c_str(), (m + "/hard").c_str()), 0);
+    struct stat st {};
+    ASSERT_EQ(stat((m + "/hard").c_str(), &st), 0);
+    EXPECT_EQ(st.st_nlink, 2u);
+    ASSERT_EQ(symlink("renamed", (m + "/sym").c_str()), 0);
+    char target[64] = {};
+    EXPECT_EQ(readlink((m + "/sym").c_str(), target, sizeof target - 1), 7);
+    ASSERT_EQ(mkdir((m + "/dir").c_str(), 0750), 0);
+    ASSERT_EQ(chmod((m + "/renamed").c_str(), 0600), 0);
+    ASSERT_EQ(truncate((m + "/renamed").c_str(), 3), 0);
+    ASSERT_EQ(stat((m + "/renamed").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600u);
+    EXPECT_EQ(st.st_size, 3);
+    std::set<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(m)) {
+      names.insert(e.path().filename().string());
+    }
+    EXPECT_EQ(names, (std::set<std::string>{"f", "renamed", "hard", "sym", "dir"}));
+    // File handles of the mount: what name_to_handle_at gives, open_by_handle_at opens.
+    struct {
+      file_handle fh;
+      unsigned char bytes[MAX_HANDLE_SZ];
+    } h{};
+    h.fh.handle_bytes = MAX_HANDLE_SZ;
+    int mount_id = 0;
+    ASSERT_EQ(name_to_handle_at(AT_FDCWD, (m + "/renamed").c_str(), &h.fh, &mount_id, 0), 0);
+    Fd root(open(m.c_str(), O_RDONLY | O_DIRECTORY));
+    Fd opened(open_by_handle_at(root.get(), &h.fh, O_RDONLY));
+    ASSERT_GE(opened.get(), 0) << strerror(errno);
+    char buf[8] = {};
+    EXPECT_EQ(read(opened.get(), buf, sizeof buf), 3);
+    EXPECT_EQ(std::string(buf), "wri");
+    for (const char* gone : {"renamed", "hard", "sym"}) {
+      EXPECT_EQ(unlink((m + "/" + gone).c_str()), 0) << gone;
+    }
+    EXPECT_EQ(rmdir((m + "/dir").c_str()), 0);
+  }
   kill(s.pid(), SIGTERM);
   EXPECT_EQ(s.Wait(), 0);
 }

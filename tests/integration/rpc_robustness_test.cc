@@ -19,6 +19,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "base/fd.h"
@@ -247,15 +248,18 @@ TEST_F(RpcRobustnessTest, UndecodableArgumentsAreGarbageArgs) {
 TEST_F(RpcRobustnessTest, UnknownProgramVersionProcedure) {
   EXPECT_EQ(Stat(100099, 1, 0, ""), AcceptStat::kProgUnavail);
   EXPECT_EQ(Stat(100000, 2, 0, ""), AcceptStat::kProgUnavail) << "not an rpcbind";
-  for (auto [prog, vers] : {std::pair{kNfsProgram, 2u}, std::pair{kNfsProgram, 4u},
-                            std::pair{kMountProgram, 1u}, std::pair{kMountProgram, 2u}}) {
+  // NFS is served in versions 3 and 4 (reference_server/nfs4/), MOUNT in version 3.
+  for (auto [prog, vers, high] :
+       {std::tuple{kNfsProgram, 2u, 4u}, std::tuple{kNfsProgram, 5u, 4u},
+        std::tuple{kMountProgram, 1u, 3u}, std::tuple{kMountProgram, 2u, 3u}}) {
     auto reply = RawCall(*rpc_, prog, vers, 0, "");
     ASSERT_TRUE(reply.ok()) << reply.status().ToString();
     EXPECT_EQ(reply->accept_stat, AcceptStat::kProgMismatch) << prog << " v" << vers;
     EXPECT_EQ(reply->low, 3u);
-    EXPECT_EQ(reply->high, 3u);
+    EXPECT_EQ(reply->high, high);
   }
   EXPECT_EQ(Stat(kNfsProgram, kNfsVersion, 22, ""), AcceptStat::kProcUnavail);
+  EXPECT_EQ(Stat(kNfsProgram, 4, 2, ""), AcceptStat::kProcUnavail);  // NULL and COMPOUND only
   EXPECT_EQ(Stat(kNfsProgram, kNfsVersion, 0xffffffffu, ""), AcceptStat::kProcUnavail);
   EXPECT_EQ(Stat(kMountProgram, kMountVersion, 6, ""), AcceptStat::kProcUnavail);
   // RPC version 3 is denied with RPC_MISMATCH (2..2).
