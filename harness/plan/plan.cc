@@ -44,12 +44,6 @@ std::string CaseId(const std::string& server, const std::string& path, const std
 std::string UnsupportedReason(const ServerSpec& server, const ScenarioInfo& scenario, Access access,
                               const std::string& nfs_version, size_t instances,
                               std::optional<FaultKind> fault) {
-  const topology::VariantInfo& info = topology::InfoOf(server.variant);
-  if (!nfs_version.empty() && !info.Serves(nfs_version)) {
-    return fmt::format("{} does not serve NFS version {} (it serves {})",
-                       NameOf(topology::kVariantNames, server.variant), nfs_version,
-                       info.nfs_versions);
-  }
   if (fault == FaultKind::kUpgrade && !server.kernel_upgrade) {
     return "an upgrade boots the server into a second kernel: set servers[].kernel_upgrade "
            "(libvirt servers)";

@@ -265,14 +265,14 @@ TEST(TopologyTest, NfsVersionsOfKernelMounts) {
 TEST(TopologyTest, NfsVersionErrors) {
   EXPECT_THAT(
       Errors("name: t\nservers:\n  - {name: vm, variant: knfsd, backend: libvirt}\n"
-             "  - {name: ref, variant: reference, nfs4: {grace: 5s}}\n"
+             "  - {name: ref, variant: kernel-overlay, nfs4: {grace: 5s}}\n"
              "clients:\n  - {name: a, access: kernel-mount, nfs_versions: [4.0, 4.2, 4.2]}\n"
              "  - {name: b, access: kernel-mount, nfs_versions: [4.1], mount_options: vers=3}\n"
              "  - {name: c, access: libnfs, server: ref, nfs_versions: [3]}\n"
              "  - {name: d, access: kernel-mount, mount_options: \"vers=4\"}\n"),
       ElementsAre(
-          HasSubstr("t.yaml:4:43: servers[1].nfs4: reference does not serve NFSv4"),
-          HasSubstr("t.yaml:4:51: servers[1].nfs4.grace: must be whole seconds"),
+          HasSubstr("t.yaml:4:48: servers[1].nfs4: kernel-overlay does not serve NFSv4"),
+          HasSubstr("t.yaml:4:56: servers[1].nfs4.grace: must be whole seconds"),
           HasSubstr("t.yaml:6:52: clients[0].nfs_versions[0]: unknown NFS version '4.0'"),
           HasSubstr("t.yaml:6:62: clients[0].nfs_versions[2]: NFS version 4.2 listed twice"),
           HasSubstr("t.yaml:7:73: clients[1].mount_options: names NFS version 3"),

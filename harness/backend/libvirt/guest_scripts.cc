@@ -137,7 +137,10 @@ log_count() { grep -c "$1" /run/ovlnfsd.log 2>/dev/null || true; }
 started_or_gone() { log_has "ovlnfsd: listening on" || ovlnfsd_gone; }
 count_above() { [ "$(log_count "$1")" -gt "$2" ]; }
 ganesha_gone() { ! kill -0 "$(cat /run/ganesha.pid 2>/dev/null)" 2>/dev/null; }
-ganesha_serves() { rpcinfo -T tcp 127.0.0.1 nfs 4 > /dev/null 2>&1; }
+# NFS answers, and the export is there (ganesha serves on without it when it cannot export).
+ganesha_serves() {
+  rpcinfo -T tcp 127.0.0.1 nfs 4 > /dev/null 2>&1 && showmount -e 127.0.0.1 2>/dev/null | grep -q "^$EXPORT "
+}
 
 
 case "$1" in
@@ -164,7 +167,9 @@ boot)
     mount -t rpc_pipefs sunrpc /var/lib/nfs/rpc_pipefs && nfsdcld
     rpc.mountd ;;  # nfsd threads start at export (below)
   ganesha)
-    mkdir -p /data/ganesha-recovery ;;  # its NFSv4 client records, kept across restarts
+    mkdir -p /data/ganesha-recovery  # its NFSv4 client records, kept across restarts
+    # FSAL_VFS finds the exported filesystem in /etc/mtab, which the image does not have.
+    [ -e /etc/mtab ] || ln -s /proc/self/mounts /etc/mtab ;;
   esac ;;
 wipe)
   umount_nested
@@ -204,7 +209,8 @@ serve)
     # shellcheck disable=SC2086
     /payload/ovlnfsd --lower "$(lowers)" $upper --work $L/work \
       --listen 0.0.0.0:2049 --export-path "$EXPORT" --allow 10.200.0.0/16 --squash none \
-      --rpcbind --threads "$THREADS" $OVLNFSD_FLAGS >> /run/ovlnfsd.log 2>&1 &
+      --rpcbind --threads "$THREADS" --lease-seconds "$NFS4_LEASE" --grace-seconds "$NFS4_GRACE" \
+      $OVLNFSD_FLAGS >> /run/ovlnfsd.log 2>&1 &
     echo $! > /run/ovlnfsd.pid
     until_true 600 started_or_gone
     log_has "ovlnfsd: listening on" && exit 0
@@ -216,7 +222,6 @@ export)
   if [ "$ROLE" = ganesha ]; then
     : > /run/ganesha.log
     ganesha.nfsd -f /payload/ganesha.conf -L /run/ganesha.log -p /run/ganesha.pid
-    # Serving once NFS answers on its port (rpcinfo: registered with rpcbind, v3 and v4).
     until_true 600 ganesha_serves && exit 0
     tail -n 20 /run/ganesha.log
     exit 1
