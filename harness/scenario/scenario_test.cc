@@ -65,7 +65,7 @@ TEST(ScenarioHeaderTest, ReportsEveryProblem) {
           "evict, client-evict, upgrade)",
           "x.yaml:2:26: faults[2]: listed twice",
           "x.yaml:3:9: needs[0]: unknown need 'gpu' (expected one of: power-loss, two-clients, "
-          "raw-nfs, server-handles, upper, open-files)",
+          "raw-nfs, server-handles, upper, open-files, open-state)",
           "x.yaml:4:1: colour: unknown key (expected one of: id, summary, faults, needs, fixture, "
           "steps)"));
 }

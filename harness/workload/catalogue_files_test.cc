@@ -54,7 +54,10 @@ const std::set<std::string> kDesignIds{"seed-unlink-reboot",
                                        "offline-copy-layers",
                                        "late-nfs-export",
                                        "remove-lower-held",
-                                       "readdir-after-changes"};
+                                       "readdir-after-changes",
+                                       "open-across-restart",
+                                       "open-removed-elsewhere",
+                                       "lookup-parent"};
 
 TEST(CatalogueFilesTest, EveryScenarioParsesAndExpands) {
   const workload::Workloads& w = Shipped();

@@ -73,17 +73,19 @@ TEST(ShippedWorkloadsTest, HasTheDesignScenarios) {
   EXPECT_THAT(
       ids,
       ElementsAre("commit-durability", "copyup-keeps-handle", "crash-during-copyup", "dir-handles",
-                  "exclusive-create-replay", "inode-reuse", "late-nfs-export",
+                  "exclusive-create-replay", "inode-reuse", "late-nfs-export", "lookup-parent",
                   "lower-hardlinks-copyup", "lower-layers-handles", "malformed-handles",
                   "merged-lower-dirs", "move-to-new-parent", "namespace-durability",
                   "offline-copy-layers", "offline-link-lower", "offline-remove-lower-dir",
                   "offline-remove-upper", "offline-rename-lower-dir", "offline-swap-lower-dirs",
-                  "open-unlinked", "readdir-after-changes", "readdir-cookies", "remove-lower-held",
+                  "open-across-restart", "open-removed-elsewhere", "open-unlinked",
+                  "readdir-after-changes", "readdir-cookies", "remove-lower-held",
                   "rename-file", "rename-grandparent", "rename-parent", "seed-unlink-reboot",
                   "sweep-copied-up", "sweep-lower-dir", "sweep-removed-file", "sweep-upper-only",
                   "two-clients", "unlink-all", "upper-only"));
   EXPECT_TRUE(c->Find("commit-durability")->Needs(topology::Need::kPowerLoss));
   EXPECT_TRUE(c->Find("open-unlinked")->Needs(topology::Need::kOpenFiles));
+  EXPECT_TRUE(c->Find("open-removed-elsewhere")->Needs(topology::Need::kOpenState));
   EXPECT_TRUE(c->Find("namespace-durability")->Needs(topology::Need::kPowerLoss));
   EXPECT_TRUE(c->Find("two-clients")->Needs(topology::Need::kTwoClients));
   EXPECT_THAT(c->Find("rename-parent")->faults,

@@ -103,25 +103,22 @@ TEST_F(VmSmokeTest, KnfsdAndReferencePassWithACrashAndARebootInjected) {
   ASSERT_TRUE(r.is_object()) << log;
 
   // The seed scenario under each fault over NFSv3 and NFSv4.2, and the mixed workload, on both
-  // servers: PASS, or for knfsd XFAIL on a known kernel failure listed in baselines/knfsd.txt;
-  // UNSUPPORTED only for an NFS version the server does not serve.
+  // servers: PASS, or for knfsd XFAIL on a known kernel failure listed in baselines/knfsd.txt.
   std::map<std::string, int> passed;
   int v42 = 0;
   for (const auto& c : r["cases"]) {
     const std::string verdict = c["verdict"];
-    const std::string explanation = c["explanation"];
-    const bool known = verdict == "XFAIL" && c["server"] == "knfsd" &&
-                       explanation.find("baselines/knfsd.txt") != std::string::npos;
-    const bool unserved = verdict == "UNSUPPORTED" &&
-                          explanation.find("does not serve NFS version") != std::string::npos;
-    EXPECT_TRUE(verdict == "PASS" || known || unserved) << c.dump();
+    const bool known =
+        verdict == "XFAIL" && c["server"] == "knfsd" &&
+        c["explanation"].get<std::string>().find("baselines/knfsd.txt") != std::string::npos;
+    EXPECT_TRUE(verdict == "PASS" || known) << c.dump();
     if (verdict == "PASS" || known) ++passed[c["server"].get<std::string>()];
     if (c.value("nfs_version", "") == "4.2" && (verdict == "PASS" || known)) ++v42;
   }
   // @evict, @crash, @reboot over NFSv3 and v4.2, and mixed.
   EXPECT_EQ(passed["knfsd"], 7) << log;
-  EXPECT_GE(passed["reference"], 4) << log;
-  EXPECT_GE(v42, 3) << "knfsd's NFSv4.2 cases ran: " << log;
+  EXPECT_EQ(passed["reference"], 7) << log;
+  EXPECT_EQ(v42, 6) << "the NFSv4.2 cases ran on both servers: " << log;
 
   // The faults happened: every crash and reboot is a new boot of the guest kernel (crash cases,
   // reboot cases and the mixed workload's crash of knfsd and reboot of the reference).
