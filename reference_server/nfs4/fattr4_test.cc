@@ -61,6 +61,24 @@ TEST(Fattr4Test, EncodesRequestedAttributesInOrder) {
   EXPECT_EQ(nsec, 5u);
 }
 
+// Overlay handles survive restarts and eviction (docs/handle-format.md): the server says so with
+// fh_expire_type FH4_PERSISTENT (0), which the Linux client takes as "never re-LOOKUP".
+TEST(Fattr4Test, HandlesArePersistent) {
+  xdr::Encoder out;
+  EncodeFattr4(out, Bits({kFhExpireType}), Source());
+  xdr::Decoder in(out.bytes());
+  Bitmap4 returned;
+  ASSERT_TRUE(DecodeBitmap4(in, &returned));
+  EXPECT_EQ(returned, Bits({kFhExpireType}));
+  std::string values;
+  ASSERT_TRUE(in.Opaque(&values, 4096));
+  xdr::Decoder v(values);
+  uint32_t expire_type = 99;
+  ASSERT_TRUE(v.U32(&expire_type));
+  EXPECT_EQ(expire_type, 0u);  // FH4_PERSISTENT, RFC 8881 section 4.2.1
+  EXPECT_EQ(v.remaining(), 0u);
+}
+
 TEST(Fattr4Test, UnsupportedAndWriteOnlyBitsAreLeftOut) {
   xdr::Encoder out;
   // acl (12), time_access_set (write-only), an unknown bit 90, and space_total without
