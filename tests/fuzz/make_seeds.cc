@@ -1,7 +1,7 @@
 // make_seeds OUT_DIR: writes the seed corpora of the binary fuzz targets (record, nfs3_args,
-// mount_args, handle) as OUT_DIR/<target>/<name>, each a real message of its kind. The YAML
-// targets' seeds are the shipped topologies and scenarios (tests/fuzz/CMakeLists.txt). Run by
-// `make fuzz-seeds`; the output is committed under tests/fuzz/corpus/.
+// mount_args, nfs4_compound, handle) as OUT_DIR/<target>/<name>, each a real message of its kind.
+// The YAML targets' seeds are the shipped topologies and scenarios (tests/fuzz/CMakeLists.txt). Run
+// by `make fuzz-seeds`; the output is committed under tests/fuzz/corpus/.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +10,7 @@
 #include "handle_fuzz_key.h"
 #include "nfs/mount_program.h"
 #include "nfs/nfs3_xdr.h"
+#include "nfs4/nfs4_xdr.h"
 #include "rpc/message.h"
 #include "rpc/record.h"
 #include "union/handle_codec.h"
@@ -245,6 +246,104 @@ void HandleSeeds(const fs::path& out) {
   w.Write("ovl-fb-upper", "\x02" + EncodeOvlFb(fb));
 }
 
+// nfs4_compound seeds: the operations the target puts behind its SEQUENCE (nfs4_compound_fuzz.cc:
+// header = their count), as a Linux client sends them.
+void Nfs4Seeds(const fs::path& out) {
+  SeedWriter w(out, "nfs4_compound");
+  using nfs4::Op;
+  auto seed = [&](const char* name, uint32_t count, auto&& encode) {
+    xdr::Encoder e;
+    encode(e);
+    w.Write(name, std::string(1, static_cast<char>(count)) + Bytes(e));
+  };
+  const auto op = [](xdr::Encoder& e, Op o) { e.U32(static_cast<uint32_t>(o)); };
+  // GETATTR of type, change, size, fileid, mode (bitmap words 0 and 1).
+  const auto getattr = [&](xdr::Encoder& e) {
+    op(e, Op::kGetAttr);
+    e.U32(2);
+    e.U32((1u << 1) | (1u << 3) | (1u << 4) | (1u << 20));
+    e.U32(1u << (33 - 32));
+  };
+  seed("putroot-getfh-getattr", 3, [&](xdr::Encoder& e) {
+    op(e, Op::kPutRootFh);
+    op(e, Op::kGetFh);
+    getattr(e);
+  });
+  seed("putfh-lookup-getfh", 3, [&](xdr::Encoder& e) {
+    op(e, Op::kPutFh);
+    Fh(e, kRootPlaceholder);
+    op(e, Op::kLookup);
+    e.String("hello");
+    op(e, Op::kGetFh);
+  });
+  seed("putfh-lookupp", 2, [&](xdr::Encoder& e) {
+    op(e, Op::kPutFh);
+    Fh(e, kDirPlaceholder);
+    op(e, Op::kLookupP);
+  });
+  seed("open-create-write-close", 4, [&](xdr::Encoder& e) {
+    op(e, Op::kPutFh);
+    Fh(e, kRootPlaceholder);
+    op(e, Op::kOpen);
+    e.U32(0);  // seqid
+    e.U32(3);  // access both
+    e.U32(0);  // deny none
+    e.U64(0);  // clientid
+    e.Opaque(std::string("owner"));
+    e.U32(1);  // OPEN4_CREATE
+    e.U32(0);  // UNCHECKED4
+    e.U32(1);
+    e.U32(1u << (33 - 32));  // mode
+    xdr::Encoder mode;
+    mode.U32(0644);
+    e.Opaque(mode.bytes());
+    e.U32(0);  // CLAIM_NULL
+    e.String("new");
+    op(e, Op::kGetFh);
+    op(e, Op::kWrite);
+    for (int i = 0; i < 4; ++i) e.U32(0);  // the anonymous stateid (seqid 0, other 0)
+    e.U64(0);
+    e.U32(2);  // FILE_SYNC4
+    e.Opaque(std::string("data"));
+  });
+  seed("putfh-read-anonymous", 2, [&](xdr::Encoder& e) {
+    op(e, Op::kPutFh);
+    Fh(e, kFilePlaceholder);
+    op(e, Op::kRead);
+    for (int i = 0; i < 4; ++i) e.U32(0);
+    e.U64(0);
+    e.U32(4096);
+  });
+  seed("readdir-root", 2, [&](xdr::Encoder& e) {
+    op(e, Op::kPutFh);
+    Fh(e, kRootPlaceholder);
+    op(e, Op::kReadDir);
+    e.U64(0);
+    e.U64(0);
+    e.U32(4096);
+    e.U32(8192);
+    e.U32(1);
+    e.U32((1u << 1) | (1u << 20));
+  });
+  seed("rename-remove", 5, [&](xdr::Encoder& e) {
+    op(e, Op::kPutFh);
+    Fh(e, kRootPlaceholder);
+    op(e, Op::kSaveFh);
+    op(e, Op::kRename);
+    e.String("hello");
+    e.String("renamed");
+    op(e, Op::kRemove);
+    e.String("renamed");
+    op(e, Op::kReclaimComplete);
+    e.Bool(false);
+  });
+  seed("secinfo-no-name", 2, [&](xdr::Encoder& e) {
+    op(e, Op::kPutRootFh);
+    op(e, Op::kSecInfoNoName);
+    e.U32(0);
+  });
+}
+
 }  // namespace
 }  // namespace ovl::fuzz
 
@@ -256,6 +355,7 @@ int main(int argc, char** argv) {
   const std::filesystem::path out = argv[1];
   ovl::fuzz::NfsSeeds(out);
   ovl::fuzz::MountSeeds(out);
+  ovl::fuzz::Nfs4Seeds(out);
   ovl::fuzz::RecordSeeds(out);
   ovl::fuzz::HandleSeeds(out);
   return 0;
