@@ -79,10 +79,10 @@ TEST(ShippedWorkloadsTest, HasTheDesignScenarios) {
                   "offline-copy-layers", "offline-link-lower", "offline-remove-lower-dir",
                   "offline-remove-upper", "offline-rename-lower-dir", "offline-swap-lower-dirs",
                   "open-across-restart", "open-removed-elsewhere", "open-unlinked",
-                  "readdir-after-changes", "readdir-cookies", "remove-lower-held",
-                  "rename-file", "rename-grandparent", "rename-parent", "seed-unlink-reboot",
-                  "sweep-copied-up", "sweep-lower-dir", "sweep-removed-file", "sweep-upper-only",
-                  "two-clients", "unlink-all", "upper-only"));
+                  "readdir-after-changes", "readdir-cookies", "remove-lower-held", "rename-file",
+                  "rename-grandparent", "rename-parent", "seed-unlink-reboot", "sweep-copied-up",
+                  "sweep-lower-dir", "sweep-removed-file", "sweep-upper-only", "two-clients",
+                  "unlink-all", "upper-only"));
   EXPECT_TRUE(c->Find("commit-durability")->Needs(topology::Need::kPowerLoss));
   EXPECT_TRUE(c->Find("open-unlinked")->Needs(topology::Need::kOpenFiles));
   EXPECT_TRUE(c->Find("open-removed-elsewhere")->Needs(topology::Need::kOpenState));
