@@ -25,8 +25,8 @@ std::optional<MountRoot> ParseMountRoot(const std::string& root) {
   std::string name = root.substr(kMountDir.size());
   if (name.empty() || name.find('/') != std::string::npos) return std::nullopt;
   const size_t mark = name.find(kVersionMark);
-  if (mark == std::string::npos) return MountRoot{name, ""};
-  return MountRoot{name.substr(0, mark), name.substr(mark + kVersionMark.size())};
+  if (mark == std::string::npos) return MountRoot{name, name, ""};
+  return MountRoot{name, name.substr(0, mark), name.substr(mark + kVersionMark.size())};
 }
 
 Result<std::string> AgentNode::AwaitReply(

@@ -106,6 +106,7 @@ agent::protocol::Connect ForNfsVersion(agent::protocol::Connect connect,
 // The server and NFS version of a client VM's mount root made by ForNfsVersion ("" when the
 // root names none), or nullopt when `root` is not a mount root ("/mnt/<server>[@v<version>]").
 struct MountRoot {
+  std::string dir;  // its name under /mnt: "<server>[@v<version>]"
   std::string server;
   std::string nfs_version;
 };

@@ -94,6 +94,7 @@ TEST(MountRootTest, ForNfsVersionNamesTheVersionInTheRoot) {
   ASSERT_TRUE(m);
   EXPECT_EQ(m->server, "knfsd");
   EXPECT_EQ(m->nfs_version, "4.2");
+  EXPECT_EQ(m->dir, "knfsd@v4.2");
   m = ParseMountRoot("/mnt/knfsd");
   ASSERT_TRUE(m);
   EXPECT_EQ(m->server, "knfsd");

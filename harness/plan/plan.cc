@@ -82,7 +82,7 @@ std::string UnsupportedReason(const ServerSpec& server, const ScenarioInfo& scen
            "open (a kernel NFS mount or local syscalls do)";
   }
   if (scenario.Needs(Need::kOpenState) && access == Access::kKernelMount &&
-      nfs_version.rfind('4', 0) != 0) {
+      !topology::IsNfs4(nfs_version)) {
     return "needs open state on the server: a file another client removes must stay readable "
            "through this client's open file, and an NFSv3 server knows no opens (mount NFSv4.1 "
            "or 4.2: nfs_versions)";

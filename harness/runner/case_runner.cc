@@ -112,8 +112,8 @@ ops::HandleFrame HandleFrameOf(topology::Access access, const std::string& nfs_v
     case topology::Access::kKernelMount:
       break;
   }
-  const bool v4 = nfs_version.rfind('4', 0) == 0;
-  return {ops::HandleFrame::Kind::kNfsClient, v4 ? ops::kMaxHandleSz : ops::kNfs3MaxHandle};
+  return {ops::HandleFrame::Kind::kNfsClient,
+          topology::IsNfs4(nfs_version) ? ops::kMaxHandleSz : ops::kNfs3MaxHandle};
 }
 
 CaseRun RunCase(const CaseContext& ctx) {

@@ -87,7 +87,7 @@ nlohmann::json HostsManifest(const plan::Plan& plan, const backend::Nodes& nodes
 nlohmann::json Nfs4Manifest(const plan::Plan& plan) {
   nlohmann::json out = nlohmann::json::object();
   for (const plan::PlannedServer& s : plan.servers) {
-    if (s.backend != topology::Backend::kLibvirt || !topology::InfoOf(s.variant).Serves("4.1")) {
+    if (s.backend != topology::Backend::kLibvirt || !topology::InfoOf(s.variant).serves_nfs) {
       continue;
     }
     out[s.name] = {{"lease_seconds", s.spec.nfs4.lease.count()},

@@ -12,8 +12,7 @@ constexpr std::array<VariantInfo, 7> kVariantInfo{{
      .kernel_overlay = false,
      .has_threads = true,
      .libvirt_only = false,
-     .local_only = false,
-     .nfs_versions = "3 4.1 4.2"},
+     .local_only = false},
     {.variant = Variant::kReferenceVolatile,
      .summary = "ovlnfsd with per-boot volatile handles (negative control)",
      .control_reason = "its handles do not survive a restart, so reboot and crash cases must fail",
@@ -21,8 +20,7 @@ constexpr std::array<VariantInfo, 7> kVariantInfo{{
      .kernel_overlay = false,
      .has_threads = true,
      .libvirt_only = false,
-     .local_only = false,
-     .nfs_versions = "3 4.1 4.2"},
+     .local_only = false},
     {.variant = Variant::kReferenceNoindex,
      .summary = "ovlnfsd without the persistent index (negative control)",
      .control_reason = "without the index, handles of copied-up or renamed files cannot be "
@@ -31,8 +29,7 @@ constexpr std::array<VariantInfo, 7> kVariantInfo{{
      .kernel_overlay = false,
      .has_threads = true,
      .libvirt_only = false,
-     .local_only = false,
-     .nfs_versions = "3 4.1 4.2"},
+     .local_only = false},
     {.variant = Variant::kKernelOverlay,
      .summary = "host kernel overlayfs via name_to_handle_at/open_by_handle_at, no NFS",
      .control_reason = "",
@@ -40,8 +37,7 @@ constexpr std::array<VariantInfo, 7> kVariantInfo{{
      .kernel_overlay = true,
      .has_threads = false,
      .libvirt_only = false,
-     .local_only = true,
-     .nfs_versions = ""},
+     .local_only = true},
     {.variant = Variant::kKnfsd,
      .summary = "Linux knfsd exporting kernel overlayfs, in a VM",
      .control_reason = "",
@@ -49,8 +45,7 @@ constexpr std::array<VariantInfo, 7> kVariantInfo{{
      .kernel_overlay = true,
      .has_threads = true,
      .libvirt_only = true,
-     .local_only = false,
-     .nfs_versions = "3 4.1 4.2"},
+     .local_only = false},
     {.variant = Variant::kKnfsdFuse,
      .summary = "Linux knfsd exporting a fuse-overlayfs mount, in a VM (negative control)",
      .control_reason = "fuse node ids do not persist across a restart, so held handles go stale",
@@ -58,8 +53,7 @@ constexpr std::array<VariantInfo, 7> kVariantInfo{{
      .kernel_overlay = false,
      .has_threads = true,
      .libvirt_only = true,
-     .local_only = false,
-     .nfs_versions = "3 4.1 4.2"},
+     .local_only = false},
     {.variant = Variant::kGanesha,
      .summary = "nfs-ganesha FSAL_VFS exporting kernel overlayfs",
      .control_reason = "",
@@ -67,22 +61,10 @@ constexpr std::array<VariantInfo, 7> kVariantInfo{{
      .kernel_overlay = true,
      .has_threads = true,
      .libvirt_only = false,
-     .local_only = false,
-     .nfs_versions = "3 4.1 4.2"},
+     .local_only = false},
 }};
 
 }  // namespace
-
-bool VariantInfo::Serves(std::string_view nfs_version) const {
-  std::string_view rest = nfs_versions;
-  while (!rest.empty()) {
-    const size_t space = rest.find(' ');
-    if (rest.substr(0, space) == nfs_version) return true;
-    if (space == std::string_view::npos) break;
-    rest.remove_prefix(space + 1);
-  }
-  return false;
-}
 
 const VariantInfo& InfoOf(Variant variant) {
   return kVariantInfo[static_cast<size_t>(variant)];

@@ -88,10 +88,7 @@ struct VariantInfo {
   bool has_threads = false;     // a server process with a worker pool: accepts `threads`
   bool libvirt_only = false;    // needs a guest kernel (no nfsd on the host)
   bool local_only = false;      // runs on the host kernel itself
-  // The NFS versions its server answers kernel mounts with, space-separated ("3 4.0 4.1 4.2").
-  std::string_view nfs_versions = "3";
-
-  bool Serves(std::string_view nfs_version) const;
+  // Every variant that serves NFS serves NFSv3, 4.1 and 4.2 (ClientSpec::nfs_versions).
 };
 
 const VariantInfo& InfoOf(Variant variant);

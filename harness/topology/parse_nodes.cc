@@ -322,7 +322,7 @@ ServerSpec ParseServer(const Field& f, const Topology& topology, ParseContext* c
     if (threads.present() && !info.has_threads) {
       sink->Error(threads.pos, threads.path, vname + " has no server threads");
     }
-    if (nfs4.present() && !info.Serves("4.1")) {
+    if (nfs4.present() && !info.serves_nfs) {
       sink->Error(nfs4.pos, nfs4.path, vname + " does not serve NFSv4");
     }
     if (export_path.present() && !info.serves_nfs) {

@@ -138,6 +138,11 @@ struct ClientSpec {
   std::string MountOptions(std::string_view version) const;
 };
 
+// True for "4.1", "4.2": a version whose server keeps open state and grace periods.
+inline bool IsNfs4(std::string_view nfs_version) {
+  return nfs_version.rfind('4', 0) == 0;
+}
+
 // The NFS version an option string names with vers= or nfsvers= ("4.2"), or "".
 std::string NfsVersionOf(std::string_view mount_options);
 

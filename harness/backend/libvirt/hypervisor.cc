@@ -33,13 +33,6 @@ Status ForEachActiveDomain(virConnectPtr conn, const std::function<void(virDomai
   return Status::Ok();
 }
 
-// A string libvirt allocated, freed ("" for null).
-std::string Take(char* text) {
-  std::string out = text ? text : "";
-  free(text);
-  return out;
-}
-
 }  // namespace
 
 Hypervisor::Hypervisor(std::unique_ptr<Impl> impl, std::string uri)

@@ -5,6 +5,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,13 @@ struct Hypervisor::Impl {
 inline Status LibvirtError(int code, const std::string& what) {
   const char* msg = virGetLastErrorMessage();
   return Status::Error(code, what + ": " + (msg ? msg : "unknown libvirt error"));
+}
+
+// A string libvirt allocated, freed ("" for null).
+inline std::string Take(char* text) {
+  std::string out = text ? text : "";
+  free(text);
+  return out;
 }
 
 struct DomainDeleter {

@@ -99,11 +99,9 @@ Result<VolRef> CreateVolume(virConnectPtr conn, const std::string& pool, const s
 }
 
 Result<std::string> PathOf(virStorageVolPtr vol, const std::string& volume) {
-  char* path = virStorageVolGetPath(vol);
-  if (!path) return LibvirtError(EIO, "path of volume " + volume);
-  std::string out(path);
-  free(path);
-  return out;
+  std::string path = Take(virStorageVolGetPath(vol));
+  if (path.empty()) return LibvirtError(EIO, "path of volume " + volume);
+  return path;
 }
 
 }  // namespace

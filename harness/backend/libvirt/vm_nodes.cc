@@ -423,10 +423,7 @@ class VmAgent final : public AgentNode {
     std::string version = mount->nfs_version;
     if (version.empty() && !spec_.nfs_versions.empty()) version = spec_.nfs_versions.front();
     const std::string options = version.empty() ? spec_.mount_options : spec_.MountOptions(version);
-    return vm_
-        ->Exec({kRole, "mount", root.substr(std::string_view("/mnt/").size()), address, export_path,
-                options},
-               kRoleTimeout)
+    return vm_->Exec({kRole, "mount", mount->dir, address, export_path, options}, kRoleTimeout)
         .status();
   }
 
